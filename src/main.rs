@@ -1,0 +1,60 @@
+//! `rust-pki`: command-line front end. Parses, calls a library, prints; no logic here.
+#![forbid(unsafe_code)]
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Tooling for the Rust project's public key infrastructure: an HSM-held P-384 root,
+/// delegate CAs for releases, crates.io and bors, and an offline verifier.
+#[derive(Debug, Parser)]
+#[command(name = "rust-pki", version, propagate_version = true)]
+struct Cli {
+    /// Log progress to stderr (-v: info, -vv: debug). Secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Keys in a PKCS#11 token: generate, show.
+    #[command(subcommand)]
+    Hsm(cmd::hsm::HsmCommand),
+    /// Verify a certificate chain against a pinned root, for a purpose.
+    Verify(cmd::verify::VerifyArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Hsm(command) => cmd::hsm::run(command),
+        Command::Verify(args) => cmd::verify::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_PKI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
