@@ -19,12 +19,175 @@ pub enum Error {
         source: cryptoki::error::Error,
     },
 
+    /// A PKCS#11 URI could not be parsed. Never carries the URI itself: a refused one may
+    /// hold a PIN.
+    #[error("invalid PKCS#11 URI: {reason}")]
+    Pkcs11UriSyntax { reason: String },
+
+    /// A PKCS#11 URI has an attribute this tool does not understand or support.
+    #[error(
+        "PKCS#11 URI attribute `{attribute}` is not supported (path: token, object, id, type=private; query: module-path, pin-source)"
+    )]
+    Pkcs11UriUnknownAttribute { attribute: String },
+
+    /// A PKCS#11 URI lacks an attribute this tool needs.
+    #[error("PKCS#11 URI has no `{attribute}` attribute; it is required")]
+    Pkcs11UriMissingAttribute { attribute: &'static str },
+
+    /// A PKCS#11 URI attribute is present but its value is unusable (or repeated).
+    #[error("PKCS#11 URI attribute `{attribute}`: {reason}")]
+    Pkcs11UriInvalidAttribute { attribute: String, reason: String },
+
+    /// A PKCS#11 URI carried `pin-value`: refused, whatever the value.
+    #[error(
+        "PKCS#11 URI has `pin-value`: refused, PINs never go on the command line (they \
+             end up in shell history and `ps`); use pin-source=file:PATH, env:NAME or fd:N"
+    )]
+    Pkcs11UriPinValue,
+
+    /// A PIN source specification is malformed.
+    #[error("invalid PIN source `{pin_source}`: {reason} (expected file:PATH, env:NAME or fd:N)")]
+    PinSourceSyntax { pin_source: String, reason: String },
+
+    /// A PIN could not be read from its source, or what was read is not a usable PIN.
+    /// `pin_source` names the file, variable or descriptor; the PIN itself is never shown.
+    #[error("cannot read a PIN from {pin_source}: {reason}")]
+    PinRead { pin_source: String, reason: String },
+
+    /// The PKCS#11 module could not be found, loaded or initialised.
+    #[error("PKCS#11 module {path}: {reason}")]
+    Pkcs11Module { path: PathBuf, reason: String },
+
+    /// No slot holds a token with this label.
+    #[error("no PKCS#11 token labelled `{label}` in module {module}; tokens present: {}",
+            if available.is_empty() { "none".to_owned() } else { available.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ") })]
+    TokenNotFound {
+        label: String,
+        module: PathBuf,
+        available: Vec<String>,
+    },
+
+    /// More than one slot holds a token with this label: which one is meant is ambiguous.
+    #[error(
+        "{count} PKCS#11 tokens are labelled `{label}` in module {module}; labels must be unique"
+    )]
+    TokenAmbiguous {
+        label: String,
+        module: PathBuf,
+        count: usize,
+    },
+
+    /// C_Login returned CKR_PIN_INCORRECT.
+    #[error("the user PIN was rejected by token `{token}` (CKR_PIN_INCORRECT)")]
+    PinIncorrect { token: String },
+
+    /// C_Login returned CKR_PIN_LOCKED.
+    #[error(
+        "the user PIN of token `{token}` is locked (CKR_PIN_LOCKED); the security officer must reset it"
+    )]
+    PinLocked { token: String },
+
+    /// No key object matches the URI's label (and id).
+    #[error("token `{token}` has no {class} labelled `{label}`{}", id_suffix(id.as_deref()))]
+    KeyNotFound {
+        token: String,
+        label: String,
+        id: Option<String>,
+        class: &'static str,
+    },
+
+    /// Several key objects match the URI's label (and id).
+    #[error("token `{token}` has {count} objects of class {class} labelled `{label}`{}; add a unique `id=` to the URI",
+            id_suffix(id.as_deref()))]
+    KeyAmbiguous {
+        token: String,
+        label: String,
+        id: Option<String>,
+        class: &'static str,
+        count: usize,
+    },
+
+    /// Key generation refused: objects with this label already exist in the token.
+    #[error(
+        "refusing to generate a key labelled `{label}` in token `{token}`: {count} object(s) with that label exist already"
+    )]
+    KeyLabelExists {
+        token: String,
+        label: String,
+        count: usize,
+    },
+
+    /// Key generation refused: objects with the URI's CKA_ID already exist in the token.
+    #[error(
+        "refusing to generate a key with id {id} in token `{token}`: {count} object(s) with that id exist already"
+    )]
+    KeyIdExists {
+        token: String,
+        id: String,
+        count: usize,
+    },
+
+    /// A key object is not a secp384r1 EC key, or its attributes are malformed.
+    #[error("key `{label}` in token `{token}`: {reason}")]
+    UnsupportedKey {
+        token: String,
+        label: String,
+        reason: String,
+    },
+
     // ---- signing ----
     /// A signer produced or was given something unusable.
     #[error("signing with {key} failed: {reason}")]
     Signing { key: String, reason: String },
 
+    // ---- policy ----
+    /// The policy file is not valid TOML or has unknown/missing fields.
+    #[error("{path}: {message}")]
+    PolicySyntax { path: PathBuf, message: String },
+    /// A policy value breaks a rule.
+    #[error("{path}: field `{field}`: {message}")]
+    Policy {
+        path: PathBuf,
+        field: String,
+        message: String,
+    },
+    /// A purpose name that the policy does not define.
+    #[error("unknown purpose `{name}` (policy defines: {})", known.join(", "))]
+    UnknownPurpose { name: String, known: Vec<String> },
+
+    // ---- certificates, CSRs, CRLs ----
+    /// Malformed or unusable certificate material.
+    #[error("{what}: {reason}")]
+    Certificate { what: String, reason: String },
+    /// A CSR that cannot be used.
+    #[error("{path}: {reason}")]
+    Csr { path: PathBuf, reason: String },
+    /// A signature that does not verify.
+    #[error("{what}: bad signature: {reason}")]
+    BadSignature { what: String, reason: String },
+    /// The linter refused the object; nothing was signed by the real key.
+    #[error("lint refused {what}; nothing was signed:\n{}", findings.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
+    LintFailed {
+        what: String,
+        findings: Vec<crate::lint::Finding>,
+    },
+    /// The signed TBS differs from the linted TBS.
+    #[error("{what}: the signed TBS is not byte-identical to the linted TBS")]
+    TbsMismatch { what: String },
+    /// The key does not belong to the certificate it should sign for.
+    #[error("key {key} is not the key of certificate `{certificate}`")]
+    KeyMismatch { key: String, certificate: String },
+    /// The OS random source failed.
+    #[error("random number generator failed: {reason}")]
+    Random { reason: String },
+
     // ---- files ----
+    /// An input file that is not what it should be.
+    #[error("{path}: {reason}")]
+    Input { path: PathBuf, reason: String },
+    /// Refusing to overwrite an output.
+    #[error("{path}: already exists; refusing to overwrite an output")]
+    OutputExists { path: PathBuf },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -32,4 +195,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// ` with id HEX` for key errors, or nothing.
+fn id_suffix(id: Option<&str>) -> String {
+    id.map(|id| format!(" with id {id}")).unwrap_or_default()
 }

@@ -4,8 +4,25 @@
 //! in-memory key), lint-before-sign issuance, CSR and CRL handling.
 #![forbid(unsafe_code)]
 
+pub mod authority;
+pub mod crl;
+pub mod csr;
 mod error;
+pub mod hsm;
+pub mod issue;
+pub mod lint;
+pub mod oid;
+pub mod output;
+pub mod pem;
+pub mod pin;
+pub mod pkcs11_uri;
+pub mod policy;
+pub mod profile;
+pub mod serial;
+pub mod signature;
 pub mod signer;
 
 pub use error::{Error, Result};
+pub use pin::PinSource;
+pub use pkcs11_uri::Pkcs11Uri;
 pub use signer::{KeyAlgorithm, Signer};

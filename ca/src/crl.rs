@@ -1,0 +1,128 @@
+//! Certificate revocation lists (RFC 5280 v2 with cRLNumber and AKI), by root or delegate.
+
+use std::time::SystemTime;
+
+use der::{Decode, Encode, asn1::OctetString};
+use x509_cert::{
+    Certificate, Version,
+    crl::{CertificateList, RevokedCert, TbsCertList},
+    ext::{
+        Extension,
+        pkix::{AuthorityKeyIdentifier, CrlNumber, CrlReason},
+    },
+    serial_number::SerialNumber,
+};
+
+use crate::{
+    Error, Result, Signer,
+    issue::{Signed, sign_linted, to_time},
+    lint::Finding,
+    profile::IssuerInfo,
+};
+
+/// One revoked certificate.
+#[derive(Debug, Clone)]
+pub struct Revocation {
+    /// Serial of the revoked certificate.
+    pub serial: SerialNumber,
+    /// When it was revoked.
+    pub date: SystemTime,
+    /// Why; `None` for unspecified (RFC 5280 says to omit the extension then).
+    pub reason: Option<CrlReason>,
+}
+
+/// What goes into a CRL.
+#[derive(Debug, Clone)]
+pub struct CrlContents {
+    /// Monotonically increasing cRLNumber.
+    pub number: u64,
+    /// thisUpdate.
+    pub this_update: SystemTime,
+    /// nextUpdate.
+    pub next_update: SystemTime,
+    /// Revoked certificates (may be empty).
+    pub revoked: Vec<Revocation>,
+}
+
+/// Build, lint and sign a CRL for `issuer_cert`, whose key `issuer` holds.
+///
+/// # Errors
+/// Lint findings (nothing was signed), signer failures, post-signature check failures.
+pub fn issue_crl(
+    issuer_cert: &Certificate,
+    issuer: &dyn Signer,
+    contents: &CrlContents,
+    lint: impl Fn(&CertificateList) -> Vec<Finding>,
+) -> Result<Signed> {
+    let info = IssuerInfo::from_certificate(issuer_cert)?;
+    let der_err = |e: der::Error| Error::Certificate {
+        what: "CRL".into(),
+        reason: e.to_string(),
+    };
+    let extension = |extn_id, value: Vec<u8>| -> Result<Extension> {
+        Ok(Extension {
+            extn_id,
+            critical: false,
+            extn_value: OctetString::new(value).map_err(der_err)?,
+        })
+    };
+    let aki = AuthorityKeyIdentifier {
+        key_identifier: Some(OctetString::new(info.key_id).map_err(der_err)?),
+        authority_cert_issuer: None,
+        authority_cert_serial_number: None,
+    };
+    let number = CrlNumber(der::asn1::Uint::new(&contents.number.to_be_bytes()).map_err(der_err)?);
+
+    let mut revoked = Vec::with_capacity(contents.revoked.len());
+    for entry in &contents.revoked {
+        let extensions = match entry.reason {
+            None | Some(CrlReason::Unspecified) => None,
+            Some(reason) => Some(vec![extension(
+                <CrlReason as const_oid::AssociatedOid>::OID,
+                reason.to_der().map_err(der_err)?,
+            )?]),
+        };
+        revoked.push(RevokedCert {
+            serial_number: entry.serial.clone(),
+            revocation_date: to_time(entry.date)?,
+            crl_entry_extensions: extensions,
+        });
+    }
+
+    let tbs = TbsCertList {
+        version: Version::V2,
+        signature: issuer.algorithm().signature_algorithm(),
+        issuer: info.name,
+        this_update: to_time(contents.this_update)?,
+        next_update: Some(to_time(contents.next_update)?),
+        revoked_certificates: (!revoked.is_empty()).then_some(revoked),
+        crl_extensions: Some(vec![
+            extension(
+                <CrlNumber as const_oid::AssociatedOid>::OID,
+                number.to_der().map_err(der_err)?,
+            )?,
+            extension(
+                <AuthorityKeyIdentifier as const_oid::AssociatedOid>::OID,
+                aki.to_der().map_err(der_err)?,
+            )?,
+        ]),
+    };
+    let tbs_der = tbs.to_der().map_err(der_err)?;
+    sign_linted::<CertificateList>(
+        &format!("CRL of {}", issuer_cert.tbs_certificate().subject()),
+        &tbs_der,
+        issuer,
+        lint,
+    )
+}
+
+/// Parse DER CRL bytes.
+///
+/// # Errors
+/// Malformed DER.
+pub fn parse_crl(der: &[u8]) -> Result<CertificateList> {
+    CertificateList::from_der(der).map_err(|e| Error::Certificate {
+        what: "CRL".into(),
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,230 @@
+//! Lint-before-sign issuance: build the TBS, sign it with a throwaway key and lint it,
+//! only then ask the real signer (the HSM), then require the signed TBS to be
+//! byte-identical to the linted one and the signature to verify with the issuer's key.
+
+use std::time::SystemTime;
+
+use der::{
+    Decode, Encode, Sequence,
+    asn1::{AnyRef, BitStringRef},
+};
+use spki::{
+    AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, EncodePublicKey,
+    SubjectPublicKeyInfoOwned,
+};
+use x509_cert::{
+    Certificate,
+    builder::{Builder, CertificateBuilder, profile::BuilderProfile},
+    crl::CertificateList,
+    time::{Time, Validity},
+};
+
+use crate::{
+    Error, Result, Signer,
+    lint::{Finding, Severity},
+    serial::random_serial,
+    signature::verify_signature,
+    signer::MemorySigner,
+};
+
+/// A signed object (certificate or CRL) and the lint warnings it passed with.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// DER of the signed certificate or CRL.
+    pub der: Vec<u8>,
+    /// Lint warnings (errors never get this far).
+    pub warnings: Vec<Finding>,
+}
+
+/// `SEQUENCE { tbs, signatureAlgorithm, signature }`: the shape shared by certificates,
+/// CRLs and CSRs.
+#[derive(Sequence)]
+struct SignedSequence<'a> {
+    tbs: AnyRef<'a>,
+    algorithm: AlgorithmIdentifierOwned,
+    signature: BitStringRef<'a>,
+}
+
+/// Wrap TBS bytes and a signature value into the signed structure's DER.
+///
+/// # Errors
+/// The TBS bytes are not one DER element.
+pub fn assemble(
+    tbs: &[u8],
+    algorithm: &AlgorithmIdentifierOwned,
+    signature: &[u8],
+) -> Result<Vec<u8>> {
+    let sequence = SignedSequence {
+        tbs: AnyRef::from_der(tbs).map_err(der_error("TBS"))?,
+        algorithm: algorithm.clone(),
+        signature: BitStringRef::from_bytes(signature).map_err(der_error("signature"))?,
+    };
+    sequence.to_der().map_err(der_error("signed structure"))
+}
+
+fn der_error(what: &'static str) -> impl Fn(der::Error) -> Error {
+    move |e| Error::Certificate {
+        what: what.into(),
+        reason: e.to_string(),
+    }
+}
+
+/// How to extract and lint one kind of signed object.
+pub(crate) trait Lintable: Sized {
+    fn parse(der: &[u8]) -> der::Result<Self>;
+    fn tbs_der(&self) -> der::Result<Vec<u8>>;
+    fn signature_algorithm(&self) -> &AlgorithmIdentifierOwned;
+    fn signature_value(&self) -> Option<&[u8]>;
+}
+
+impl Lintable for Certificate {
+    fn parse(der: &[u8]) -> der::Result<Self> {
+        Certificate::from_der(der)
+    }
+    fn tbs_der(&self) -> der::Result<Vec<u8>> {
+        self.tbs_certificate().to_der()
+    }
+    fn signature_algorithm(&self) -> &AlgorithmIdentifierOwned {
+        Certificate::signature_algorithm(self)
+    }
+    fn signature_value(&self) -> Option<&[u8]> {
+        self.signature().as_bytes()
+    }
+}
+
+impl Lintable for CertificateList {
+    fn parse(der: &[u8]) -> der::Result<Self> {
+        CertificateList::from_der(der)
+    }
+    fn tbs_der(&self) -> der::Result<Vec<u8>> {
+        self.tbs_cert_list.to_der()
+    }
+    fn signature_algorithm(&self) -> &AlgorithmIdentifierOwned {
+        &self.signature_algorithm
+    }
+    fn signature_value(&self) -> Option<&[u8]> {
+        self.signature.as_bytes()
+    }
+}
+
+/// The heart of issuance, shared by certificates and CRLs.
+pub(crate) fn sign_linted<T: Lintable>(
+    what: &str,
+    tbs: &[u8],
+    issuer: &dyn Signer,
+    lint: impl Fn(&T) -> Vec<Finding>,
+) -> Result<Signed> {
+    let algorithm = issuer.algorithm().signature_algorithm();
+    let parse = |der: &[u8]| T::parse(der).map_err(der_error("signed structure"));
+
+    // 1. Throwaway key of the issuer's algorithm: the TBS (including its signature
+    //    AlgorithmIdentifier) is exactly what the HSM will sign.
+    let throwaway = MemorySigner::generate(issuer.algorithm())?;
+    let precert = assemble(tbs, &algorithm, &throwaway.sign(tbs)?)?;
+    let findings = lint(&parse(&precert)?);
+    let (errors, warnings): (Vec<_>, Vec<_>) = findings
+        .into_iter()
+        .partition(|f| f.severity == Severity::Error);
+    if !errors.is_empty() {
+        return Err(Error::LintFailed {
+            what: what.into(),
+            findings: errors,
+        });
+    }
+
+    // 2. The real signature.
+    tracing::info!(signer = %issuer.describe(), %what, "requesting signature");
+    let signature = issuer.sign(tbs)?;
+    let der = assemble(tbs, &algorithm, &signature)?;
+
+    // 3. Re-parse what we are about to hand out and check it end to end.
+    let signed = parse(&der)?;
+    if signed.tbs_der().map_err(der_error("TBS"))? != tbs {
+        return Err(Error::TbsMismatch { what: what.into() });
+    }
+    let value = signed
+        .signature_value()
+        .ok_or_else(|| Error::BadSignature {
+            what: what.into(),
+            reason: "signature BIT STRING has unused bits".into(),
+        })?;
+    verify_signature(
+        issuer.public_key(),
+        signed.signature_algorithm(),
+        tbs,
+        value,
+        what,
+    )?;
+    let after: Vec<Finding> = lint(&signed);
+    if after.iter().any(|f| f.severity == Severity::Error) {
+        return Err(Error::LintFailed {
+            what: what.into(),
+            findings: after,
+        });
+    }
+    Ok(Signed { der, warnings })
+}
+
+/// Issue a certificate of `profile` for `subject_key`, valid `not_before..not_after`,
+/// signed by `issuer` after linting with `lint`.
+///
+/// # Errors
+/// Lint findings (nothing was signed), signer failures, or a post-signature check failure.
+pub fn issue_certificate<P: BuilderProfile>(
+    profile: P,
+    subject_key: SubjectPublicKeyInfoOwned,
+    not_before: SystemTime,
+    not_after: SystemTime,
+    issuer: &dyn Signer,
+    lint: impl Fn(&Certificate) -> Vec<Finding>,
+) -> Result<Signed> {
+    let validity = Validity::new(to_time(not_before)?, to_time(not_after)?);
+    let what = format!("certificate for {}", profile.get_subject());
+    let mut builder = CertificateBuilder::new(profile, random_serial()?, validity, subject_key)
+        .map_err(builder_error)?;
+    let tbs = builder
+        .finalize(&IssuerKey(issuer))
+        .map_err(builder_error)?;
+    sign_linted(&what, &tbs, issuer, lint)
+}
+
+/// Convert a time to an X.509 `Time` (UTCTime through 2049, then GeneralizedTime).
+///
+/// # Errors
+/// Times before 1970 or after 9999.
+pub fn to_time(time: SystemTime) -> Result<Time> {
+    Time::try_from(time).map_err(der_error("time"))
+}
+
+fn builder_error(e: x509_cert::builder::Error) -> Error {
+    Error::Certificate {
+        what: "TBS".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// Adapts a [`Signer`] to what x509-cert's builder needs to fill in the TBS: the
+/// signature AlgorithmIdentifier and the issuer's public key. It never signs.
+struct IssuerKey<'a>(&'a dyn Signer);
+
+#[derive(Clone)]
+struct PublicKey(SubjectPublicKeyInfoOwned);
+
+impl EncodePublicKey for PublicKey {
+    fn to_public_key_der(&self) -> spki::Result<der::Document> {
+        Ok(der::Document::encode_msg(&self.0)?)
+    }
+}
+
+impl signature::Keypair for IssuerKey<'_> {
+    type VerifyingKey = PublicKey;
+    fn verifying_key(&self) -> PublicKey {
+        PublicKey(self.0.public_key().clone())
+    }
+}
+
+impl DynSignatureAlgorithmIdentifier for IssuerKey<'_> {
+    fn signature_algorithm_identifier(&self) -> spki::Result<AlgorithmIdentifierOwned> {
+        Ok(self.0.algorithm().signature_algorithm())
+    }
+}

@@ -1,0 +1,582 @@
+//! The linter: profile conformance and RFC 5280 rules, run on every certificate and CRL
+//! before an HSM signs it (on a throwaway-key signature) and again after.
+
+use std::time::{Duration, SystemTime};
+
+use const_oid::{AssociatedOid, ObjectIdentifier};
+use der::{Decode, Encode};
+use x509_cert::{
+    Certificate,
+    crl::CertificateList,
+    ext::pkix::{
+        AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, ExtendedKeyUsage, KeyUsage,
+        KeyUsages, SubjectKeyIdentifier,
+    },
+};
+
+use crate::{KeyAlgorithm, oid, policy::Policy, profile::CertKind, profile::key_identifier};
+
+/// How bad a finding is: errors stop issuance, warnings are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The object must not be signed.
+    Error,
+    /// Acceptable, but worth a human's attention (e.g. example-arc OIDs).
+    Warning,
+}
+
+/// One broken (or doubtful) rule.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Short rule id, e.g. `eku-present`.
+    pub rule: &'static str,
+    /// What exactly is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{severity}[{}]: {}", self.rule, self.message)
+    }
+}
+
+/// What a certificate is linted against.
+#[derive(Debug, Clone, Copy)]
+pub struct CertLintContext<'a> {
+    /// The policy in force.
+    pub policy: &'a Policy,
+    /// The profile the certificate must follow.
+    pub kind: &'a CertKind,
+    /// The issuer's certificate; `None` for the self-signed root.
+    pub issuer: Option<&'a Certificate>,
+}
+
+#[derive(Default)]
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn error(&mut self, rule: &'static str, message: impl Into<String>) {
+        self.0.push(Finding {
+            severity: Severity::Error,
+            rule,
+            message: message.into(),
+        });
+    }
+    fn warning(&mut self, rule: &'static str, message: impl Into<String>) {
+        self.0.push(Finding {
+            severity: Severity::Warning,
+            rule,
+            message: message.into(),
+        });
+    }
+    fn check(&mut self, ok: bool, rule: &'static str, message: impl FnOnce() -> String) {
+        if !ok {
+            self.error(rule, message());
+        }
+    }
+}
+
+/// Lint a certificate against its profile, the policy and RFC 5280.
+pub fn lint_certificate(cert: &Certificate, ctx: &CertLintContext<'_>) -> Vec<Finding> {
+    let mut out = Findings::default();
+    let tbs = cert.tbs_certificate();
+    let issuer_tbs = ctx.issuer.map(Certificate::tbs_certificate).unwrap_or(tbs);
+
+    out.check(tbs.version() == x509_cert::Version::V3, "version", || {
+        "certificate must be X.509 v3".into()
+    });
+    lint_serial(&mut out, tbs.serial_number().as_bytes());
+    out.check(
+        tbs.signature() == cert.signature_algorithm(),
+        "signature-algorithm-match",
+        || "TBS signature algorithm differs from the outer signatureAlgorithm".into(),
+    );
+    match KeyAlgorithm::of_spki(issuer_tbs.subject_public_key_info()) {
+        Some(alg) => out.check(
+            tbs.signature() == &alg.signature_algorithm(),
+            "signature-algorithm",
+            || {
+                format!(
+                    "signature algorithm {} does not fit the issuer's {alg} key",
+                    tbs.signature().oid
+                )
+            },
+        ),
+        None => out.error(
+            "issuer-key-algorithm",
+            "issuer key is neither P-384 nor Ed25519",
+        ),
+    }
+
+    let (allowed, max_validity) = match ctx.kind {
+        CertKind::Root => (
+            &ctx.policy.root.key_algorithms,
+            ctx.policy.root.max_validity,
+        ),
+        CertKind::Delegate { .. } => (
+            &ctx.policy.delegate.key_algorithms,
+            ctx.policy.delegate.max_validity,
+        ),
+        CertKind::Leaf { .. } => (
+            &ctx.policy.leaf.key_algorithms,
+            ctx.policy.leaf.max_validity,
+        ),
+    };
+    match KeyAlgorithm::of_spki(tbs.subject_public_key_info()) {
+        Some(alg) if allowed.contains(&alg) => {}
+        found => out.error(
+            "key-algorithm",
+            format!(
+                "{} key algorithm {} is not allowed by policy (allowed: {})",
+                ctx.kind.name(),
+                found.map_or_else(
+                    || tbs.subject_public_key_info().algorithm.oid.to_string(),
+                    |a| a.to_string()
+                ),
+                allowed
+                    .iter()
+                    .map(|a| a.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    }
+
+    out.check(!tbs.subject().is_empty(), "subject", || {
+        "subject must not be empty".into()
+    });
+    out.check(
+        tbs.issuer().to_der().ok() == issuer_tbs.subject().to_der().ok(),
+        "issuer-name",
+        || {
+            format!(
+                "issuer `{}` is not the issuer's subject `{}`",
+                tbs.issuer(),
+                issuer_tbs.subject()
+            )
+        },
+    );
+    lint_validity(&mut out, cert, issuer_tbs, ctx, max_validity);
+    lint_extensions(&mut out, cert, ctx);
+    out.0
+}
+
+fn lint_serial(out: &mut Findings, serial: &[u8]) {
+    out.check(
+        serial.first().is_some_and(|b| b & 0x80 == 0) && serial.iter().any(|b| *b != 0),
+        "serial-positive",
+        || "serial number must be positive".into(),
+    );
+    out.check((8..=20).contains(&serial.len()), "serial-length", || {
+        format!(
+            "serial number is {} bytes; needs 8 (64 random bits) to 20",
+            serial.len()
+        )
+    });
+}
+
+fn lint_validity(
+    out: &mut Findings,
+    cert: &Certificate,
+    issuer_tbs: &x509_cert::TbsCertificate,
+    ctx: &CertLintContext<'_>,
+    max_validity: Duration,
+) {
+    let validity = cert.tbs_certificate().validity();
+    let (nb, na) = (
+        validity.not_before.to_system_time(),
+        validity.not_after.to_system_time(),
+    );
+    let Ok(span) = na.duration_since(nb) else {
+        out.error("validity-order", "notAfter is before notBefore");
+        return;
+    };
+    out.check(span <= max_validity, "validity-max", || {
+        format!(
+            "{} validity is {} days; policy allows at most {} days",
+            ctx.kind.name(),
+            span.as_secs() / 86_400,
+            max_validity.as_secs() / 86_400
+        )
+    });
+    if ctx.kind == &CertKind::Root {
+        out.check(na <= ctx.policy.root.not_after, "root-not-after", || {
+            format!(
+                "root notAfter {} is later than policy root.not_after",
+                validity.not_after
+            )
+        });
+    }
+    if ctx.issuer.is_some() {
+        let iv = issuer_tbs.validity();
+        out.check(
+            nb >= iv.not_before.to_system_time() && na <= iv.not_after.to_system_time(),
+            "validity-nested",
+            || {
+                format!(
+                    "validity {} .. {} is not inside the issuer's {} .. {}",
+                    validity.not_before, validity.not_after, iv.not_before, iv.not_after
+                )
+            },
+        );
+    }
+}
+
+fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext<'_>) {
+    let tbs = cert.tbs_certificate();
+    let extensions = tbs.extensions().map(|e| e.as_slice()).unwrap_or_default();
+    let expected: &[ObjectIdentifier] = match ctx.kind {
+        CertKind::Root => &[
+            BasicConstraints::OID,
+            KeyUsage::OID,
+            SubjectKeyIdentifier::OID,
+            AuthorityKeyIdentifier::OID,
+        ],
+        _ => &[
+            BasicConstraints::OID,
+            KeyUsage::OID,
+            SubjectKeyIdentifier::OID,
+            AuthorityKeyIdentifier::OID,
+            ExtendedKeyUsage::OID,
+        ],
+    };
+    for (i, ext) in extensions.iter().enumerate() {
+        if extensions[..i].iter().any(|e| e.extn_id == ext.extn_id) {
+            out.error(
+                "extension-unique",
+                format!("extension {} appears twice", ext.extn_id),
+            );
+        }
+        if !expected.contains(&ext.extn_id) {
+            out.error(
+                "extension-profile",
+                format!(
+                    "extension {} is not in the {} profile",
+                    ext.extn_id,
+                    ctx.kind.name()
+                ),
+            );
+        }
+    }
+    let find = |oid: ObjectIdentifier| extensions.iter().find(|e| e.extn_id == oid);
+
+    // basicConstraints
+    match find(BasicConstraints::OID).map(|e| {
+        (
+            e.critical,
+            BasicConstraints::from_der(e.extn_value.as_bytes()),
+        )
+    }) {
+        None => out.error("basic-constraints", "basicConstraints is missing"),
+        Some((_, Err(e))) => out.error(
+            "basic-constraints",
+            format!("basicConstraints is malformed: {e}"),
+        ),
+        Some((critical, Ok(bc))) => {
+            out.check(critical, "basic-constraints-critical", || {
+                "basicConstraints must be critical".into()
+            });
+            let (ca, path_len) = match ctx.kind {
+                CertKind::Root => (true, None),
+                CertKind::Delegate { .. } => (true, Some(0)),
+                CertKind::Leaf { .. } => (false, None),
+            };
+            out.check(bc.ca == ca, "basic-constraints-ca", || {
+                format!("{} must have cA={ca}", ctx.kind.name())
+            });
+            out.check(bc.path_len_constraint == path_len, "path-len", || {
+                format!(
+                    "{} must have pathLenConstraint {path_len:?}, has {:?}",
+                    ctx.kind.name(),
+                    bc.path_len_constraint
+                )
+            });
+        }
+    }
+
+    // keyUsage
+    match find(KeyUsage::OID).map(|e| (e.critical, KeyUsage::from_der(e.extn_value.as_bytes()))) {
+        None => out.error("key-usage", "keyUsage is missing"),
+        Some((_, Err(e))) => out.error("key-usage", format!("keyUsage is malformed: {e}")),
+        Some((critical, Ok(ku))) => {
+            out.check(critical, "key-usage-critical", || {
+                "keyUsage must be critical".into()
+            });
+            let expected = match ctx.kind {
+                CertKind::Leaf { .. } => KeyUsages::DigitalSignature.into(),
+                _ => KeyUsages::KeyCertSign | KeyUsages::CRLSign,
+            };
+            out.check(ku.0 == expected, "key-usage-bits", || {
+                format!(
+                    "{} keyUsage must be exactly {expected:?}, is {:?}",
+                    ctx.kind.name(),
+                    ku.0
+                )
+            });
+        }
+    }
+
+    // subjectKeyIdentifier: RFC 5280 method 1 over this certificate's key.
+    let own_key_id = key_identifier(der::referenced::OwnedToRef::owned_to_ref(
+        tbs.subject_public_key_info(),
+    ));
+    match find(SubjectKeyIdentifier::OID).map(|e| {
+        (
+            e.critical,
+            SubjectKeyIdentifier::from_der(e.extn_value.as_bytes()),
+        )
+    }) {
+        None => out.error("ski", "subjectKeyIdentifier is missing"),
+        Some((_, Err(e))) => out.error("ski", format!("subjectKeyIdentifier is malformed: {e}")),
+        Some((critical, Ok(ski))) => {
+            out.check(!critical, "ski-critical", || {
+                "subjectKeyIdentifier must not be critical".into()
+            });
+            out.check(ski.0.as_bytes() == own_key_id, "ski-method", || {
+                "subjectKeyIdentifier is not SHA-1 of the public key (RFC 5280 method 1)".into()
+            });
+        }
+    }
+
+    // authorityKeyIdentifier: keyIdentifier only, equal to the issuer's SKI.
+    let issuer_key_id = match ctx.issuer {
+        None => Some(own_key_id),
+        Some(issuer) => issuer
+            .tbs_certificate()
+            .get_extension::<SubjectKeyIdentifier>()
+            .ok()
+            .flatten()
+            .map(|(_, ski)| ski.0.as_bytes().to_vec()),
+    };
+    match find(AuthorityKeyIdentifier::OID).map(|e| {
+        (
+            e.critical,
+            AuthorityKeyIdentifier::from_der(e.extn_value.as_bytes()),
+        )
+    }) {
+        None => out.error("aki", "authorityKeyIdentifier is missing"),
+        Some((_, Err(e))) => out.error("aki", format!("authorityKeyIdentifier is malformed: {e}")),
+        Some((critical, Ok(aki))) => {
+            out.check(!critical, "aki-critical", || {
+                "authorityKeyIdentifier must not be critical".into()
+            });
+            out.check(
+                aki.authority_cert_issuer.is_none() && aki.authority_cert_serial_number.is_none(),
+                "aki-fields",
+                || "authorityKeyIdentifier must carry keyIdentifier only".into(),
+            );
+            out.check(
+                aki.key_identifier.as_ref().map(|k| k.as_bytes().to_vec()) == issuer_key_id,
+                "aki-matches-issuer",
+                || "authorityKeyIdentifier does not match the issuer's subjectKeyIdentifier".into(),
+            );
+        }
+    }
+
+    lint_eku(out, find(ExtendedKeyUsage::OID), ctx);
+}
+
+fn lint_eku(
+    out: &mut Findings,
+    ext: Option<&x509_cert::ext::Extension>,
+    ctx: &CertLintContext<'_>,
+) {
+    let eku = match ctx.kind {
+        CertKind::Root => {
+            out.check(ext.is_none(), "eku-absent-in-root", || {
+                "the root must not carry an extendedKeyUsage (purposes are bound at delegates)"
+                    .into()
+            });
+            return;
+        }
+        CertKind::Delegate { eku } | CertKind::Leaf { eku } => *eku,
+    };
+    let Some(ext) = ext else {
+        out.error(
+            "eku-present",
+            format!("{} must carry the purpose EKU {eku}", ctx.kind.name()),
+        );
+        return;
+    };
+    match ExtendedKeyUsage::from_der(ext.extn_value.as_bytes()) {
+        Err(e) => out.error("eku-present", format!("extendedKeyUsage is malformed: {e}")),
+        Ok(found) => {
+            out.check(found.0 == [eku], "eku-purpose", || {
+                format!(
+                    "{} EKU must be exactly [{eku}], is {:?}",
+                    ctx.kind.name(),
+                    found.0.iter().map(ToString::to_string).collect::<Vec<_>>()
+                )
+            });
+            out.check(!ext.critical, "eku-critical", || {
+                "extendedKeyUsage must not be critical".into()
+            });
+        }
+    }
+    if let (CertKind::Leaf { .. }, Some(issuer)) = (ctx.kind, ctx.issuer) {
+        let issuer_ekus = issuer
+            .tbs_certificate()
+            .get_extension::<ExtendedKeyUsage>()
+            .ok()
+            .flatten();
+        out.check(
+            issuer_ekus.is_some_and(|(_, e)| e.0.contains(&eku)),
+            "eku-matches-issuer",
+            || format!("leaf EKU {eku} is not the issuing delegate's EKU"),
+        );
+    }
+    if oid::is_example_arc(&eku) {
+        out.warning(
+            "eku-example-arc",
+            format!("EKU {eku} is under the ITU-T example arc 2.999: register a PEN arc before a real ceremony"),
+        );
+    }
+}
+
+/// Lint a CRL issued by `issuer` whose thisUpdate→nextUpdate span may be at most `lifetime`.
+pub fn lint_crl(crl: &CertificateList, issuer: &Certificate, lifetime: Duration) -> Vec<Finding> {
+    let mut out = Findings::default();
+    let tbs = &crl.tbs_cert_list;
+    let issuer_tbs = issuer.tbs_certificate();
+
+    out.check(tbs.version == x509_cert::Version::V2, "crl-version", || {
+        "CRL must be v2".into()
+    });
+    out.check(
+        tbs.signature == crl.signature_algorithm,
+        "signature-algorithm-match",
+        || "TBS signature algorithm differs from the outer signatureAlgorithm".into(),
+    );
+    if let Some(alg) = KeyAlgorithm::of_spki(issuer_tbs.subject_public_key_info()) {
+        out.check(
+            tbs.signature == alg.signature_algorithm(),
+            "signature-algorithm",
+            || {
+                format!(
+                    "signature algorithm {} does not fit the issuer's {alg} key",
+                    tbs.signature.oid
+                )
+            },
+        );
+    }
+    out.check(
+        tbs.issuer.to_der().ok() == issuer_tbs.subject().to_der().ok(),
+        "crl-issuer",
+        || {
+            format!(
+                "CRL issuer `{}` is not the issuer's subject `{}`",
+                tbs.issuer,
+                issuer_tbs.subject()
+            )
+        },
+    );
+    let crl_sign = issuer_tbs
+        .get_extension::<KeyUsage>()
+        .ok()
+        .flatten()
+        .is_some_and(|(_, ku)| ku.crl_sign());
+    out.check(crl_sign, "crl-issuer-crl-sign", || {
+        "issuer certificate lacks keyUsage cRLSign".into()
+    });
+
+    let this_update: SystemTime = tbs.this_update.to_system_time();
+    match tbs.next_update.map(|t| t.to_system_time()) {
+        None => out.error(
+            "crl-next-update",
+            "nextUpdate is required (RFC 5280 §5.1.2.5)",
+        ),
+        Some(next) => match next.duration_since(this_update) {
+            Err(_) => out.error("crl-next-update", "nextUpdate is before thisUpdate"),
+            Ok(span) => out.check(span <= lifetime, "crl-lifetime", || {
+                format!(
+                    "CRL lifetime is {} days; policy allows {}",
+                    span.as_secs() / 86_400,
+                    lifetime.as_secs() / 86_400
+                )
+            }),
+        },
+    }
+
+    let extensions = tbs.crl_extensions.as_deref().unwrap_or_default();
+    let find = |oid: ObjectIdentifier| extensions.iter().find(|e| e.extn_id == oid);
+    match find(CrlNumber::OID) {
+        None => out.error("crl-number", "cRLNumber is missing"),
+        Some(ext) => {
+            out.check(!ext.critical, "crl-number", || {
+                "cRLNumber must not be critical".into()
+            });
+            match CrlNumber::from_der(ext.extn_value.as_bytes()) {
+                Ok(n) => out.check(n.0.as_bytes().len() <= 20, "crl-number", || {
+                    "cRLNumber exceeds 20 octets".into()
+                }),
+                Err(e) => out.error("crl-number", format!("cRLNumber is malformed: {e}")),
+            }
+        }
+    }
+    let issuer_key_id = issuer_tbs
+        .get_extension::<SubjectKeyIdentifier>()
+        .ok()
+        .flatten()
+        .map(|(_, s)| s.0);
+    let aki = find(AuthorityKeyIdentifier::OID)
+        .and_then(|e| AuthorityKeyIdentifier::from_der(e.extn_value.as_bytes()).ok());
+    out.check(
+        aki.is_some_and(|a| a.key_identifier.is_some() && a.key_identifier == issuer_key_id),
+        "crl-aki",
+        || {
+            "authorityKeyIdentifier is missing or does not match the issuer's subjectKeyIdentifier"
+                .into()
+        },
+    );
+    for ext in extensions {
+        if ![CrlNumber::OID, AuthorityKeyIdentifier::OID].contains(&ext.extn_id) {
+            out.error(
+                "crl-extension-profile",
+                format!("unexpected CRL extension {}", ext.extn_id),
+            );
+        }
+    }
+
+    let revoked = tbs.revoked_certificates.as_deref().unwrap_or_default();
+    for (i, entry) in revoked.iter().enumerate() {
+        let serial = hex::encode(entry.serial_number.as_bytes());
+        if revoked[..i]
+            .iter()
+            .any(|e| e.serial_number == entry.serial_number)
+        {
+            out.error(
+                "crl-entry-unique",
+                format!("serial {serial} is listed twice"),
+            );
+        }
+        for ext in entry.crl_entry_extensions.as_deref().unwrap_or_default() {
+            if ext.extn_id != CrlReason::OID {
+                out.error(
+                    "crl-entry-extension",
+                    format!(
+                        "serial {serial}: unexpected entry extension {}",
+                        ext.extn_id
+                    ),
+                );
+            } else if matches!(
+                CrlReason::from_der(ext.extn_value.as_bytes()),
+                Ok(CrlReason::Unspecified)
+            ) {
+                out.error(
+                    "crl-reason",
+                    format!(
+                        "serial {serial}: reason unspecified must be omitted (RFC 5280 §5.3.1)"
+                    ),
+                );
+            }
+        }
+    }
+    out.0
+}

@@ -1,0 +1,389 @@
+//! The CA policy (`policy/rust-root.toml`): parsed strictly (unknown fields are errors),
+//! then validated field by field into [`Policy`]. Profiles and the linter read only this.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::{Duration, SystemTime},
+};
+
+use const_oid::ObjectIdentifier;
+use serde::Deserialize;
+use x509_cert::name::Name;
+
+use crate::{Error, KeyAlgorithm, Result, oid};
+
+const DAY: u64 = 24 * 60 * 60;
+/// The policy format this code reads.
+pub const POLICY_VERSION: u32 = 1;
+
+/// A validated policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Where it was read from (for messages).
+    pub path: PathBuf,
+    /// The root CA.
+    pub root: RootPolicy,
+    /// Delegate (intermediate) CAs, one per purpose.
+    pub delegate: DelegatePolicy,
+    /// Leaf certificates issued by delegates.
+    pub leaf: LeafPolicy,
+    /// Purposes by name (`releases`, `crates-io`, `bors`, …).
+    pub purposes: BTreeMap<String, Purpose>,
+}
+
+/// Root CA rules.
+#[derive(Debug, Clone)]
+pub struct RootPolicy {
+    /// Subject (and issuer) of the root certificate.
+    pub subject: Name,
+    /// The fixed end of the root's validity.
+    pub not_after: SystemTime,
+    /// Longest validity a root certificate may have.
+    pub max_validity: Duration,
+    /// Key algorithms allowed for the root key.
+    pub key_algorithms: Vec<KeyAlgorithm>,
+    /// Longest thisUpdate→nextUpdate span of a root CRL.
+    pub crl_lifetime: Duration,
+}
+
+/// Delegate CA rules.
+#[derive(Debug, Clone)]
+pub struct DelegatePolicy {
+    /// Longest validity of a delegate certificate (also capped by the root's).
+    pub max_validity: Duration,
+    /// Key algorithms a delegate key may use.
+    pub key_algorithms: Vec<KeyAlgorithm>,
+    /// Longest thisUpdate→nextUpdate span of a delegate CRL.
+    pub crl_lifetime: Duration,
+}
+
+/// Leaf certificate rules.
+#[derive(Debug, Clone)]
+pub struct LeafPolicy {
+    /// Validity used when the operator asks for none.
+    pub default_validity: Duration,
+    /// Longest validity of a leaf (also capped by its delegate's).
+    pub max_validity: Duration,
+    /// Key algorithms a leaf key may use.
+    pub key_algorithms: Vec<KeyAlgorithm>,
+}
+
+/// A purpose: the EKU every non-root certificate of its chains carries.
+#[derive(Debug, Clone)]
+pub struct Purpose {
+    /// Policy name, e.g. `releases`.
+    pub name: String,
+    /// The extended key usage OID.
+    pub eku: ObjectIdentifier,
+    /// Subject of the delegate CA for this purpose.
+    pub delegate_subject: Name,
+    /// What the purpose is for (shown to quorum members).
+    pub description: String,
+}
+
+impl Policy {
+    /// Read and validate a policy file.
+    ///
+    /// # Errors
+    /// The file cannot be read, is not valid TOML, has unknown or missing fields, or a
+    /// value breaks a rule; the error names the file and field.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Validate policy text; `path` is used in messages only.
+    ///
+    /// # Errors
+    /// As [`Policy::load`].
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| Error::PolicySyntax {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let field_error = |field: &str, message: String| Error::Policy {
+            path: path.to_owned(),
+            field: field.to_owned(),
+            message,
+        };
+
+        if file.version != POLICY_VERSION {
+            return Err(field_error(
+                "version",
+                format!(
+                    "this rust-pki reads policy version {POLICY_VERSION}, not {}",
+                    file.version
+                ),
+            ));
+        }
+
+        let root = RootPolicy {
+            subject: parse_subject(&file.root.subject)
+                .map_err(|m| field_error("root.subject", m))?,
+            not_after: parse_rfc3339(&file.root.not_after)
+                .map_err(|m| field_error("root.not_after", m))?,
+            max_validity: days(
+                file.root.max_validity_days,
+                "root.max_validity_days",
+                &field_error,
+            )?,
+            key_algorithms: file.root.key_algorithms,
+            crl_lifetime: days(
+                file.root.crl_lifetime_days,
+                "root.crl_lifetime_days",
+                &field_error,
+            )?,
+        };
+        if root.key_algorithms != [KeyAlgorithm::EcdsaP384] {
+            return Err(field_error(
+                "root.key_algorithms",
+                "the root key must be [\"P-384\"] (the HSM quorum-signing path is ECDSA P-384)"
+                    .into(),
+            ));
+        }
+
+        let delegate = DelegatePolicy {
+            max_validity: days(
+                file.delegate.max_validity_days,
+                "delegate.max_validity_days",
+                &field_error,
+            )?,
+            key_algorithms: non_empty(
+                file.delegate.key_algorithms,
+                "delegate.key_algorithms",
+                &field_error,
+            )?,
+            crl_lifetime: days(
+                file.delegate.crl_lifetime_days,
+                "delegate.crl_lifetime_days",
+                &field_error,
+            )?,
+        };
+        if delegate.max_validity > root.max_validity {
+            return Err(field_error(
+                "delegate.max_validity_days",
+                "must not exceed root.max_validity_days".into(),
+            ));
+        }
+
+        let leaf = LeafPolicy {
+            default_validity: days(
+                file.leaf.default_validity_days,
+                "leaf.default_validity_days",
+                &field_error,
+            )?,
+            max_validity: days(
+                file.leaf.max_validity_days,
+                "leaf.max_validity_days",
+                &field_error,
+            )?,
+            key_algorithms: non_empty(
+                file.leaf.key_algorithms,
+                "leaf.key_algorithms",
+                &field_error,
+            )?,
+        };
+        if leaf.default_validity > leaf.max_validity {
+            return Err(field_error(
+                "leaf.default_validity_days",
+                "must not exceed leaf.max_validity_days".into(),
+            ));
+        }
+        if leaf.max_validity > delegate.max_validity {
+            return Err(field_error(
+                "leaf.max_validity_days",
+                "must not exceed delegate.max_validity_days".into(),
+            ));
+        }
+
+        if file.purposes.is_empty() {
+            return Err(field_error(
+                "purposes",
+                "at least one purpose is required".into(),
+            ));
+        }
+        let mut purposes = BTreeMap::new();
+        for (name, section) in file.purposes {
+            let field = |leaf: &str| format!("purposes.{name}.{leaf}");
+            if !is_purpose_name(&name) {
+                return Err(field_error(
+                    &format!("purposes.{name}"),
+                    "purpose names are lowercase letters, digits and '-', starting with a letter"
+                        .into(),
+                ));
+            }
+            let eku = oid::parse_oid(&section.eku)
+                .map_err(|e| field_error(&field("eku"), e.to_string()))?;
+            let delegate_subject = parse_subject(&section.delegate_subject)
+                .map_err(|m| field_error(&field("delegate_subject"), m))?;
+            if section.description.trim().is_empty() {
+                return Err(field_error(
+                    &field("description"),
+                    "must not be empty".into(),
+                ));
+            }
+            let purpose = Purpose {
+                name: name.clone(),
+                eku,
+                delegate_subject,
+                description: section.description,
+            };
+            purposes.insert(name, purpose);
+        }
+        check_distinct(&purposes, |p| p.eku.to_string(), "eku", &field_error)?;
+        check_distinct(
+            &purposes,
+            |p| p.delegate_subject.to_string(),
+            "delegate_subject",
+            &field_error,
+        )?;
+
+        Ok(Self {
+            path: path.to_owned(),
+            root,
+            delegate,
+            leaf,
+            purposes,
+        })
+    }
+
+    /// The purpose named `name`.
+    ///
+    /// # Errors
+    /// No such purpose in this policy; the message lists the known ones.
+    pub fn purpose(&self, name: &str) -> Result<&Purpose> {
+        self.purposes
+            .get(name)
+            .ok_or_else(|| Error::UnknownPurpose {
+                name: name.to_owned(),
+                known: self.purposes.keys().cloned().collect(),
+            })
+    }
+
+    /// Purposes whose EKU is under the ITU-T example arc (fine for tests, not production).
+    pub fn example_arc_purposes(&self) -> impl Iterator<Item = &Purpose> {
+        self.purposes
+            .values()
+            .filter(|p| oid::is_example_arc(&p.eku))
+    }
+}
+
+fn is_purpose_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn check_distinct(
+    purposes: &BTreeMap<String, Purpose>,
+    key: impl Fn(&Purpose) -> String,
+    what: &str,
+    field_error: &impl Fn(&str, String) -> Error,
+) -> Result<()> {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for (name, purpose) in purposes {
+        if let Some(other) = seen.insert(key(purpose), name) {
+            return Err(field_error(
+                &format!("purposes.{name}.{what}"),
+                format!("same {what} as purposes.{other}; each purpose needs its own"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn days(value: u32, field: &str, field_error: &impl Fn(&str, String) -> Error) -> Result<Duration> {
+    if value == 0 {
+        return Err(field_error(field, "must be at least 1 day".into()));
+    }
+    Ok(Duration::from_secs(u64::from(value) * DAY))
+}
+
+fn non_empty(
+    algorithms: Vec<KeyAlgorithm>,
+    field: &str,
+    field_error: &impl Fn(&str, String) -> Error,
+) -> Result<Vec<KeyAlgorithm>> {
+    if algorithms.is_empty() {
+        return Err(field_error(
+            field,
+            "list at least one of \"P-384\", \"Ed25519\"".into(),
+        ));
+    }
+    Ok(algorithms)
+}
+
+/// Parse an RFC 4514 subject that must contain a commonName.
+pub(crate) fn parse_subject(text: &str) -> std::result::Result<Name, String> {
+    let name =
+        Name::from_str(text).map_err(|e| format!("`{text}` is not an RFC 4514 name: {e}"))?;
+    let has_cn = name
+        .iter_rdn()
+        .flat_map(|rdn| rdn.iter())
+        .any(|atv| atv.oid == const_oid::db::rfc4519::CN);
+    if !has_cn {
+        return Err(format!("`{text}` has no CN attribute"));
+    }
+    Ok(name)
+}
+
+/// Parse an RFC 3339 timestamp (whole seconds are kept).
+pub fn parse_rfc3339(text: &str) -> std::result::Result<SystemTime, String> {
+    let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| {
+            format!("`{text}` is not an RFC 3339 time (e.g. 2031-12-31T23:59:59Z): {e}")
+        })?;
+    Ok(SystemTime::from(
+        parsed.replace_nanosecond(0).unwrap_or(parsed),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    version: u32,
+    root: RootSection,
+    delegate: DelegateSection,
+    leaf: LeafSection,
+    purposes: BTreeMap<String, PurposeSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RootSection {
+    subject: String,
+    not_after: String,
+    max_validity_days: u32,
+    key_algorithms: Vec<KeyAlgorithm>,
+    crl_lifetime_days: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DelegateSection {
+    max_validity_days: u32,
+    key_algorithms: Vec<KeyAlgorithm>,
+    crl_lifetime_days: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeafSection {
+    default_validity_days: u32,
+    max_validity_days: u32,
+    key_algorithms: Vec<KeyAlgorithm>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PurposeSection {
+    eku: String,
+    delegate_subject: String,
+    description: String,
+}
