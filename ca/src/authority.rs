@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use spki::SubjectPublicKeyInfoOwned;
-use x509_cert::{Certificate, ext::pkix::ExtendedKeyUsage, name::Name};
+use x509_cert::{Certificate, name::Name};
 
 use crate::{
     Error, Result, Signer,
@@ -61,9 +61,11 @@ pub fn issue_delegate(
     let profile = DelegateProfile {
         subject: purpose.delegate_subject.clone(),
         issuer: IssuerInfo::from_certificate(root_cert)?,
-        eku: purpose.eku,
+        eku: purpose.eku.clone(),
     };
-    let kind = CertKind::Delegate { eku: purpose.eku };
+    let kind = CertKind::Delegate {
+        eku: purpose.eku.clone(),
+    };
     let ctx = CertLintContext {
         policy,
         kind: &kind,
@@ -97,9 +99,11 @@ pub fn issue_leaf(
     let profile = LeafProfile {
         subject,
         issuer: IssuerInfo::from_certificate(delegate_cert)?,
-        eku: purpose.eku,
+        eku: purpose.eku.clone(),
     };
-    let kind = CertKind::Leaf { eku: purpose.eku };
+    let kind = CertKind::Leaf {
+        eku: purpose.eku.clone(),
+    };
     let ctx = CertLintContext {
         policy,
         kind: &kind,
@@ -149,14 +153,11 @@ pub fn issue_crl_for(
 /// The certificate has no EKU, or none that the policy knows.
 pub fn purpose_of<'p>(policy: &'p Policy, delegate_cert: &Certificate) -> Result<&'p Purpose> {
     let subject = delegate_cert.tbs_certificate().subject();
-    let ekus = delegate_cert
-        .tbs_certificate()
-        .get_extension::<ExtendedKeyUsage>()
-        .map_err(|e| Error::Certificate {
+    let ekus = crate::oid::certificate_ekus(delegate_cert)
+        .map_err(|reason| Error::Certificate {
             what: subject.to_string(),
-            reason: e.to_string(),
+            reason,
         })?
-        .map(|(_, e)| e.0)
         .unwrap_or_default();
     policy
         .purposes

@@ -9,8 +9,8 @@ use x509_cert::{
     Certificate,
     crl::CertificateList,
     ext::pkix::{
-        AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, ExtendedKeyUsage, KeyUsage,
-        KeyUsages, SubjectKeyIdentifier,
+        AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, KeyUsage, KeyUsages,
+        SubjectKeyIdentifier,
     },
 };
 
@@ -244,7 +244,7 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
             KeyUsage::OID,
             SubjectKeyIdentifier::OID,
             AuthorityKeyIdentifier::OID,
-            ExtendedKeyUsage::OID,
+            oid::EXTENDED_KEY_USAGE,
         ],
     };
     for (i, ext) in extensions.iter().enumerate() {
@@ -380,7 +380,7 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
         }
     }
 
-    lint_eku(out, find(ExtendedKeyUsage::OID), ctx);
+    lint_eku(out, find(oid::EXTENDED_KEY_USAGE), ctx);
 }
 
 fn lint_eku(
@@ -396,7 +396,7 @@ fn lint_eku(
             });
             return;
         }
-        CertKind::Delegate { eku } | CertKind::Leaf { eku } => *eku,
+        CertKind::Delegate { eku } | CertKind::Leaf { eku } => eku,
     };
     let Some(ext) = ext else {
         out.error(
@@ -405,14 +405,14 @@ fn lint_eku(
         );
         return;
     };
-    match ExtendedKeyUsage::from_der(ext.extn_value.as_bytes()) {
+    match oid::decode_eku(ext.extn_value.as_bytes()) {
         Err(e) => out.error("eku-present", format!("extendedKeyUsage is malformed: {e}")),
         Ok(found) => {
-            out.check(found.0 == [eku], "eku-purpose", || {
+            out.check(found == [eku.clone()], "eku-purpose", || {
                 format!(
                     "{} EKU must be exactly [{eku}], is {:?}",
                     ctx.kind.name(),
-                    found.0.iter().map(ToString::to_string).collect::<Vec<_>>()
+                    found.iter().map(ToString::to_string).collect::<Vec<_>>()
                 )
             });
             out.check(!ext.critical, "eku-critical", || {
@@ -421,18 +421,14 @@ fn lint_eku(
         }
     }
     if let (CertKind::Leaf { .. }, Some(issuer)) = (ctx.kind, ctx.issuer) {
-        let issuer_ekus = issuer
-            .tbs_certificate()
-            .get_extension::<ExtendedKeyUsage>()
-            .ok()
-            .flatten();
+        let issuer_ekus = oid::certificate_ekus(issuer).ok().flatten();
         out.check(
-            issuer_ekus.is_some_and(|(_, e)| e.0.contains(&eku)),
+            issuer_ekus.is_some_and(|ekus| ekus.contains(eku)),
             "eku-matches-issuer",
             || format!("leaf EKU {eku} is not the issuing delegate's EKU"),
         );
     }
-    if oid::is_example_arc(&eku) {
+    if eku.is_example_arc() {
         out.warning(
             "eku-example-arc",
             format!("EKU {eku} is under the ITU-T example arc 2.999: register a PEN arc before a real ceremony"),

@@ -8,11 +8,10 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use const_oid::ObjectIdentifier;
 use serde::Deserialize;
 use x509_cert::name::Name;
 
-use crate::{Error, KeyAlgorithm, Result, oid};
+use crate::{Error, KeyAlgorithm, Result, oid::Oid};
 
 const DAY: u64 = 24 * 60 * 60;
 /// The policy format this code reads.
@@ -76,7 +75,7 @@ pub struct Purpose {
     /// Policy name, e.g. `releases`.
     pub name: String,
     /// The extended key usage OID.
-    pub eku: ObjectIdentifier,
+    pub eku: Oid,
     /// Subject of the delegate CA for this purpose.
     pub delegate_subject: Name,
     /// What the purpose is for (shown to quorum members).
@@ -217,7 +216,9 @@ impl Policy {
                         .into(),
                 ));
             }
-            let eku = oid::parse_oid(&section.eku)
+            let eku = section
+                .eku
+                .parse::<Oid>()
                 .map_err(|e| field_error(&field("eku"), e.to_string()))?;
             let delegate_subject = parse_subject(&section.delegate_subject)
                 .map_err(|m| field_error(&field("delegate_subject"), m))?;
@@ -267,9 +268,7 @@ impl Policy {
 
     /// Purposes whose EKU is under the ITU-T example arc (fine for tests, not production).
     pub fn example_arc_purposes(&self) -> impl Iterator<Item = &Purpose> {
-        self.purposes
-            .values()
-            .filter(|p| oid::is_example_arc(&p.eku))
+        self.purposes.values().filter(|p| p.eku.is_example_arc())
     }
 }
 

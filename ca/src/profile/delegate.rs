@@ -1,6 +1,5 @@
 //! A delegate intermediate CA (releases, crates-io, bors), issued by the root.
 
-use const_oid::ObjectIdentifier;
 use spki::SubjectPublicKeyInfoRef;
 use x509_cert::{
     TbsCertificate, builder::profile::BuilderProfile, ext::Extension, ext::pkix::KeyUsages,
@@ -20,7 +19,7 @@ pub struct DelegateProfile {
     /// The root that issues it.
     pub issuer: IssuerInfo,
     /// The purpose EKU.
-    pub eku: ObjectIdentifier,
+    pub eku: crate::oid::Oid,
 }
 
 impl BuilderProfile for DelegateProfile {
@@ -43,7 +42,7 @@ impl BuilderProfile for DelegateProfile {
             key_usage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)?,
             subject_key_id(spk)?,
             authority_key_id(&self.issuer.key_id)?,
-            extended_key_usage(self.eku)?,
+            extended_key_usage(&self.eku)?,
         ])
     }
 }

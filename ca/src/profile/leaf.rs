@@ -1,6 +1,5 @@
 //! A short-lived end-entity certificate, issued by a delegate.
 
-use const_oid::ObjectIdentifier;
 use spki::SubjectPublicKeyInfoRef;
 use x509_cert::{
     TbsCertificate, builder::profile::BuilderProfile, ext::Extension, ext::pkix::KeyUsages,
@@ -20,7 +19,7 @@ pub struct LeafProfile {
     /// The delegate that issues it.
     pub issuer: IssuerInfo,
     /// The purpose EKU (the delegate's).
-    pub eku: ObjectIdentifier,
+    pub eku: crate::oid::Oid,
 }
 
 impl BuilderProfile for LeafProfile {
@@ -43,7 +42,7 @@ impl BuilderProfile for LeafProfile {
             key_usage(KeyUsages::DigitalSignature)?,
             subject_key_id(spk)?,
             authority_key_id(&self.issuer.key_id)?,
-            extended_key_usage(self.eku)?,
+            extended_key_usage(&self.eku)?,
         ])
     }
 }

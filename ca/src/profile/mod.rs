@@ -11,7 +11,7 @@ pub use delegate::DelegateProfile;
 pub use leaf::LeafProfile;
 pub use root::RootProfile;
 
-use const_oid::{AssociatedOid, ObjectIdentifier};
+use const_oid::AssociatedOid;
 use der::{Encode, asn1::OctetString};
 use sha1::{Digest, Sha1};
 use spki::SubjectPublicKeyInfoRef;
@@ -20,14 +20,16 @@ use x509_cert::{
     ext::{
         Extension,
         pkix::{
-            AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-            SubjectKeyIdentifier,
+            AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
         },
     },
     name::Name,
 };
 
-use crate::{Error, Result};
+use crate::{
+    Error, Result,
+    oid::{self, Oid},
+};
 
 /// What a certificate is, and so which profile rules apply to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +39,12 @@ pub enum CertKind {
     /// A delegate intermediate CA for one purpose (pathLen 0, purpose EKU).
     Delegate {
         /// The purpose EKU.
-        eku: ObjectIdentifier,
+        eku: Oid,
     },
     /// An end-entity certificate issued by a delegate (same purpose EKU).
     Leaf {
         /// The purpose EKU.
-        eku: ObjectIdentifier,
+        eku: Oid,
     },
 }
 
@@ -133,6 +135,11 @@ fn authority_key_id(key_id: &[u8]) -> der::Result<Extension> {
     extension(&aki, false)
 }
 
-fn extended_key_usage(eku: ObjectIdentifier) -> der::Result<Extension> {
-    extension(&ExtendedKeyUsage(vec![eku]), false)
+// Encoded by hand: x509-cert's ExtendedKeyUsage cannot hold 2.999 OIDs (see `oid`).
+fn extended_key_usage(eku: &Oid) -> der::Result<Extension> {
+    Ok(Extension {
+        extn_id: oid::EXTENDED_KEY_USAGE,
+        critical: false,
+        extn_value: OctetString::new(oid::encode_eku(std::slice::from_ref(eku))?)?,
+    })
 }

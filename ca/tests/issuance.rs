@@ -1,0 +1,420 @@
+//! Issuance with in-memory keys: profiles, lint-before-sign, CSRs and CRLs.
+//! (The same code paths run against SoftHSM2 in tests/ at the workspace root.)
+
+use std::{
+    cell::Cell,
+    path::Path,
+    str::FromStr,
+    time::{Duration, SystemTime},
+};
+
+use der::{Decode, Encode};
+use rust_pki_ca::{
+    Error, KeyAlgorithm, Signer,
+    authority::{issue_crl_for, issue_delegate, issue_leaf, issue_root},
+    crl::{Revocation, parse_crl},
+    csr::{build_csr, parse_csr},
+    lint::Severity,
+    policy::Policy,
+    signer::MemorySigner,
+};
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::{Certificate, ext::pkix::CrlReason, name::Name};
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+fn repo_policy_text() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policy/rust-root.toml"
+    ))
+    .unwrap()
+}
+
+fn policy() -> Policy {
+    Policy::parse(&repo_policy_text(), Path::new("rust-root.toml")).unwrap()
+}
+
+/// A signer that counts how often it was asked to sign.
+struct CountingSigner {
+    inner: MemorySigner,
+    calls: Cell<usize>,
+}
+
+impl CountingSigner {
+    fn new(algorithm: KeyAlgorithm) -> Self {
+        Self {
+            inner: MemorySigner::generate(algorithm).unwrap(),
+            calls: Cell::new(0),
+        }
+    }
+}
+
+impl Signer for CountingSigner {
+    fn algorithm(&self) -> KeyAlgorithm {
+        self.inner.algorithm()
+    }
+    fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        self.inner.public_key()
+    }
+    fn describe(&self) -> String {
+        "counting signer".into()
+    }
+    fn sign(&self, message: &[u8]) -> rust_pki_ca::Result<Vec<u8>> {
+        self.calls.set(self.calls.get() + 1);
+        self.inner.sign(message)
+    }
+}
+
+struct Pki {
+    policy: Policy,
+    root_key: CountingSigner,
+    root: Certificate,
+    delegate_key: MemorySigner,
+    delegate: Certificate,
+}
+
+fn pki() -> Pki {
+    let policy = policy();
+    let now = SystemTime::now();
+    let root_key = CountingSigner::new(KeyAlgorithm::EcdsaP384);
+    let root = Certificate::from_der(&issue_root(&policy, &root_key, now).unwrap().der).unwrap();
+    let delegate_key = MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap();
+    let csr = parse_csr(&build_csr(&delegate_key, Name::from_str("CN=ignored").unwrap()).unwrap())
+        .unwrap();
+    let purpose = policy.purpose("releases").unwrap().clone();
+    let delegate = issue_delegate(
+        &policy,
+        &root,
+        &root_key,
+        &purpose,
+        csr.public_key,
+        now,
+        None,
+    )
+    .unwrap();
+    let delegate = Certificate::from_der(&delegate.der).unwrap();
+    Pki {
+        policy,
+        root_key,
+        root,
+        delegate_key,
+        delegate,
+    }
+}
+
+#[test]
+fn root_delegate_leaf_chain_verifies_and_follows_profiles() {
+    let pki = pki();
+    assert_eq!(
+        pki.root_key.calls.get(),
+        2,
+        "one signature for the root, one for the delegate"
+    );
+    // Subject of the delegate comes from policy, not from the CSR.
+    assert_eq!(
+        pki.delegate.tbs_certificate().subject().to_string(),
+        "CN=Rust Releases Delegate CA,O=The Rust Project"
+    );
+    assert_eq!(
+        pki.root
+            .tbs_certificate()
+            .validity()
+            .not_after
+            .to_system_time(),
+        pki.policy.root.not_after
+    );
+    let leaf_key = MemorySigner::generate(KeyAlgorithm::Ed25519).unwrap();
+    let leaf = issue_leaf(
+        &pki.policy,
+        &pki.delegate,
+        &pki.delegate_key,
+        Name::from_str("CN=rust 1.95.0 release").unwrap(),
+        leaf_key.public_key().clone(),
+        SystemTime::now(),
+        None,
+    )
+    .unwrap();
+    // Example-arc EKUs are allowed but always warned about.
+    assert!(
+        leaf.warnings
+            .iter()
+            .any(|w| w.rule == "eku-example-arc" && w.severity == Severity::Warning)
+    );
+    let leaf = Certificate::from_der(&leaf.der).unwrap();
+    let span = leaf
+        .tbs_certificate()
+        .validity()
+        .not_after
+        .to_system_time()
+        .duration_since(
+            leaf.tbs_certificate()
+                .validity()
+                .not_before
+                .to_system_time(),
+        )
+        .unwrap();
+    assert_eq!(span, pki.policy.leaf.default_validity);
+}
+
+#[test]
+fn lint_failure_means_the_real_key_never_signs() {
+    // A policy whose root would outlive its own maximum validity: root.not_after is
+    // 20 years out while max_validity_days stays at 7 years.
+    let far = time::OffsetDateTime::now_utc() + time::Duration::days(20 * 365);
+    let text = repo_policy_text().replace(
+        "not_after = \"2031-12-31T23:59:59Z\"",
+        &format!(
+            "not_after = \"{}\"",
+            far.format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        ),
+    );
+    let policy = Policy::parse(&text, Path::new("long-root.toml")).unwrap();
+    let key = CountingSigner::new(KeyAlgorithm::EcdsaP384);
+    let err = issue_root(&policy, &key, SystemTime::now()).unwrap_err();
+    match err {
+        Error::LintFailed { findings, .. } => assert!(
+            findings.iter().any(|f| f.rule == "validity-max"),
+            "{findings:?}"
+        ),
+        other => panic!("expected LintFailed, got {other}"),
+    }
+    assert_eq!(key.calls.get(), 0, "the HSM must not be asked to sign");
+}
+
+#[test]
+fn delegate_outliving_root_is_refused_before_signing() {
+    let pki = pki();
+    let calls = pki.root_key.calls.get();
+    let purpose = pki.policy.purpose("bors").unwrap().clone();
+    let key = MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap();
+    let late = pki.policy.root.not_after + DAY;
+    let err = issue_delegate(
+        &pki.policy,
+        &pki.root,
+        &pki.root_key,
+        &purpose,
+        key.public_key().clone(),
+        SystemTime::now(),
+        Some(late),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::LintFailed { findings, .. } if findings.iter().any(|f| f.rule == "validity-nested")),
+        "{err}"
+    );
+    assert_eq!(pki.root_key.calls.get(), calls);
+}
+
+#[test]
+fn delegate_key_algorithm_not_in_policy_is_refused_before_signing() {
+    let text = repo_policy_text().replace(
+        "max_validity_days = 2557\nkey_algorithms = [\"P-384\", \"Ed25519\"]",
+        "max_validity_days = 2557\nkey_algorithms = [\"P-384\"]",
+    );
+    let policy = Policy::parse(&text, Path::new("p384-only.toml")).unwrap();
+    let root_key = CountingSigner::new(KeyAlgorithm::EcdsaP384);
+    let root = Certificate::from_der(
+        &issue_root(&policy, &root_key, SystemTime::now())
+            .unwrap()
+            .der,
+    )
+    .unwrap();
+    let ed = MemorySigner::generate(KeyAlgorithm::Ed25519).unwrap();
+    let purpose = policy.purpose("releases").unwrap().clone();
+    let err = issue_delegate(
+        &policy,
+        &root,
+        &root_key,
+        &purpose,
+        ed.public_key().clone(),
+        SystemTime::now(),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::LintFailed { findings, .. } if findings.iter().any(|f| f.rule == "key-algorithm")),
+        "{err}"
+    );
+    assert_eq!(root_key.calls.get(), 1, "only the root was signed");
+}
+
+#[test]
+fn signer_must_hold_the_issuer_certificates_key() {
+    let pki = pki();
+    let stranger = MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap();
+    let purpose = pki.policy.purpose("releases").unwrap().clone();
+    let err = issue_delegate(
+        &pki.policy,
+        &pki.root,
+        &stranger,
+        &purpose,
+        stranger.public_key().clone(),
+        SystemTime::now(),
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::KeyMismatch { .. }), "{err}");
+}
+
+#[test]
+fn csr_with_bad_signature_is_refused() {
+    let key = MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap();
+    let mut csr = build_csr(&key, Name::from_str("CN=crates.io").unwrap()).unwrap();
+    assert!(parse_csr(&csr).is_ok());
+    let last = csr.len() - 5;
+    csr[last] ^= 0x01;
+    let err = parse_csr(&csr).unwrap_err();
+    assert!(err.contains("signature"), "{err}");
+    assert!(
+        parse_csr(b"\x30\x03\x02\x01\x00")
+            .unwrap_err()
+            .contains("malformed")
+    );
+}
+
+#[test]
+fn crl_lists_revocations_with_reason_number_and_aki() {
+    let pki = pki();
+    let revoked = vec![Revocation {
+        serial: pki.delegate.tbs_certificate().serial_number().clone(),
+        date: SystemTime::now(),
+        reason: Some(CrlReason::KeyCompromise),
+    }];
+    let signed = issue_crl_for(
+        &pki.policy,
+        &pki.root,
+        &pki.root_key,
+        revoked,
+        SystemTime::now(),
+        Some(7),
+    )
+    .unwrap();
+    let crl = parse_crl(&signed.der).unwrap();
+    let entries = crl.tbs_cert_list.revoked_certificates.as_ref().unwrap();
+    assert_eq!(entries.len(), 1);
+    let span = crl
+        .tbs_cert_list
+        .next_update
+        .unwrap()
+        .to_system_time()
+        .duration_since(crl.tbs_cert_list.this_update.to_system_time())
+        .unwrap();
+    assert_eq!(span, pki.policy.root.crl_lifetime);
+    // A delegate CRL gets the (short) delegate lifetime.
+    let delegate_crl = issue_crl_for(
+        &pki.policy,
+        &pki.delegate,
+        &pki.delegate_key,
+        vec![],
+        SystemTime::now(),
+        None,
+    )
+    .unwrap();
+    let crl = parse_crl(&delegate_crl.der).unwrap();
+    let span = crl
+        .tbs_cert_list
+        .next_update
+        .unwrap()
+        .to_system_time()
+        .duration_since(crl.tbs_cert_list.this_update.to_system_time())
+        .unwrap();
+    assert_eq!(span, pki.policy.delegate.crl_lifetime);
+    assert!(crl.tbs_cert_list.to_der().is_ok());
+}
+
+/// Bad policies, by name: each must fail with an error naming the field.
+#[test]
+fn bad_policies_are_refused_naming_the_field() {
+    let good = repo_policy_text();
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "unknown-field",
+            "crl_lifetime_days = 365",
+            "crl_lifetime_days = 365\ncolour = \"red\"",
+            "unknown field `colour`",
+        ),
+        (
+            "missing-field",
+            "crl_lifetime_days = 7\n",
+            "\n",
+            "missing field `crl_lifetime_days`",
+        ),
+        (
+            "uuid-oid",
+            "eku = \"2.999.1.1\"",
+            "eku = \"2.25.329800735698586629295641978511506172918\"",
+            "purposes.releases.eku",
+        ),
+        (
+            "duplicate-eku",
+            "eku = \"2.999.1.2\"",
+            "eku = \"2.999.1.1\"",
+            "same eku",
+        ),
+        (
+            "bad-subject",
+            "CN=bors Delegate CA",
+            "bors Delegate CA",
+            "purposes.bors.delegate_subject",
+        ),
+        (
+            "bad-time",
+            "2031-12-31T23:59:59Z",
+            "2031-12-31",
+            "root.not_after",
+        ),
+        (
+            "ed25519-root",
+            "key_algorithms = [\"P-384\"]\n",
+            "key_algorithms = [\"Ed25519\"]\n",
+            "root.key_algorithms",
+        ),
+        (
+            "unknown-algorithm",
+            "key_algorithms = [\"P-384\"]\n",
+            "key_algorithms = [\"RSA\"]\n",
+            "unknown variant `RSA`",
+        ),
+        (
+            "zero-days",
+            "default_validity_days = 30",
+            "default_validity_days = 0",
+            "leaf.default_validity_days",
+        ),
+        (
+            "leaf-longer-than-max",
+            "default_validity_days = 30",
+            "default_validity_days = 91",
+            "leaf.default_validity_days",
+        ),
+        (
+            "wrong-version",
+            "version = 1",
+            "version = 2",
+            "field `version`",
+        ),
+        (
+            "bad-purpose-name",
+            "[purposes.bors]",
+            "[purposes.Bors]",
+            "purposes.Bors",
+        ),
+    ];
+    for (name, from, to, expected) in cases {
+        assert!(good.contains(from), "{name}: fixture text not found");
+        let text = good.replacen(from, to, 1);
+        let err = Policy::parse(&text, Path::new("bad.toml"))
+            .expect_err(name)
+            .to_string();
+        assert!(
+            err.contains(expected),
+            "{name}: `{err}` should mention `{expected}`"
+        );
+        assert!(
+            err.starts_with("bad.toml"),
+            "{name}: `{err}` should name the file"
+        );
+    }
+}
