@@ -25,6 +25,11 @@ enum Command {
     /// Keys in a PKCS#11 token: generate, show.
     #[command(subcommand)]
     Hsm(cmd::hsm::HsmCommand),
+    /// Issue certificates and CRLs (root, delegate, leaf), linted before the HSM signs.
+    #[command(subcommand)]
+    Ca(cmd::ca::CaCommand),
+    /// Lint a policy, certificate or CRL with the rules that run before every signature.
+    Lint(cmd::lint::LintArgs),
     /// Verify a certificate chain against a pinned root, for a purpose.
     Verify(cmd::verify::VerifyArgs),
 }
@@ -34,6 +39,8 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Hsm(command) => cmd::hsm::run(command),
+        Command::Ca(command) => cmd::ca::run(command),
+        Command::Lint(args) => cmd::lint::run(args),
         Command::Verify(args) => cmd::verify::run(args),
     };
     match result {

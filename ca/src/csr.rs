@@ -11,7 +11,7 @@ use x509_cert::{
 };
 
 use crate::{
-    Error, KeyAlgorithm, Result, Signer, issue::assemble, pem, signature::verify_signature,
+    Error, KeyAlgorithm, Result, Signer, issue::assemble, pem, signature::verify_any_digest,
 };
 
 /// A CSR whose self-signature verified.
@@ -58,7 +58,7 @@ pub fn parse_csr(der: &[u8]) -> std::result::Result<VerifiedCsr, String> {
         .signature
         .as_bytes()
         .ok_or("CSR signature has unused bits")?;
-    verify_signature(
+    verify_any_digest(
         &csr.info.public_key,
         &csr.algorithm,
         &info,

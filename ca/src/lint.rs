@@ -431,8 +431,11 @@ fn lint_eku(
     if eku.is_example_arc() {
         out.warning(
             "eku-example-arc",
-            format!("EKU {eku} is under the ITU-T example arc 2.999: register a PEN arc before a real ceremony"),
+            format!("EKU {eku} is under an example arc: register a PEN arc before a real ceremony"),
         );
+    }
+    if let Some(problem) = eku.portability_problem() {
+        out.warning("eku-portability", problem);
     }
 }
 

@@ -1,14 +1,14 @@
 //! Purpose OIDs from policy: parsed strictly, every arc within 32 bits, kept as DER.
 //!
 //! Why not const-oid's `ObjectIdentifier`: const-oid 0.10 refuses a second arc above 39
-//! even under the first arc 2 (X.690 §8.19.4 allows any), so it cannot represent the
-//! ITU-T example arc `2.999` our policy uses until a PEN is registered. An [`Oid`] is the
-//! exact DER content bytes instead, which is also how EKUs are compared (webpki does the
-//! same).
+//! even under the first arc 2 (X.690 §8.19.4 allows any), so it cannot hold the ITU-T
+//! example arc `2.999`, and certificates from other PKIs may carry such OIDs. An [`Oid`]
+//! keeps the exact DER content bytes, which is also how EKUs are compared (as webpki does).
 
-/// The ITU-T example arc (X.660 §A.2: `2.999`, never assigned). Fine for tests and the
-/// demo; a registered Private Enterprise Number arc replaces it before a real ceremony.
-pub const EXAMPLE_ARC: &str = "2.999";
+/// Example arcs: the ITU-T example arc `2.999` (X.660) and IANA's documentation Private
+/// Enterprise Number `1.3.6.1.4.1.32473` (RFC 5612). Fine for tests and the demo; a
+/// registered PEN arc replaces them before a real ceremony.
+const EXAMPLE_ARCS: [&[u32]; 2] = [&[2, 999], &[1, 3, 6, 1, 4, 1, 32473]];
 
 /// An OBJECT IDENTIFIER with every arc ≤ `u32::MAX`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -97,9 +97,20 @@ impl Oid {
         })
     }
 
-    /// Whether this OID sits under the ITU-T example arc `2.999`.
+    /// Whether this OID sits under an example arc (`2.999` or RFC 5612's PEN 32473).
     pub fn is_example_arc(&self) -> bool {
-        self.arcs.starts_with(&[2, 999])
+        EXAMPLE_ARCS.iter().any(|arc| self.arcs.starts_with(arc))
+    }
+
+    /// Why some verifiers in the wild cannot parse this OID, if they can't: RustCrypto
+    /// const-oid and pkilint (pyasn1-fasder) refuse a second arc above 39 under arc 2.
+    pub fn portability_problem(&self) -> Option<String> {
+        (self.arcs[0] == 2 && self.arcs[1] > 39).then(|| {
+            format!(
+                "{self}: a second arc above 39 is valid X.690 but RustCrypto const-oid (x509-cert) \
+                 and pkilint refuse it; verifiers built on them cannot read this EKU"
+            )
+        })
     }
 }
 
@@ -318,6 +329,11 @@ mod tests {
     #[test]
     fn detects_example_arc() {
         assert!(oid("2.999.1.1").is_example_arc());
+        assert!(oid("1.3.6.1.4.1.32473.1.1").is_example_arc());
+        assert!(!oid("1.3.6.1.4.1.3247.1").is_example_arc());
+        assert!(oid("2.999.1.1").portability_problem().is_some());
+        assert!(oid("2.39.1").portability_problem().is_none());
+        assert!(oid("1.3.6.1.4.1.32473.1.1").portability_problem().is_none());
         assert!(!oid("2.9999.1").is_example_arc());
         assert!(!oid("1.3.6.1.4.1.57264.1").is_example_arc());
     }

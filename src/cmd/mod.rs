@@ -1,4 +1,7 @@
 //! One module per subcommand: clap arguments and a `run` that calls the libraries.
 
+pub mod ca;
+mod common;
 pub mod hsm;
+pub mod lint;
 pub mod verify;

@@ -1,0 +1,264 @@
+//! `rust-pki ca …`: issue the root, delegates, leaves and CRLs. Every certificate is
+//! linted (signed first with a throwaway key) before the HSM key is asked to sign.
+
+use std::{path::PathBuf, process::ExitCode, str::FromStr, time::SystemTime};
+
+use anyhow::Context;
+use rust_pki_ca::{
+    Pkcs11Uri, Signer,
+    authority::{issue_crl_for, issue_delegate, issue_leaf, issue_root},
+    crl::Revocation,
+    csr::read_csr,
+    output::ensure_absent,
+    pem::label,
+};
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::{ext::pkix::CrlReason, name::Name};
+
+use super::common::{
+    DEFAULT_POLICY, describe_certificate, load_certificate, load_policy, open_key, parse_time,
+    write_output,
+};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum CaCommand {
+    /// Issue the self-signed root certificate for an HSM key (normally inside a ceremony).
+    ///
+    /// Subject and validity (now until the policy's root.not_after) come from the policy.
+    Root {
+        #[command(flatten)]
+        policy: PolicyArg,
+        /// The root key: a PKCS#11 URI, e.g.
+        /// 'pkcs11:token=rust-root;object=root-2026?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/root.pin'.
+        /// The PIN is read from pin-source (file:PATH, env:NAME or fd:N), never from argv.
+        #[arg(long, value_name = "PKCS11-URI")]
+        key: Pkcs11Uri,
+        /// Where to write the certificate (PEM); must not exist.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Certify a delegate CA key for one purpose, signed by the root key.
+    ///
+    /// Only the public key is taken from the CSR (whose signature must verify); subject,
+    /// extensions and EKU come from the policy's purpose.
+    Delegate {
+        #[command(flatten)]
+        policy: PolicyArg,
+        /// The root certificate (PEM or DER).
+        #[arg(long, value_name = "FILE")]
+        root_cert: PathBuf,
+        /// The root key (PKCS#11 URI, see `ca root --help`).
+        #[arg(long, value_name = "PKCS11-URI")]
+        root_key: Pkcs11Uri,
+        /// The purpose, as named in the policy: releases, crates-io or bors.
+        #[arg(long)]
+        purpose: String,
+        #[command(flatten)]
+        subject_key: SubjectKeyArgs,
+        /// End of validity (RFC 3339). Default: policy delegate.max_validity_days,
+        /// capped at the root's notAfter.
+        #[arg(long, value_name = "RFC3339")]
+        not_after: Option<String>,
+        /// Where to write the certificate (PEM); must not exist.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Issue a short-lived leaf certificate with a delegate key; the purpose (EKU) is the
+    /// delegate's.
+    Leaf {
+        #[command(flatten)]
+        policy: PolicyArg,
+        /// The issuing delegate's certificate.
+        #[arg(long, value_name = "FILE")]
+        issuer_cert: PathBuf,
+        /// The delegate key (PKCS#11 URI).
+        #[arg(long, value_name = "PKCS11-URI")]
+        issuer_key: Pkcs11Uri,
+        /// Leaf subject, RFC 4514, e.g. 'CN=rust 1.95.0 release,O=The Rust Project'.
+        #[arg(long, value_name = "NAME")]
+        subject: String,
+        #[command(flatten)]
+        subject_key: SubjectKeyArgs,
+        /// End of validity (RFC 3339). Default: policy leaf.default_validity_days,
+        /// capped at the delegate's notAfter.
+        #[arg(long, value_name = "RFC3339")]
+        not_after: Option<String>,
+        /// Where to write the certificate (PEM); must not exist.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Issue a CRL signed by the root or a delegate key.
+    ///
+    /// nextUpdate = now + the policy's CRL lifetime for that issuer (root or delegate).
+    Crl {
+        #[command(flatten)]
+        policy: PolicyArg,
+        /// The issuer's certificate (root or delegate).
+        #[arg(long, value_name = "FILE")]
+        issuer_cert: PathBuf,
+        /// The issuer's key (PKCS#11 URI).
+        #[arg(long, value_name = "PKCS11-URI")]
+        issuer_key: Pkcs11Uri,
+        /// A certificate to revoke (repeatable); it must have been issued by this issuer.
+        #[arg(long, value_name = "CERT")]
+        revoke: Vec<PathBuf>,
+        /// Reason code for the revoked certificates: key-compromise, ca-compromise,
+        /// affiliation-changed, superseded, cessation-of-operation, certificate-hold,
+        /// privilege-withdrawn. Default: none (unspecified).
+        #[arg(long, value_parser = parse_reason)]
+        reason: Option<CrlReason>,
+        /// cRLNumber. Default: thisUpdate in Unix seconds, which always increases.
+        #[arg(long)]
+        number: Option<u64>,
+        /// Where to write the CRL (PEM); must not exist.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PolicyArg {
+    /// The CA policy (strict TOML).
+    #[arg(long = "policy", value_name = "FILE", default_value = DEFAULT_POLICY)]
+    pub path: PathBuf,
+}
+
+/// The key to certify: from a CSR, or a key in an HSM.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct SubjectKeyArgs {
+    /// A PKCS#10 CSR (PEM or DER) whose signature proves possession of the key.
+    #[arg(long, value_name = "FILE")]
+    csr: Option<PathBuf>,
+    /// A key in a PKCS#11 token (e.g. the same HSM); its public key is certified.
+    #[arg(long, value_name = "PKCS11-URI")]
+    subject_key: Option<Pkcs11Uri>,
+}
+
+impl SubjectKeyArgs {
+    fn public_key(&self) -> anyhow::Result<SubjectPublicKeyInfoOwned> {
+        match (&self.csr, &self.subject_key) {
+            (Some(csr), _) => Ok(read_csr(csr)?.public_key),
+            (None, Some(uri)) => Ok(open_key(uri)?.public_key().clone()),
+            (None, None) => anyhow::bail!("give --csr or --subject-key"),
+        }
+    }
+}
+
+fn parse_reason(text: &str) -> Result<CrlReason, String> {
+    Ok(match text {
+        "key-compromise" => CrlReason::KeyCompromise,
+        "ca-compromise" => CrlReason::CaCompromise,
+        "affiliation-changed" => CrlReason::AffiliationChanged,
+        "superseded" => CrlReason::Superseded,
+        "cessation-of-operation" => CrlReason::CessationOfOperation,
+        "certificate-hold" => CrlReason::CertificateHold,
+        "privilege-withdrawn" => CrlReason::PrivilegeWithdrawn,
+        other => return Err(format!("unknown reason `{other}`")),
+    })
+}
+
+pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
+    let now = SystemTime::now();
+    match command {
+        CaCommand::Root { policy, key, out } => {
+            let policy = load_policy(&policy.path)?;
+            ensure_absent([out.as_path()])?;
+            let signer = open_key(&key)?;
+            let signed = issue_root(&policy, &signer, now)?;
+            write_output(
+                &out,
+                label::CERTIFICATE,
+                &signed,
+                &describe_certificate(&signed.der)?,
+            )?;
+        }
+        CaCommand::Delegate {
+            policy,
+            root_cert,
+            root_key,
+            purpose,
+            subject_key,
+            not_after,
+            out,
+        } => {
+            let policy = load_policy(&policy.path)?;
+            let purpose = policy.purpose(&purpose)?.clone();
+            let root = load_certificate(&root_cert)?;
+            let not_after = not_after.as_deref().map(parse_time).transpose()?;
+            ensure_absent([out.as_path()])?;
+            let key = subject_key.public_key()?;
+            let signer = open_key(&root_key)?;
+            let signed = issue_delegate(&policy, &root, &signer, &purpose, key, now, not_after)?;
+            write_output(
+                &out,
+                label::CERTIFICATE,
+                &signed,
+                &describe_certificate(&signed.der)?,
+            )?;
+        }
+        CaCommand::Leaf {
+            policy,
+            issuer_cert,
+            issuer_key,
+            subject,
+            subject_key,
+            not_after,
+            out,
+        } => {
+            let policy = load_policy(&policy.path)?;
+            let delegate = load_certificate(&issuer_cert)?;
+            let subject = Name::from_str(&subject)
+                .with_context(|| format!("--subject `{subject}` is not an RFC 4514 name"))?;
+            let not_after = not_after.as_deref().map(parse_time).transpose()?;
+            ensure_absent([out.as_path()])?;
+            let key = subject_key.public_key()?;
+            let signer = open_key(&issuer_key)?;
+            let signed = issue_leaf(&policy, &delegate, &signer, subject, key, now, not_after)?;
+            write_output(
+                &out,
+                label::CERTIFICATE,
+                &signed,
+                &describe_certificate(&signed.der)?,
+            )?;
+        }
+        CaCommand::Crl {
+            policy,
+            issuer_cert,
+            issuer_key,
+            revoke,
+            reason,
+            number,
+            out,
+        } => {
+            let policy = load_policy(&policy.path)?;
+            let issuer = load_certificate(&issuer_cert)?;
+            let mut revoked = Vec::with_capacity(revoke.len());
+            for path in &revoke {
+                let cert = load_certificate(path)?;
+                anyhow::ensure!(
+                    cert.tbs_certificate().issuer() == issuer.tbs_certificate().subject(),
+                    "{}: issued by `{}`, not by this CRL's issuer `{}`",
+                    path.display(),
+                    cert.tbs_certificate().issuer(),
+                    issuer.tbs_certificate().subject()
+                );
+                revoked.push(Revocation {
+                    serial: cert.tbs_certificate().serial_number().clone(),
+                    date: now,
+                    reason,
+                });
+            }
+            ensure_absent([out.as_path()])?;
+            let signer = open_key(&issuer_key)?;
+            let signed = issue_crl_for(&policy, &issuer, &signer, revoked, now, number)?;
+            let summary = format!(
+                "CRL of {} revoking {} certificate(s)",
+                issuer.tbs_certificate().subject(),
+                revoke.len()
+            );
+            write_output(&out, label::CRL, &signed, &summary)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

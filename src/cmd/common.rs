@@ -1,0 +1,63 @@
+//! Small helpers shared by subcommands: loading inputs, printing, writing outputs.
+
+use std::{io::Write, path::Path, time::SystemTime};
+
+use anyhow::Context;
+use der::Decode;
+use rust_pki_ca::{Pkcs11Uri, issue::Signed, pem, policy::Policy, signer::Pkcs11Signer};
+use x509_cert::Certificate;
+
+/// Default policy path, relative to the working directory (the repository root).
+pub const DEFAULT_POLICY: &str = "policy/rust-root.toml";
+
+pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
+    Ok(Policy::load(path)?)
+}
+
+pub fn load_certificate(path: &Path) -> anyhow::Result<Certificate> {
+    let der = pem::read_der(path, pem::label::CERTIFICATE)?;
+    Certificate::from_der(&der)
+        .with_context(|| format!("{}: malformed certificate", path.display()))
+}
+
+pub fn open_key(uri: &Pkcs11Uri) -> anyhow::Result<Pkcs11Signer> {
+    Ok(Pkcs11Signer::open(uri)?)
+}
+
+pub fn parse_time(text: &str) -> anyhow::Result<SystemTime> {
+    rust_pki_ca::policy::parse_rfc3339(text).map_err(anyhow::Error::msg)
+}
+
+/// Print lint warnings (never errors: those stop issuance earlier) to stderr.
+pub fn print_warnings(signed: &Signed) {
+    for warning in &signed.warnings {
+        eprintln!("{warning}");
+    }
+}
+
+/// Write a signed object as PEM to a new file and print a one-line summary to stdout.
+pub fn write_output(
+    path: &Path,
+    label: &str,
+    signed: &Signed,
+    summary: &str,
+) -> anyhow::Result<()> {
+    rust_pki_ca::output::write_new(path, pem::encode(label, &signed.der)?.as_bytes())?;
+    print_warnings(signed);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "wrote {}: {summary}", path.display())?;
+    Ok(())
+}
+
+/// "subject, serial, SHA-256 fingerprint" of a certificate, for summaries.
+pub fn describe_certificate(der: &[u8]) -> anyhow::Result<String> {
+    use sha2::Digest;
+    let cert = Certificate::from_der(der)?;
+    let tbs = cert.tbs_certificate();
+    Ok(format!(
+        "{} (serial {}, sha256 {})",
+        tbs.subject(),
+        hex::encode(tbs.serial_number().as_bytes()),
+        hex::encode(sha2::Sha256::digest(der))
+    ))
+}
