@@ -1,5 +1,6 @@
 //! Issuance with in-memory keys: profiles, lint-before-sign, CSRs and CRLs.
 //! (The same code paths run against SoftHSM2 in tests/ at the workspace root.)
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::{
     cell::Cell,

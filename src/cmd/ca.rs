@@ -5,7 +5,7 @@ use std::{path::PathBuf, process::ExitCode, str::FromStr, time::SystemTime};
 
 use anyhow::Context;
 use rust_pki_ca::{
-    Pkcs11Uri, Signer,
+    Signer,
     authority::{issue_crl_for, issue_delegate, issue_leaf, issue_root},
     crl::Revocation,
     csr::read_csr,
@@ -32,7 +32,7 @@ pub enum CaCommand {
         /// 'pkcs11:token=rust-root;object=root-2026?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/root.pin'.
         /// The PIN is read from pin-source (file:PATH, env:NAME or fd:N), never from argv.
         #[arg(long, value_name = "PKCS11-URI")]
-        key: Pkcs11Uri,
+        key: String,
         /// Where to write the certificate (PEM); must not exist.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -49,7 +49,7 @@ pub enum CaCommand {
         root_cert: PathBuf,
         /// The root key (PKCS#11 URI, see `ca root --help`).
         #[arg(long, value_name = "PKCS11-URI")]
-        root_key: Pkcs11Uri,
+        root_key: String,
         /// The purpose, as named in the policy: releases, crates-io or bors.
         #[arg(long)]
         purpose: String,
@@ -73,7 +73,7 @@ pub enum CaCommand {
         issuer_cert: PathBuf,
         /// The delegate key (PKCS#11 URI).
         #[arg(long, value_name = "PKCS11-URI")]
-        issuer_key: Pkcs11Uri,
+        issuer_key: String,
         /// Leaf subject, RFC 4514, e.g. 'CN=rust 1.95.0 release,O=The Rust Project'.
         #[arg(long, value_name = "NAME")]
         subject: String,
@@ -98,7 +98,7 @@ pub enum CaCommand {
         issuer_cert: PathBuf,
         /// The issuer's key (PKCS#11 URI).
         #[arg(long, value_name = "PKCS11-URI")]
-        issuer_key: Pkcs11Uri,
+        issuer_key: String,
         /// A certificate to revoke (repeatable); it must have been issued by this issuer.
         #[arg(long, value_name = "CERT")]
         revoke: Vec<PathBuf>,
@@ -132,14 +132,14 @@ pub struct SubjectKeyArgs {
     csr: Option<PathBuf>,
     /// A key in a PKCS#11 token (e.g. the same HSM); its public key is certified.
     #[arg(long, value_name = "PKCS11-URI")]
-    subject_key: Option<Pkcs11Uri>,
+    subject_key: Option<String>,
 }
 
 impl SubjectKeyArgs {
     fn public_key(&self) -> anyhow::Result<SubjectPublicKeyInfoOwned> {
         match (&self.csr, &self.subject_key) {
             (Some(csr), _) => Ok(read_csr(csr)?.public_key),
-            (None, Some(uri)) => Ok(open_key(uri)?.public_key().clone()),
+            (None, Some(uri)) => Ok(open_key(uri, "--subject-key")?.public_key().clone()),
             (None, None) => anyhow::bail!("give --csr or --subject-key"),
         }
     }
@@ -164,7 +164,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
         CaCommand::Root { policy, key, out } => {
             let policy = load_policy(&policy.path)?;
             ensure_absent([out.as_path()])?;
-            let signer = open_key(&key)?;
+            let signer = open_key(&key, "--key")?;
             let signed = issue_root(&policy, &signer, now)?;
             write_output(
                 &out,
@@ -188,7 +188,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
             let not_after = not_after.as_deref().map(parse_time).transpose()?;
             ensure_absent([out.as_path()])?;
             let key = subject_key.public_key()?;
-            let signer = open_key(&root_key)?;
+            let signer = open_key(&root_key, "--root-key")?;
             let signed = issue_delegate(&policy, &root, &signer, &purpose, key, now, not_after)?;
             write_output(
                 &out,
@@ -213,7 +213,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
             let not_after = not_after.as_deref().map(parse_time).transpose()?;
             ensure_absent([out.as_path()])?;
             let key = subject_key.public_key()?;
-            let signer = open_key(&issuer_key)?;
+            let signer = open_key(&issuer_key, "--issuer-key")?;
             let signed = issue_leaf(&policy, &delegate, &signer, subject, key, now, not_after)?;
             write_output(
                 &out,
@@ -250,7 +250,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
                 });
             }
             ensure_absent([out.as_path()])?;
-            let signer = open_key(&issuer_key)?;
+            let signer = open_key(&issuer_key, "--issuer-key")?;
             let signed = issue_crl_for(&policy, &issuer, &signer, revoked, now, number)?;
             let summary = format!(
                 "CRL of {} revoking {} certificate(s)",

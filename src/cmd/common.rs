@@ -20,8 +20,15 @@ pub fn load_certificate(path: &Path) -> anyhow::Result<Certificate> {
         .with_context(|| format!("{}: malformed certificate", path.display()))
 }
 
-pub fn open_key(uri: &Pkcs11Uri) -> anyhow::Result<Pkcs11Signer> {
-    Ok(Pkcs11Signer::open(uri)?)
+/// Parse a PKCS#11 URI given as `flag`. Done here rather than by clap: clap quotes a
+/// rejected value in its error, and a rejected URI may contain a PIN (`pin-value=`).
+pub fn parse_key_uri(text: &str, flag: &str) -> anyhow::Result<Pkcs11Uri> {
+    text.parse().context(flag.to_owned())
+}
+
+/// Open the key named by the URI given as `flag`.
+pub fn open_key(text: &str, flag: &str) -> anyhow::Result<Pkcs11Signer> {
+    Ok(Pkcs11Signer::open(&parse_key_uri(text, flag)?)?)
 }
 
 pub fn parse_time(text: &str) -> anyhow::Result<SystemTime> {

@@ -4,8 +4,10 @@
 //! and [`memory::MemorySigner`] (the throwaway lint key, and tests).
 
 pub mod memory;
+pub mod pkcs11;
 
 pub use memory::MemorySigner;
+pub use pkcs11::{KeyAttributes, Pkcs11Signer};
 
 use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
 
