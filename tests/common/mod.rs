@@ -1,0 +1,139 @@
+//! A throwaway PKI lab for end-to-end tests of the `rust-pki` binary: SoftHSM2 tokens in a
+//! temporary directory (made by `softhsm-fixtures/new-token`), and helpers to run
+//! `rust-pki`, OpenSSL and pkilint against the files it writes. Every command gets
+//! SOFTHSM2_CONF through `Command::env`, so tests run in parallel without touching the
+//! test process's environment.
+#![allow(clippy::unwrap_used, clippy::panic, dead_code)]
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+pub struct Lab {
+    pub dir: tempfile::TempDir,
+}
+
+impl Lab {
+    /// A lab with the given tokens.
+    pub fn new(tokens: &[&str]) -> Self {
+        let lab = Self {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        for token in tokens {
+            let status = Command::new(format!("{REPO}/softhsm-fixtures/new-token"))
+                .arg(lab.hsm_dir())
+                .arg(token)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "new-token {token}");
+        }
+        lab
+    }
+
+    pub fn hsm_dir(&self) -> PathBuf {
+        self.dir.path().join("hsm")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn uri(&self, token: &str, object: &str) -> String {
+        format!(
+            "pkcs11:token={token};object={object}?module-path={MODULE}&pin-source=file:{}",
+            self.hsm_dir().join(format!("{token}.pin")).display()
+        )
+    }
+
+    /// Run `rust-pki ARGS` with this lab's SoftHSM2 configuration.
+    pub fn rust_pki<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+            .current_dir(REPO)
+            .env("SOFTHSM2_CONF", self.hsm_dir().join("softhsm2.conf"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// Run `rust-pki ARGS` and require success.
+    pub fn ok<I, S>(&self, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let output = self.rust_pki(args);
+        assert!(
+            output.status.success(),
+            "rust-pki failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Run `rust-pki ARGS` and require failure; returns stderr.
+    pub fn fails<I, S>(&self, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let output = self.rust_pki(args);
+        assert!(
+            !output.status.success(),
+            "rust-pki unexpectedly succeeded: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        String::from_utf8(output.stderr).unwrap()
+    }
+
+    pub fn keygen(&self, token: &str, object: &str) -> String {
+        let uri = self.uri(token, object);
+        self.ok(["hsm", "keygen", "--key", &uri]);
+        uri
+    }
+
+    /// Root key + certificate at `root.pem`; returns the root key URI.
+    pub fn root(&self) -> String {
+        let key = self.keygen("rust-root", "root");
+        self.ok([
+            "ca",
+            "root",
+            "--key",
+            &key,
+            "--out",
+            self.path("root.pem").to_str().unwrap(),
+        ]);
+        key
+    }
+}
+
+/// Run a tool no one here wrote; returns (success, stdout+stderr).
+pub fn tool(program: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> (bool, String) {
+    let output = Command::new(program)
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} ({e}): run scripts/install-deps"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// A pkilint command from the repository's venv (scripts/install-deps makes it) or PATH.
+pub fn pkilint(command: &str) -> String {
+    let venv = Path::new(REPO).join(".venv/bin").join(command);
+    if venv.exists() {
+        return venv.to_string_lossy().into_owned();
+    }
+    command.to_owned()
+}
