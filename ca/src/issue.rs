@@ -2,7 +2,7 @@
 //! only then ask the real signer (the HSM), then require the signed TBS to be
 //! byte-identical to the linted one and the signature to verify with the issuer's key.
 
-use std::time::SystemTime;
+use std::{sync::OnceLock, time::SystemTime};
 
 use der::{
     Decode, Encode, Sequence,
@@ -20,7 +20,7 @@ use x509_cert::{
 };
 
 use crate::{
-    Error, Result, Signer,
+    Error, KeyAlgorithm, Result, Signer,
     lint::{Finding, Severity},
     serial::random_serial,
     signature::verify_signature,
@@ -119,7 +119,7 @@ pub(crate) fn sign_linted<T: Lintable>(
 
     // 1. Throwaway key of the issuer's algorithm: the TBS (including its signature
     //    AlgorithmIdentifier) is exactly what the HSM will sign.
-    let throwaway = MemorySigner::generate(issuer.algorithm())?;
+    let throwaway = throwaway_key(issuer.algorithm())?;
     let precert = assemble(tbs, &algorithm, &throwaway.sign(tbs)?)?;
     let findings = lint(&parse(&precert)?);
     let (errors, warnings): (Vec<_>, Vec<_>) = findings
@@ -163,6 +163,22 @@ pub(crate) fn sign_linted<T: Lintable>(
         });
     }
     Ok(Signed { der, warnings })
+}
+
+/// The process's throwaway lint key for `algorithm`: generated on first use, kept in
+/// memory only, never used for anything but signing what is about to be linted.
+fn throwaway_key(algorithm: KeyAlgorithm) -> Result<&'static MemorySigner> {
+    static P384: OnceLock<MemorySigner> = OnceLock::new();
+    static ED25519: OnceLock<MemorySigner> = OnceLock::new();
+    let cell = match algorithm {
+        KeyAlgorithm::EcdsaP384 => &P384,
+        KeyAlgorithm::Ed25519 => &ED25519,
+    };
+    if let Some(key) = cell.get() {
+        return Ok(key);
+    }
+    let key = MemorySigner::generate(algorithm)?;
+    Ok(cell.get_or_init(|| key))
 }
 
 /// Issue a certificate of `profile` for `subject_key`, valid `not_before..not_after`,
