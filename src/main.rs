@@ -24,7 +24,7 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Keys in a PKCS#11 token: generate, show.
+    /// Keys in a PKCS#11 token: generate, make a CSR, show attributes.
     #[command(subcommand)]
     Hsm(cmd::hsm::HsmCommand),
     /// Issue certificates and CRLs (root, delegate, leaf), linted before the HSM signs.

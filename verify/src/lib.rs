@@ -1,2 +1,43 @@
 //! rust-pki-verify: offline verification of chains to the pinned Rust root.
+//!
+//! ```no_run
+//! # use std::path::Path;
+//! use rust_pki_verify::{Chain, Crl, Oid, Purpose, Root, verify};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let root = Root::from_file(Path::new("rust-root.pem"))?;
+//! let chain = Chain::from_file(Path::new("chain.pem"))?;
+//! let crls = [Crl::from_file(Path::new("releases.crl"))?];
+//! // The OID comes from policy (policy/rust-root.toml [purposes]).
+//! let purpose = Purpose::new("releases", "2.999.1.1".parse::<Oid>()?);
+//! let verified = verify(&root, &chain, &crls, &purpose, time::OffsetDateTime::now_utc())?;
+//! # let _ = verified;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Path validation is rustls-webpki's (ring; ECDSA P-384/SHA-384, ECDSA P-256/SHA-256,
+//! Ed25519). On top of it: the purpose EKU in every certificate below the root, the root's own
+//! validity, strict checks of every supplied CRL, and errors that name the certificate (or
+//! file) and the rule ([`Error`]).
 #![forbid(unsafe_code)]
+
+mod cert;
+mod chain;
+mod crl;
+mod diagnose;
+mod error;
+mod oid;
+mod pem;
+mod purpose;
+mod report;
+mod signed;
+mod verify;
+
+pub use cert::{Chain, Root};
+pub use crl::{Crl, CrlSummary};
+pub use error::{CertRef, Error, Position};
+pub use oid::Oid;
+pub use purpose::Purpose;
+pub use report::{CertSummary, VerifiedChain};
+pub use verify::verify;

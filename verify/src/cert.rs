@@ -1,0 +1,316 @@
+//! Loaded certificates: the pinned [`Root`], the [`Chain`] to verify, and per-certificate
+//! facts (names, validity, basicConstraints, EKU) read with x509-cert.
+
+use std::path::Path;
+
+use der::Decode;
+use der::asn1::AnyRef;
+use der::oid::AssociatedOid;
+use der::{Reader, SliceReader, Tag, Tagged};
+use rustls_pki_types::CertificateDer;
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+use x509_cert::name::Name;
+
+use crate::error::{CertRef, Error, Position};
+use crate::oid::Oid;
+use crate::pem::{self, Expected};
+use crate::report::datetime;
+use crate::signed::{self, Check, Signed};
+
+/// One certificate as read from a file: its DER, its x509-cert parse and where it came from.
+#[derive(Clone, Debug)]
+pub(crate) struct ParsedCert {
+    pub(crate) der: CertificateDer<'static>,
+    pub(crate) x509: Certificate,
+    pub(crate) id: CertRef,
+    pub(crate) file: String,
+    /// Index in its file, from 0.
+    pub(crate) index: usize,
+}
+
+impl ParsedCert {
+    fn parse(file: &str, index: usize, position: Position, der: Vec<u8>) -> Result<Self, Error> {
+        let x509 = Certificate::from_der(&der).map_err(|source| Error::MalformedCert {
+            file: file.to_owned(),
+            index,
+            source,
+        })?;
+        let der = CertificateDer::from(der);
+        let unsupported = |source| Error::UnsupportedCert {
+            file: file.to_owned(),
+            index,
+            source,
+        };
+        // Fail at load time, naming the file, on what the path validator cannot parse.
+        match position {
+            Position::Root => webpki::anchor_from_trusted_cert(&der)
+                .map(drop)
+                .map_err(unsupported)?,
+            _ => webpki::EndEntityCert::try_from(&der)
+                .map(drop)
+                .map_err(unsupported)?,
+        }
+        Signed::split(&der).map_err(|source| Error::MalformedCert {
+            file: file.to_owned(),
+            index,
+            source,
+        })?;
+        let id = CertRef {
+            position,
+            subject: x509.tbs_certificate().subject().to_string(),
+            serial: serial_hex(x509.tbs_certificate().serial_number().as_bytes()),
+        };
+        Ok(Self {
+            der,
+            x509,
+            id,
+            file: file.to_owned(),
+            index,
+        })
+    }
+
+    pub(crate) fn subject(&self) -> &Name {
+        self.x509.tbs_certificate().subject()
+    }
+
+    pub(crate) fn issuer(&self) -> &Name {
+        self.x509.tbs_certificate().issuer()
+    }
+
+    pub(crate) fn serial(&self) -> &[u8] {
+        self.x509.tbs_certificate().serial_number().as_bytes()
+    }
+
+    pub(crate) fn not_before(&self) -> OffsetDateTime {
+        datetime(
+            self.x509
+                .tbs_certificate()
+                .validity()
+                .not_before
+                .to_unix_duration(),
+        )
+    }
+
+    pub(crate) fn not_after(&self) -> OffsetDateTime {
+        datetime(
+            self.x509
+                .tbs_certificate()
+                .validity()
+                .not_after
+                .to_unix_duration(),
+        )
+    }
+
+    /// Validity at `at`, with the path validator's boundaries (both ends inclusive, seconds).
+    pub(crate) fn check_validity(&self, at: OffsetDateTime) -> Result<(), Error> {
+        let at = at.replace_nanosecond(0).unwrap_or(at);
+        if at < self.not_before() {
+            return Err(Error::NotYetValid {
+                cert: self.id.clone().into(),
+                at,
+                not_before: self.not_before(),
+            });
+        }
+        if at > self.not_after() {
+            return Err(Error::Expired {
+                cert: self.id.clone().into(),
+                at,
+                not_after: self.not_after(),
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn basic_constraints(&self) -> Result<Option<BasicConstraints>, Error> {
+        self.x509
+            .tbs_certificate()
+            .get_extension::<BasicConstraints>()
+            .map(|ext| ext.map(|(_, bc)| bc))
+            .map_err(|source| self.malformed(source))
+    }
+
+    /// The EKU OIDs, or `None` without an EKU extension. Read by hand rather than with
+    /// x509-cert's `ExtendedKeyUsage`, whose OID type cannot hold `2.999.…` (see [`Oid`]).
+    pub(crate) fn ekus(&self) -> Result<Option<Vec<Oid>>, Error> {
+        let mut extensions = self
+            .x509
+            .tbs_certificate()
+            .extensions()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|ext| ext.extn_id == ExtendedKeyUsage::OID);
+        let Some(eku) = extensions.next() else {
+            return Ok(None);
+        };
+        if extensions.next().is_some() {
+            return Err(self.malformed(der::ErrorKind::Failed.into()));
+        }
+        parse_eku(eku.extn_value.as_bytes())
+            .map(Some)
+            .map_err(|source| self.malformed(source))
+    }
+
+    /// Whether a keyUsage extension, if present, allows signing CRLs.
+    pub(crate) fn may_sign_crls(&self) -> Result<bool, Error> {
+        let ku = self
+            .x509
+            .tbs_certificate()
+            .get_extension::<KeyUsage>()
+            .map_err(|source| self.malformed(source))?;
+        Ok(ku.is_none_or(|(_, ku)| ku.0.contains(KeyUsages::CRLSign)))
+    }
+
+    /// Checks that `self` signed `signed` (a certificate or CRL encoding).
+    pub(crate) fn signed(&self, der: &[u8]) -> Check {
+        match Signed::split(der) {
+            Ok(signed) => signed::check(&signed, &self.der),
+            Err(_) => Check::Invalid,
+        }
+    }
+
+    /// Checks that `self` was signed by `issuer`, as an attributed error.
+    pub(crate) fn check_signed_by(&self, issuer: &ParsedCert) -> Result<(), Error> {
+        match issuer.signed(&self.der) {
+            Check::Valid => Ok(()),
+            Check::Invalid => Err(Error::BadSignature {
+                cert: self.id.clone().into(),
+                issuer: issuer.id.clone().into(),
+            }),
+            Check::Unsupported => Err(Error::UnsupportedSignatureAlgorithm {
+                cert: self.id.clone().into(),
+                issuer: issuer.id.clone().into(),
+                algorithm: self.x509.signature_algorithm().oid.to_string(),
+            }),
+        }
+    }
+
+    fn malformed(&self, source: der::Error) -> Error {
+        Error::MalformedCert {
+            file: self.file.clone(),
+            index: self.index,
+            source,
+        }
+    }
+}
+
+/// `ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId` (an empty one yields no OIDs).
+fn parse_eku(value: &[u8]) -> der::Result<Vec<Oid>> {
+    let mut reader = SliceReader::new(value)?;
+    let oids = reader.sequence(|seq: &mut SliceReader<'_>| {
+        let mut oids = Vec::new();
+        while !seq.is_finished() {
+            let any = AnyRef::decode(seq)?;
+            any.tag().assert_eq(Tag::ObjectIdentifier)?;
+            let oid = Oid::from_der_content(any.value())
+                .ok_or_else(|| der::Error::from(der::ErrorKind::OidMalformed))?;
+            oids.push(oid);
+        }
+        Ok::<_, der::Error>(oids)
+    })?;
+    reader.finish()?;
+    Ok(oids)
+}
+
+/// Serial number bytes as lower-case hex, without the sign byte.
+pub(crate) fn serial_hex(bytes: &[u8]) -> String {
+    let start = bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
+    bytes
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The pinned root: a file holding exactly one certificate (PEM or DER).
+#[derive(Clone, Debug)]
+pub struct Root {
+    pub(crate) cert: ParsedCert,
+}
+
+impl Root {
+    /// Reads the pinned root from a PEM or DER file with exactly one certificate.
+    ///
+    /// # Errors
+    /// Unreadable file, malformed PEM/DER, no or several certificates; the error names the file.
+    pub fn from_file(path: &Path) -> Result<Self, Error> {
+        Self::from_bytes(&path.display().to_string(), &pem::read(path)?)
+    }
+
+    /// Like [`Root::from_file`], for bytes; `name` stands for the file in errors.
+    ///
+    /// # Errors
+    /// As [`Root::from_file`].
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Self, Error> {
+        let mut objects = pem::decode(name, bytes, Expected::Certificate)?;
+        if objects.len() != 1 {
+            return Err(Error::NotSingle {
+                file: name.to_owned(),
+                expected: "root certificate",
+                count: objects.len(),
+            });
+        }
+        let der = objects.remove(0);
+        Ok(Self {
+            cert: ParsedCert::parse(name, 0, Position::Root, der)?,
+        })
+    }
+
+    /// The root's subject, RFC 4514.
+    pub fn subject(&self) -> &str {
+        &self.cert.id.subject
+    }
+}
+
+/// The chain to verify: the leaf first, then intermediates (any order; path building picks).
+#[derive(Clone, Debug)]
+pub struct Chain {
+    /// Never empty: `certs[0]` is the leaf.
+    pub(crate) certs: Vec<ParsedCert>,
+}
+
+impl Chain {
+    /// Reads a chain from PEM (one or more certificates, leaf first) or DER (one certificate).
+    ///
+    /// # Errors
+    /// Unreadable file, malformed PEM/DER, no certificate; the error names the file and, for a
+    /// bad certificate, its index in the file.
+    pub fn from_file(path: &Path) -> Result<Self, Error> {
+        Self::from_bytes(&path.display().to_string(), &pem::read(path)?)
+    }
+
+    /// Like [`Chain::from_file`], for bytes; `name` stands for the file in errors.
+    ///
+    /// # Errors
+    /// As [`Chain::from_file`].
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Self, Error> {
+        let certs = pem::decode(name, bytes, Expected::Certificate)?
+            .into_iter()
+            .enumerate()
+            .map(|(index, der)| {
+                let position = match index {
+                    0 => Position::Leaf,
+                    n => Position::Intermediate(n),
+                };
+                ParsedCert::parse(name, index, position, der)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { certs })
+    }
+
+    /// Number of certificates in the chain file.
+    pub fn len(&self) -> usize {
+        self.certs.len()
+    }
+
+    /// Always false: a loaded chain has a leaf.
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
+}
