@@ -57,7 +57,7 @@ fn valid_chain_exits_0_with_summary() {
     let out = stdout(&output);
     assert!(
         out.starts_with(
-            "OK: chain valid for purpose releases (2.999.1.1) at 2026-12-01T00:00:00Z: \
+            "OK: chain valid for purpose releases (1.3.6.1.4.1.32473.1.1) at 2026-12-01T00:00:00Z: \
              leaf CN=Rust Test Leaf,O=Rust Project Test (serial 1001) ← "
         ),
         "{out}"
@@ -75,13 +75,16 @@ fn valid_chain_json_shape() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(json["valid"], true);
     assert_eq!(json["purpose"]["name"], "releases");
-    assert_eq!(json["purpose"]["eku"], "2.999.1.1");
+    assert_eq!(json["purpose"]["eku"], "1.3.6.1.4.1.32473.1.1");
     assert_eq!(json["at"], AT);
     let path = json["path"].as_array().unwrap();
     assert_eq!(path.len(), 3);
     assert_eq!(path[0]["position"], "leaf");
     assert_eq!(path[0]["serial"], "1001");
-    assert_eq!(path[0]["ekus"], serde_json::json!(["2.999.1.1"]));
+    assert_eq!(
+        path[0]["ekus"],
+        serde_json::json!(["1.3.6.1.4.1.32473.1.1"])
+    );
     assert_eq!(path[1]["position"], "intermediate 1");
     assert_eq!(path[2]["position"], "root");
     assert_eq!(json["crls"], serde_json::json!([]));
@@ -101,7 +104,7 @@ fn wrong_purpose_exits_1_naming_cert_and_rule() {
         err.starts_with("INVALID [wrong-eku]: leaf CN=Rust Test Leaf"),
         "{err}"
     );
-    assert!(err.contains("2.999.1.3"), "{err}");
+    assert!(err.contains("1.3.6.1.4.1.32473.1.3"), "{err}");
 }
 
 #[test]
@@ -121,8 +124,8 @@ fn failure_json_shape() {
         error["cert"]["subject"],
         "CN=Rust Test Leaf,O=Rust Project Test"
     );
-    assert_eq!(error["expected"], "2.999.1.2");
-    assert_eq!(error["found"], serde_json::json!(["2.999.1.1"]));
+    assert_eq!(error["expected"], "1.3.6.1.4.1.32473.1.2");
+    assert_eq!(error["found"], serde_json::json!(["1.3.6.1.4.1.32473.1.1"]));
     assert!(
         error["message"]
             .as_str()
@@ -135,7 +138,7 @@ fn failure_json_shape() {
 fn custom_eku_is_accepted() {
     let p = paths();
     let mut args = base(&p.root, &p.chain);
-    args.extend(["--eku", "2.999.1.1"]);
+    args.extend(["--eku", "1.3.6.1.4.1.32473.1.1"]);
     let output = rust_pki(&args);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
@@ -211,7 +214,7 @@ fn unreadable_chain_names_the_file() {
 fn purpose_and_eku_are_exclusive_and_one_is_required() {
     let p = paths();
     let mut both = base(&p.root, &p.chain);
-    both.extend(["--purpose", "releases", "--eku", "2.999.1.1"]);
+    both.extend(["--purpose", "releases", "--eku", "1.3.6.1.4.1.32473.1.1"]);
     assert_eq!(rust_pki(&both).status.code(), Some(2));
 
     let neither = base(&p.root, &p.chain);

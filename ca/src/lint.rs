@@ -428,13 +428,13 @@ fn lint_eku(
             || format!("leaf EKU {eku} is not the issuing delegate's EKU"),
         );
     }
-    if eku.is_example_arc() {
+    if oid::is_example_arc(eku) {
         out.warning(
             "eku-example-arc",
             format!("EKU {eku} is under an example arc: register a PEN arc before a real ceremony"),
         );
     }
-    if let Some(problem) = eku.portability_problem() {
+    if let Some(problem) = oid::portability_problem(eku) {
         out.warning("eku-portability", problem);
     }
 }

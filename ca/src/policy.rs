@@ -11,7 +11,10 @@ use std::{
 use serde::Deserialize;
 use x509_cert::name::Name;
 
-use crate::{Error, KeyAlgorithm, Result, oid::Oid};
+use crate::{
+    Error, KeyAlgorithm, Result,
+    oid::{self, Oid},
+};
 
 const DAY: u64 = 24 * 60 * 60;
 /// The policy format this code reads.
@@ -216,9 +219,7 @@ impl Policy {
                         .into(),
                 ));
             }
-            let eku = section
-                .eku
-                .parse::<Oid>()
+            let eku = oid::parse_policy_oid(&section.eku)
                 .map_err(|e| field_error(&field("eku"), e.to_string()))?;
             let delegate_subject = parse_subject(&section.delegate_subject)
                 .map_err(|m| field_error(&field("delegate_subject"), m))?;
@@ -268,7 +269,9 @@ impl Policy {
 
     /// Purposes whose EKU is under the ITU-T example arc (fine for tests, not production).
     pub fn example_arc_purposes(&self) -> impl Iterator<Item = &Purpose> {
-        self.purposes.values().filter(|p| p.eku.is_example_arc())
+        self.purposes
+            .values()
+            .filter(|p| oid::is_example_arc(&p.eku))
     }
 }
 

@@ -1,43 +1,24 @@
 //! `rust-pki verify`: check a certificate chain against the pinned root, for a purpose.
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use rust_pki_ca::policy::Policy;
 use rust_pki_verify::{Chain, Crl, Error, Oid, Purpose, Root, VerifiedChain};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// The purposes of the Rust PKI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum PurposeName {
-    /// Rust release artifacts.
-    Releases,
-    /// crates.io.
-    CratesIo,
-    /// The bors merge bot.
-    Bors,
-}
+/// The repository's policy, built in so that a CI machine needs only the binary and the
+/// pinned root; `--policy` points at another copy.
+const BUILT_IN_POLICY: &str = include_str!("../../policy/rust-root.toml");
 
-impl PurposeName {
-    /// The purpose's EKU OID. These come from policy/rust-root.toml [purposes] and will be
-    /// read from that file once it exists; until then they are its placeholders under the
-    /// ITU-T example arc 2.999 (production ceremonies refuse them until the project's IANA
-    /// PEN is registered).
-    fn eku(self) -> &'static str {
-        match self {
-            Self::Releases => "2.999.1.1",
-            Self::CratesIo => "2.999.1.2",
-            Self::Bors => "2.999.1.3",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::Releases => "releases",
-            Self::CratesIo => "crates-io",
-            Self::Bors => "bors",
-        }
-    }
+fn load_purpose(policy: Option<&Path>, name: &str) -> anyhow::Result<Purpose> {
+    let policy = match policy {
+        Some(path) => Policy::load(path)?,
+        None => Policy::parse(BUILT_IN_POLICY, Path::new("built-in policy/rust-root.toml"))?,
+    };
+    let purpose = policy.purpose(name)?;
+    Ok(Purpose::new(purpose.name.clone(), purpose.eku.clone()))
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,10 +34,16 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "CHAIN.pem")]
     chain: PathBuf,
 
-    /// Purpose the chain must be valid for: its EKU OID must be in the leaf and in every
-    /// intermediate. Exactly one of --purpose and --eku is required.
-    #[arg(long, value_enum)]
-    purpose: Option<PurposeName>,
+    /// Purpose the chain must be valid for, as named in the policy (releases, crates-io,
+    /// bors): its EKU OID must be in the leaf and in every intermediate. Exactly one of
+    /// --purpose and --eku is required.
+    #[arg(long, value_name = "NAME")]
+    purpose: Option<String>,
+
+    /// Policy that maps purpose names to EKU OIDs; default: the policy built into this
+    /// binary (policy/rust-root.toml of its source tree).
+    #[arg(long, value_name = "FILE", requires = "purpose")]
+    policy: Option<PathBuf>,
 
     /// Required EKU as a dotted OID (e.g. 1.3.6.1.4.1.55555.7), instead of --purpose, to
     /// verify chains of another PKI with the same rules.
@@ -80,8 +67,8 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let purpose = match (args.purpose, &args.eku) {
-        (Some(name), _) => Purpose::new(name.label(), name.eku().parse()?),
+    let purpose = match (&args.purpose, &args.eku) {
+        (Some(name), _) => load_purpose(args.policy.as_deref(), name)?,
         (None, Some(eku)) => Purpose::new(eku.to_string(), eku.clone()),
         (None, None) => anyhow::bail!("one of --purpose or --eku is required"),
     };

@@ -4,9 +4,7 @@
 use std::path::Path;
 
 use der::Decode;
-use der::asn1::AnyRef;
 use der::oid::AssociatedOid;
-use der::{Reader, SliceReader, Tag, Tagged};
 use rustls_pki_types::CertificateDer;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
@@ -148,7 +146,7 @@ impl ParsedCert {
         if extensions.next().is_some() {
             return Err(self.malformed(der::ErrorKind::Failed.into()));
         }
-        parse_eku(eku.extn_value.as_bytes())
+        crate::oid::decode_eku(eku.extn_value.as_bytes())
             .map(Some)
             .map_err(|source| self.malformed(source))
     }
@@ -194,24 +192,6 @@ impl ParsedCert {
             source,
         }
     }
-}
-
-/// `ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId` (an empty one yields no OIDs).
-fn parse_eku(value: &[u8]) -> der::Result<Vec<Oid>> {
-    let mut reader = SliceReader::new(value)?;
-    let oids = reader.sequence(|seq: &mut SliceReader<'_>| {
-        let mut oids = Vec::new();
-        while !seq.is_finished() {
-            let any = AnyRef::decode(seq)?;
-            any.tag().assert_eq(Tag::ObjectIdentifier)?;
-            let oid = Oid::from_der_content(any.value())
-                .ok_or_else(|| der::Error::from(der::ErrorKind::OidMalformed))?;
-            oids.push(oid);
-        }
-        Ok::<_, der::Error>(oids)
-    })?;
-    reader.finish()?;
-    Ok(oids)
 }
 
 /// Serial number bytes as lower-case hex, without the sign byte.

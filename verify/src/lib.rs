@@ -37,7 +37,7 @@ mod verify;
 pub use cert::{Chain, Root};
 pub use crl::{Crl, CrlSummary};
 pub use error::{CertRef, Error, Position};
-pub use oid::Oid;
+pub use oid::{Oid, decode_eku};
 pub use purpose::Purpose;
 pub use report::{CertSummary, VerifiedChain};
 pub use verify::verify;

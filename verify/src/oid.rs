@@ -7,6 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use der::{Decode, Reader, SliceReader, Tag, Tagged, asn1::AnyRef};
 use serde::{Serialize, Serializer};
 
 use crate::error::Error;
@@ -33,6 +34,18 @@ impl Oid {
     /// The DER content bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.content
+    }
+
+    /// The arcs (`2.999.1.1` → `[2, 999, 1, 1]`); `None` if one does not fit in 128 bits.
+    pub fn arcs(&self) -> Option<Vec<u128>> {
+        let subids = self.subidentifiers()?;
+        let (&first, rest) = subids.split_first()?;
+        let (a, b) = match first {
+            0..40 => (0, first),
+            40..80 => (1, first - 40),
+            _ => (2, first - 80),
+        };
+        Some([a, b].into_iter().chain(rest.iter().copied()).collect())
     }
 
     /// Subidentifiers as encoded; `None` if one does not fit in 128 bits.
@@ -133,6 +146,27 @@ impl Serialize for Oid {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
+}
+
+/// `ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId` (an empty one yields no OIDs).
+///
+/// # Errors
+/// Malformed DER or an element that is not an OID.
+pub fn decode_eku(value: &[u8]) -> der::Result<Vec<Oid>> {
+    let mut reader = SliceReader::new(value)?;
+    let oids = reader.sequence(|seq: &mut SliceReader<'_>| {
+        let mut oids = Vec::new();
+        while !seq.is_finished() {
+            let any = AnyRef::decode(seq)?;
+            any.tag().assert_eq(Tag::ObjectIdentifier)?;
+            let oid = Oid::from_der_content(any.value())
+                .ok_or_else(|| der::Error::from(der::ErrorKind::OidMalformed))?;
+            oids.push(oid);
+        }
+        Ok::<_, der::Error>(oids)
+    })?;
+    reader.finish()?;
+    Ok(oids)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ fn accepts_valid_three_cert_chain() {
     let leaf = &verified.path[0];
     assert_eq!(leaf.cert.subject, "CN=Rust Test Leaf,O=Rust Project Test");
     assert_eq!(leaf.cert.serial, "1001");
-    assert_eq!(leaf.ekus, ["2.999.1.1"]);
+    assert_eq!(leaf.ekus, ["1.3.6.1.4.1.32473.1.1"]);
     assert_eq!(leaf.not_after, datetime!(2027-06-01 00:00 UTC));
     assert_eq!(verified.path[1].path_len, Some(0));
     assert!(verified.path[1].ca);
@@ -30,7 +30,7 @@ fn accepts_valid_three_cert_chain() {
     assert!(verified.crls.is_empty());
     let line = verified.to_string();
     assert!(
-        line.starts_with("chain valid for purpose releases (2.999.1.1) at 2026-12-01T00:00:00Z: leaf CN=Rust Test Leaf"),
+        line.starts_with("chain valid for purpose releases (1.3.6.1.4.1.32473.1.1) at 2026-12-01T00:00:00Z: leaf CN=Rust Test Leaf"),
         "{line}"
     );
     assert!(line.contains(" ← root CN=Rust Test Root CA"), "{line}");
@@ -86,6 +86,34 @@ fn accepts_custom_eku_oid() {
     );
 }
 
+/// The ITU-T example arc 2.999 has a second arc above 39, which const-oid (x509-cert)
+/// cannot represent; our EKU handling reads it as bytes and must accept it.
+#[test]
+fn accepts_example_arc_2_999_eku() {
+    let example: &[u64] = &[2, 999, 1, 1];
+    let root = root();
+    let delegate = Spec::ca("Example Delegate", 2)
+        .path_len(0)
+        .eku(example)
+        .signed_by(&root);
+    let leaf = Spec::leaf("Example Leaf", 3)
+        .eku(example)
+        .signed_by(&delegate);
+    let files = Files::new();
+    let chain = [leaf.pem(), delegate.pem()];
+    let chain: Vec<&str> = chain.iter().map(String::as_str).collect();
+    let verified = verify_pems(
+        &files,
+        &root.pem(),
+        &chain,
+        &[],
+        &purpose("example", example),
+        AT,
+    )
+    .unwrap();
+    assert_eq!(verified.path[0].ekus, ["2.999.1.1"]);
+}
+
 #[test]
 fn accepts_ed25519_leaf_under_p384_delegate() {
     let pki = pki();
@@ -117,7 +145,7 @@ fn rejects_delegate_without_eku() {
     assert_eq!(cert.subject, "CN=Rust Test Delegate,O=Rust Project Test");
     assert_eq!(cert.serial, "0100");
     assert_eq!(purpose, "releases");
-    assert_eq!(expected.to_string(), "2.999.1.1");
+    assert_eq!(expected.to_string(), "1.3.6.1.4.1.32473.1.1");
     assert_eq!(error.rule(), "missing-eku");
 }
 
@@ -141,7 +169,7 @@ fn rejects_delegate_with_other_purpose_eku() {
     };
     assert_eq!(cert.position, Position::Intermediate(1));
     assert_eq!(cert.subject, "CN=Rust Test Delegate,O=Rust Project Test");
-    assert_eq!(expected.to_string(), "2.999.1.1");
+    assert_eq!(expected.to_string(), "1.3.6.1.4.1.32473.1.1");
     assert_eq!(found, &[oid(CRATES_IO)]);
 }
 
@@ -473,8 +501,8 @@ fn error_json_names_rule_and_cert() {
         "CN=Rust Test Delegate,O=Rust Project Test"
     );
     assert_eq!(json["cert"]["serial"], "0100");
-    assert_eq!(json["expected"], "2.999.1.1");
-    assert_eq!(json["found"], serde_json::json!(["2.999.1.3"]));
+    assert_eq!(json["expected"], "1.3.6.1.4.1.32473.1.1");
+    assert_eq!(json["found"], serde_json::json!(["1.3.6.1.4.1.32473.1.3"]));
     assert_eq!(json["purpose"], "releases");
 }
 
@@ -484,7 +512,7 @@ fn report_serializes_path_and_purpose() {
     let verified = verify_chain(&pki.root, &pki.delegate, &pki.leaf).unwrap();
     let json = serde_json::to_value(&verified).unwrap();
     assert_eq!(json["purpose"]["name"], "releases");
-    assert_eq!(json["purpose"]["eku"], "2.999.1.1");
+    assert_eq!(json["purpose"]["eku"], "1.3.6.1.4.1.32473.1.1");
     assert_eq!(json["at"], "2026-12-01T00:00:00Z");
     assert_eq!(json["path"][0]["position"], "leaf");
     assert_eq!(json["path"][0]["not_after"], "2027-06-01T00:00:00Z");

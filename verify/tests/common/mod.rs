@@ -17,9 +17,9 @@ use rust_pki_verify::{Chain, Crl, Error, Oid, Purpose, Root, VerifiedChain};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-pub const RELEASES: &[u64] = &[2, 999, 1, 1];
-pub const CRATES_IO: &[u64] = &[2, 999, 1, 2];
-pub const BORS: &[u64] = &[2, 999, 1, 3];
+pub const RELEASES: &[u64] = &[1, 3, 6, 1, 4, 1, 32473, 1, 1];
+pub const CRATES_IO: &[u64] = &[1, 3, 6, 1, 4, 1, 32473, 1, 2];
+pub const BORS: &[u64] = &[1, 3, 6, 1, 4, 1, 32473, 1, 3];
 
 /// The verification time of most tests.
 pub const AT: OffsetDateTime = datetime!(2026-12-01 00:00 UTC);
