@@ -260,7 +260,7 @@ fn issued_certificates_and_crls_pass_openssl_pkilint_and_rust_pki_verify() {
         &"-in",
         &p("releases.crl"),
         &"-CAfile",
-        &root,
+        &p("releases.pem"),
         &"-noout",
         &"-verify",
     ]);
