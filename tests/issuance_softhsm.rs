@@ -325,6 +325,137 @@ fn issued_certificates_and_crls_pass_openssl_pkilint_and_rust_pki_verify() {
     assert!(err.contains("revoked"), "{err}");
 }
 
+/// An Ed25519 delegate key in the HSM (CKM_EDDSA) issues a leaf and a CRL that OpenSSL,
+/// pkilint and `rust-pki verify` accept.
+#[test]
+fn ed25519_delegate_in_the_hsm_issues_leaves_and_crls() {
+    let lab = Lab::new(&["rust-root", "delegate-owners", "leaf-owners"]);
+    let root_key = lab.root();
+    let p = |name: &str| lab.path(name).to_str().unwrap().to_owned();
+    let bors_key = lab.uri("delegate-owners", "bors");
+    let out = lab.ok([
+        "hsm",
+        "keygen",
+        "--key",
+        &bors_key,
+        "--algorithm",
+        "ed25519",
+    ]);
+    assert!(out.contains("Ed25519"), "{out}");
+    lab.ok([
+        "hsm",
+        "csr",
+        "--key",
+        &bors_key,
+        "--subject",
+        "CN=bors",
+        "--out",
+        &p("bors.csr"),
+    ]);
+    lab.ok([
+        "ca",
+        "delegate",
+        "--root-cert",
+        &p("root.pem"),
+        "--root-key",
+        &root_key,
+        "--purpose",
+        "bors",
+        "--csr",
+        &p("bors.csr"),
+        "--out",
+        &p("bors.pem"),
+    ]);
+    let leaf_key = lab.keygen("leaf-owners", "rust-lang-rust");
+    lab.ok([
+        "ca",
+        "leaf",
+        "--issuer-cert",
+        &p("bors.pem"),
+        "--issuer-key",
+        &bors_key,
+        "--subject",
+        "CN=rust-lang/rust",
+        "--subject-key",
+        &leaf_key,
+        "--out",
+        &p("leaf.pem"),
+    ]);
+    lab.ok([
+        "ca",
+        "crl",
+        "--issuer-cert",
+        &p("bors.pem"),
+        "--issuer-key",
+        &bors_key,
+        "--out",
+        &p("bors.crl"),
+    ]);
+
+    let (_, text) = tool(
+        "openssl",
+        &[&"x509", &"-in", &p("leaf.pem"), &"-noout", &"-text"],
+    );
+    assert!(text.contains("Signature Algorithm: ED25519"), "{text}");
+    openssl_ok(&[
+        &"verify",
+        &"-x509_strict",
+        &"-CAfile",
+        &p("root.pem"),
+        &"-untrusted",
+        &p("bors.pem"),
+        &p("leaf.pem"),
+    ]);
+    openssl_ok(&[
+        &"crl",
+        &"-in",
+        &p("bors.crl"),
+        &"-CAfile",
+        &p("bors.pem"),
+        &"-noout",
+        &"-verify",
+    ]);
+    pkilint_ok(
+        "lint_pkix_cert",
+        &[&"lint", &"-s", &"ERROR", &p("leaf.pem")],
+    );
+    pkilint_ok(
+        "lint_pkix_signer_signee_cert_chain",
+        &[&"lint", &p("bors.pem"), &p("leaf.pem")],
+    );
+    pkilint_ok(
+        "lint_crl",
+        &[
+            &"lint",
+            &"-t",
+            &"CRL",
+            &"-p",
+            &"PKIX",
+            &"-s",
+            &"ERROR",
+            &p("bors.crl"),
+        ],
+    );
+    let chain = lab.path("chain.pem");
+    std::fs::write(
+        &chain,
+        std::fs::read_to_string(p("leaf.pem")).unwrap()
+            + &std::fs::read_to_string(p("bors.pem")).unwrap(),
+    )
+    .unwrap();
+    lab.ok([
+        "verify",
+        "--root",
+        &p("root.pem"),
+        "--chain",
+        chain.to_str().unwrap(),
+        "--purpose",
+        "bors",
+        "--crl",
+        &p("bors.crl"),
+    ]);
+}
+
 #[test]
 fn delegate_subject_and_extensions_come_from_policy_not_from_the_csr() {
     let lab = Lab::new(&["rust-root", "delegate-owners"]);

@@ -141,7 +141,7 @@ fn keygen_makes_a_sensitive_never_extractable_key() {
         &["rust-root"],
         |hsm| {
             let uri = hsm.uri("rust-root", "root-2026");
-            let signer = Pkcs11Signer::generate(&uri).unwrap();
+            let signer = Pkcs11Signer::generate(&uri, KeyAlgorithm::EcdsaP384).unwrap();
             assert_eq!(signer.id().len(), 16);
             let expected = KeyAttributes {
                 sensitive: true,
@@ -191,7 +191,7 @@ fn keygen_refuses_a_label_that_exists() {
         &["rust-root"],
         |hsm| {
             let uri = hsm.uri("rust-root", "root-2026");
-            let first = Pkcs11Signer::generate(&uri).unwrap();
+            let first = Pkcs11Signer::generate(&uri, KeyAlgorithm::EcdsaP384).unwrap();
             let spki = first.public_key().clone();
             drop(first);
             let count = |label| {
@@ -207,7 +207,11 @@ fn keygen_refuses_a_label_that_exists() {
 
             // Also with an explicit, different id: the label alone decides.
             for id in [None, Some(vec![0xAA; 4])] {
-                let err = Pkcs11Signer::generate(&Pkcs11Uri { id, ..uri.clone() }).unwrap_err();
+                let err = Pkcs11Signer::generate(
+                    &Pkcs11Uri { id, ..uri.clone() },
+                    KeyAlgorithm::EcdsaP384,
+                )
+                .unwrap_err();
                 assert!(
                     matches!(&err, Error::KeyLabelExists { token, label, count: 2 }
                     if token == "rust-root" && label == "root-2026"),
@@ -228,14 +232,14 @@ fn keygen_refuses_an_id_that_exists() {
             id: Some(id.clone()),
             ..hsm.uri("rust-root", "root-2026")
         };
-        let signer = Pkcs11Signer::generate(&uri).unwrap();
+        let signer = Pkcs11Signer::generate(&uri, KeyAlgorithm::EcdsaP384).unwrap();
         assert_eq!(signer.id(), id);
         drop(signer);
         let other = Pkcs11Uri {
             object: "root-2027".into(),
             ..uri
         };
-        let err = Pkcs11Signer::generate(&other).unwrap_err();
+        let err = Pkcs11Signer::generate(&other, KeyAlgorithm::EcdsaP384).unwrap_err();
         assert!(
             matches!(&err, Error::KeyIdExists { id, .. } if id == "01020304"),
             "{err}"
@@ -247,7 +251,7 @@ fn keygen_refuses_an_id_that_exists() {
 fn signature_verifies_under_the_spki() {
     with_softhsm("signature_verifies_under_the_spki", &["rust-root"], |hsm| {
         let uri = hsm.uri("rust-root", "root-2026");
-        let signer = Pkcs11Signer::generate(&uri).unwrap();
+        let signer = Pkcs11Signer::generate(&uri, KeyAlgorithm::EcdsaP384).unwrap();
         assert_eq!(signer.algorithm(), KeyAlgorithm::EcdsaP384);
         let spki_der = signer.public_key().to_der().unwrap();
         let key = p384::ecdsa::VerifyingKey::from_public_key_der(&spki_der).unwrap();
@@ -309,7 +313,7 @@ fn signature_verifies_under_the_spki() {
 fn opens_by_label_and_by_id() {
     with_softhsm("opens_by_label_and_by_id", &["rust-root"], |hsm| {
         let uri = hsm.uri("rust-root", "root-2026");
-        let generated = Pkcs11Signer::generate(&uri).unwrap();
+        let generated = Pkcs11Signer::generate(&uri, KeyAlgorithm::EcdsaP384).unwrap();
         let (id, spki) = (generated.id().to_vec(), generated.public_key().clone());
         drop(generated);
 
@@ -349,7 +353,10 @@ fn wrong_pin_is_rejected_as_such() {
             pin_source: Some(PinSource::File(wrong)),
             ..hsm.uri("rust-root", "root-2026")
         };
-        for result in [Pkcs11Signer::generate(&uri), Pkcs11Signer::open(&uri)] {
+        for result in [
+            Pkcs11Signer::generate(&uri, KeyAlgorithm::EcdsaP384),
+            Pkcs11Signer::open(&uri),
+        ] {
             let err = result.unwrap_err();
             assert!(
                 matches!(&err, Error::PinIncorrect { token } if token == "rust-root"),
@@ -393,8 +400,10 @@ fn two_tokens_share_one_conf_and_keep_their_keys_apart() {
         "two_tokens_share_one_conf_and_keep_their_keys_apart",
         &["root-a", "root-b"],
         |hsm| {
-            let a = Pkcs11Signer::generate(&hsm.uri("root-a", "key")).unwrap();
-            let b = Pkcs11Signer::generate(&hsm.uri("root-b", "key")).unwrap();
+            let a =
+                Pkcs11Signer::generate(&hsm.uri("root-a", "key"), KeyAlgorithm::EcdsaP384).unwrap();
+            let b =
+                Pkcs11Signer::generate(&hsm.uri("root-b", "key"), KeyAlgorithm::EcdsaP384).unwrap();
             assert_ne!(a.public_key(), b.public_key());
             assert_ne!(hsm.pin("root-a"), hsm.pin("root-b"));
             // Each PIN opens only its own token.
@@ -439,7 +448,7 @@ fn non_module_file_is_named() {
         module_path: fake.clone(),
         ..SoftHsm { dir: "/tmp".into() }.uri("rust-root", "root-2026")
     };
-    let err = Pkcs11Signer::generate(&uri).unwrap_err();
+    let err = Pkcs11Signer::generate(&uri, KeyAlgorithm::EcdsaP384).unwrap_err();
     assert!(
         matches!(&err, Error::Pkcs11Module { path, .. } if path == &fake),
         "{err}"
@@ -482,7 +491,9 @@ fn spki_decodes_as_subject_public_key_info() {
         "spki_decodes_as_subject_public_key_info",
         &["rust-root"],
         |hsm| {
-            let signer = Pkcs11Signer::generate(&hsm.uri("rust-root", "k")).unwrap();
+            let signer =
+                Pkcs11Signer::generate(&hsm.uri("rust-root", "k"), KeyAlgorithm::EcdsaP384)
+                    .unwrap();
             let pem = signer.public_key_pem().unwrap();
             assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
             let der = signer.public_key().to_der().unwrap();

@@ -7,13 +7,14 @@ use std::str::FromStr;
 
 use anyhow::Context;
 use rust_pki_ca::signer::Pkcs11Signer;
-use rust_pki_ca::{Pkcs11Uri, Signer};
+use rust_pki_ca::{KeyAlgorithm, Pkcs11Uri, Signer};
 
 use super::common::parse_key_uri;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum HsmCommand {
-    /// Generate a P-384 (secp384r1) key pair inside the token.
+    /// Generate a key pair inside the token: P-384 (secp384r1, the default and the only
+    /// choice for the root) or Ed25519 (allowed by policy for delegates and leaves).
     ///
     /// The private key is created sensitive and non-extractable: it never leaves the
     /// token. Refuses if any object in the token already carries the URI's `object`
@@ -22,6 +23,9 @@ pub enum HsmCommand {
     Keygen {
         #[command(flatten)]
         key: KeyArg,
+        /// Key algorithm.
+        #[arg(long, value_enum, default_value_t = AlgorithmArg::P384)]
+        algorithm: AlgorithmArg,
         /// Also write the public key to FILE as PEM ("BEGIN PUBLIC KEY"). FILE must not
         /// exist; it is checked before the key is generated.
         #[arg(long, value_name = "FILE")]
@@ -48,6 +52,25 @@ pub enum HsmCommand {
         #[arg(long, value_name = "FILE")]
         public_out: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum AlgorithmArg {
+    /// ECDSA on secp384r1 (CKM_EC_KEY_PAIR_GEN, signs with CKM_ECDSA over SHA-384).
+    #[value(name = "p384")]
+    P384,
+    /// Ed25519 (CKM_EC_EDWARDS_KEY_PAIR_GEN, signs with CKM_EDDSA).
+    #[value(name = "ed25519")]
+    Ed25519,
+}
+
+impl From<AlgorithmArg> for KeyAlgorithm {
+    fn from(arg: AlgorithmArg) -> Self {
+        match arg {
+            AlgorithmArg::P384 => KeyAlgorithm::EcdsaP384,
+            AlgorithmArg::Ed25519 => KeyAlgorithm::Ed25519,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,20 +101,28 @@ impl KeyArg {
 
 pub fn run(command: HsmCommand) -> anyhow::Result<ExitCode> {
     match command {
-        HsmCommand::Keygen { key, public_out } => keygen(&key.uri()?, public_out.as_deref()),
+        HsmCommand::Keygen {
+            key,
+            algorithm,
+            public_out,
+        } => keygen(&key.uri()?, algorithm.into(), public_out.as_deref()),
         HsmCommand::Csr { key, subject, out } => csr(&key.uri()?, &subject, &out),
         HsmCommand::Show { key, public_out } => show(&key.uri()?, public_out.as_deref()),
     }
 }
 
-fn keygen(uri: &Pkcs11Uri, public_out: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn keygen(
+    uri: &Pkcs11Uri,
+    algorithm: KeyAlgorithm,
+    public_out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     // Fail before generating: a key without its exported public key is a half-done job.
     rust_pki_ca::output::ensure_absent(public_out)?;
-    let signer = Pkcs11Signer::generate(uri)?;
+    let signer = Pkcs11Signer::generate(uri, algorithm)?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "generated a P-384 key pair in token `{}`",
+        "generated an {algorithm} key pair in token `{}`",
         signer.token().label()
     )?;
     print_identity(&mut out, &signer)?;
@@ -149,11 +180,7 @@ fn print_identity(out: &mut impl Write, signer: &Pkcs11Signer) -> anyhow::Result
     writeln!(out, "uri:                   {}", signer.uri())?;
     writeln!(out, "label:                 {}", signer.label())?;
     writeln!(out, "id:                    {}", hex::encode(signer.id()))?;
-    writeln!(
-        out,
-        "algorithm:             {} (secp384r1)",
-        signer.algorithm()
-    )?;
+    writeln!(out, "algorithm:             {}", signer.algorithm())?;
     writeln!(
         out,
         "spki sha256:           {}",

@@ -1,7 +1,9 @@
-//! A secp384r1 key pair in a PKCS#11 token, named by a [`Pkcs11Uri`]: generated in the
-//! token (never extractable), opened, and used to sign with CKM_ECDSA over SHA-384.
+//! A key pair in a PKCS#11 token, named by a [`Pkcs11Uri`]: generated in the token (never
+//! extractable), opened, and used to sign: secp384r1 with CKM_ECDSA over SHA-384 (the root
+//! and most delegates), or Ed25519 with CKM_EDDSA (delegates and leaves the policy allows).
 
 use cryptoki::mechanism::Mechanism;
+use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use der::asn1::{Any, BitString, OctetString};
 use der::{Decode, Encode, EncodePem};
@@ -9,14 +11,15 @@ use p384::ecdsa::VerifyingKey;
 use sha2::{Digest, Sha384};
 use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
 
-use super::{EC_PUBLIC_KEY, KeyAlgorithm, SECP384R1, Signer};
+use super::{EC_PUBLIC_KEY, ED25519, KeyAlgorithm, SECP384R1, Signer};
 use crate::hsm::{Token, ck};
 use crate::pkcs11_uri::Pkcs11Uri;
 use crate::{Error, Result};
 
-/// A P-384 private key held by a PKCS#11 token, with its public key read from the token.
+/// A private key held by a PKCS#11 token, with its public key read from the token.
 #[derive(Debug)]
 pub struct Pkcs11Signer {
+    algorithm: KeyAlgorithm,
     token: Token,
     key: ObjectHandle,
     id: Vec<u8>,
@@ -67,9 +70,9 @@ impl Pkcs11Signer {
         Self::from_handles(token, uri, key, public, id)
     }
 
-    /// Generate a new secp384r1 key pair in the token, labelled with the URI's `object`
-    /// and with its `id` (or 16 random bytes). The private key is sensitive and never
-    /// extractable.
+    /// Generate a new key pair (secp384r1 or Ed25519) in the token, labelled with the URI's
+    /// `object` and with its `id` (or 16 random bytes). The private key is sensitive and
+    /// never extractable.
     ///
     /// The label check and the generation are two PKCS#11 calls, not one atomic step:
     /// another process writing to the token in between could still add a same-named object.
@@ -78,7 +81,7 @@ impl Pkcs11Signer {
     /// Everything [`Token::open`] returns; [`Error::KeyLabelExists`] if any object in the
     /// token already has this label (nothing is generated then); [`Error::KeyIdExists`]
     /// if the URI's id is already used; [`Error::Pkcs11`] naming C_GenerateKeyPair.
-    pub fn generate(uri: &Pkcs11Uri) -> Result<Self> {
+    pub fn generate(uri: &Pkcs11Uri, algorithm: KeyAlgorithm) -> Result<Self> {
         let token = open_token(uri)?;
         let label = uri.object.as_bytes().to_vec();
         let existing = token.count_objects_labelled(&uri.object)?;
@@ -109,7 +112,12 @@ impl Pkcs11Signer {
                 id
             }
         };
-        let curve = SECP384R1
+        let (mechanism, curve) = match algorithm {
+            KeyAlgorithm::EcdsaP384 => (Mechanism::EccKeyPairGen, SECP384R1),
+            // PKCS#11 3.0 §2.3.5: CKA_EC_PARAMS of an Edwards key may be the curve's OID.
+            KeyAlgorithm::Ed25519 => (Mechanism::EccEdwardsKeyPairGen, ED25519),
+        };
+        let curve = curve
             .to_der()
             .map_err(|e| unsupported(uri, &e.to_string()))?;
         let public_template = [
@@ -133,13 +141,9 @@ impl Pkcs11Signer {
         ];
         let (public, key) = token
             .session()
-            .generate_key_pair(
-                &Mechanism::EccKeyPairGen,
-                &public_template,
-                &private_template,
-            )
+            .generate_key_pair(&mechanism, &public_template, &private_template)
             .map_err(ck("C_GenerateKeyPair"))?;
-        tracing::info!(key = %uri.without_pin_source(), id = %hex::encode(&id), "generated a P-384 key pair");
+        tracing::info!(key = %uri.without_pin_source(), id = %hex::encode(&id), %algorithm, "generated a key pair");
         Self::from_handles(token, uri, key, public, id)
     }
 
@@ -150,16 +154,25 @@ impl Pkcs11Signer {
         public: ObjectHandle,
         id: Vec<u8>,
     ) -> Result<Self> {
-        let key_type = get(&token, uri, key, AttributeType::KeyType)?;
-        if !matches!(key_type, Attribute::KeyType(KeyType::EC)) {
-            return Err(unsupported(
-                uri,
-                "the private key is not an EC key (CKA_KEY_TYPE)",
-            ));
-        }
-        let verifying_key = read_public_key(&token, uri, public)?;
-        let spki = spki_of(&verifying_key).map_err(|e| unsupported(uri, &e.to_string()))?;
+        let (algorithm, spki) = match get(&token, uri, key, AttributeType::KeyType)? {
+            Attribute::KeyType(KeyType::EC) => {
+                let verifying_key = read_public_key(&token, uri, public)?;
+                let spki = spki_of(&verifying_key).map_err(|e| unsupported(uri, &e.to_string()))?;
+                (KeyAlgorithm::EcdsaP384, spki)
+            }
+            Attribute::KeyType(KeyType::EC_EDWARDS) => (
+                KeyAlgorithm::Ed25519,
+                read_ed25519_public_key(&token, uri, public)?,
+            ),
+            _ => {
+                return Err(unsupported(
+                    uri,
+                    "the private key is neither an EC (P-384) nor an Edwards (Ed25519) key",
+                ));
+            }
+        };
         Ok(Self {
+            algorithm,
             token,
             key,
             id,
@@ -246,7 +259,7 @@ impl Pkcs11Signer {
 
 impl Signer for Pkcs11Signer {
     fn algorithm(&self) -> KeyAlgorithm {
-        KeyAlgorithm::EcdsaP384
+        self.algorithm
     }
 
     fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
@@ -258,6 +271,24 @@ impl Signer for Pkcs11Signer {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        if self.algorithm == KeyAlgorithm::Ed25519 {
+            let mechanism = Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure));
+            let signature = self
+                .token
+                .session()
+                .sign(&mechanism, self.key, message)
+                .map_err(ck("C_Sign"))?;
+            if signature.len() != 64 {
+                return Err(Error::Signing {
+                    key: self.describe(),
+                    reason: format!(
+                        "the token returned {} bytes, not an Ed25519 signature",
+                        signature.len()
+                    ),
+                });
+            }
+            return Ok(signature);
+        }
         let digest = Sha384::digest(message);
         let raw = self
             .token
@@ -370,6 +401,45 @@ fn read_public_key(token: &Token, uri: &Pkcs11Uri, public: ObjectHandle) -> Resu
         return Err(unsupported(uri, "unexpected value for CKA_EC_POINT"));
     };
     parse_ec_point(&point).ok_or_else(|| unsupported(uri, "CKA_EC_POINT is not a secp384r1 point"))
+}
+
+/// An Edwards public key object's curve (the id-Ed25519 OID, or the PrintableString
+/// "edwards25519" that PKCS#11 3.0 also allows) and point (32 bytes, DER-wrapped or bare).
+fn read_ed25519_public_key(
+    token: &Token,
+    uri: &Pkcs11Uri,
+    public: ObjectHandle,
+) -> Result<SubjectPublicKeyInfoOwned> {
+    let Attribute::EcParams(params) = get(token, uri, public, AttributeType::EcParams)? else {
+        return Err(unsupported(uri, "unexpected value for CKA_EC_PARAMS"));
+    };
+    let named_ed25519 = ObjectIdentifier::from_der(&params).is_ok_and(|oid| oid == ED25519)
+        || der::asn1::PrintableStringRef::from_der(&params)
+            .is_ok_and(|name| name.as_str() == "edwards25519");
+    if !named_ed25519 {
+        return Err(unsupported(uri, "CKA_EC_PARAMS does not name Ed25519"));
+    }
+    let Attribute::EcPoint(point) = get(token, uri, public, AttributeType::EcPoint)? else {
+        return Err(unsupported(uri, "unexpected value for CKA_EC_POINT"));
+    };
+    let point = match OctetString::from_der(&point) {
+        Ok(inner) if inner.as_bytes().len() == 32 => inner.as_bytes().to_vec(),
+        _ if point.len() == 32 => point,
+        _ => {
+            return Err(unsupported(
+                uri,
+                "CKA_EC_POINT is not a 32-byte Ed25519 key",
+            ));
+        }
+    };
+    Ok(SubjectPublicKeyInfoOwned {
+        algorithm: AlgorithmIdentifierOwned {
+            oid: ED25519,
+            parameters: None,
+        },
+        subject_public_key: BitString::from_bytes(&point)
+            .map_err(|e| unsupported(uri, &e.to_string()))?,
+    })
 }
 
 /// CKA_EC_POINT is a DER OCTET STRING around the SEC1 point per PKCS#11 (SoftHSM2), but
