@@ -200,7 +200,7 @@ fn refuses_to_overwrite_an_existing_output() {
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious");
-    // Same for the root and for keygen's public key export.
+    // Same for the root.
     let err = lab.fails([
         "ca",
         "root",
@@ -261,4 +261,67 @@ fn rejects_key_that_does_not_match_the_issuer_certificate() {
         None,
     );
     assert!(err.contains("is not the key of certificate"), "{err}");
+}
+
+#[test]
+fn refuses_to_revoke_a_certificate_of_another_issuer_even_with_the_same_name() {
+    let (lab, root_key, delegate_key) = lab();
+    let p = |name: &str| lab.path(name).to_str().unwrap().to_owned();
+    // A second root with the same subject (the policy's) but another key.
+    let other_root_key = lab.keygen("rust-root", "other-root");
+    lab.ok([
+        "ca",
+        "root",
+        "--key",
+        &other_root_key,
+        "--out",
+        &p("other-root.pem"),
+    ]);
+    lab.ok([
+        "ca",
+        "delegate",
+        "--root-cert",
+        &p("other-root.pem"),
+        "--root-key",
+        &other_root_key,
+        "--purpose",
+        "releases",
+        "--subject-key",
+        &delegate_key,
+        "--out",
+        &p("other-releases.pem"),
+    ]);
+    let out = lab.path("root.crl");
+    let err = lab.fails([
+        "ca",
+        "crl",
+        "--issuer-cert",
+        &p("root.pem"),
+        "--issuer-key",
+        &root_key,
+        "--revoke",
+        &p("other-releases.pem"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("other-releases.pem") && err.contains("authorityKeyIdentifier"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // And a certificate from a different issuer name altogether.
+    let err = lab.fails([
+        "ca",
+        "crl",
+        "--issuer-cert",
+        &p("other-releases.pem"),
+        "--issuer-key",
+        &delegate_key,
+        "--revoke",
+        &p("root.pem"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(err.contains("not by the CRL issuer"), "{err}");
+    assert!(!out.exists());
 }

@@ -31,6 +31,53 @@ pub struct Revocation {
     pub reason: Option<CrlReason>,
 }
 
+impl Revocation {
+    /// The revocation of `cert`, which must have been issued by `issuer`: same issuer
+    /// name, and its authorityKeyIdentifier equal to the issuer's subjectKeyIdentifier (a
+    /// name alone could belong to another key, e.g. a previous root).
+    ///
+    /// # Errors
+    /// [`Error::Certificate`] when `issuer` did not issue `cert`.
+    pub fn of(
+        cert: &Certificate,
+        issuer: &Certificate,
+        date: SystemTime,
+        reason: Option<CrlReason>,
+    ) -> Result<Self> {
+        let tbs = cert.tbs_certificate();
+        let not_ours = |why: String| Error::Certificate {
+            what: format!(
+                "{} (serial {})",
+                tbs.subject(),
+                hex::encode(tbs.serial_number().as_bytes())
+            ),
+            reason: why,
+        };
+        let issuer_info = IssuerInfo::from_certificate(issuer)?;
+        if tbs.issuer() != &issuer_info.name {
+            return Err(not_ours(format!(
+                "issued by `{}`, not by the CRL issuer `{}`",
+                tbs.issuer(),
+                issuer_info.name
+            )));
+        }
+        let aki = tbs
+            .get_extension::<AuthorityKeyIdentifier>()
+            .map_err(|e| not_ours(e.to_string()))?
+            .and_then(|(_, aki)| aki.key_identifier);
+        if aki.as_ref().map(OctetString::as_bytes) != Some(issuer_info.key_id.as_slice()) {
+            return Err(not_ours(
+                "its authorityKeyIdentifier is not the CRL issuer's key".into(),
+            ));
+        }
+        Ok(Self {
+            serial: tbs.serial_number().clone(),
+            date,
+            reason,
+        })
+    }
+}
+
 /// What goes into a CRL.
 #[derive(Debug, Clone)]
 pub struct CrlContents {

@@ -236,18 +236,9 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
             let mut revoked = Vec::with_capacity(revoke.len());
             for path in &revoke {
                 let cert = load_certificate(path)?;
-                anyhow::ensure!(
-                    cert.tbs_certificate().issuer() == issuer.tbs_certificate().subject(),
-                    "{}: issued by `{}`, not by this CRL's issuer `{}`",
-                    path.display(),
-                    cert.tbs_certificate().issuer(),
-                    issuer.tbs_certificate().subject()
-                );
-                revoked.push(Revocation {
-                    serial: cert.tbs_certificate().serial_number().clone(),
-                    date: now,
-                    reason,
-                });
+                let revocation = Revocation::of(&cert, &issuer, now, reason)
+                    .with_context(|| format!("--revoke {}", path.display()))?;
+                revoked.push(revocation);
             }
             ensure_absent([out.as_path()])?;
             let signer = open_key(&issuer_key, "--issuer-key")?;
