@@ -419,3 +419,109 @@ fn bad_policies_are_refused_naming_the_field() {
         );
     }
 }
+
+/// The linter on certificates that break their profile: each broken rule is named.
+#[test]
+fn linter_names_each_broken_rule() {
+    use rust_pki_ca::{
+        lint::{CertLintContext, lint_certificate},
+        profile::CertKind,
+    };
+    let pki = pki();
+    let releases = pki.policy.purpose("releases").unwrap().eku.clone();
+    let bors = pki.policy.purpose("bors").unwrap().eku.clone();
+    let rules =
+        |cert: &Certificate, kind: CertKind, issuer: Option<&Certificate>| -> Vec<&'static str> {
+            let ctx = CertLintContext {
+                policy: &pki.policy,
+                kind: &kind,
+                issuer,
+            };
+            lint_certificate(cert, &ctx)
+                .into_iter()
+                .filter(|f| f.severity == Severity::Error)
+                .map(|f| f.rule)
+                .collect()
+        };
+    // The real thing passes.
+    assert_eq!(
+        rules(
+            &pki.delegate,
+            CertKind::Delegate {
+                eku: releases.clone()
+            },
+            Some(&pki.root)
+        ),
+        Vec::<&str>::new()
+    );
+    // A delegate presented as a leaf: CA flag, pathLen and key usage are all wrong.
+    let as_leaf = rules(
+        &pki.delegate,
+        CertKind::Leaf {
+            eku: releases.clone(),
+        },
+        Some(&pki.root),
+    );
+    for rule in [
+        "basic-constraints-ca",
+        "path-len",
+        "key-usage-bits",
+        "eku-matches-issuer",
+    ] {
+        assert!(as_leaf.contains(&rule), "{rule} missing from {as_leaf:?}");
+    }
+    // A releases delegate checked as bors: wrong purpose EKU.
+    assert_eq!(
+        rules(
+            &pki.delegate,
+            CertKind::Delegate { eku: bors },
+            Some(&pki.root)
+        ),
+        ["eku-purpose"]
+    );
+    // A delegate presented as a root: EKU present, pathLen set, not self-issued.
+    let as_root = rules(&pki.delegate, CertKind::Root, None);
+    for rule in [
+        "eku-absent-in-root",
+        "path-len",
+        "issuer-name",
+        "extension-profile",
+        "aki-matches-issuer",
+    ] {
+        assert!(as_root.contains(&rule), "{rule} missing from {as_root:?}");
+    }
+    // The root checked against a policy whose root must end earlier.
+    let mut strict = pki.policy.clone();
+    strict.root.not_after = SystemTime::now() + DAY;
+    let ctx = CertLintContext {
+        policy: &strict,
+        kind: &CertKind::Root,
+        issuer: None,
+    };
+    let found: Vec<_> = lint_certificate(&pki.root, &ctx)
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
+    assert!(found.contains(&"root-not-after"), "{found:?}");
+    // A delegate linted against a different issuer: names and key identifiers differ.
+    let other_key = MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap();
+    let mut other_policy = pki.policy.clone();
+    other_policy.root.subject = Name::from_str("CN=Other Root").unwrap();
+    let other_root = Certificate::from_der(
+        &issue_root(&other_policy, &other_key, SystemTime::now())
+            .unwrap()
+            .der,
+    )
+    .unwrap();
+    let wrong_issuer = rules(
+        &pki.delegate,
+        CertKind::Delegate { eku: releases },
+        Some(&other_root),
+    );
+    for rule in ["issuer-name", "aki-matches-issuer"] {
+        assert!(
+            wrong_issuer.contains(&rule),
+            "{rule} missing from {wrong_issuer:?}"
+        );
+    }
+}
