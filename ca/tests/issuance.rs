@@ -525,3 +525,36 @@ fn linter_names_each_broken_rule() {
         );
     }
 }
+
+/// A token that answers with a signature from another key (faulty or tampered-with HSM):
+/// issuance must refuse the result instead of handing out a certificate that won't verify.
+#[test]
+fn signature_that_does_not_verify_under_the_issuer_key_is_refused() {
+    struct WrongKeySigner {
+        claimed: MemorySigner,
+        actual: MemorySigner,
+    }
+    impl Signer for WrongKeySigner {
+        fn algorithm(&self) -> KeyAlgorithm {
+            KeyAlgorithm::EcdsaP384
+        }
+        fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+            self.claimed.public_key()
+        }
+        fn describe(&self) -> String {
+            "faulty token".into()
+        }
+        fn sign(&self, message: &[u8]) -> rust_pki_ca::Result<Vec<u8>> {
+            self.actual.sign(message)
+        }
+    }
+    let signer = WrongKeySigner {
+        claimed: MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap(),
+        actual: MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap(),
+    };
+    let err = issue_root(&policy(), &signer, SystemTime::now()).unwrap_err();
+    assert!(
+        matches!(&err, Error::BadSignature { reason, .. } if reason.contains("does not verify")),
+        "{err}"
+    );
+}
