@@ -33,6 +33,23 @@ pub struct Policy {
     pub leaf: LeafPolicy,
     /// Purposes by name (`releases`, `crates-io`, `bors`, …).
     pub purposes: BTreeMap<String, Purpose>,
+    /// Who must approve a root operation.
+    pub quorum: QuorumPolicy,
+    /// A test policy may use example-arc OIDs in ceremonies; a production one may not.
+    pub test_policy: bool,
+}
+
+/// Quorum rules for ceremonies (DESIGN §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuorumPolicy {
+    /// Approvals needed (M).
+    pub threshold: usize,
+    /// Roster size (N).
+    pub members: usize,
+    /// At most this many members from one organisation.
+    pub max_per_organisation: usize,
+    /// At most this many members from one country.
+    pub max_per_country: usize,
 }
 
 /// Root CA rules.
@@ -245,12 +262,44 @@ impl Policy {
             &field_error,
         )?;
 
+        let quorum = QuorumPolicy {
+            threshold: file.quorum.threshold,
+            members: file.quorum.members,
+            max_per_organisation: file.quorum.max_per_organisation,
+            max_per_country: file.quorum.max_per_country,
+        };
+        if quorum.threshold < 2 || quorum.threshold > quorum.members {
+            return Err(field_error(
+                "quorum.threshold",
+                format!("must be between 2 and quorum.members ({})", quorum.members),
+            ));
+        }
+        // No one organisation or country may approve alone, nor block a quorum.
+        for (field, limit) in [
+            ("quorum.max_per_organisation", quorum.max_per_organisation),
+            ("quorum.max_per_country", quorum.max_per_country),
+        ] {
+            if limit == 0 || limit >= quorum.threshold || quorum.members - limit < quorum.threshold
+            {
+                return Err(field_error(
+                    field,
+                    format!(
+                        "must be at least 1 and below quorum.threshold ({}), and the other \
+                         members must still reach it",
+                        quorum.threshold
+                    ),
+                ));
+            }
+        }
+
         Ok(Self {
             path: path.to_owned(),
             root,
             delegate,
             leaf,
             purposes,
+            quorum,
+            test_policy: file.test_policy,
         })
     }
 
@@ -350,10 +399,21 @@ pub fn parse_rfc3339(text: &str) -> std::result::Result<SystemTime, String> {
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
     version: u32,
+    test_policy: bool,
+    quorum: QuorumSection,
     root: RootSection,
     delegate: DelegateSection,
     leaf: LeafSection,
     purposes: BTreeMap<String, PurposeSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuorumSection {
+    threshold: usize,
+    members: usize,
+    max_per_organisation: usize,
+    max_per_country: usize,
 }
 
 #[derive(Debug, Deserialize)]

@@ -391,6 +391,24 @@ fn bad_policies_are_refused_naming_the_field() {
             "leaf.default_validity_days",
         ),
         (
+            "threshold-above-members",
+            "threshold = 5",
+            "threshold = 10",
+            "quorum.threshold",
+        ),
+        (
+            "one-organisation-could-approve-alone",
+            "max_per_organisation = 3",
+            "max_per_organisation = 5",
+            "quorum.max_per_organisation",
+        ),
+        (
+            "missing-test-policy-flag",
+            "test_policy = true\n",
+            "\n",
+            "missing field `test_policy`",
+        ),
+        (
             "wrong-version",
             "version = 1",
             "version = 2",
