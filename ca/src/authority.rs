@@ -6,10 +6,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::{Certificate, name::Name};
 
+use x509_cert::crl::CertificateList;
+
 use crate::{
     Error, Result, Signer,
-    crl::{CrlContents, Revocation, issue_crl},
-    issue::{Signed, issue_certificate},
+    crl::{CrlContents, Revocation, build_crl_tbs, issue_crl},
+    issue::{IssuerKey, Signed, build_certificate_tbs, issue_certificate, lint_tbs, sign_linted},
+    lint::Finding,
     lint::{CertLintContext, lint_certificate, lint_crl},
     policy::{Policy, Purpose},
     profile::{CertKind, DelegateProfile, IssuerInfo, LeafProfile, RootProfile},
@@ -39,6 +42,18 @@ pub fn issue_root(policy: &Policy, signer: &dyn Signer, now: SystemTime) -> Resu
     )
 }
 
+/// A TBS built from policy and linted with a throwaway key, not yet signed: what a
+/// ceremony request carries for members to approve.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// "certificate for CN=…" / "CRL of CN=…".
+    pub what: String,
+    /// The exact bytes the issuer will sign.
+    pub tbs: Vec<u8>,
+    /// Lint warnings (errors stop preparation).
+    pub warnings: Vec<Finding>,
+}
+
 /// Certify `key` (from a verified CSR, or an HSM key) as the delegate CA for `purpose`.
 /// Subject and extensions come from policy. `not_after` defaults to the policy maximum,
 /// capped at the root's notAfter.
@@ -54,7 +69,25 @@ pub fn issue_delegate(
     now: SystemTime,
     not_after: Option<SystemTime>,
 ) -> Result<Signed> {
-    check_key_matches(root_cert, root_signer)?;
+    let prepared = prepare_delegate(policy, root_cert, purpose, key, now, not_after)?;
+    let kind = CertKind::Delegate {
+        eku: purpose.eku.clone(),
+    };
+    sign_prepared_certificate(policy, root_cert, root_signer, &kind, &prepared.tbs)
+}
+
+/// Build and lint (throwaway key) the TBS of a delegate certificate; see [`issue_delegate`].
+///
+/// # Errors
+/// Lint findings; the root certificate's key or SKI is unusable.
+pub fn prepare_delegate(
+    policy: &Policy,
+    root_cert: &Certificate,
+    purpose: &Purpose,
+    key: SubjectPublicKeyInfoOwned,
+    now: SystemTime,
+    not_after: Option<SystemTime>,
+) -> Result<Prepared> {
     let not_before = whole_seconds(now);
     let not_after =
         not_after.unwrap_or_else(|| capped(not_before + policy.delegate.max_validity, root_cert));
@@ -63,6 +96,8 @@ pub fn issue_delegate(
         issuer: IssuerInfo::from_certificate(root_cert)?,
         eku: purpose.eku.clone(),
     };
+    let issuer = IssuerKey::of_certificate(root_cert)?;
+    let (what, tbs) = build_certificate_tbs(profile, key, not_before, not_after, &issuer)?;
     let kind = CertKind::Delegate {
         eku: purpose.eku.clone(),
     };
@@ -71,7 +106,41 @@ pub fn issue_delegate(
         kind: &kind,
         issuer: Some(root_cert),
     };
-    issue_certificate(profile, key, not_before, not_after, root_signer, |c| {
+    let warnings = lint_tbs(&what, &tbs, issuer.algorithm, |c: &Certificate| {
+        lint_certificate(c, &ctx)
+    })?;
+    Ok(Prepared {
+        what,
+        tbs,
+        warnings,
+    })
+}
+
+/// Sign a prepared certificate TBS with `signer`, the key of `issuer_cert`, linting it
+/// again as a `kind` certificate before and after (see [`crate::issue::sign_linted`]).
+///
+/// # Errors
+/// `signer` does not hold the issuer certificate's key; lint findings; signer failures;
+/// post-signature check failures.
+pub fn sign_prepared_certificate(
+    policy: &Policy,
+    issuer_cert: &Certificate,
+    signer: &dyn Signer,
+    kind: &CertKind,
+    tbs: &[u8],
+) -> Result<Signed> {
+    check_key_matches(issuer_cert, signer)?;
+    let ctx = CertLintContext {
+        policy,
+        kind,
+        issuer: Some(issuer_cert),
+    };
+    let what = format!(
+        "{} certificate issued by {}",
+        kind.name(),
+        issuer_cert.tbs_certificate().subject()
+    );
+    sign_linted(&what, tbs, signer, |c: &Certificate| {
         lint_certificate(c, &ctx)
     })
 }
@@ -129,22 +198,79 @@ pub fn issue_crl_for(
     number: Option<u64>,
 ) -> Result<Signed> {
     check_key_matches(issuer_cert, issuer)?;
-    let tbs = issuer_cert.tbs_certificate();
-    let lifetime = if tbs.issuer() == tbs.subject() {
-        policy.root.crl_lifetime
-    } else {
-        policy.delegate.crl_lifetime
-    };
-    let this_update = whole_seconds(now);
-    let contents = CrlContents {
-        number: number.unwrap_or_else(|| unix_seconds(this_update)),
-        this_update,
-        next_update: this_update + lifetime,
-        revoked,
-    };
+    let contents = crl_contents(policy, issuer_cert, revoked, now, number);
+    let lifetime = crl_lifetime(policy, issuer_cert);
     issue_crl(issuer_cert, issuer, &contents, |crl| {
         lint_crl(crl, issuer_cert, lifetime)
     })
+}
+
+/// Build and lint (throwaway key) the TBS of a CRL; see [`issue_crl_for`].
+///
+/// # Errors
+/// Lint findings; the issuer certificate's key or SKI is unusable.
+pub fn prepare_crl(
+    policy: &Policy,
+    issuer_cert: &Certificate,
+    revoked: Vec<Revocation>,
+    now: SystemTime,
+    number: Option<u64>,
+) -> Result<Prepared> {
+    let contents = crl_contents(policy, issuer_cert, revoked, now, number);
+    let issuer = IssuerKey::of_certificate(issuer_cert)?;
+    let (what, tbs) = build_crl_tbs(issuer_cert, issuer.algorithm, &contents)?;
+    let lifetime = crl_lifetime(policy, issuer_cert);
+    let warnings = lint_tbs(&what, &tbs, issuer.algorithm, |crl: &CertificateList| {
+        lint_crl(crl, issuer_cert, lifetime)
+    })?;
+    Ok(Prepared {
+        what,
+        tbs,
+        warnings,
+    })
+}
+
+/// Sign a prepared CRL TBS with `signer`, the key of `issuer_cert`, linting it again.
+///
+/// # Errors
+/// As [`sign_prepared_certificate`].
+pub fn sign_prepared_crl(
+    policy: &Policy,
+    issuer_cert: &Certificate,
+    signer: &dyn Signer,
+    tbs: &[u8],
+) -> Result<Signed> {
+    check_key_matches(issuer_cert, signer)?;
+    let lifetime = crl_lifetime(policy, issuer_cert);
+    let what = format!("CRL of {}", issuer_cert.tbs_certificate().subject());
+    sign_linted(&what, tbs, signer, |crl: &CertificateList| {
+        lint_crl(crl, issuer_cert, lifetime)
+    })
+}
+
+fn crl_lifetime(policy: &Policy, issuer_cert: &Certificate) -> Duration {
+    let tbs = issuer_cert.tbs_certificate();
+    if tbs.issuer() == tbs.subject() {
+        policy.root.crl_lifetime
+    } else {
+        policy.delegate.crl_lifetime
+    }
+}
+
+fn crl_contents(
+    policy: &Policy,
+    issuer_cert: &Certificate,
+    revoked: Vec<Revocation>,
+    now: SystemTime,
+    number: Option<u64>,
+) -> CrlContents {
+    let this_update = whole_seconds(now);
+    CrlContents {
+        number: number.unwrap_or_else(|| unix_seconds(this_update)),
+        this_update,
+        next_update: this_update + crl_lifetime(policy, issuer_cert),
+        revoked,
+    }
 }
 
 /// The policy purpose whose EKU a delegate certificate carries.

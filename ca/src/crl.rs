@@ -14,7 +14,7 @@ use x509_cert::{
 };
 
 use crate::{
-    Error, Result, Signer,
+    Error, KeyAlgorithm, Result, Signer,
     issue::{Signed, sign_linted, to_time},
     lint::Finding,
     profile::IssuerInfo,
@@ -101,6 +101,20 @@ pub fn issue_crl(
     contents: &CrlContents,
     lint: impl Fn(&CertificateList) -> Vec<Finding>,
 ) -> Result<Signed> {
+    let (what, tbs) = build_crl_tbs(issuer_cert, issuer.algorithm(), contents)?;
+    sign_linted::<CertificateList>(&what, &tbs, issuer, lint)
+}
+
+/// The TBSCertList bytes of a CRL for `issuer_cert` signed with an `algorithm` key, and a
+/// description for messages.
+///
+/// # Errors
+/// The issuer certificate has no subjectKeyIdentifier; encoding failures.
+pub fn build_crl_tbs(
+    issuer_cert: &Certificate,
+    algorithm: KeyAlgorithm,
+    contents: &CrlContents,
+) -> Result<(String, Vec<u8>)> {
     let info = IssuerInfo::from_certificate(issuer_cert)?;
     let der_err = |e: der::Error| Error::Certificate {
         what: "CRL".into(),
@@ -138,7 +152,7 @@ pub fn issue_crl(
 
     let tbs = TbsCertList {
         version: Version::V2,
-        signature: issuer.algorithm().signature_algorithm(),
+        signature: algorithm.signature_algorithm(),
         issuer: info.name,
         this_update: to_time(contents.this_update)?,
         next_update: Some(to_time(contents.next_update)?),
@@ -155,12 +169,8 @@ pub fn issue_crl(
         ]),
     };
     let tbs_der = tbs.to_der().map_err(der_err)?;
-    sign_linted::<CertificateList>(
-        &format!("CRL of {}", issuer_cert.tbs_certificate().subject()),
-        &tbs_der,
-        issuer,
-        lint,
-    )
+    let what = format!("CRL of {}", issuer_cert.tbs_certificate().subject());
+    Ok((what, tbs_der))
 }
 
 /// Parse DER CRL bytes.

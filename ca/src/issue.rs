@@ -69,11 +69,16 @@ fn der_error(what: &'static str) -> impl Fn(der::Error) -> Error {
     }
 }
 
-/// How to extract and lint one kind of signed object.
-pub(crate) trait Lintable: Sized {
+/// A signed structure that issuance can lint and check: a certificate or a CRL.
+pub trait Lintable: Sized {
+    /// Parse the signed structure.
+    #[doc(hidden)]
     fn parse(der: &[u8]) -> der::Result<Self>;
+    #[doc(hidden)]
     fn tbs_der(&self) -> der::Result<Vec<u8>>;
+    #[doc(hidden)]
     fn signature_algorithm(&self) -> &AlgorithmIdentifierOwned;
+    #[doc(hidden)]
     fn signature_value(&self) -> Option<&[u8]>;
 }
 
@@ -107,22 +112,24 @@ impl Lintable for CertificateList {
     }
 }
 
-/// The heart of issuance, shared by certificates and CRLs.
-pub(crate) fn sign_linted<T: Lintable>(
+/// Sign `tbs` with the process's throwaway key of `algorithm` and lint the result: the
+/// check that runs before any real key is asked to sign (and before quorum members are
+/// asked to approve). Returns the warnings.
+///
+/// # Errors
+/// [`Error::LintFailed`] with every error finding.
+pub fn lint_tbs<T: Lintable>(
     what: &str,
     tbs: &[u8],
-    issuer: &dyn Signer,
+    algorithm: KeyAlgorithm,
     lint: impl Fn(&T) -> Vec<Finding>,
-) -> Result<Signed> {
-    let algorithm = issuer.algorithm().signature_algorithm();
-    let parse = |der: &[u8]| T::parse(der).map_err(der_error("signed structure"));
-
-    // 1. Throwaway key of the issuer's algorithm: the TBS (including its signature
-    //    AlgorithmIdentifier) is exactly what the HSM will sign.
-    let throwaway = throwaway_key(issuer.algorithm())?;
-    let precert = assemble(tbs, &algorithm, &throwaway.sign(tbs)?)?;
-    let findings = lint(&parse(&precert)?);
-    let (errors, warnings): (Vec<_>, Vec<_>) = findings
+) -> Result<Vec<Finding>> {
+    // The TBS (including its signature AlgorithmIdentifier) is exactly what the real key
+    // will sign; only the signature value differs.
+    let throwaway = throwaway_key(algorithm)?;
+    let precert = assemble(tbs, &algorithm.signature_algorithm(), &throwaway.sign(tbs)?)?;
+    let parsed = T::parse(&precert).map_err(der_error("signed structure"))?;
+    let (errors, warnings): (Vec<_>, Vec<_>) = lint(&parsed)
         .into_iter()
         .partition(|f| f.severity == Severity::Error);
     if !errors.is_empty() {
@@ -131,6 +138,25 @@ pub(crate) fn sign_linted<T: Lintable>(
             findings: errors,
         });
     }
+    Ok(warnings)
+}
+
+/// The heart of issuance, shared by certificates and CRLs: lint with a throwaway key,
+/// sign with `issuer`, then require the signed TBS to be byte-identical to `tbs`, the
+/// signature to verify with the issuer's public key, and the result to lint again.
+///
+/// # Errors
+/// Lint findings (then the issuer was never asked), signer failures, check failures.
+pub fn sign_linted<T: Lintable>(
+    what: &str,
+    tbs: &[u8],
+    issuer: &dyn Signer,
+    lint: impl Fn(&T) -> Vec<Finding>,
+) -> Result<Signed> {
+    let algorithm = issuer.algorithm().signature_algorithm();
+    let parse = |der: &[u8]| T::parse(der).map_err(der_error("signed structure"));
+    // 1. Lint before the real key signs.
+    let warnings = lint_tbs(what, tbs, issuer.algorithm(), &lint)?;
 
     // 2. The real signature.
     tracing::info!(signer = %issuer.describe(), %what, "requesting signature");
@@ -181,6 +207,59 @@ fn throwaway_key(algorithm: KeyAlgorithm) -> Result<&'static MemorySigner> {
     Ok(cell.get_or_init(|| key))
 }
 
+/// The public half of an issuer: all that building a TBS needs (no signing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerKey {
+    /// The issuer key's algorithm (fixes the TBS signature AlgorithmIdentifier).
+    pub algorithm: KeyAlgorithm,
+    /// The issuer's public key.
+    pub spki: SubjectPublicKeyInfoOwned,
+}
+
+impl IssuerKey {
+    /// The public half of a signer.
+    pub fn of_signer(signer: &dyn Signer) -> Self {
+        Self {
+            algorithm: signer.algorithm(),
+            spki: signer.public_key().clone(),
+        }
+    }
+
+    /// The key certified by an issuer certificate.
+    ///
+    /// # Errors
+    /// The key is neither P-384 nor Ed25519.
+    pub fn of_certificate(cert: &Certificate) -> Result<Self> {
+        let spki = cert.tbs_certificate().subject_public_key_info().clone();
+        let algorithm = KeyAlgorithm::of_spki(&spki).ok_or_else(|| Error::Certificate {
+            what: cert.tbs_certificate().subject().to_string(),
+            reason: "issuer key is neither P-384 nor Ed25519".into(),
+        })?;
+        Ok(Self { algorithm, spki })
+    }
+}
+
+/// The TBS bytes of a certificate of `profile` for `subject_key`, valid
+/// `not_before..not_after`, to be signed by `issuer`; a fresh random serial. Also returns
+/// a description ("certificate for CN=…") for messages.
+///
+/// # Errors
+/// Encoding failures, or no randomness for the serial.
+pub fn build_certificate_tbs<P: BuilderProfile>(
+    profile: P,
+    subject_key: SubjectPublicKeyInfoOwned,
+    not_before: SystemTime,
+    not_after: SystemTime,
+    issuer: &IssuerKey,
+) -> Result<(String, Vec<u8>)> {
+    let validity = Validity::new(to_time(not_before)?, to_time(not_after)?);
+    let what = format!("certificate for {}", profile.get_subject());
+    let mut builder = CertificateBuilder::new(profile, random_serial()?, validity, subject_key)
+        .map_err(builder_error)?;
+    let tbs = builder.finalize(issuer).map_err(builder_error)?;
+    Ok((what, tbs))
+}
+
 /// Issue a certificate of `profile` for `subject_key`, valid `not_before..not_after`,
 /// signed by `issuer` after linting with `lint`.
 ///
@@ -194,13 +273,9 @@ pub fn issue_certificate<P: BuilderProfile>(
     issuer: &dyn Signer,
     lint: impl Fn(&Certificate) -> Vec<Finding>,
 ) -> Result<Signed> {
-    let validity = Validity::new(to_time(not_before)?, to_time(not_after)?);
-    let what = format!("certificate for {}", profile.get_subject());
-    let mut builder = CertificateBuilder::new(profile, random_serial()?, validity, subject_key)
-        .map_err(builder_error)?;
-    let tbs = builder
-        .finalize(&IssuerKey(issuer))
-        .map_err(builder_error)?;
+    let issuer_key = IssuerKey::of_signer(issuer);
+    let (what, tbs) =
+        build_certificate_tbs(profile, subject_key, not_before, not_after, &issuer_key)?;
     sign_linted(&what, &tbs, issuer, lint)
 }
 
@@ -219,28 +294,28 @@ fn builder_error(e: x509_cert::builder::Error) -> Error {
     }
 }
 
-/// Adapts a [`Signer`] to what x509-cert's builder needs to fill in the TBS: the
-/// signature AlgorithmIdentifier and the issuer's public key. It never signs.
-struct IssuerKey<'a>(&'a dyn Signer);
+// x509-cert's builder asks for a keypair to fill in the TBS signature AlgorithmIdentifier
+// and the issuer's public key; `IssuerKey` provides both and never signs.
 
-#[derive(Clone)]
-struct PublicKey(SubjectPublicKeyInfoOwned);
+/// A public key in the form x509-cert's builder takes (an encoded SubjectPublicKeyInfo).
+#[derive(Clone, Debug)]
+pub struct SpkiPublicKey(SubjectPublicKeyInfoOwned);
 
-impl EncodePublicKey for PublicKey {
+impl EncodePublicKey for SpkiPublicKey {
     fn to_public_key_der(&self) -> spki::Result<der::Document> {
         Ok(der::Document::encode_msg(&self.0)?)
     }
 }
 
-impl signature::Keypair for IssuerKey<'_> {
-    type VerifyingKey = PublicKey;
-    fn verifying_key(&self) -> PublicKey {
-        PublicKey(self.0.public_key().clone())
+impl signature::Keypair for IssuerKey {
+    type VerifyingKey = SpkiPublicKey;
+    fn verifying_key(&self) -> SpkiPublicKey {
+        SpkiPublicKey(self.spki.clone())
     }
 }
 
-impl DynSignatureAlgorithmIdentifier for IssuerKey<'_> {
+impl DynSignatureAlgorithmIdentifier for IssuerKey {
     fn signature_algorithm_identifier(&self) -> spki::Result<AlgorithmIdentifierOwned> {
-        Ok(self.0.algorithm().signature_algorithm())
+        Ok(self.algorithm.signature_algorithm())
     }
 }
