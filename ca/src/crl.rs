@@ -78,6 +78,62 @@ impl Revocation {
     }
 }
 
+/// Parse an RFC 5280 reason written in kebab-case (`key-compromise`, …).
+///
+/// # Errors
+/// An unknown reason; the message lists the known ones.
+pub fn parse_reason(text: &str) -> std::result::Result<CrlReason, String> {
+    Ok(match text {
+        "key-compromise" => CrlReason::KeyCompromise,
+        "ca-compromise" => CrlReason::CaCompromise,
+        "affiliation-changed" => CrlReason::AffiliationChanged,
+        "superseded" => CrlReason::Superseded,
+        "cessation-of-operation" => CrlReason::CessationOfOperation,
+        "certificate-hold" => CrlReason::CertificateHold,
+        "privilege-withdrawn" => CrlReason::PrivilegeWithdrawn,
+        other => {
+            return Err(format!(
+                "unknown reason `{other}` (key-compromise, ca-compromise, affiliation-changed, \
+                 superseded, cessation-of-operation, certificate-hold, privilege-withdrawn)"
+            ));
+        }
+    })
+}
+
+/// The entries of an existing CRL, to carry over into the next one.
+///
+/// # Errors
+/// A malformed reason code extension.
+pub fn revocations_of(crl: &CertificateList) -> Result<Vec<Revocation>> {
+    let entries = crl
+        .tbs_cert_list
+        .revoked_certificates
+        .as_deref()
+        .unwrap_or_default();
+    entries
+        .iter()
+        .map(|entry| {
+            let reason = entry
+                .crl_entry_extensions
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .find(|ext| ext.extn_id == <CrlReason as const_oid::AssociatedOid>::OID)
+                .map(|ext| CrlReason::from_der(ext.extn_value.as_bytes()))
+                .transpose()
+                .map_err(|e| Error::Certificate {
+                    what: "CRL entry".into(),
+                    reason: e.to_string(),
+                })?;
+            Ok(Revocation {
+                serial: entry.serial_number.clone(),
+                date: entry.revocation_date.to_system_time(),
+                reason,
+            })
+        })
+        .collect()
+}
+
 /// What goes into a CRL.
 #[derive(Debug, Clone)]
 pub struct CrlContents {

@@ -105,7 +105,7 @@ pub enum CaCommand {
         /// Reason code for the revoked certificates: key-compromise, ca-compromise,
         /// affiliation-changed, superseded, cessation-of-operation, certificate-hold,
         /// privilege-withdrawn. Default: none (unspecified).
-        #[arg(long, value_parser = parse_reason)]
+        #[arg(long, value_parser = rust_pki_ca::crl::parse_reason)]
         reason: Option<CrlReason>,
         /// cRLNumber. Default: thisUpdate in Unix seconds, which always increases.
         #[arg(long)]
@@ -143,19 +143,6 @@ impl SubjectKeyArgs {
             (None, None) => anyhow::bail!("give --csr or --subject-key"),
         }
     }
-}
-
-fn parse_reason(text: &str) -> Result<CrlReason, String> {
-    Ok(match text {
-        "key-compromise" => CrlReason::KeyCompromise,
-        "ca-compromise" => CrlReason::CaCompromise,
-        "affiliation-changed" => CrlReason::AffiliationChanged,
-        "superseded" => CrlReason::Superseded,
-        "cessation-of-operation" => CrlReason::CessationOfOperation,
-        "certificate-hold" => CrlReason::CertificateHold,
-        "privilege-withdrawn" => CrlReason::PrivilegeWithdrawn,
-        other => return Err(format!("unknown reason `{other}`")),
-    })
 }
 
 pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
