@@ -30,6 +30,9 @@ enum Command {
     /// Issue certificates and CRLs (root, delegate, leaf), linted before the HSM signs.
     #[command(subcommand)]
     Ca(cmd::ca::CaCommand),
+    /// Quorum ceremonies: the roster, members' approvals (5 of 9 for every root operation).
+    #[command(subcommand)]
+    Ceremony(cmd::ceremony::CeremonyCommand),
     /// Lint a policy, certificate or CRL with the rules that run before every signature.
     Lint(cmd::lint::LintArgs),
     /// Verify a certificate chain against a pinned root, for a purpose.
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Hsm(command) => cmd::hsm::run(command),
         Command::Ca(command) => cmd::ca::run(command),
+        Command::Ceremony(command) => cmd::ceremony::run(command),
         Command::Lint(args) => cmd::lint::run(args),
         Command::Verify(args) => cmd::verify::run(args),
     };

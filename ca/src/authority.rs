@@ -116,6 +116,50 @@ pub fn prepare_delegate(
     })
 }
 
+/// Lint a prepared certificate TBS again (throwaway key), e.g. when a ceremony is executed
+/// days after it was prepared. Returns the warnings.
+///
+/// # Errors
+/// Lint findings.
+pub fn lint_prepared_certificate(
+    policy: &Policy,
+    issuer_cert: &Certificate,
+    kind: &CertKind,
+    tbs: &[u8],
+) -> Result<Vec<Finding>> {
+    let issuer = IssuerKey::of_certificate(issuer_cert)?;
+    let ctx = CertLintContext {
+        policy,
+        kind,
+        issuer: Some(issuer_cert),
+    };
+    let what = format!(
+        "{} certificate issued by {}",
+        kind.name(),
+        issuer_cert.tbs_certificate().subject()
+    );
+    lint_tbs(&what, tbs, issuer.algorithm, |c: &Certificate| {
+        lint_certificate(c, &ctx)
+    })
+}
+
+/// Lint a prepared CRL TBS again (throwaway key). Returns the warnings.
+///
+/// # Errors
+/// Lint findings.
+pub fn lint_prepared_crl(
+    policy: &Policy,
+    issuer_cert: &Certificate,
+    tbs: &[u8],
+) -> Result<Vec<Finding>> {
+    let issuer = IssuerKey::of_certificate(issuer_cert)?;
+    let lifetime = crl_lifetime(policy, issuer_cert);
+    let what = format!("CRL of {}", issuer_cert.tbs_certificate().subject());
+    lint_tbs(&what, tbs, issuer.algorithm, |crl: &CertificateList| {
+        lint_crl(crl, issuer_cert, lifetime)
+    })
+}
+
 /// Sign a prepared certificate TBS with `signer`, the key of `issuer_cert`, linting it
 /// again as a `kind` certificate before and after (see [`crate::issue::sign_linted`]).
 ///

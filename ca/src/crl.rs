@@ -104,12 +104,8 @@ pub fn parse_reason(text: &str) -> std::result::Result<CrlReason, String> {
 ///
 /// # Errors
 /// A malformed reason code extension.
-pub fn revocations_of(crl: &CertificateList) -> Result<Vec<Revocation>> {
-    let entries = crl
-        .tbs_cert_list
-        .revoked_certificates
-        .as_deref()
-        .unwrap_or_default();
+pub fn revocations_of(crl: &TbsCertList) -> Result<Vec<Revocation>> {
+    let entries = crl.revoked_certificates.as_deref().unwrap_or_default();
     entries
         .iter()
         .map(|entry| {

@@ -87,6 +87,35 @@ pub enum Error {
     )]
     PinLocked { token: String },
 
+    /// A PKCS#11 call on a named token failed; `function` names the C_* function.
+    #[error("PKCS#11 {function} on token `{token}` failed: {source}")]
+    Pkcs11Token {
+        token: String,
+        function: &'static str,
+        #[source]
+        source: cryptoki::error::Error,
+    },
+
+    /// C_InitToken refused before the call: a token with this label is initialised already.
+    #[error(
+        "refusing to initialise a token labelled `{label}` in module {module}: a token with that label exists already"
+    )]
+    TokenLabelExists { label: String, module: PathBuf },
+
+    /// C_InitToken impossible: every slot's token is initialised already.
+    #[error(
+        "cannot initialise token `{label}`: module {module} has no slot with an uninitialised token"
+    )]
+    NoFreeSlot { label: String, module: PathBuf },
+
+    /// A token label that PKCS#11 cannot hold or that could not be found again by label.
+    #[error("invalid token label `{label}`: {reason}")]
+    TokenLabelInvalid { label: String, reason: String },
+
+    /// C_Login as security officer (or C_SetPIN of the SO PIN) returned CKR_PIN_INCORRECT.
+    #[error("the security officer PIN was rejected by token `{token}` (CKR_PIN_INCORRECT)")]
+    SoPinIncorrect { token: String },
+
     /// No key object matches the URI's label (and id).
     #[error("token `{token}` has no {class} labelled `{label}`{}", id_suffix(id.as_deref()))]
     KeyNotFound {

@@ -22,10 +22,349 @@ pub enum Error {
         source: std::io::Error,
     },
     // ---- roster ----
+    /// The roster file is not valid TOML, or has an unknown, missing or mistyped field.
+    #[error("{path}: {message}")]
+    RosterSyntax { path: PathBuf, message: String },
+
+    /// The roster declares a format version this code does not read.
+    #[error("{path}: roster version {found}, this rust-pki reads version {expected}")]
+    RosterVersion {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+
+    /// A member's field breaks its format rule (id, name, country, key, recipient, date).
+    #[error("{path}: member `{member}`: field `{field}`: {message}")]
+    RosterField {
+        path: PathBuf,
+        member: String,
+        field: &'static str,
+        message: String,
+    },
+
+    /// A member's SSH key is of a type the roster does not allow.
+    #[error(
+        "{path}: member `{member}`: SSH key type {algorithm} is not allowed (allowed: {allowed})"
+    )]
+    RosterKeyType {
+        path: PathBuf,
+        member: String,
+        algorithm: String,
+        allowed: &'static str,
+    },
+
+    /// A member whose SSH key age cannot encrypt to has no `age_recipient`.
+    #[error(
+        "{path}: member `{member}`: age cannot encrypt to {algorithm} keys: an X25519 `age_recipient` (age1…) is required"
+    )]
+    RosterMissingAgeRecipient {
+        path: PathBuf,
+        member: String,
+        algorithm: String,
+    },
+
+    /// Two members share an id.
+    #[error("{path}: member id `{member}` appears more than once")]
+    RosterDuplicateId { path: PathBuf, member: String },
+
+    /// Two members share an SSH key (compared without comments).
+    #[error("{path}: members `{first}` and `{second}` have the same SSH key ({fingerprint})")]
+    RosterDuplicateKey {
+        path: PathBuf,
+        first: String,
+        second: String,
+        fingerprint: String,
+    },
+
+    /// Two members share an age recipient.
+    #[error("{path}: members `{first}` and `{second}` have the same age recipient")]
+    RosterDuplicateAgeRecipient {
+        path: PathBuf,
+        first: String,
+        second: String,
+    },
+
+    /// The roster does not have the number of members the policy requires.
+    #[error("{path}: the roster has {found} members, the policy requires exactly {expected}")]
+    RosterMemberCount {
+        path: PathBuf,
+        found: usize,
+        expected: usize,
+    },
+
+    /// Too many members from one organisation.
+    #[error(
+        "{path}: organisation `{organisation}` has {} members ({}), the policy allows at most {max}",
+        members.len(), members.join(", ")
+    )]
+    RosterOrganisationLimit {
+        path: PathBuf,
+        organisation: String,
+        members: Vec<String>,
+        max: usize,
+    },
+
+    /// Too many members from one country.
+    #[error(
+        "{path}: country {country} has {} members ({}), the policy allows at most {max}",
+        members.len(), members.join(", ")
+    )]
+    RosterCountryLimit {
+        path: PathBuf,
+        country: String,
+        members: Vec<String>,
+        max: usize,
+    },
+
+    /// A member's re-appointment date is not after their appointment.
+    #[error(
+        "{path}: member `{member}`: reappoint_by {reappoint_by} must be after appointed {appointed}"
+    )]
+    RosterReappointment {
+        path: PathBuf,
+        member: String,
+        appointed: time::Date,
+        reappoint_by: time::Date,
+    },
 
     // ---- approvals ----
+    /// Running `ssh-keygen -Y sign` failed.
+    #[error("ssh-keygen -Y sign -f {key}: {message}")]
+    SshKeygen { key: PathBuf, message: String },
+
+    /// An approval is not an armored SSH signature (SSHSIG), or not one we can read.
+    #[error("not an SSH signature (-----BEGIN SSH SIGNATURE-----): {message}")]
+    ApprovalMalformed { message: String },
+
+    /// An approval was made for another namespace (another purpose than our ceremonies).
+    #[error("signature namespace is `{found}`, ceremony approvals use `{expected}`")]
+    ApprovalNamespace {
+        found: String,
+        expected: &'static str,
+    },
+
+    /// An approval's key is not the key of any roster member.
+    #[error("signed by {algorithm} key {fingerprint}, which is not a roster member's key")]
+    ApprovalNotMember {
+        fingerprint: String,
+        algorithm: String,
+    },
+
+    /// The signature algorithm does not match the member's key type.
+    #[error("member `{member}`: signature algorithm {signature} does not match their {key} key")]
+    ApprovalAlgorithm {
+        member: String,
+        key: String,
+        signature: String,
+    },
+
+    /// The signature does not verify over these exact bytes (edited request, or forged).
+    #[error("member `{member}`: signature does not verify over this request's exact bytes")]
+    ApprovalSignature { member: String },
+
+    /// A FIDO (`sk-`) signature without the user-presence flag: no one touched the key.
+    #[error(
+        "member `{member}`: FIDO signature without the user-presence flag (flags {flags:#04x}): the security key was not touched"
+    )]
+    ApprovalNoUserPresence { member: String, flags: u8 },
+
+    /// An approval file was refused; `source` says why.
+    #[error("approval {path}: {source}")]
+    ApprovalFile {
+        path: PathBuf,
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// Two approvals from the same member: each member counts once.
+    #[error("member `{member}` approved twice ({first} and {second}): each member counts once")]
+    DuplicateApproval {
+        member: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+
+    /// Fewer valid approvals from distinct members than the threshold.
+    #[error(
+        "quorum not met: {found} valid approvals from distinct members ({}), {needed} needed",
+        if members.is_empty() { "none".to_owned() } else { members.join(", ") }
+    )]
+    QuorumNotMet {
+        found: usize,
+        needed: usize,
+        members: Vec<String>,
+    },
+
+    /// A quorum threshold of zero would let no one approve.
+    #[error("quorum threshold must be at least 1")]
+    QuorumThresholdZero,
 
     // ---- shares ----
+    /// A secret cannot be split as asked (threshold, member ids, names, secret length).
+    #[error("cannot split {secret} of token `{token}`: {reason}")]
+    ShareSplit {
+        token: String,
+        secret: String,
+        reason: String,
+    },
 
+    /// A recipient string that age cannot encrypt a share to. `recipient` shows at most
+    /// the start of a public key, never a string that may be a secret key.
+    #[error("share recipient {recipient}: {reason}")]
+    ShareRecipient { recipient: String, reason: String },
+
+    /// An identity file that cannot decrypt shares (wrong format, passphrase-protected
+    /// SSH key, unsupported key type).
+    #[error("identity {identity}: {reason}")]
+    ShareIdentity { identity: String, reason: String },
+
+    /// age encryption of a share failed.
+    #[error("encrypting a share to {recipient} failed: {reason}")]
+    ShareEncrypt { recipient: String, reason: String },
+
+    /// The share file is not encrypted to this identity (e.g. another member's share).
+    #[error(
+        "this share is not encrypted to identity {identity}: each member can decrypt only their own share"
+    )]
+    ShareNotForIdentity { identity: String },
+
+    /// A share file that age cannot decrypt (not an age file, corrupted, truncated).
+    #[error("decrypting a share with identity {identity} failed: {reason}")]
+    ShareDecrypt { identity: String, reason: String },
+
+    /// The decrypted share is not a share payload. `reason` never quotes the share.
+    #[error("share decrypted with identity {identity} is malformed: {reason}")]
+    SharePayload { identity: String, reason: String },
+
+    /// A share manifest that is not valid.
+    #[error("share manifest{}: {reason}", path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
+    ShareManifest {
+        path: Option<PathBuf>,
+        reason: String,
+    },
+
+    /// A share of another token, secret or share set (e.g. a share set replaced by a
+    /// roster change): refused, not merely outvoted.
+    #[error(
+        "share `{share}` belongs to {field} `{found}`, but this share set is for {field} `{expected}`: refused"
+    )]
+    ShareForeign {
+        share: String,
+        field: &'static str,
+        expected: String,
+        found: String,
+    },
+
+    /// A share whose name is no member of the share set.
+    #[error("share `{share}` names no member of this share set (members: {})", members.join(", "))]
+    ShareUnknownMember { share: String, members: Vec<String> },
+
+    /// A share whose index is not the one its member holds.
+    #[error(
+        "share `{share}` has index {found}, but member `{member}` holds share {expected}: refused"
+    )]
+    ShareIndexMismatch {
+        share: String,
+        member: String,
+        expected: u8,
+        found: u8,
+    },
+
+    /// The same member's share given twice.
+    #[error("shares `{other}` and `{share}` are both member `{member}`'s: give each share once")]
+    ShareDuplicate {
+        share: String,
+        other: String,
+        member: String,
+    },
+
+    /// Fewer than `threshold` shares, or fewer than `threshold` good ones.
+    #[error("{}", not_enough_shares(*threshold, *given, bad))]
+    NotEnoughShares {
+        threshold: usize,
+        given: usize,
+        bad: Vec<crate::shares::BadShare>,
+    },
+
+    /// No subset of `threshold` of the `valid` shares (each matching its digest)
+    /// reconstructs the committed secret: the manifest is inconsistent with its shares.
+    #[error(
+        "no {threshold} of the {valid} shares that match their digests reconstruct the committed secret          ({tried} subsets tried{}): the manifest's commitment does not belong to these shares",
+        if *complete { "" } else { ", search cut short" }
+    )]
+    SharesInconsistent {
+        threshold: usize,
+        valid: usize,
+        tried: usize,
+        complete: bool,
+    },
     // ---- requests and execution ----
+    /// The policy or roster file is not the one the request pins.
+    #[error(
+        "{path}: the {what} changed since the request was prepared (pinned sha256 {pinned}, found {found}); prepare a new request"
+    )]
+    PinnedFileChanged {
+        what: &'static str,
+        path: PathBuf,
+        pinned: String,
+        found: String,
+    },
+    /// Executing outside the request's window.
+    #[error("the request may be executed from {not_before} to {not_after}, not at {now}")]
+    OutsideWindow {
+        now: String,
+        not_before: String,
+        not_after: String,
+    },
+    /// The request was executed before.
+    #[error("request {id} was executed already (record {record}); a request runs once")]
+    Replay { id: String, record: PathBuf },
+    /// Another ceremony was executed after this request was prepared.
+    #[error(
+        "request {id} was prepared on an older record chain (another ceremony ran since); prepare it again"
+    )]
+    StaleRequest { id: String },
+    /// A production policy with an example-arc EKU.
+    #[error(
+        "purpose `{purpose}` uses EKU {eku} under an example arc, which a production policy (test_policy = false) may not use in a ceremony"
+    )]
+    ExampleArcInProduction { purpose: String, eku: String },
+    /// An output file exists with other contents than the record's.
+    #[error("{path}: exists with other contents than the ceremony record; refusing to overwrite")]
+    OutputConflict { path: PathBuf },
+    /// A record file that cannot be read as a record.
+    #[error("{path}: {reason}")]
+    RecordFile { path: PathBuf, reason: String },
+    /// Records whose digests or sequence numbers do not chain.
+    #[error("{path}: record chain broken: {reason}")]
+    RecordChain { path: PathBuf, reason: String },
+    /// Refusing to replace a record.
+    #[error("{path}: a record exists already")]
+    RecordExists { path: PathBuf },
+    /// A ceremony template that cannot be used.
+    #[error("{path}: {reason}")]
+    Template { path: PathBuf, reason: String },
+    /// A request file that cannot be read as a request.
+    #[error("{path}: {reason}")]
+    RequestFile { path: PathBuf, reason: String },
+    /// A request field that is wrong.
+    #[error("request field `{field}`: {reason}")]
+    Request { field: String, reason: String },
+}
+
+/// Message of [`Error::NotEnoughShares`].
+fn not_enough_shares(threshold: usize, given: usize, bad: &[crate::shares::BadShare]) -> String {
+    if bad.is_empty() {
+        return format!("{given} share(s) given, {threshold} needed to reconstruct the secret");
+    }
+    let bad_list = bad
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "only {} of the {given} shares given are good, {threshold} needed; bad: {bad_list}",
+        given.saturating_sub(bad.len())
+    )
 }

@@ -6,6 +6,20 @@
 //! - [`shares`]: the token PINs, which exist only as Shamir shares encrypted to members.
 #![forbid(unsafe_code)]
 
+pub mod approval;
 mod error;
+pub mod execute;
+pub mod prepare;
+pub mod quorum;
+pub mod record;
+pub mod request;
+pub mod roster;
+pub mod shares;
+pub mod show;
+pub mod state;
+pub mod template;
 
+pub use approval::{Approval, NAMESPACE, sign_with_ssh_keygen, verify_approval};
 pub use error::{Error, Result};
+pub use quorum::check_quorum;
+pub use roster::{Member, MemberId, Roster};

@@ -1,6 +1,7 @@
 //! One module per subcommand: clap arguments and a `run` that calls the libraries.
 
 pub mod ca;
+pub mod ceremony;
 mod common;
 pub mod hsm;
 pub mod lint;

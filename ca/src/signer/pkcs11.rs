@@ -15,6 +15,7 @@ use super::{EC_PUBLIC_KEY, ED25519, KeyAlgorithm, SECP384R1, Signer};
 use crate::hsm::{Token, ck};
 use crate::pkcs11_uri::Pkcs11Uri;
 use crate::{Error, Result};
+use secrecy::SecretString;
 
 /// A private key held by a PKCS#11 token, with its public key read from the token.
 #[derive(Debug)]
@@ -60,7 +61,38 @@ impl Pkcs11Signer {
     /// public key is missing or not unique; [`Error::UnsupportedKey`] if it is not a
     /// secp384r1 EC key.
     pub fn open(uri: &Pkcs11Uri) -> Result<Self> {
-        let token = open_token(uri)?;
+        Self::open_in(open_token(uri)?, uri)
+    }
+
+    /// Like [`Pkcs11Signer::open`], logging in with a PIN already in memory instead of
+    /// the URI's pin-source (which is ignored).
+    ///
+    /// # Errors
+    /// As [`Pkcs11Signer::open`].
+    pub fn open_with_pin(uri: &Pkcs11Uri, pin: &SecretString) -> Result<Self> {
+        Self::open_in(
+            Token::open_with_pin(&uri.module_path, &uri.token, pin)?,
+            uri,
+        )
+    }
+
+    /// Like [`Pkcs11Signer::generate`], logging in with a PIN already in memory.
+    ///
+    /// # Errors
+    /// As [`Pkcs11Signer::generate`].
+    pub fn generate_with_pin(
+        uri: &Pkcs11Uri,
+        algorithm: KeyAlgorithm,
+        pin: &SecretString,
+    ) -> Result<Self> {
+        Self::generate_in(
+            Token::open_with_pin(&uri.module_path, &uri.token, pin)?,
+            uri,
+            algorithm,
+        )
+    }
+
+    fn open_in(token: Token, uri: &Pkcs11Uri) -> Result<Self> {
         let key = find_one(&token, uri, uri.id.as_deref(), ObjectClass::PRIVATE_KEY)?;
         let id = match &uri.id {
             Some(id) => id.clone(),
@@ -82,7 +114,10 @@ impl Pkcs11Signer {
     /// token already has this label (nothing is generated then); [`Error::KeyIdExists`]
     /// if the URI's id is already used; [`Error::Pkcs11`] naming C_GenerateKeyPair.
     pub fn generate(uri: &Pkcs11Uri, algorithm: KeyAlgorithm) -> Result<Self> {
-        let token = open_token(uri)?;
+        Self::generate_in(open_token(uri)?, uri, algorithm)
+    }
+
+    fn generate_in(token: Token, uri: &Pkcs11Uri, algorithm: KeyAlgorithm) -> Result<Self> {
         let label = uri.object.as_bytes().to_vec();
         let existing = token.count_objects_labelled(&uri.object)?;
         if existing > 0 {

@@ -1,0 +1,524 @@
+//! `ceremony execute`: every check first, then the HSM, then an atomic record.
+//!
+//! Before the HSM is touched: the policy and roster files are the ones the request pins;
+//! the window is open; the request was never executed (the record chain) and builds on the
+//! latest record; at least `threshold` distinct current members approved these exact
+//! bytes; production policies use no example-arc OIDs; every planned TBS still lints.
+//! Then the quorum gate unlocks the root key (the PIN is rebuilt from the approvers'
+//! shares, in memory only), the outputs are signed and checked, and the record is written
+//! atomically. Outputs are published from the record, so a rerun after a crash either
+//! re-executes (no record yet: nothing was issued) or only republishes (record written).
+
+use std::{
+    path::{Path, PathBuf},
+    time::SystemTime,
+};
+
+use rust_pki_ca::{
+    KeyAlgorithm, Pkcs11Uri, Signer,
+    authority::{
+        issue_root, lint_prepared_certificate, lint_prepared_crl, sign_prepared_certificate,
+        sign_prepared_crl,
+    },
+    hsm, pem,
+    policy::Policy,
+    profile::CertKind,
+    signer::Pkcs11Signer,
+};
+use x509_cert::Certificate;
+
+use crate::{
+    Error, Result,
+    approval::{Approval, read_approval_dir},
+    prepare::{current_root, rfc3339},
+    quorum::quorum_approvals,
+    record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
+    request::{Kind, OutputType, Request, sha256_hex},
+    roster::Roster,
+    shares::{self, Manifest, SO_PIN, ShareIdentity, USER_PIN},
+    state::{CEREMONY_KEY_FILE, CeremonyDir, State},
+};
+
+/// Environment variable naming a step at which `execute` aborts the process (as
+/// `kill -9` would), for the crash tests: `checked`, `shared`, `token-initialised`,
+/// `signed`, `recorded`.
+pub const FAULT_ENV: &str = "RUST_PKI_CEREMONY_FAULT";
+
+/// Where a ceremony's inputs come from and its outputs go.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The policy file (must be the one the request pins).
+    pub policy: &'a Path,
+    /// The roster file (must be the one the request pins).
+    pub roster: &'a Path,
+    /// The ceremony state directory.
+    pub state: &'a State,
+    /// Where certificates and CRLs are published.
+    pub out: &'a Path,
+    /// The PKCS#11 module of the root HSM.
+    pub module: &'a Path,
+    /// SHA-256 of the running `rust-pki` binary.
+    pub tool_sha256: &'a str,
+    /// Now.
+    pub now: SystemTime,
+}
+
+/// What `execute` did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The ceremony ran now.
+    Executed(Record),
+    /// It had run before (its record exists); outputs were republished where missing.
+    AlreadyExecuted(Record),
+}
+
+/// Execute the ceremony in `ceremony`.
+///
+/// # Errors
+/// Any failed check (nothing touched the HSM then), HSM failures, lint or signature
+/// failures, I/O failures.
+pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
+    let request_path = ceremony.request();
+    let bytes = std::fs::read(&request_path).map_err(|source| Error::Io {
+        path: request_path.clone(),
+        source,
+    })?;
+    let request = Request::parse(&bytes, &request_path)?;
+
+    if ceremony.record().exists() {
+        let record_bytes = read(&ceremony.record())?;
+        let record = Record::parse(&record_bytes, &ceremony.record())?;
+        if record.request_sha256 != sha256_hex(&bytes) {
+            return Err(Error::RecordChain {
+                path: ceremony.record(),
+                reason: "the record is of another request than request.toml".into(),
+            });
+        }
+        publish(inputs.out, &record)?;
+        return Ok(Outcome::AlreadyExecuted(record));
+    }
+
+    // ---- every check, before the HSM ----
+    let policy = check_pinned_files(inputs, &request)?;
+    let roster = Roster::load(inputs.roster, &policy.quorum)?;
+    check_window(&request, inputs.now)?;
+    let (sequence, head) = check_chain(inputs.state, &request)?;
+    let approvals = quorum_approvals(
+        &roster,
+        policy.quorum.threshold,
+        &bytes,
+        &read_approval_dir(&ceremony.approvals())?,
+    )?;
+    check_example_arcs(&policy, &request)?;
+    let root = current_root(inputs.state)?;
+    lint_outputs(&policy, root.as_ref(), &request)?;
+    fault_point("checked");
+
+    // ---- the HSM ----
+    let started_at = rfc3339(inputs.now);
+    let (outputs, keys) = match request.kind {
+        Kind::RootInit => root_init(inputs, &policy, &roster, &request)?,
+        Kind::DelegateIssue | Kind::DelegateRevoke | Kind::RootCrl => {
+            let root = root.ok_or_else(|| Error::Request {
+                field: "kind".into(),
+                reason: "there is no root yet".into(),
+            })?;
+            let signer = unlock_root(inputs, ceremony, &approvals)?;
+            sign_outputs(&policy, &root, &signer, &request)?
+        }
+    };
+    fault_point("signed");
+
+    let record = Record {
+        format: RECORD_FORMAT.into(),
+        sequence: sequence + 1,
+        ceremony_id: request.id.clone(),
+        kind: request.kind,
+        request_sha256: sha256_hex(&bytes),
+        previous_record_sha256: head,
+        tool_sha256: inputs.tool_sha256.to_owned(),
+        started_at,
+        finished_at: rfc3339(SystemTime::now()),
+        approved_by: approvals.iter().map(|a| a.member.clone()).collect(),
+        request: <base64ct::Base64 as base64ct::Encoding>::encode_string(&bytes),
+        approvals: approvals
+            .iter()
+            .map(|a| RecordApproval {
+                member: a.member.clone(),
+                signature: a.armored.clone(),
+            })
+            .collect(),
+        outputs,
+        keys,
+    };
+    record.write_atomically(&ceremony.record())?;
+    fault_point("recorded");
+    // The one-time key has done its job; the re-encrypted shares are useless without it.
+    let key_file = ceremony.path.join(CEREMONY_KEY_FILE);
+    if key_file.exists() {
+        std::fs::remove_file(&key_file).map_err(|source| Error::Io {
+            path: key_file,
+            source,
+        })?;
+    }
+    publish(inputs.out, &record)?;
+    Ok(Outcome::Executed(record))
+}
+
+fn check_pinned_files(inputs: Inputs<'_>, request: &Request) -> Result<Policy> {
+    for (path, pinned, what) in [
+        (inputs.policy, &request.policy_sha256, "policy"),
+        (inputs.roster, &request.roster_sha256, "roster"),
+    ] {
+        let found = sha256_hex(&read(path)?);
+        if &found != pinned {
+            return Err(Error::PinnedFileChanged {
+                what,
+                path: path.to_owned(),
+                pinned: pinned.clone(),
+                found,
+            });
+        }
+    }
+    Ok(Policy::load(inputs.policy)?)
+}
+
+fn check_window(request: &Request, now: SystemTime) -> Result<()> {
+    let parse = |field: &str, text: &str| {
+        rust_pki_ca::policy::parse_rfc3339(text).map_err(|reason| Error::Request {
+            field: field.into(),
+            reason,
+        })
+    };
+    let (not_before, not_after) = (
+        parse("not_before", &request.not_before)?,
+        parse("not_after", &request.not_after)?,
+    );
+    if now < not_before || now > not_after {
+        return Err(Error::OutsideWindow {
+            now: rfc3339(now),
+            not_before: request.not_before.clone(),
+            not_after: request.not_after.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The request was never executed and builds on the latest record. Returns the latest
+/// record's sequence and digest.
+fn check_chain(state: &State, request: &Request) -> Result<(u32, String)> {
+    let records = state.records()?;
+    if let Some((dir, _, _)) = records
+        .iter()
+        .find(|(_, record, _)| record.ceremony_id == request.id)
+    {
+        return Err(Error::Replay {
+            id: request.id.clone(),
+            record: dir.record(),
+        });
+    }
+    let (sequence, head) = records
+        .last()
+        .map(|(_, record, bytes)| (record.sequence, sha256_hex(bytes)))
+        .unwrap_or((0, String::new()));
+    if head != request.previous_record_sha256 {
+        return Err(Error::StaleRequest {
+            id: request.id.clone(),
+        });
+    }
+    Ok((sequence, head))
+}
+
+fn check_example_arcs(policy: &Policy, request: &Request) -> Result<()> {
+    if policy.test_policy {
+        return Ok(());
+    }
+    let from_outputs = request
+        .outputs
+        .iter()
+        .filter_map(|o| o.profile.strip_prefix("delegate:"));
+    for name in request
+        .parameters
+        .purpose
+        .as_deref()
+        .into_iter()
+        .chain(from_outputs)
+    {
+        let purpose = policy.purpose(name)?;
+        if rust_pki_ca::oid::is_example_arc(&purpose.eku) {
+            return Err(Error::ExampleArcInProduction {
+                purpose: name.to_owned(),
+                eku: purpose.eku.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn lint_outputs(policy: &Policy, root: Option<&Certificate>, request: &Request) -> Result<()> {
+    for output in &request.outputs {
+        let tbs = output.tbs_der()?;
+        let root = root.ok_or_else(|| Error::Request {
+            field: "output".into(),
+            reason: "there is no root yet".into(),
+        })?;
+        match output.output_type {
+            OutputType::Certificate => {
+                lint_prepared_certificate(
+                    policy,
+                    root,
+                    &cert_kind(policy, &output.profile)?,
+                    &tbs,
+                )?;
+            }
+            OutputType::Crl => {
+                lint_prepared_crl(policy, root, &tbs)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cert_kind(policy: &Policy, profile: &str) -> Result<CertKind> {
+    let purpose = profile
+        .strip_prefix("delegate:")
+        .ok_or_else(|| Error::Request {
+            field: "output.profile".into(),
+            reason: format!("`{profile}` is not a certificate profile a ceremony signs"),
+        })?;
+    Ok(CertKind::Delegate {
+        eku: policy.purpose(purpose)?.eku.clone(),
+    })
+}
+
+/// The root key URI, from the root-init record (token and key labels) and the module.
+fn root_key_uri(state: &State, module: &Path) -> Result<Pkcs11Uri> {
+    let records = state.records()?;
+    let (_, record, _) = records
+        .iter()
+        .rev()
+        .find(|(_, record, _)| record.kind == Kind::RootInit)
+        .ok_or_else(|| Error::Request {
+            field: "kind".into(),
+            reason: "no root-init record".into(),
+        })?;
+    let bytes =
+        <base64ct::Base64 as base64ct::Encoding>::decode_vec(&record.request).map_err(|e| {
+            Error::Request {
+                field: "record.request".into(),
+                reason: e.to_string(),
+            }
+        })?;
+    let request = Request::parse(&bytes, Path::new("root-init record"))?;
+    let (Some(token), Some(object)) = (request.parameters.token, request.parameters.key_label)
+    else {
+        return Err(Error::Request {
+            field: "root-init parameters".into(),
+            reason: "token or key_label missing".into(),
+        });
+    };
+    Ok(Pkcs11Uri {
+        token,
+        object,
+        id: None,
+        module_path: module.to_owned(),
+        pin_source: None,
+    })
+}
+
+/// The SoftHSM2 quorum gate: rebuild the user PIN from the approvers' shares (each
+/// re-encrypted to this ceremony's one-time key) and open the root key with it.
+fn unlock_root(
+    inputs: Inputs<'_>,
+    ceremony: &CeremonyDir,
+    approvals: &[Approval],
+) -> Result<Pkcs11Signer> {
+    let key_file = ceremony.path.join(CEREMONY_KEY_FILE);
+    let identity = ShareIdentity::from_file(&key_file)?;
+    let mut decrypted = Vec::with_capacity(approvals.len());
+    for approval in approvals {
+        let path = ceremony
+            .approvals()
+            .join(format!("{}.share.age", approval.member));
+        let share = shares::decrypt_share(&read(&path)?, &identity)?;
+        decrypted.push((approval.member.clone(), share));
+    }
+    let manifest = Manifest::read(&share_manifest(inputs.state, USER_PIN))?;
+    let combined = shares::combine(&manifest, &decrypted)?;
+    for bad in &combined.bad_shares {
+        tracing::warn!(share = %bad.share, "a share was set aside; its holder needs a new one");
+    }
+    let uri = root_key_uri(inputs.state, inputs.module)?;
+    Ok(Pkcs11Signer::open_with_pin(&uri, &combined.secret)?)
+}
+
+fn sign_outputs(
+    policy: &Policy,
+    root: &Certificate,
+    signer: &dyn Signer,
+    request: &Request,
+) -> Result<(Vec<RecordOutput>, Vec<KeyEvent>)> {
+    let mut outputs = Vec::new();
+    for planned in &request.outputs {
+        let tbs = planned.tbs_der()?;
+        let (signed, label) = match planned.output_type {
+            OutputType::Certificate => {
+                let kind = cert_kind(policy, &planned.profile)?;
+                (
+                    sign_prepared_certificate(policy, root, signer, &kind, &tbs)?,
+                    pem::label::CERTIFICATE,
+                )
+            }
+            OutputType::Crl => (
+                sign_prepared_crl(policy, root, signer, &tbs)?,
+                pem::label::CRL,
+            ),
+        };
+        outputs.push(output(&planned.path, &pem::encode(label, &signed.der)?));
+    }
+    let keys = vec![KeyEvent {
+        action: "used".into(),
+        key: "root".into(),
+        spki_sha256: spki_sha256(signer)?,
+    }];
+    Ok((outputs, keys))
+}
+
+/// root-init: PINs nobody sees, shared to the roster; the token, the key, the root.
+fn root_init(
+    inputs: Inputs<'_>,
+    policy: &Policy,
+    roster: &Roster,
+    request: &Request,
+) -> Result<(Vec<RecordOutput>, Vec<KeyEvent>)> {
+    let (Some(token), Some(key_label)) = (&request.parameters.token, &request.parameters.key_label)
+    else {
+        return Err(Error::Request {
+            field: "parameters".into(),
+            reason: "root-init needs token and key_label".into(),
+        });
+    };
+    let recipients = roster
+        .members()
+        .iter()
+        .map(|m| {
+            let recipient = match &m.age_recipient {
+                Some(r) => shares::Recipient::X25519(r.clone()),
+                None => m
+                    .ssh_key
+                    .to_openssh()
+                    .map_err(|e| Error::Request {
+                        field: m.id.clone(),
+                        reason: e.to_string(),
+                    })?
+                    .parse()?,
+            };
+            Ok((m.id.clone(), recipient))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let user_pin = shares::generate_pin()?;
+    let so_pin = shares::generate_pin()?;
+    let threshold = policy.quorum.threshold;
+    let user_set = shares::split(token, USER_PIN, &user_pin, threshold, &recipients)?;
+    let so_set = shares::split(token, SO_PIN, &so_pin, threshold, &recipients)?;
+    // Shares first: a crash after this leaves shares for a token that may not exist,
+    // never a token whose PINs are lost.
+    for (secret, set) in [(USER_PIN, &user_set), (SO_PIN, &so_set)] {
+        shares::write_share_set(&inputs.state.dir().join(secret), set)?;
+    }
+    fault_point("shared");
+    hsm::init_token(inputs.module, token, &so_pin)?;
+    hsm::init_user_pin(inputs.module, token, &so_pin, &user_pin)?;
+    fault_point("token-initialised");
+    let uri = Pkcs11Uri {
+        token: token.clone(),
+        object: key_label.clone(),
+        id: None,
+        module_path: inputs.module.to_owned(),
+        pin_source: None,
+    };
+    let signer = Pkcs11Signer::generate_with_pin(&uri, KeyAlgorithm::EcdsaP384, &user_pin)?;
+    drop((user_pin, so_pin)); // SecretString zeroizes on drop
+    let root = issue_root(policy, &signer, inputs.now)?;
+    let outputs = vec![
+        output(
+            "root.pem",
+            &pem::encode(pem::label::CERTIFICATE, &root.der)?,
+        ),
+        output(
+            &format!("shares/{USER_PIN}.manifest.toml"),
+            &user_set.manifest.to_toml()?,
+        ),
+        output(
+            &format!("shares/{SO_PIN}.manifest.toml"),
+            &so_set.manifest.to_toml()?,
+        ),
+    ];
+    let keys = vec![KeyEvent {
+        action: "created".into(),
+        key: format!("root {key_label}"),
+        spki_sha256: spki_sha256(&signer)?,
+    }];
+    Ok((outputs, keys))
+}
+
+/// Where the manifest of a secret's share set lives in the state directory.
+pub fn share_manifest(state: &State, secret: &str) -> PathBuf {
+    state
+        .dir()
+        .join(secret)
+        .join("shares")
+        .join("manifest.toml")
+}
+
+fn output(path: &str, contents: &str) -> RecordOutput {
+    RecordOutput {
+        path: path.to_owned(),
+        sha256: sha256_hex(contents.as_bytes()),
+        contents: contents.to_owned(),
+    }
+}
+
+fn spki_sha256(signer: &dyn Signer) -> Result<String> {
+    let der = der::Encode::to_der(signer.public_key()).map_err(|e| Error::Request {
+        field: "public key".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(sha256_hex(&der))
+}
+
+/// Write the record's outputs below `out`: new files with O_EXCL; a file already there
+/// with the same contents is left alone (a rerun); different contents are an error.
+fn publish(out: &Path, record: &Record) -> Result<()> {
+    for output in &record.outputs {
+        let path = out.join(&output.path);
+        if path.exists() {
+            if read(&path)? != output.contents.as_bytes() {
+                return Err(Error::OutputConflict { path });
+            }
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        rust_pki_ca::output::write_new(&path, output.contents.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Abort here if the crash tests asked for it (see [`FAULT_ENV`]).
+fn fault_point(step: &str) {
+    if std::env::var(FAULT_ENV).is_ok_and(|wanted| wanted == step) {
+        std::process::abort();
+    }
+}

@@ -1,0 +1,318 @@
+//! `ceremony prepare`: a template in, a request out. Every certificate and CRL whose key
+//! is known is built from policy and linted (throwaway key) now, before anyone approves;
+//! the request pins the policy, the roster, the record chain and the tool.
+
+use std::{
+    io::Write,
+    os::unix::fs::OpenOptionsExt,
+    path::Path,
+    time::{Duration, SystemTime},
+};
+
+use age::secrecy::ExposeSecret;
+use der::Decode;
+use rust_pki_ca::{
+    authority::{Prepared, prepare_crl, prepare_delegate},
+    crl::{Revocation, parse_crl, parse_reason, revocations_of},
+    csr::read_csr,
+    lint::Finding,
+    pem,
+    policy::Policy,
+};
+use x509_cert::Certificate;
+
+use crate::{
+    Error, Result,
+    request::{OutputType, Parameters, PlannedOutput, REQUEST_FORMAT, Request, sha256_hex},
+    roster::Roster,
+    state::{CEREMONY_KEY_FILE, CeremonyDir, State},
+    template::{Template, TemplateKind},
+};
+
+/// Where a ceremony's inputs come from.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The policy file.
+    pub policy: &'a Path,
+    /// The roster file.
+    pub roster: &'a Path,
+    /// The ceremony state directory.
+    pub state: &'a State,
+    /// SHA-256 of the running `rust-pki` binary.
+    pub tool_sha256: &'a str,
+    /// Now.
+    pub now: SystemTime,
+}
+
+/// A prepared ceremony: its folder, the request and what to read aloud.
+#[derive(Debug)]
+pub struct PreparedCeremony {
+    /// The new ceremony folder (holding `request.toml`).
+    pub dir: CeremonyDir,
+    /// The request as written.
+    pub request: Request,
+    /// Fingerprint of the request bytes (see [`Request::fingerprint`]).
+    pub fingerprint: String,
+    /// Lint warnings of the planned outputs.
+    pub warnings: Vec<Finding>,
+}
+
+/// Prepare a ceremony from `template`.
+///
+/// # Errors
+/// Invalid policy, roster or template; missing root (before root-init) or existing root
+/// (for root-init); lint findings; I/O failures.
+pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremony> {
+    let policy_bytes = read(inputs.policy)?;
+    let roster_bytes = read(inputs.roster)?;
+    let policy = Policy::load(inputs.policy)?;
+    // Checked now so that no one is asked to approve under a roster that breaks the rules.
+    Roster::load(inputs.roster, &policy.quorum)?;
+    let (_, head) = inputs.state.head()?;
+    let root = current_root(inputs.state)?;
+
+    let mut parameters = Parameters::default();
+    let mut outputs = Vec::new();
+    let mut warnings = Vec::new();
+    let summary = match &template.ceremony {
+        TemplateKind::RootInit { token, key_label } => {
+            if root.is_some() {
+                return Err(refused(template, "a root exists already (use root-rotate)"));
+            }
+            parameters.token = Some(token.clone());
+            parameters.key_label = Some(key_label.clone());
+            format!(
+                "Initialise token `{token}` and generate root key `{key_label}`; self-sign the root"
+            )
+        }
+        TemplateKind::DelegateIssue { purpose, csr } => {
+            let root = root
+                .ok_or_else(|| refused(template, "there is no root yet (run root-init first)"))?;
+            let purpose = policy.purpose(purpose)?;
+            let csr_bytes = read(csr)?;
+            let request = read_csr(csr)?;
+            let key_der = der::Encode::to_der(&request.public_key).map_err(|e| Error::Request {
+                field: "csr".into(),
+                reason: e.to_string(),
+            })?;
+            let prepared = prepare_delegate(
+                &policy,
+                &root,
+                purpose,
+                request.public_key,
+                inputs.now,
+                None,
+            )?;
+            parameters.purpose = Some(purpose.name.clone());
+            parameters.csr_sha256 = Some(sha256_hex(&csr_bytes));
+            parameters.delegate_key_sha256 = Some(sha256_hex(&key_der));
+            let path = format!("delegates/{}.pem", purpose.name);
+            let summary = format!(
+                "Issue the {} delegate CA ({}) for key sha256:{}",
+                purpose.name,
+                purpose.delegate_subject,
+                sha256_hex(&key_der)
+            );
+            plan(
+                &mut outputs,
+                &mut warnings,
+                &path,
+                OutputType::Certificate,
+                &format!("delegate:{}", purpose.name),
+                prepared,
+            );
+            summary
+        }
+        TemplateKind::DelegateRevoke { purpose, reason } => {
+            let root = root.ok_or_else(|| refused(template, "there is no root yet"))?;
+            let purpose = policy.purpose(purpose)?;
+            let path = format!("delegates/{}.pem", purpose.name);
+            let delegate = inputs
+                .state
+                .latest_output(&path)?
+                .ok_or_else(|| refused(template, &format!("no {path} was issued by a ceremony")))?;
+            let delegate = parse_certificate(&delegate, &path)?;
+            let reason = reason
+                .as_deref()
+                .map(parse_reason)
+                .transpose()
+                .map_err(|e| refused(template, &e))?;
+            let mut revoked = current_revocations(inputs.state)?;
+            let entry = Revocation::of(&delegate, &root, inputs.now, reason)?;
+            if revoked.iter().any(|r| r.serial == entry.serial) {
+                return Err(refused(template, &format!("{path} is revoked already")));
+            }
+            revoked.push(entry);
+            parameters.purpose = Some(purpose.name.clone());
+            parameters.revoked_serials = serials(&revoked);
+            let prepared = prepare_crl(&policy, &root, revoked, inputs.now, None)?;
+            let serial = hex::encode(delegate.tbs_certificate().serial_number().as_bytes());
+            plan(
+                &mut outputs,
+                &mut warnings,
+                "root.crl",
+                OutputType::Crl,
+                "root-crl",
+                prepared,
+            );
+            format!(
+                "Revoke the {} delegate CA (serial {serial}) on a new root CRL",
+                purpose.name
+            )
+        }
+        TemplateKind::RootCrl => {
+            let root = root.ok_or_else(|| refused(template, "there is no root yet"))?;
+            let revoked = current_revocations(inputs.state)?;
+            parameters.revoked_serials = serials(&revoked);
+            let count = revoked.len();
+            let prepared = prepare_crl(&policy, &root, revoked, inputs.now, None)?;
+            plan(
+                &mut outputs,
+                &mut warnings,
+                "root.crl",
+                OutputType::Crl,
+                "root-crl",
+                prepared,
+            );
+            format!("Re-sign the root CRL ({count} revoked certificate(s) carried over)")
+        }
+    };
+
+    let kind = template.ceremony.kind();
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|e| Error::Request {
+        field: "id".into(),
+        reason: e.to_string(),
+    })?;
+    let ceremony_key = age::x25519::Identity::generate();
+    let not_after = inputs.now + Duration::from_secs(u64::from(template.window_hours) * 3600);
+    let request = Request {
+        format: REQUEST_FORMAT.into(),
+        id: hex::encode(id),
+        kind,
+        summary,
+        prepared_at: rfc3339(inputs.now),
+        not_before: rfc3339(inputs.now),
+        not_after: rfc3339(not_after),
+        policy_sha256: sha256_hex(&policy_bytes),
+        roster_sha256: sha256_hex(&roster_bytes),
+        previous_record_sha256: head,
+        tool_sha256: inputs.tool_sha256.to_owned(),
+        ceremony_recipient: ceremony_key.to_public().to_string(),
+        parameters,
+        outputs,
+    };
+
+    let text = request.to_toml()?;
+    let dir = inputs.state.new_ceremony(kind)?;
+    write_secret(
+        &dir.path.join(CEREMONY_KEY_FILE),
+        ceremony_key.to_string().expose_secret().as_bytes(),
+    )?;
+    rust_pki_ca::output::write_new(&dir.request(), text.as_bytes())?;
+    Ok(PreparedCeremony {
+        fingerprint: Request::fingerprint(text.as_bytes()),
+        dir,
+        request,
+        warnings,
+    })
+}
+
+fn plan(
+    outputs: &mut Vec<PlannedOutput>,
+    warnings: &mut Vec<Finding>,
+    path: &str,
+    output_type: OutputType,
+    profile: &str,
+    prepared: Prepared,
+) {
+    outputs.push(PlannedOutput::new(
+        path,
+        output_type,
+        profile,
+        &prepared.tbs,
+    ));
+    warnings.extend(prepared.warnings);
+}
+
+/// The root certificate issued by the latest root-init (or rotation) record.
+///
+/// # Errors
+/// Malformed records or certificate.
+pub fn current_root(state: &State) -> Result<Option<Certificate>> {
+    state
+        .latest_output("root.pem")?
+        .map(|pem| parse_certificate(&pem, "root.pem"))
+        .transpose()
+}
+
+/// The entries of the latest root CRL issued by a ceremony.
+fn current_revocations(state: &State) -> Result<Vec<Revocation>> {
+    let Some(text) = state.latest_output("root.crl")? else {
+        return Ok(Vec::new());
+    };
+    let der =
+        pem::decode_der(text.as_bytes(), pem::label::CRL).map_err(|reason| Error::Request {
+            field: "root.crl".into(),
+            reason,
+        })?;
+    Ok(revocations_of(&parse_crl(&der)?.tbs_cert_list)?)
+}
+
+fn parse_certificate(pem_text: &str, what: &str) -> Result<Certificate> {
+    let der = pem::decode_der(pem_text.as_bytes(), pem::label::CERTIFICATE).map_err(|reason| {
+        Error::Request {
+            field: what.into(),
+            reason,
+        }
+    })?;
+    Certificate::from_der(&der).map_err(|e| Error::Request {
+        field: what.into(),
+        reason: e.to_string(),
+    })
+}
+
+fn serials(revoked: &[Revocation]) -> Vec<String> {
+    revoked
+        .iter()
+        .map(|r| hex::encode(r.serial.as_bytes()))
+        .collect()
+}
+
+fn refused(template: &Template, reason: &str) -> Error {
+    Error::Template {
+        path: template.path.clone(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// RFC 3339 with whole seconds, UTC.
+pub fn rfc3339(time: SystemTime) -> String {
+    let time = time::OffsetDateTime::from(time);
+    let time = time.replace_nanosecond(0).unwrap_or(time);
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Write a secret to a new file readable by its owner only (0600, O_EXCL, synced).
+fn write_secret(path: &Path, secret: &[u8]) -> Result<()> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    file.write_all(secret).map_err(io)?;
+    file.sync_all().map_err(io)
+}

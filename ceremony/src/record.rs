@@ -1,0 +1,159 @@
+//! Ceremony records: the "Quorum Event record" of each executed ceremony — the request,
+//! every approval, the outputs and the keys touched — chained by digest. A record is
+//! written atomically (temporary file, fsync, rename), so after a crash there is either
+//! no record or a complete one.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result, request::Kind};
+
+/// Format tag of the records this code writes and reads.
+pub const RECORD_FORMAT: &str = "rust-pki/ceremony-record/v1";
+
+/// An executed ceremony.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// [`RECORD_FORMAT`].
+    pub format: String,
+    /// Position in the chain, from 1.
+    pub sequence: u32,
+    /// The request's id.
+    pub ceremony_id: String,
+    /// The request's kind.
+    pub kind: Kind,
+    /// SHA-256 of the request bytes.
+    pub request_sha256: String,
+    /// SHA-256 of the previous record (empty for the first).
+    pub previous_record_sha256: String,
+    /// SHA-256 of the `rust-pki` binary that executed it.
+    pub tool_sha256: String,
+    /// Execution start and end (RFC 3339).
+    pub started_at: String,
+    /// See `started_at`.
+    pub finished_at: String,
+    /// Members whose approvals were verified, in roster order.
+    pub approved_by: Vec<String>,
+    /// The exact request bytes, base64.
+    pub request: String,
+    /// Every verified approval, as the member signed it.
+    #[serde(default, rename = "approval")]
+    pub approvals: Vec<RecordApproval>,
+    /// What the ceremony produced.
+    #[serde(default, rename = "output")]
+    pub outputs: Vec<RecordOutput>,
+    /// Keys created, used or revoked.
+    #[serde(default, rename = "key")]
+    pub keys: Vec<KeyEvent>,
+}
+
+/// One member's approval (an SSHSIG over the request bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordApproval {
+    /// Roster member id.
+    pub member: String,
+    /// The armored SSH signature.
+    pub signature: String,
+}
+
+/// One produced file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordOutput {
+    /// Path relative to the output directory.
+    pub path: String,
+    /// SHA-256 of the file contents.
+    pub sha256: String,
+    /// The file contents (PEM or TOML text).
+    pub contents: String,
+}
+
+/// A key the ceremony created, used or revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEvent {
+    /// `created`, `used`, `revoked` or `pin-changed`.
+    pub action: String,
+    /// What the key is (e.g. `root rust-root-2026`, `delegate releases`).
+    pub key: String,
+    /// SHA-256 of its SubjectPublicKeyInfo (DER).
+    pub spki_sha256: String,
+}
+
+impl Record {
+    /// Parse record bytes.
+    ///
+    /// # Errors
+    /// Not TOML, unknown/missing fields, or another format.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
+        let error = |reason: String| Error::RecordFile {
+            path: path.to_owned(),
+            reason,
+        };
+        let text = std::str::from_utf8(bytes).map_err(|_| error("not UTF-8".into()))?;
+        let record: Self = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+        if record.format != RECORD_FORMAT {
+            return Err(error(format!(
+                "format `{}` is not `{RECORD_FORMAT}`",
+                record.format
+            )));
+        }
+        Ok(record)
+    }
+
+    /// Write the record to `path` atomically: a temporary file in the same directory,
+    /// fsync, rename, fsync of the directory. Refuses to replace an existing record.
+    ///
+    /// # Errors
+    /// The record exists already, or I/O failure.
+    pub fn write_atomically(&self, path: &Path) -> Result<()> {
+        if path.exists() {
+            return Err(Error::RecordExists {
+                path: path.to_owned(),
+            });
+        }
+        let text = toml::to_string(self).map_err(|e| Error::RecordFile {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let temporary = temporary_path(path);
+        let io = |p: &Path| {
+            let p = p.to_owned();
+            move |source| Error::Io { path: p, source }
+        };
+        // A leftover from a crash before the rename is an incomplete record: discard it.
+        if temporary.exists() {
+            std::fs::remove_file(&temporary).map_err(io(&temporary))?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+            .map_err(io(&temporary))?;
+        file.write_all(text.as_bytes()).map_err(io(&temporary))?;
+        file.sync_all().map_err(io(&temporary))?;
+        drop(file);
+        std::fs::rename(&temporary, path).map_err(io(path))?;
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io(dir))?;
+        }
+        Ok(())
+    }
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".partial");
+    path.with_file_name(name)
+}

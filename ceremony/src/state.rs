@@ -1,0 +1,195 @@
+//! The ceremony state directory on the bastion: one folder per ceremony
+//! (`NNN-<kind>/` holding `request.toml`, `approvals/` and, once executed, `record.toml`)
+//! and the PIN share set (`shares/`). The records form a hash chain.
+
+use std::path::{Path, PathBuf};
+
+use crate::{
+    Error, Result,
+    record::Record,
+    request::{Kind, sha256_hex},
+};
+
+/// File names inside a ceremony folder.
+pub const REQUEST_FILE: &str = "request.toml";
+/// Approvals folder inside a ceremony folder.
+pub const APPROVALS_DIR: &str = "approvals";
+/// The record, once the ceremony has been executed.
+pub const RECORD_FILE: &str = "record.toml";
+/// The one-time ceremony identity (age X25519), deleted after execution.
+pub const CEREMONY_KEY_FILE: &str = "ceremony.key";
+/// Where the PIN share set lives.
+pub const SHARES_DIR: &str = "shares";
+
+/// An open state directory.
+#[derive(Debug, Clone)]
+pub struct State {
+    dir: PathBuf,
+}
+
+/// One ceremony folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CeremonyDir {
+    /// Sequence number from the folder name.
+    pub sequence: u32,
+    /// The folder.
+    pub path: PathBuf,
+}
+
+impl CeremonyDir {
+    /// `request.toml` in it.
+    pub fn request(&self) -> PathBuf {
+        self.path.join(REQUEST_FILE)
+    }
+    /// `record.toml` in it.
+    pub fn record(&self) -> PathBuf {
+        self.path.join(RECORD_FILE)
+    }
+    /// `approvals/` in it.
+    pub fn approvals(&self) -> PathBuf {
+        self.path.join(APPROVALS_DIR)
+    }
+}
+
+impl State {
+    /// Open (creating if needed) a state directory.
+    ///
+    /// # Errors
+    /// The directory cannot be created.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        Ok(Self {
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `shares/`.
+    pub fn shares_dir(&self) -> PathBuf {
+        self.dir.join(SHARES_DIR)
+    }
+
+    /// The ceremony folders, by sequence.
+    ///
+    /// # Errors
+    /// The directory cannot be read.
+    pub fn ceremonies(&self) -> Result<Vec<CeremonyDir>> {
+        let io = |source| Error::Io {
+            path: self.dir.clone(),
+            source,
+        };
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some((number, _kind)) = name.split_once('-') else {
+                continue;
+            };
+            let Ok(sequence) = number.parse::<u32>() else {
+                continue;
+            };
+            if entry.path().is_dir() {
+                out.push(CeremonyDir {
+                    sequence,
+                    path: entry.path(),
+                });
+            }
+        }
+        out.sort_by_key(|c| c.sequence);
+        Ok(out)
+    }
+
+    /// A new folder for a ceremony of `kind`, numbered after every existing one.
+    ///
+    /// # Errors
+    /// The folder cannot be created.
+    pub fn new_ceremony(&self, kind: Kind) -> Result<CeremonyDir> {
+        let sequence = self.ceremonies()?.last().map_or(1, |c| c.sequence + 1);
+        let path = self.dir.join(format!("{sequence:03}-{kind}"));
+        std::fs::create_dir(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        std::fs::create_dir(path.join(APPROVALS_DIR)).map_err(|source| Error::Io {
+            path: path.join(APPROVALS_DIR),
+            source,
+        })?;
+        Ok(CeremonyDir { sequence, path })
+    }
+
+    /// Every record, in sequence, with its bytes; the chain is checked: each record names
+    /// the digest of the one before it, and sequences count up from 1.
+    ///
+    /// # Errors
+    /// Unreadable or malformed records, or a broken chain.
+    pub fn records(&self) -> Result<Vec<(CeremonyDir, Record, Vec<u8>)>> {
+        let mut out: Vec<(CeremonyDir, Record, Vec<u8>)> = Vec::new();
+        for ceremony in self.ceremonies()? {
+            let path = ceremony.record();
+            if !path.exists() {
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let record = Record::parse(&bytes, &path)?;
+            let expected_previous = out
+                .last()
+                .map(|(_, _, b)| sha256_hex(b))
+                .unwrap_or_default();
+            let expected_sequence = u32::try_from(out.len() + 1).unwrap_or(u32::MAX);
+            if record.previous_record_sha256 != expected_previous
+                || record.sequence != expected_sequence
+            {
+                return Err(Error::RecordChain {
+                    path,
+                    reason: format!(
+                        "expected sequence {expected_sequence} after record {}",
+                        if expected_previous.is_empty() {
+                            "(none)".to_owned()
+                        } else {
+                            expected_previous
+                        }
+                    ),
+                });
+            }
+            out.push((ceremony, record, bytes));
+        }
+        Ok(out)
+    }
+
+    /// The latest contents of output `path` (e.g. `root.pem`, `root.crl`,
+    /// `delegates/releases.pem`) across all records, after checking the chain.
+    ///
+    /// # Errors
+    /// As [`State::records`].
+    pub fn latest_output(&self, path: &str) -> Result<Option<String>> {
+        Ok(self
+            .records()?
+            .iter()
+            .rev()
+            .flat_map(|(_, record, _)| record.outputs.iter())
+            .find(|output| output.path == path)
+            .map(|output| output.contents.clone()))
+    }
+
+    /// SHA-256 of the latest record ("" before the first ceremony), after checking the chain.
+    ///
+    /// # Errors
+    /// As [`State::records`].
+    pub fn head(&self) -> Result<(u32, String)> {
+        let records = self.records()?;
+        Ok(records
+            .last()
+            .map(|(_, record, bytes)| (record.sequence, sha256_hex(bytes)))
+            .unwrap_or((0, String::new())))
+    }
+}

@@ -1,0 +1,182 @@
+//! Ceremony templates (`policy/ceremonies/<kind>.toml`): one strict file per kind that an
+//! operator copies, fills in and hands to `ceremony prepare`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::{Error, Result, request::Kind};
+
+/// A parsed template: the kind, its window and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// Where it was read from (relative paths in it are relative to its directory).
+    pub path: PathBuf,
+    /// How long members have to approve and the operator to execute, in hours.
+    pub window_hours: u32,
+    /// What to do.
+    pub ceremony: TemplateKind,
+}
+
+/// The kind-specific part of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateKind {
+    /// Initialise the root token and key.
+    RootInit {
+        /// Token label.
+        token: String,
+        /// Root key label.
+        key_label: String,
+    },
+    /// Certify a delegate key from a CSR.
+    DelegateIssue {
+        /// Purpose name from policy.
+        purpose: String,
+        /// The CSR (PEM or DER).
+        csr: PathBuf,
+    },
+    /// Revoke the current delegate certificate of a purpose on a new root CRL (the
+    /// entries of the current root CRL carry over).
+    DelegateRevoke {
+        /// Purpose name from policy.
+        purpose: String,
+        /// RFC 5280 reason, kebab-case (e.g. `key-compromise`); `None` for unspecified.
+        reason: Option<String>,
+    },
+    /// Re-sign the root CRL (the entries of the current one carry over).
+    RootCrl,
+}
+
+impl TemplateKind {
+    /// The ceremony kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::RootInit { .. } => Kind::RootInit,
+            Self::DelegateIssue { .. } => Kind::DelegateIssue,
+            Self::DelegateRevoke { .. } => Kind::DelegateRevoke,
+            Self::RootCrl => Kind::RootCrl,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RootInitFile {
+    kind: Kind,
+    window_hours: u32,
+    token: String,
+    key_label: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DelegateIssueFile {
+    kind: Kind,
+    window_hours: u32,
+    purpose: String,
+    csr: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DelegateRevokeFile {
+    kind: Kind,
+    window_hours: u32,
+    purpose: String,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RootCrlFile {
+    kind: Kind,
+    window_hours: u32,
+}
+
+/// Longest execution window a template may ask for.
+const MAX_WINDOW_HOURS: u32 = 14 * 24;
+
+impl Template {
+    /// Read and check a template.
+    ///
+    /// # Errors
+    /// Unreadable, not TOML, unknown kind, unknown or missing fields, bad window.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parse template text; `path` anchors relative paths and names the file in errors.
+    ///
+    /// # Errors
+    /// As [`Template::load`].
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let error = |reason: String| Error::Template {
+            path: path.to_owned(),
+            reason,
+        };
+        let table: toml::Table = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+        let kind: Kind = table
+            .get("kind")
+            .cloned()
+            .ok_or_else(|| error("missing field `kind`".into()))?
+            .try_into()
+            .map_err(|e: toml::de::Error| error(format!("field `kind`: {e}")))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        let strict = |e: toml::de::Error| error(e.to_string());
+        let (window_hours, ceremony) = match kind {
+            Kind::RootInit => {
+                let f: RootInitFile = table.try_into().map_err(strict)?;
+                debug_assert_eq!(f.kind, kind);
+                (
+                    f.window_hours,
+                    TemplateKind::RootInit {
+                        token: f.token,
+                        key_label: f.key_label,
+                    },
+                )
+            }
+            Kind::DelegateIssue => {
+                let f: DelegateIssueFile = table.try_into().map_err(strict)?;
+                debug_assert_eq!(f.kind, kind);
+                (
+                    f.window_hours,
+                    TemplateKind::DelegateIssue {
+                        purpose: f.purpose,
+                        csr: resolve(f.csr),
+                    },
+                )
+            }
+            Kind::DelegateRevoke => {
+                let f: DelegateRevokeFile = table.try_into().map_err(strict)?;
+                debug_assert_eq!(f.kind, kind);
+                (
+                    f.window_hours,
+                    TemplateKind::DelegateRevoke {
+                        purpose: f.purpose,
+                        reason: f.reason,
+                    },
+                )
+            }
+            Kind::RootCrl => {
+                let f: RootCrlFile = table.try_into().map_err(strict)?;
+                debug_assert_eq!(f.kind, kind);
+                (f.window_hours, TemplateKind::RootCrl)
+            }
+        };
+        if window_hours == 0 || window_hours > MAX_WINDOW_HOURS {
+            return Err(error(format!(
+                "field `window_hours` must be 1 to {MAX_WINDOW_HOURS}"
+            )));
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            window_hours,
+            ceremony,
+        })
+    }
+}
