@@ -9,10 +9,7 @@
 //! atomically. Outputs are published from the record, so a rerun after a crash either
 //! re-executes (no record yet: nothing was issued) or only republishes (record written).
 
-use std::{
-    path::{Path, PathBuf},
-    time::SystemTime,
-};
+use std::{path::Path, time::SystemTime};
 
 use rust_pki_ca::{
     KeyAlgorithm, Pkcs11Uri, Signer,
@@ -29,13 +26,14 @@ use x509_cert::Certificate;
 
 use crate::{
     Error, Result,
-    approval::{Approval, read_approval_dir},
+    approval::read_approval_dir,
+    gate::{QuorumGate, share_set_dir},
     prepare::{current_root, rfc3339},
     quorum::quorum_approvals,
     record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
     request::{Kind, OutputType, Request, sha256_hex},
     roster::Roster,
-    shares::{self, Manifest, SO_PIN, ShareIdentity, USER_PIN},
+    shares::{self, SO_PIN, USER_PIN},
     state::{CEREMONY_KEY_FILE, CeremonyDir, State},
 };
 
@@ -55,8 +53,10 @@ pub struct Inputs<'a> {
     pub state: &'a State,
     /// Where certificates and CRLs are published.
     pub out: &'a Path,
-    /// The PKCS#11 module of the root HSM.
+    /// The PKCS#11 module of the root HSM (root-init initialises its token).
     pub module: &'a Path,
+    /// How the root key is unlocked once the approvals check out.
+    pub gate: &'a dyn QuorumGate,
     /// SHA-256 of the running `rust-pki` binary.
     pub tool_sha256: &'a str,
     /// Now.
@@ -123,8 +123,8 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
                 field: "kind".into(),
                 reason: "there is no root yet".into(),
             })?;
-            let signer = unlock_root(inputs, ceremony, &approvals)?;
-            sign_outputs(&policy, &root, &signer, &request)?
+            let signer = inputs.gate.unlock(ceremony, &approvals)?;
+            sign_outputs(&policy, &root, signer.as_ref(), &request)?
         }
     };
     fault_point("signed");
@@ -291,67 +291,6 @@ fn cert_kind(policy: &Policy, profile: &str) -> Result<CertKind> {
     })
 }
 
-/// The root key URI, from the root-init record (token and key labels) and the module.
-fn root_key_uri(state: &State, module: &Path) -> Result<Pkcs11Uri> {
-    let records = state.records()?;
-    let (_, record, _) = records
-        .iter()
-        .rev()
-        .find(|(_, record, _)| record.kind == Kind::RootInit)
-        .ok_or_else(|| Error::Request {
-            field: "kind".into(),
-            reason: "no root-init record".into(),
-        })?;
-    let bytes =
-        <base64ct::Base64 as base64ct::Encoding>::decode_vec(&record.request).map_err(|e| {
-            Error::Request {
-                field: "record.request".into(),
-                reason: e.to_string(),
-            }
-        })?;
-    let request = Request::parse(&bytes, Path::new("root-init record"))?;
-    let (Some(token), Some(object)) = (request.parameters.token, request.parameters.key_label)
-    else {
-        return Err(Error::Request {
-            field: "root-init parameters".into(),
-            reason: "token or key_label missing".into(),
-        });
-    };
-    Ok(Pkcs11Uri {
-        token,
-        object,
-        id: None,
-        module_path: module.to_owned(),
-        pin_source: None,
-    })
-}
-
-/// The SoftHSM2 quorum gate: rebuild the user PIN from the approvers' shares (each
-/// re-encrypted to this ceremony's one-time key) and open the root key with it.
-fn unlock_root(
-    inputs: Inputs<'_>,
-    ceremony: &CeremonyDir,
-    approvals: &[Approval],
-) -> Result<Pkcs11Signer> {
-    let key_file = ceremony.path.join(CEREMONY_KEY_FILE);
-    let identity = ShareIdentity::from_file(&key_file)?;
-    let mut decrypted = Vec::with_capacity(approvals.len());
-    for approval in approvals {
-        let path = ceremony
-            .approvals()
-            .join(format!("{}.share.age", approval.member));
-        let share = shares::decrypt_share(&read(&path)?, &identity)?;
-        decrypted.push((approval.member.clone(), share));
-    }
-    let manifest = Manifest::read(&share_manifest(inputs.state, USER_PIN))?;
-    let combined = shares::combine(&manifest, &decrypted)?;
-    for bad in &combined.bad_shares {
-        tracing::warn!(share = %bad.share, "a share was set aside; its holder needs a new one");
-    }
-    let uri = root_key_uri(inputs.state, inputs.module)?;
-    Ok(Pkcs11Signer::open_with_pin(&uri, &combined.secret)?)
-}
-
 fn sign_outputs(
     policy: &Policy,
     root: &Certificate,
@@ -424,7 +363,7 @@ fn root_init(
     // Shares first: a crash after this leaves shares for a token that may not exist,
     // never a token whose PINs are lost.
     for (secret, set) in [(USER_PIN, &user_set), (SO_PIN, &so_set)] {
-        shares::write_share_set(&inputs.state.dir().join(secret), set)?;
+        shares::write_share_set(&share_set_dir(inputs.state, secret), set)?;
     }
     fault_point("shared");
     hsm::init_token(inputs.module, token, &so_pin)?;
@@ -460,15 +399,6 @@ fn root_init(
         spki_sha256: spki_sha256(&signer)?,
     }];
     Ok((outputs, keys))
-}
-
-/// Where the manifest of a secret's share set lives in the state directory.
-pub fn share_manifest(state: &State, secret: &str) -> PathBuf {
-    state
-        .dir()
-        .join(secret)
-        .join("shares")
-        .join("manifest.toml")
 }
 
 fn output(path: &str, contents: &str) -> RecordOutput {

@@ -9,6 +9,7 @@
 pub mod approval;
 mod error;
 pub mod execute;
+pub mod gate;
 pub mod prepare;
 pub mod quorum;
 pub mod record;

@@ -1,0 +1,124 @@
+//! The cryptographic half of the quorum (DESIGN §4): how the root key is unlocked once
+//! the approvals have checked out. The CA builds every TBS itself; a gate only hands back
+//! a signer for the root key.
+
+use std::path::{Path, PathBuf};
+
+use rust_pki_ca::{Pkcs11Uri, Signer, signer::Pkcs11Signer};
+
+use crate::{
+    Error, Result,
+    approval::Approval,
+    record::Record,
+    request::{Kind, Request},
+    shares::{self, Manifest, ShareIdentity, USER_PIN},
+    state::{CEREMONY_KEY_FILE, CeremonyDir, State},
+};
+
+/// Unlocks the root key for one ceremony, given its verified approvals.
+pub trait QuorumGate: std::fmt::Debug {
+    /// A signer for the root key, usable for this ceremony.
+    ///
+    /// # Errors
+    /// The gate refuses (e.g. not enough valid shares) or the HSM fails.
+    fn unlock(&self, ceremony: &CeremonyDir, approvals: &[Approval]) -> Result<Box<dyn Signer>>;
+}
+
+/// SoftHSM2 (tests, demo): the token's user PIN exists only as Shamir shares; each
+/// approver re-encrypts theirs to the ceremony's one-time key
+/// (`approvals/<member>.share.age`), and the PIN is rebuilt in memory only.
+#[derive(Debug, Clone)]
+pub struct SoftHsmShares {
+    /// The user PIN's share manifest.
+    pub manifest: PathBuf,
+    /// The root key (its pin-source is ignored).
+    pub root_key: Pkcs11Uri,
+}
+
+impl SoftHsmShares {
+    /// The gate for the root initialised by the state's root-init record, in `module`.
+    ///
+    /// # Errors
+    /// No root-init record, or a malformed one.
+    pub fn from_state(state: &State, module: &Path) -> Result<Self> {
+        let records = state.records()?;
+        let (_, record, _) = records
+            .iter()
+            .rev()
+            .find(|(_, record, _)| record.kind == Kind::RootInit)
+            .ok_or_else(|| Error::Request {
+                field: "kind".into(),
+                reason: "no root-init record: initialise the root first".into(),
+            })?;
+        let request = record_request(record)?;
+        let (Some(token), Some(object)) = (request.parameters.token, request.parameters.key_label)
+        else {
+            return Err(Error::Request {
+                field: "root-init parameters".into(),
+                reason: "token or key_label missing".into(),
+            });
+        };
+        Ok(Self {
+            manifest: share_set_dir(state, USER_PIN)
+                .join("shares")
+                .join("manifest.toml"),
+            root_key: Pkcs11Uri {
+                token,
+                object,
+                id: None,
+                module_path: module.to_owned(),
+                pin_source: None,
+            },
+        })
+    }
+}
+
+impl QuorumGate for SoftHsmShares {
+    fn unlock(&self, ceremony: &CeremonyDir, approvals: &[Approval]) -> Result<Box<dyn Signer>> {
+        let identity = ShareIdentity::from_file(&ceremony.path.join(CEREMONY_KEY_FILE))?;
+        let mut decrypted = Vec::with_capacity(approvals.len());
+        for approval in approvals {
+            let path = ceremony
+                .approvals()
+                .join(format!("{}.share.age", approval.member));
+            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            decrypted.push((
+                approval.member.clone(),
+                shares::decrypt_share(&bytes, &identity)?,
+            ));
+        }
+        let manifest = Manifest::read(&self.manifest)?;
+        let combined = shares::combine(&manifest, &decrypted)?;
+        for bad in &combined.bad_shares {
+            tracing::warn!(share = %bad.share, "a share was set aside; its holder needs a new one");
+        }
+        Ok(Box::new(Pkcs11Signer::open_with_pin(
+            &self.root_key,
+            &combined.secret,
+        )?))
+    }
+}
+
+/// Where the share set of a token secret (`user-pin`, `so-pin`) lives in the state
+/// directory (`<state>/<secret>/shares/`).
+pub fn share_set_dir(state: &State, secret: &str) -> PathBuf {
+    state.dir().join(secret)
+}
+
+/// The request a record embeds.
+///
+/// # Errors
+/// Malformed base64 or request.
+pub fn record_request(record: &Record) -> Result<Request> {
+    let bytes =
+        <base64ct::Base64 as base64ct::Encoding>::decode_vec(&record.request).map_err(|e| {
+            Error::Request {
+                field: "record.request".into(),
+                reason: e.to_string(),
+            }
+        })?;
+    Request::parse(&bytes, Path::new("request in a ceremony record"))
+}
