@@ -71,3 +71,15 @@ fn init_tracing(verbose: u8) {
         .with_writer(std::io::stderr)
         .init();
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks argument ids, groups and defaults only when a subcommand is parsed;
+    /// this checks every subcommand at once.
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -35,6 +35,8 @@ pub struct Policy {
     pub purposes: BTreeMap<String, Purpose>,
     /// Who must approve a root operation.
     pub quorum: QuorumPolicy,
+    /// How long before each deadline a ceremony becomes due (`ceremony due`).
+    pub schedule: SchedulePolicy,
     /// A test policy may use example-arc OIDs in ceremonies; a production one may not.
     pub test_policy: bool,
 }
@@ -50,6 +52,22 @@ pub struct QuorumPolicy {
     pub max_per_organisation: usize,
     /// At most this many members from one country.
     pub max_per_country: usize,
+}
+
+/// Lead times of the ceremony schedule (`rust-pki ceremony due`): how long before each
+/// hard deadline the ceremony that meets it becomes due, so that a quorum can be
+/// gathered in time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchedulePolicy {
+    /// Re-sign the root CRL this long before its nextUpdate.
+    pub root_crl_resign_before: Duration,
+    /// Renew a delegate certificate this long before its notAfter (the overlap in which
+    /// old and new delegate certificates are both valid).
+    pub delegate_renew_before: Duration,
+    /// Rotate the root this long before its notAfter.
+    pub root_rotate_before: Duration,
+    /// Re-appoint (or replace) a roster member this long before their `reappoint_by` date.
+    pub reappoint_notice: Duration,
 }
 
 /// Root CA rules.
@@ -292,6 +310,62 @@ impl Policy {
             }
         }
 
+        let schedule = SchedulePolicy {
+            root_crl_resign_before: days(
+                file.schedule.root_crl_resign_before_days,
+                "schedule.root_crl_resign_before_days",
+                &field_error,
+            )?,
+            delegate_renew_before: days(
+                file.schedule.delegate_renew_before_days,
+                "schedule.delegate_renew_before_days",
+                &field_error,
+            )?,
+            root_rotate_before: days(
+                file.schedule.root_rotate_before_days,
+                "schedule.root_rotate_before_days",
+                &field_error,
+            )?,
+            reappoint_notice: days(
+                file.schedule.reappoint_notice_days,
+                "schedule.reappoint_notice_days",
+                &field_error,
+            )?,
+        };
+        // A lead time as long as the lifetime it precedes would make every new CRL or
+        // certificate due for replacement the moment it is signed.
+        for (field, lead, lifetime, lifetime_field) in [
+            (
+                "schedule.root_crl_resign_before_days",
+                schedule.root_crl_resign_before,
+                root.crl_lifetime,
+                "root.crl_lifetime_days",
+            ),
+            (
+                "schedule.delegate_renew_before_days",
+                schedule.delegate_renew_before,
+                delegate.max_validity,
+                "delegate.max_validity_days",
+            ),
+            (
+                "schedule.root_rotate_before_days",
+                schedule.root_rotate_before,
+                root.max_validity,
+                "root.max_validity_days",
+            ),
+        ] {
+            if lead >= lifetime {
+                return Err(field_error(
+                    field,
+                    format!(
+                        "must be less than {lifetime_field} ({}), or a fresh one would be due \
+                         for replacement as soon as it is signed",
+                        lifetime.as_secs() / DAY
+                    ),
+                ));
+            }
+        }
+
         Ok(Self {
             path: path.to_owned(),
             root,
@@ -299,6 +373,7 @@ impl Policy {
             leaf,
             purposes,
             quorum,
+            schedule,
             test_policy: file.test_policy,
         })
     }
@@ -405,6 +480,16 @@ struct PolicyFile {
     delegate: DelegateSection,
     leaf: LeafSection,
     purposes: BTreeMap<String, PurposeSection>,
+    schedule: ScheduleSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleSection {
+    root_crl_resign_before_days: u32,
+    delegate_renew_before_days: u32,
+    root_rotate_before_days: u32,
+    reappoint_notice_days: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -420,6 +420,66 @@ fn bad_policies_are_refused_naming_the_field() {
             "[purposes.Bors]",
             "purposes.Bors",
         ),
+        (
+            "missing-schedule-field",
+            "reappoint_notice_days = 60\n",
+            "\n",
+            "missing field `reappoint_notice_days`",
+        ),
+        (
+            "unknown-schedule-field",
+            "reappoint_notice_days = 60",
+            "reappoint_notice_days = 60\nroot_crl_remind_days = 3",
+            "unknown field `root_crl_remind_days`",
+        ),
+        (
+            "zero-root-crl-lead",
+            "root_crl_resign_before_days = 30",
+            "root_crl_resign_before_days = 0",
+            "schedule.root_crl_resign_before_days",
+        ),
+        (
+            "root-crl-lead-as-long-as-the-crl",
+            "root_crl_resign_before_days = 30",
+            "root_crl_resign_before_days = 365",
+            "schedule.root_crl_resign_before_days",
+        ),
+        (
+            "zero-delegate-renewal-overlap",
+            "delegate_renew_before_days = 90",
+            "delegate_renew_before_days = 0",
+            "schedule.delegate_renew_before_days",
+        ),
+        (
+            "delegate-renewal-overlap-beyond-validity",
+            "delegate_renew_before_days = 90",
+            "delegate_renew_before_days = 3000",
+            "schedule.delegate_renew_before_days",
+        ),
+        (
+            "zero-root-rotation-lead",
+            "root_rotate_before_days = 365",
+            "root_rotate_before_days = 0",
+            "schedule.root_rotate_before_days",
+        ),
+        (
+            "root-rotation-lead-beyond-validity",
+            "root_rotate_before_days = 365",
+            "root_rotate_before_days = 2557",
+            "schedule.root_rotate_before_days",
+        ),
+        (
+            "zero-reappointment-notice",
+            "reappoint_notice_days = 60",
+            "reappoint_notice_days = 0",
+            "schedule.reappoint_notice_days",
+        ),
+        (
+            "negative-reappointment-notice",
+            "reappoint_notice_days = 60",
+            "reappoint_notice_days = -1",
+            "reappoint_notice_days",
+        ),
     ];
     for (name, from, to, expected) in cases {
         assert!(good.contains(from), "{name}: fixture text not found");

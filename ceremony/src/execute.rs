@@ -55,8 +55,9 @@ pub struct Inputs<'a> {
     pub out: &'a Path,
     /// The PKCS#11 module of the root HSM (root-init initialises its token).
     pub module: &'a Path,
-    /// How the root key is unlocked once the approvals check out.
-    pub gate: &'a dyn QuorumGate,
+    /// How the root key is unlocked once the approvals check out (`None` before
+    /// root-init, which creates the root instead).
+    pub gate: Option<&'a dyn QuorumGate>,
     /// SHA-256 of the running `rust-pki` binary.
     pub tool_sha256: &'a str,
     /// Now.
@@ -123,7 +124,11 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
                 field: "kind".into(),
                 reason: "there is no root yet".into(),
             })?;
-            let signer = inputs.gate.unlock(ceremony, &approvals)?;
+            let gate = inputs.gate.ok_or_else(|| Error::Request {
+                field: "kind".into(),
+                reason: "no quorum gate for the root key: run root-init first".into(),
+            })?;
+            let signer = gate.unlock(ceremony, &approvals)?;
             sign_outputs(&policy, &root, signer.as_ref(), &request)?
         }
     };

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod approval;
+pub mod contribute;
 mod error;
 pub mod execute;
 pub mod gate;

@@ -34,6 +34,8 @@ pub struct CeremonyDir {
     pub sequence: u32,
     /// The folder.
     pub path: PathBuf,
+    /// Where the approvals are read from (default: `approvals/` in the folder).
+    pub approvals: PathBuf,
 }
 
 impl CeremonyDir {
@@ -45,9 +47,35 @@ impl CeremonyDir {
     pub fn record(&self) -> PathBuf {
         self.path.join(RECORD_FILE)
     }
-    /// `approvals/` in it.
+    /// The approvals folder.
     pub fn approvals(&self) -> PathBuf {
-        self.path.join(APPROVALS_DIR)
+        self.approvals.clone()
+    }
+
+    /// The ceremony folder holding `request`, with its default approvals folder.
+    ///
+    /// # Errors
+    /// The request is not in a `NNN-<kind>` folder.
+    pub fn of_request(request: &Path) -> Result<Self> {
+        let path = request
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_owned();
+        let sequence = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.split_once('-'))
+            .and_then(|(number, _)| number.parse::<u32>().ok())
+            .ok_or_else(|| Error::RequestFile {
+                path: request.to_owned(),
+                reason: "a request lives in its ceremony folder (`NNN-<kind>/request.toml`, made by `ceremony prepare`)".into(),
+            })?;
+        Ok(Self {
+            sequence,
+            approvals: path.join(APPROVALS_DIR),
+            path,
+        })
     }
 }
 
@@ -96,9 +124,11 @@ impl State {
                 continue;
             };
             if entry.path().is_dir() {
+                let path = entry.path();
                 out.push(CeremonyDir {
                     sequence,
-                    path: entry.path(),
+                    approvals: path.join(APPROVALS_DIR),
+                    path,
                 });
             }
         }
@@ -121,7 +151,11 @@ impl State {
             path: path.join(APPROVALS_DIR),
             source,
         })?;
-        Ok(CeremonyDir { sequence, path })
+        Ok(CeremonyDir {
+            sequence,
+            approvals: path.join(APPROVALS_DIR),
+            path,
+        })
     }
 
     /// Every record, in sequence, with its bytes; the chain is checked: each record names

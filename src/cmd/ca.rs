@@ -119,7 +119,7 @@ pub enum CaCommand {
 #[derive(Debug, clap::Args)]
 pub struct PolicyArg {
     /// The CA policy (strict TOML).
-    #[arg(long = "policy", value_name = "FILE", default_value = DEFAULT_POLICY)]
+    #[arg(id = "policy", long = "policy", value_name = "FILE", default_value = DEFAULT_POLICY)]
     pub path: PathBuf,
 }
 

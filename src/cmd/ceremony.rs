@@ -1,11 +1,19 @@
 //! `rust-pki ceremony`: quorum ceremonies (DESIGN §4) — the roster, members' approvals.
 
-use std::{io::Write, path::PathBuf, process::ExitCode};
+use std::{io::Write, path::PathBuf, process::ExitCode, time::SystemTime};
 
 use anyhow::Context;
 use rust_pki_ceremony::{
     Roster,
     approval::{NAMESPACE, sign_with_ssh_keygen, verify_approval},
+    contribute::reencrypt_for_request,
+    execute,
+    gate::{QuorumGate, SoftHsmShares},
+    prepare,
+    request::Request,
+    show::render,
+    state::{CeremonyDir, State},
+    template::Template,
 };
 use sha2::Digest;
 
@@ -24,6 +32,82 @@ pub enum CeremonyCommand {
     /// machine after reading the request (`ceremony show`); send the signature file to the
     /// operator.
     Approve(ApproveArgs),
+    /// Turn a ceremony template (policy/ceremonies/<kind>.toml, filled in) into a request:
+    /// every certificate/CRL is built from policy and linted now; the request pins the
+    /// policy, roster, record chain and this binary, and gets a random id, an execution
+    /// window and a one-time key for PIN shares. Writes <state>/NNN-<kind>/request.toml.
+    Prepare(PrepareArgs),
+    /// Show a request for humans: what it does, what it pins, each TBS field by field, and
+    /// a short fingerprint to read aloud.
+    Show(ShowArgs),
+    /// Execute an approved request. Before touching the HSM it checks the approvals
+    /// (threshold of distinct current members over these exact bytes), the window, the
+    /// pinned policy and roster, the record chain (never executed, built on the latest
+    /// record) and the lint of every TBS; then it unlocks the root key from the approvers'
+    /// PIN shares, signs, verifies, writes the ceremony record atomically and publishes the
+    /// outputs. Rerunning an executed request only republishes its outputs.
+    Execute(ExecuteArgs),
+}
+
+/// The ceremony state directory, for subcommands that read it.
+#[derive(Debug, clap::Args)]
+pub struct StateArg {
+    /// The ceremony state directory on the bastion: one folder per ceremony (request,
+    /// approvals, record) and the PIN share sets. Created if missing.
+    #[arg(
+        id = "state",
+        long = "state",
+        value_name = "DIR",
+        default_value = "ceremonies"
+    )]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PrepareArgs {
+    /// The filled-in ceremony template (TOML; see policy/ceremonies/).
+    #[arg(value_name = "TEMPLATE")]
+    template: PathBuf,
+    #[command(flatten)]
+    state: StateArg,
+    #[command(flatten)]
+    roster: RosterArg,
+    #[command(flatten)]
+    policy: PolicyArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The request file (request.toml).
+    #[arg(value_name = "REQUEST")]
+    request: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExecuteArgs {
+    /// The request file, in its ceremony folder (<state>/NNN-<kind>/request.toml).
+    #[arg(value_name = "REQUEST")]
+    request: PathBuf,
+    /// The approvals: <member>.sig files (and, except for root-init, <member>.share.age
+    /// files). Default: approvals/ next to the request.
+    #[arg(long, value_name = "DIR")]
+    approvals: Option<PathBuf>,
+    /// Where to publish the certificates and CRLs (files are never overwritten).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The PKCS#11 module of the root HSM.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/usr/lib/softhsm/libsofthsm2.so"
+    )]
+    module: PathBuf,
+    #[command(flatten)]
+    state: StateArg,
+    #[command(flatten)]
+    roster: RosterArg,
+    #[command(flatten)]
+    policy: PolicyArg,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -73,12 +157,27 @@ pub struct ApproveArgs {
     roster: Option<PathBuf>,
     #[command(flatten)]
     policy: PolicyArg,
+    /// Your PIN share (<state>/user-pin/shares/<you>.age) to contribute: it is decrypted
+    /// here with --identity and re-encrypted to the request's one-time ceremony key.
+    #[arg(long, value_name = "FILE", requires = "identity")]
+    share: Option<PathBuf>,
+    /// The key that decrypts your share: an age identity file, or your unencrypted
+    /// ssh-ed25519 private key.
+    #[arg(long, value_name = "FILE", requires = "share")]
+    identity: Option<PathBuf>,
+    /// Where to write the re-encrypted share (must not exist); default: --out with
+    /// `.sig` replaced by `.share.age`.
+    #[arg(long, value_name = "FILE", requires = "share")]
+    share_out: Option<PathBuf>,
 }
 
 pub fn run(command: CeremonyCommand) -> anyhow::Result<ExitCode> {
     match command {
         CeremonyCommand::Roster(RosterCommand::Check(args)) => roster_check(args),
         CeremonyCommand::Approve(args) => approve(args),
+        CeremonyCommand::Prepare(args) => prepare(args),
+        CeremonyCommand::Show(args) => show(args),
+        CeremonyCommand::Execute(args) => execute(args),
     }
 }
 
@@ -160,8 +259,24 @@ fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|roster| load_roster(roster, &args.policy.path))
         .transpose()?;
+    let share_out = args.share.as_ref().map(|_| {
+        args.share_out
+            .clone()
+            .unwrap_or_else(|| args.out.with_extension("share.age"))
+    });
     // Refuse before asking for a passphrase or a touch.
-    rust_pki_ca::output::ensure_absent([args.out.as_path()])?;
+    rust_pki_ca::output::ensure_absent(
+        [args.out.as_path()].into_iter().chain(share_out.as_deref()),
+    )?;
+    let reencrypted = match (&args.share, &args.identity) {
+        (Some(share), Some(identity)) => Some(reencrypt_for_request(
+            &request,
+            &args.request,
+            share,
+            identity,
+        )?),
+        _ => None,
+    };
 
     let armored = sign_with_ssh_keygen(&request, &args.key)?;
     let member = roster
@@ -170,6 +285,9 @@ fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         .transpose()
         .context("the new signature is not a valid approval under --roster; nothing written")?;
     rust_pki_ca::output::write_new(&args.out, armored.as_bytes())?;
+    if let (Some(path), Some(bytes)) = (&share_out, &reencrypted) {
+        rust_pki_ca::output::write_new(path, bytes)?;
+    }
 
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -188,5 +306,105 @@ fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     writeln!(out, "wrote {}", args.out.display())?;
+    if let Some(path) = &share_out {
+        writeln!(
+            out,
+            "wrote {} (your share, for this ceremony's key only)",
+            path.display()
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tool_sha256() -> anyhow::Result<String> {
+    let exe = std::env::current_exe().context("locating the rust-pki binary")?;
+    let bytes = std::fs::read(&exe).with_context(|| format!("reading {}", exe.display()))?;
+    Ok(hex::encode(sha2::Sha256::digest(&bytes)))
+}
+
+fn prepare(args: PrepareArgs) -> anyhow::Result<ExitCode> {
+    let template = Template::load(&args.template)?;
+    let state = State::open(&args.state.path)?;
+    let tool = tool_sha256()?;
+    let inputs = prepare::Inputs {
+        policy: &args.policy.path,
+        roster: &args.roster.path,
+        state: &state,
+        tool_sha256: &tool,
+        now: SystemTime::now(),
+    };
+    let prepared = prepare::prepare(inputs, &template)?;
+    for warning in &prepared.warnings {
+        eprintln!("{warning}");
+    }
+    let request = prepared.dir.request();
+    let bytes =
+        std::fs::read(&request).with_context(|| format!("reading {}", request.display()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "prepared {}", request.display())?;
+    write!(out, "{}", render(&prepared.request, &bytes)?)?;
+    writeln!(
+        out,
+        "\nmembers: read it (`rust-pki ceremony show`), then `rust-pki ceremony approve`."
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.request)
+        .with_context(|| format!("reading {}", args.request.display()))?;
+    let request = Request::parse(&bytes, &args.request)?;
+    write!(std::io::stdout().lock(), "{}", render(&request, &bytes)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
+    let state = State::open(&args.state.path)?;
+    let mut ceremony = CeremonyDir::of_request(&args.request)?;
+    if let Some(approvals) = &args.approvals {
+        ceremony.approvals = approvals.clone();
+    }
+    let tool = tool_sha256()?;
+    // Before root-init there is no root to unlock (and root-init needs no gate).
+    let gate = SoftHsmShares::from_state(&state, &args.module).ok();
+    let inputs = execute::Inputs {
+        policy: &args.policy.path,
+        roster: &args.roster.path,
+        state: &state,
+        out: &args.out,
+        module: &args.module,
+        gate: gate.as_ref().map(|g| g as &dyn QuorumGate),
+        tool_sha256: &tool,
+        now: SystemTime::now(),
+    };
+    let (verb, record) = match execute::execute(inputs, &ceremony)? {
+        execute::Outcome::Executed(record) => ("executed", record),
+        execute::Outcome::AlreadyExecuted(record) => {
+            ("was already executed; outputs republished", record)
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "ceremony {} ({}) {verb}",
+        record.ceremony_id, record.kind
+    )?;
+    writeln!(out, "  record:      {}", ceremony.record().display())?;
+    writeln!(out, "  approved by: {}", record.approved_by.join(", "))?;
+    for output in &record.outputs {
+        writeln!(
+            out,
+            "  output:      {} (sha256 {})",
+            args.out.join(&output.path).display(),
+            output.sha256
+        )?;
+    }
+    for key in &record.keys {
+        writeln!(
+            out,
+            "  key {}:  {} spki sha256 {}",
+            key.action, key.key, key.spki_sha256
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
