@@ -300,6 +300,13 @@ pub enum Error {
         complete: bool,
     },
     // ---- requests and execution ----
+    /// Too few of the approvers' PIN shares could be read to reach the threshold.
+    #[error("only {readable} PIN share(s) could be read, {threshold} needed; unreadable: {}", unreadable.join("; "))]
+    SharesUnusable {
+        threshold: usize,
+        readable: usize,
+        unreadable: Vec<String>,
+    },
     /// The policy or roster file is not the one the request pins.
     #[error(
         "{path}: the {what} changed since the request was prepared (pinned sha256 {pinned}, found {found}); prepare a new request"
@@ -351,6 +358,59 @@ pub enum Error {
     /// A request field that is wrong.
     #[error("request field `{field}`: {reason}")]
     Request { field: String, reason: String },
+
+    // ---- CloudHSM ----
+    /// The CloudHSM gate is configured in a way that cannot work.
+    #[error("CloudHSM gate: {reason}")]
+    CloudHsmConfig { reason: String },
+    /// `cloudhsm-cli` could not be started.
+    #[error("cannot run {program} for `{command}`: {source}")]
+    CloudHsmSpawn {
+        program: PathBuf,
+        command: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `cloudhsm-cli` failed: a non-zero exit status or an error response. `stderr` and
+    /// `response` are the CLI's own words with the password cut out.
+    #[error(
+        "cloudhsm-cli {command} failed ({status}){}{}",
+        if stderr.is_empty() { String::new() } else { format!("; stderr: {stderr}") },
+        if response.is_empty() { String::new() } else { format!("; response: {response}") }
+    )]
+    CloudHsmCommand {
+        command: &'static str,
+        status: String,
+        stderr: String,
+        response: String,
+    },
+    /// `cloudhsm-cli` succeeded but its output is not what the documentation describes.
+    #[error("cloudhsm-cli {command}: unexpected output: {reason}")]
+    CloudHsmOutput {
+        command: &'static str,
+        reason: String,
+    },
+    /// A quorum token file that cannot be used.
+    #[error("CloudHSM quorum token {path}: {reason}")]
+    CloudHsmToken { path: PathBuf, reason: String },
+    /// Fewer approving members signed the quorum token than the threshold: the key was
+    /// not used.
+    #[error(
+        "CloudHSM quorum token {token}: {found} approval(s) from approving members ({}), {needed} needed; nothing was signed{}",
+        if members.is_empty() { "none".to_owned() } else { members.join(", ") },
+        if ignored.is_empty() { String::new() } else { format!("; not counted: {}", ignored.join("; ")) }
+    )]
+    CloudHsmApprovalsMissing {
+        token: PathBuf,
+        needed: usize,
+        found: usize,
+        members: Vec<String>,
+        ignored: Vec<String>,
+    },
+    /// CloudHSM returned a signature that is malformed or does not verify with the root
+    /// certificate's key (e.g. the key label names another key).
+    #[error("CloudHSM signature with key `{key_label}`: {reason}")]
+    CloudHsmSignature { key_label: String, reason: String },
 }
 
 /// Message of [`Error::NotEnoughShares`].

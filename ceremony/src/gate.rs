@@ -2,6 +2,8 @@
 //! the approvals have checked out. The CA builds every TBS itself; a gate only hands back
 //! a signer for the root key.
 
+pub mod cloudhsm;
+
 use std::path::{Path, PathBuf};
 
 use rust_pki_ca::{Pkcs11Uri, Signer, signer::Pkcs11Signer};
@@ -76,21 +78,36 @@ impl SoftHsmShares {
 impl QuorumGate for SoftHsmShares {
     fn unlock(&self, ceremony: &CeremonyDir, approvals: &[Approval]) -> Result<Box<dyn Signer>> {
         let identity = ShareIdentity::from_file(&ceremony.path.join(CEREMONY_KEY_FILE))?;
+        let manifest = Manifest::read(&self.manifest)?;
         let mut decrypted = Vec::with_capacity(approvals.len());
+        let mut unreadable = Vec::new();
         for approval in approvals {
             let path = ceremony
                 .approvals()
                 .join(format!("{}.share.age", approval.member));
-            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
-            decrypted.push((
-                approval.member.clone(),
-                shares::decrypt_share(&bytes, &identity)?,
-            ));
+            // A missing or undecryptable share is set aside like a corrupted one: the
+            // other approvers' shares may still reach the threshold.
+            let share = std::fs::read(&path)
+                .map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })
+                .and_then(|bytes| shares::decrypt_share(&bytes, &identity));
+            match share {
+                Ok(share) => decrypted.push((approval.member.clone(), share)),
+                Err(e) => unreadable.push(format!("{} ({e})", path.display())),
+            }
         }
-        let manifest = Manifest::read(&self.manifest)?;
+        if decrypted.len() < manifest.threshold {
+            return Err(Error::SharesUnusable {
+                threshold: manifest.threshold,
+                readable: decrypted.len(),
+                unreadable,
+            });
+        }
+        for share in &unreadable {
+            tracing::warn!(%share, "a share could not be read and was set aside");
+        }
         let combined = shares::combine(&manifest, &decrypted)?;
         for bad in &combined.bad_shares {
             tracing::warn!(share = %bad.share, "a share was set aside; its holder needs a new one");

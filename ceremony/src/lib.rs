@@ -16,6 +16,7 @@ pub mod quorum;
 pub mod record;
 pub mod request;
 pub mod roster;
+pub mod schedule;
 pub mod shares;
 pub mod show;
 pub mod state;

@@ -11,6 +11,7 @@ use rust_pki_ceremony::{
     gate::{QuorumGate, SoftHsmShares},
     prepare,
     request::Request,
+    schedule,
     show::render,
     state::{CeremonyDir, State},
     template::Template,
@@ -47,6 +48,12 @@ pub enum CeremonyCommand {
     /// PIN shares, signs, verifies, writes the ceremony record atomically and publishes the
     /// outputs. Rerunning an executed request only republishes its outputs.
     Execute(ExecuteArgs),
+    /// List the ceremonies the policy makes due, and when: root CRL re-signing before its
+    /// nextUpdate, delegate renewal ahead of expiry, root rotation ahead of root expiry,
+    /// member re-appointments, and whatever is missing (root, root CRL, a purpose's
+    /// delegate). Lead times come from [schedule] in the policy. Read-only; exits 0 even
+    /// when something is overdue.
+    Due(DueArgs),
 }
 
 /// The ceremony state directory, for subcommands that read it.
@@ -108,6 +115,26 @@ pub struct ExecuteArgs {
     roster: RosterArg,
     #[command(flatten)]
     policy: PolicyArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DueArgs {
+    /// The ceremony state directory whose records are read; it must exist (nothing is
+    /// created or written).
+    #[arg(long, value_name = "DIR", default_value = "ceremonies")]
+    state: PathBuf,
+    #[command(flatten)]
+    policy: PolicyArg,
+    #[command(flatten)]
+    roster: RosterArg,
+    /// Evaluate the schedule at this time instead of now (RFC 3339, e.g.
+    /// 2027-06-01T00:00:00Z): what is due and overdue then.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339_arg)]
+    at: Option<time::OffsetDateTime>,
+    /// Print JSON for automation: {"at": …, "due": [{"kind", "subject", "due_at",
+    /// "deadline", "overdue", "reason"}, …]}, sorted by due_at.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -178,6 +205,7 @@ pub fn run(command: CeremonyCommand) -> anyhow::Result<ExitCode> {
         CeremonyCommand::Prepare(args) => prepare(args),
         CeremonyCommand::Show(args) => show(args),
         CeremonyCommand::Execute(args) => execute(args),
+        CeremonyCommand::Due(args) => due(args),
     }
 }
 
@@ -405,6 +433,87 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
             "  key {}:  {} spki sha256 {}",
             key.action, key.key, key.spki_sha256
         )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_rfc3339_arg(text: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("not an RFC 3339 time (e.g. 2027-06-01T00:00:00Z): {e}"))
+}
+
+fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
+    use time::format_description::well_known::Rfc3339;
+
+    // Read-only: a mistyped --state must not look like "nothing done yet, root-init due".
+    anyhow::ensure!(
+        args.state.is_dir(),
+        "{}: no such ceremony state directory (give it with --state DIR)",
+        args.state.display()
+    );
+    let policy = load_policy(&args.policy.path)?;
+    let roster = Roster::load(&args.roster.path, &policy.quorum)?;
+    let state = State::open(&args.state)?;
+    let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
+    let at = at
+        .replace_nanosecond(0)
+        .unwrap_or(at)
+        .to_offset(time::UtcOffset::UTC);
+    let due = schedule::due(&policy, &roster, &state, at)?;
+
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let json = serde_json::json!({ "at": at.format(&Rfc3339)?, "due": due });
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let overdue = due.iter().filter(|d| d.overdue).count();
+    let now = due.iter().filter(|d| d.due_at <= at && !d.overdue).count();
+    writeln!(
+        out,
+        "ceremonies due as of {} (state {}): {now} due, {overdue} overdue",
+        at.format(&Rfc3339)?,
+        args.state.display()
+    )?;
+    writeln!(out)?;
+    let header = ["DUE", "DEADLINE", "KIND", "WHAT", "REASON"];
+    let rows = due
+        .iter()
+        .map(|d| {
+            let deadline = d.deadline.format(&Rfc3339)?;
+            Ok([
+                d.due_at.format(&Rfc3339)?,
+                if d.overdue {
+                    format!("{deadline} OVERDUE")
+                } else {
+                    deadline
+                },
+                d.kind.clone(),
+                d.subject.clone(),
+                d.reason.clone(),
+            ])
+        })
+        .collect::<anyhow::Result<Vec<[String; 5]>>>()?;
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    writeln!(out, "{}", line(&header))?;
+    for row in &rows {
+        writeln!(out, "{}", line(&row.each_ref().map(String::as_str)))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,510 @@
+//! Quorum ceremonies end to end on SoftHSM2, with nine throwaway members (ssh-keygen):
+//! the happy path, and every attack the quorum must stop before the HSM is touched.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use common::{MODULE, REPO};
+
+const ORGS: [&str; 9] = ["A", "A", "A", "B", "B", "C", "C", "D", "D"];
+const COUNTRIES: [&str; 9] = ["DE", "DE", "US", "US", "FR", "FR", "JP", "JP", "NL"];
+
+/// A bastion: SoftHSM2 (empty at first: root-init creates the root token), nine members'
+/// keys and a roster, a copy of the policy, the ceremony state and the output folder.
+struct Bastion {
+    dir: tempfile::TempDir,
+}
+
+impl Bastion {
+    fn new() -> Self {
+        let bastion = Self {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir(bastion.path("keys")).unwrap();
+        let mut roster = String::from("version = 1\n");
+        for i in 1..=10 {
+            let key = bastion.key(i);
+            let status = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C"])
+                .arg(format!("m{i}"))
+                .arg("-f")
+                .arg(&key)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            if i <= 9 {
+                let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+                roster.push_str(&format!(
+                    "[[member]]\nid = \"m{i}\"\nname = \"Member {i}\"\norganisation = \"Org {}\"\ncountry = \"{}\"\nssh_key = \"{}\"\nappointed = \"2026-01-01\"\nreappoint_by = \"2028-01-01\"\n",
+                    ORGS[i - 1],
+                    COUNTRIES[i - 1],
+                    public.trim()
+                ));
+            }
+        }
+        std::fs::write(bastion.path("roster.toml"), roster).unwrap();
+        std::fs::copy(
+            format!("{REPO}/policy/rust-root.toml"),
+            bastion.path("policy.toml"),
+        )
+        .unwrap();
+        // A token for the delegate owners' keys; the conf is shared with the root token.
+        let status = Command::new(format!("{REPO}/softhsm-fixtures/new-token"))
+            .arg(bastion.path("hsm"))
+            .arg("delegate-owners")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        bastion
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Member i's private key (i = 10 is an outsider).
+    fn key(&self, i: usize) -> PathBuf {
+        self.path(&format!("keys/m{i}"))
+    }
+
+    fn rust_pki(&self, args: &[&str], fault: Option<&str>) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rust-pki"));
+        command
+            .current_dir(self.dir.path())
+            .env("SOFTHSM2_CONF", self.path("hsm/softhsm2.conf"))
+            .args(args);
+        if let Some(step) = fault {
+            command.env("RUST_PKI_CEREMONY_FAULT", step);
+        }
+        command.output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.rust_pki(args, None);
+        assert!(
+            output.status.success(),
+            "rust-pki {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Prepare a ceremony from template text; returns the request path.
+    fn prepare(&self, name: &str, template: &str) -> PathBuf {
+        let file = self.path(&format!("{name}.toml"));
+        std::fs::write(&file, template).unwrap();
+        let out = self.ok(&[
+            "ceremony",
+            "prepare",
+            file.to_str().unwrap(),
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--state",
+            "state",
+        ]);
+        let line = out.lines().find(|l| l.starts_with("prepared ")).unwrap();
+        self.path(line.trim_start_matches("prepared "))
+    }
+
+    /// Members `members` approve `request` (with their PIN share unless root-init).
+    fn approve(&self, request: &Path, members: &[usize], with_share: bool) {
+        let approvals = request.parent().unwrap().join("approvals");
+        for &i in members {
+            let sig = approvals.join(format!("m{i}.sig"));
+            let share = self.path(&format!("state/user-pin/shares/m{i}.age"));
+            let share = share.to_str().unwrap().to_owned();
+            let key = self.key(i).to_str().unwrap().to_owned();
+            let mut args = vec![
+                "ceremony",
+                "approve",
+                request.to_str().unwrap(),
+                "--key",
+                &key,
+                "--out",
+                sig.to_str().unwrap(),
+            ];
+            if with_share {
+                args.extend(["--share", &share, "--identity", &key]);
+            }
+            self.ok(&args);
+        }
+    }
+
+    fn execute(&self, request: &Path, fault: Option<&str>) -> Output {
+        self.rust_pki(
+            &[
+                "ceremony",
+                "execute",
+                request.to_str().unwrap(),
+                "--out",
+                "out",
+                "--state",
+                "state",
+                "--roster",
+                "roster.toml",
+                "--policy",
+                "policy.toml",
+                "--module",
+                MODULE,
+            ],
+            fault,
+        )
+    }
+
+    fn execute_ok(&self, request: &Path) -> String {
+        let output = self.execute(request, None);
+        assert!(
+            output.status.success(),
+            "execute: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn execute_fails(&self, request: &Path) -> String {
+        let output = self.execute(request, None);
+        assert!(
+            !output.status.success(),
+            "execute unexpectedly succeeded: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        assert!(
+            !request.parent().unwrap().join("record.toml").exists(),
+            "a refused ceremony leaves no record"
+        );
+        String::from_utf8(output.stderr).unwrap()
+    }
+
+    /// A root, made by a root-init ceremony approved by members 1-5.
+    fn with_root() -> Self {
+        let bastion = Self::new();
+        let request = bastion.prepare(
+            "root-init",
+            &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
+        );
+        bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+        bastion.execute_ok(&request);
+        assert!(bastion.path("out/root.pem").exists());
+        bastion
+    }
+
+    /// A delegate-issue request for a fresh releases key in the delegate owners' token.
+    fn delegate_request(&self) -> PathBuf {
+        let key = format!(
+            "pkcs11:token=delegate-owners;object=releases-{}?module-path={MODULE}&pin-source=file:{}",
+            self.records(),
+            self.path("hsm/delegate-owners.pin").display()
+        );
+        self.ok(&["hsm", "keygen", "--key", &key]);
+        let csr = self.path(&format!("releases-{}.csr", self.records()));
+        self.ok(&[
+            "hsm",
+            "csr",
+            "--key",
+            &key,
+            "--subject",
+            "CN=releases",
+            "--out",
+            csr.to_str().unwrap(),
+        ]);
+        self.prepare("delegate-issue", &format!("kind = \"delegate-issue\"\nwindow_hours = 24\npurpose = \"releases\"\ncsr = \"{}\"\n", csr.display()))
+    }
+
+    fn records(&self) -> usize {
+        std::fs::read_dir(self.path("state"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().join("record.toml").exists())
+            .count()
+    }
+}
+
+#[test]
+fn root_init_then_delegate_issue_with_five_of_nine() {
+    let bastion = Bastion::with_root();
+    // The PINs exist only as shares, one per member; no PIN file was written.
+    for i in 1..=9 {
+        assert!(
+            bastion
+                .path(&format!("state/user-pin/shares/m{i}.age"))
+                .exists()
+        );
+        assert!(
+            bastion
+                .path(&format!("state/so-pin/shares/m{i}.age"))
+                .exists()
+        );
+    }
+    let request = bastion.delegate_request();
+    let shown = bastion.ok(&["ceremony", "show", request.to_str().unwrap()]);
+    assert!(
+        shown.contains("CN=Rust Releases Delegate CA") && shown.contains("read aloud:"),
+        "{shown}"
+    );
+    bastion.approve(&request, &[2, 4, 6, 8, 9], true);
+    let out = bastion.execute_ok(&request);
+    assert!(out.contains("approved by: m2, m4, m6, m8, m9"), "{out}");
+    let (ok, text) = common::tool(
+        "openssl",
+        &[
+            &"verify",
+            &"-x509_strict",
+            &"-CAfile",
+            &bastion.path("out/root.pem"),
+            &bastion.path("out/delegates/releases.pem"),
+        ],
+    );
+    assert!(ok, "{text}");
+    // The one-time ceremony key is gone once the record exists.
+    assert!(!request.parent().unwrap().join("ceremony.key").exists());
+    // The record embeds the request and every approval; ssh-keygen agrees with each.
+    let record = std::fs::read_to_string(request.parent().unwrap().join("record.toml")).unwrap();
+    assert_eq!(record.matches("-----BEGIN SSH SIGNATURE-----").count(), 5);
+    // Rerunning an executed request issues nothing new.
+    let again = bastion.execute_ok(&request);
+    assert!(again.contains("already executed"), "{again}");
+    assert_eq!(bastion.records(), 2);
+}
+
+#[test]
+fn rejects_four_approvals() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4], true);
+    let err = bastion.execute_fails(&request);
+    assert!(err.contains("4") && err.contains("5"), "{err}");
+    assert!(!bastion.path("out/delegates/releases.pem").exists());
+}
+
+#[test]
+fn rejects_one_member_twice() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4], true);
+    let approvals = request.parent().unwrap().join("approvals");
+    std::fs::copy(approvals.join("m4.sig"), approvals.join("m4-again.sig")).unwrap();
+    let err = bastion.execute_fails(&request);
+    assert!(err.contains("m4") && err.contains("m4-again.sig"), "{err}");
+}
+
+#[test]
+fn rejects_non_member_signature() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4], true);
+    let approvals = request.parent().unwrap().join("approvals");
+    bastion.ok(&[
+        "ceremony",
+        "approve",
+        request.to_str().unwrap(),
+        "--key",
+        bastion.key(10).to_str().unwrap(),
+        "--out",
+        approvals.join("m10.sig").to_str().unwrap(),
+    ]);
+    let err = bastion.execute_fails(&request);
+    assert!(
+        err.contains("m10.sig") && err.contains("not") && err.contains("member"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rejects_approvals_of_different_bytes() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    let original = std::fs::read_to_string(&request).unwrap();
+    let window_start = original.find("not_after = \"").unwrap() + "not_after = \"".len();
+    let mut window = original.clone();
+    window.replace_range(window_start..window_start + 4, "2099");
+    let tbs_byte = original.find("tbs = \"").unwrap() + 20;
+    let mut tbs = original.clone().into_bytes();
+    tbs[tbs_byte] = if tbs[tbs_byte] == b'A' { b'B' } else { b'A' };
+    for (what, edited) in [
+        ("window", window),
+        (
+            "kind",
+            original.replace("kind = \"delegate-issue\"", "kind = \"root-crl\""),
+        ),
+        ("one TBS byte", String::from_utf8(tbs).unwrap()),
+    ] {
+        assert_ne!(edited, original, "{what}");
+        std::fs::write(&request, &edited).unwrap();
+        let err = bastion.execute_fails(&request);
+        assert!(
+            err.contains("signature") || err.contains("does not verify"),
+            "{what}: {err}"
+        );
+    }
+    std::fs::write(&request, original).unwrap();
+}
+
+#[test]
+fn rejects_wrong_namespace() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4], true);
+    let approvals = request.parent().unwrap().join("approvals");
+    let output = Command::new("ssh-keygen")
+        .args(["-Y", "sign", "-n", "file", "-f"])
+        .arg(bastion.key(5))
+        .stdin(std::fs::File::open(&request).unwrap())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    std::fs::write(approvals.join("m5.sig"), output.stdout).unwrap();
+    let err = bastion.execute_fails(&request);
+    assert!(err.contains("namespace"), "{err}");
+}
+
+#[test]
+fn rejects_replay_of_an_executed_request() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.execute_ok(&request);
+    // The same request and approvals copied into a new ceremony folder.
+    let copy = bastion.path("state/099-delegate-issue");
+    std::fs::create_dir_all(copy.join("approvals")).unwrap();
+    std::fs::copy(&request, copy.join("request.toml")).unwrap();
+    for entry in std::fs::read_dir(request.parent().unwrap().join("approvals")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join("approvals").join(entry.file_name())).unwrap();
+    }
+    let err = bastion.execute_fails(&copy.join("request.toml"));
+    assert!(err.contains("executed already"), "{err}");
+}
+
+#[test]
+fn rejects_policy_or_roster_changed_after_prepare() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    for file in ["policy.toml", "roster.toml"] {
+        let path = bastion.path(file);
+        let original = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{original}\n# edited\n")).unwrap();
+        let err = bastion.execute_fails(&request);
+        assert!(
+            err.contains(file) && err.contains("changed since the request was prepared"),
+            "{err}"
+        );
+        std::fs::write(&path, original).unwrap();
+    }
+}
+
+#[test]
+fn rejects_expired_window() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    // Members approve a request whose window has passed (as if executed too late).
+    let text = std::fs::read_to_string(&request).unwrap();
+    let start = text.find("not_after = \"").unwrap() + "not_after = \"".len();
+    let end = start + text[start..].find('"').unwrap();
+    std::fs::write(
+        &request,
+        format!("{}2020-01-01T00:00:00Z{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    let err = bastion.execute_fails(&request);
+    assert!(err.contains("may be executed from"), "{err}");
+}
+
+#[test]
+fn shares_six_with_two_corrupted_fail_seven_with_two_corrupted_succeed() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5, 6], true);
+    let approvals = request.parent().unwrap().join("approvals");
+    for member in ["m2", "m5"] {
+        let path = approvals.join(format!("{member}.share.age"));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 10;
+        bytes[last] ^= 0xff;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let err = bastion.execute_fails(&request);
+    assert!(
+        err.contains("m2.share.age") && err.contains("m5.share.age") && err.contains("4"),
+        "{err}"
+    );
+    bastion.approve(&request, &[7], true);
+    let out = bastion.execute_ok(&request);
+    assert!(out.contains("executed"), "{out}");
+}
+
+#[test]
+fn crash_at_each_step_then_rerun_issues_exactly_once() {
+    let bastion = Bastion::with_root();
+    for step in ["checked", "signed", "recorded"] {
+        let request = bastion.delegate_request();
+        bastion.approve(&request, &[1, 3, 5, 7, 9], true);
+        let before = bastion.records();
+        let crashed = bastion.execute(&request, Some(step));
+        assert!(
+            !crashed.status.success(),
+            "{step}: the fault hook must abort"
+        );
+        let record = request.parent().unwrap().join("record.toml");
+        assert_eq!(
+            record.exists(),
+            step == "recorded",
+            "{step}: a record is complete or absent"
+        );
+        let out = bastion.execute_ok(&request);
+        assert_eq!(bastion.records(), before + 1, "{step}: exactly one record");
+        assert!(out.contains("executed"), "{step}: {out}");
+        // Exactly one certificate for this request: the published one is the recorded one.
+        let published =
+            std::fs::read_to_string(bastion.path("out/delegates/releases.pem")).unwrap();
+        let recorded = std::fs::read_to_string(&record).unwrap();
+        assert!(
+            recorded.contains(published.trim()),
+            "{step}: the published certificate is the recorded one"
+        );
+        std::fs::remove_file(bastion.path("out/delegates/releases.pem")).unwrap();
+    }
+    // The chain of records is intact: another ceremony still prepares and runs.
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[2, 4, 6, 8, 9], true);
+    bastion.execute_ok(&request);
+}
+
+#[test]
+fn roster_breaking_the_organisation_rule_is_refused_at_prepare() {
+    let bastion = Bastion::new();
+    let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+    std::fs::write(
+        bastion.path("roster.toml"),
+        roster.replace("organisation = \"Org B\"", "organisation = \"Org A\""),
+    )
+    .unwrap();
+    let file = bastion.path("root-init.toml");
+    std::fs::copy(format!("{REPO}/policy/ceremonies/root-init.toml"), &file).unwrap();
+    let output = bastion.rust_pki(
+        &[
+            "ceremony",
+            "prepare",
+            file.to_str().unwrap(),
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--state",
+            "state",
+        ],
+        None,
+    );
+    assert!(!output.status.success());
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(err.contains("Org A"), "{err}");
+}
