@@ -119,7 +119,7 @@ impl Bastion {
         let approvals = request.parent().unwrap().join("approvals");
         for &i in members {
             let sig = approvals.join(format!("m{i}.sig"));
-            let share = self.path(&format!("state/user-pin/shares/m{i}.age"));
+            let share = self.path(&format!("state/001-root-init/user-pin/shares/m{i}.age"));
             let share = share.to_str().unwrap().to_owned();
             let key = self.key(i).to_str().unwrap().to_owned();
             let mut args = vec![
@@ -233,12 +233,12 @@ fn root_init_then_delegate_issue_with_five_of_nine() {
     for i in 1..=9 {
         assert!(
             bastion
-                .path(&format!("state/user-pin/shares/m{i}.age"))
+                .path(&format!("state/001-root-init/user-pin/shares/m{i}.age"))
                 .exists()
         );
         assert!(
             bastion
-                .path(&format!("state/so-pin/shares/m{i}.age"))
+                .path(&format!("state/001-root-init/so-pin/shares/m{i}.age"))
                 .exists()
         );
     }
@@ -426,7 +426,7 @@ fn shares_six_with_two_corrupted_fail_seven_with_two_corrupted_succeed() {
     bastion.approve(&request, &[1, 2, 3, 4, 5, 6], true);
     let approvals = request.parent().unwrap().join("approvals");
     for member in ["m2", "m5"] {
-        let path = approvals.join(format!("{member}.share.age"));
+        let path = approvals.join(format!("{member}.user-pin.age"));
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 10;
         bytes[last] ^= 0xff;
@@ -434,7 +434,7 @@ fn shares_six_with_two_corrupted_fail_seven_with_two_corrupted_succeed() {
     }
     let err = bastion.execute_fails(&request);
     assert!(
-        err.contains("m2.share.age") && err.contains("m5.share.age") && err.contains("4"),
+        err.contains("m2.user-pin.age") && err.contains("m5.user-pin.age") && err.contains("4"),
         "{err}"
     );
     bastion.approve(&request, &[7], true);

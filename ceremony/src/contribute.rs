@@ -10,9 +10,15 @@ use crate::{
     shares::{ShareIdentity, decrypt_share, reencrypt_share},
 };
 
+/// The file name of a member's re-encrypted share of `secret` in an approvals folder.
+pub fn contributed_share_file(member: &str, secret: &str) -> String {
+    format!("{member}.{secret}.age")
+}
+
 /// Decrypt `share_file` with `identity` and re-encrypt it to the ceremony key of the
-/// request in `request_bytes`. The share must be for the token the request is about to
-/// unlock (checked again, with its digest, when the PIN is rebuilt).
+/// request in `request_bytes`. Returns the share's secret name (`user-pin`, `so-pin`) and
+/// the re-encrypted bytes, handed in as [`contributed_share_file`] next to the approval.
+/// Whether the share fits the token is checked, with its digest, when the PIN is rebuilt.
 ///
 /// # Errors
 /// The request, share or identity cannot be read or does not fit.
@@ -21,7 +27,7 @@ pub fn reencrypt_for_request(
     request_path: &Path,
     share_file: &Path,
     identity: &Path,
-) -> Result<Vec<u8>> {
+) -> Result<(String, Vec<u8>)> {
     let request = Request::parse(request_bytes, request_path)?;
     let recipient = age::x25519::Recipient::from_str(&request.ceremony_recipient).map_err(|e| {
         Error::Request {
@@ -35,5 +41,8 @@ pub fn reencrypt_for_request(
         source,
     })?;
     let share = decrypt_share(&bytes, &identity)?;
-    reencrypt_share(&share, &recipient)
+    Ok((
+        share.secret_name().to_owned(),
+        reencrypt_share(&share, &recipient)?,
+    ))
 }

@@ -118,7 +118,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
     // ---- the HSM ----
     let started_at = rfc3339(inputs.now);
     let (outputs, keys) = match request.kind {
-        Kind::RootInit => root_init(inputs, &policy, &roster, &request)?,
+        Kind::RootInit => root_init(inputs, ceremony, &policy, &roster, &request)?,
         Kind::DelegateIssue | Kind::DelegateRevoke | Kind::RootCrl => {
             let root = root.ok_or_else(|| Error::Request {
                 field: "kind".into(),
@@ -331,6 +331,7 @@ fn sign_outputs(
 /// root-init: PINs nobody sees, shared to the roster; the token, the key, the root.
 fn root_init(
     inputs: Inputs<'_>,
+    ceremony: &CeremonyDir,
     policy: &Policy,
     roster: &Roster,
     request: &Request,
@@ -368,7 +369,7 @@ fn root_init(
     // Shares first: a crash after this leaves shares for a token that may not exist,
     // never a token whose PINs are lost.
     for (secret, set) in [(USER_PIN, &user_set), (SO_PIN, &so_set)] {
-        shares::write_share_set(&share_set_dir(inputs.state, secret), set)?;
+        shares::write_share_set(&share_set_dir(&ceremony.path, secret), set)?;
     }
     fault_point("shared");
     hsm::init_token(inputs.module, token, &so_pin)?;

@@ -11,6 +11,7 @@ use rust_pki_ca::{Pkcs11Uri, Signer, signer::Pkcs11Signer};
 use crate::{
     Error, Result,
     approval::Approval,
+    contribute::contributed_share_file,
     record::Record,
     request::{Kind, Request},
     shares::{self, Manifest, ShareIdentity, USER_PIN},
@@ -28,7 +29,7 @@ pub trait QuorumGate: std::fmt::Debug {
 
 /// SoftHSM2 (tests, demo): the token's user PIN exists only as Shamir shares; each
 /// approver re-encrypts theirs to the ceremony's one-time key
-/// (`approvals/<member>.share.age`), and the PIN is rebuilt in memory only.
+/// (`approvals/<member>.user-pin.age`), and the PIN is rebuilt in memory only.
 #[derive(Debug, Clone)]
 pub struct SoftHsmShares {
     /// The user PIN's share manifest.
@@ -61,7 +62,7 @@ impl SoftHsmShares {
             });
         };
         Ok(Self {
-            manifest: share_set_dir(state, USER_PIN)
+            manifest: current_share_set(state, USER_PIN)?
                 .join("shares")
                 .join("manifest.toml"),
             root_key: Pkcs11Uri {
@@ -84,7 +85,7 @@ impl QuorumGate for SoftHsmShares {
         for approval in approvals {
             let path = ceremony
                 .approvals()
-                .join(format!("{}.share.age", approval.member));
+                .join(contributed_share_file(&approval.member, USER_PIN));
             // A missing or undecryptable share is set aside like a corrupted one: the
             // other approvers' shares may still reach the threshold.
             let share = std::fs::read(&path)
@@ -119,10 +120,28 @@ impl QuorumGate for SoftHsmShares {
     }
 }
 
-/// Where the share set of a token secret (`user-pin`, `so-pin`) lives in the state
-/// directory (`<state>/<secret>/shares/`).
-pub fn share_set_dir(state: &State, secret: &str) -> PathBuf {
-    state.dir().join(secret)
+/// Where the share set of a token secret (`user-pin`, `so-pin`) made by a ceremony lives:
+/// `<ceremony folder>/<secret>/shares/`.
+pub fn share_set_dir(ceremony: &Path, secret: &str) -> PathBuf {
+    ceremony.join(secret)
+}
+
+/// The share set in force for `secret`: the one made by the latest ceremony that (re)shared
+/// the token PINs (root-init, later roster changes).
+///
+/// # Errors
+/// No such ceremony, or a broken record chain.
+pub fn current_share_set(state: &State, secret: &str) -> Result<PathBuf> {
+    let records = state.records()?;
+    let (dir, _, _) = records
+        .iter()
+        .rev()
+        .find(|(_, record, _)| record.kind.reshares_pins())
+        .ok_or_else(|| Error::Request {
+            field: "kind".into(),
+            reason: "no root-init record: initialise the root first".into(),
+        })?;
+    Ok(share_set_dir(&dir.path, secret))
 }
 
 /// The request a record embeds.

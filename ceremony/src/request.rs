@@ -31,6 +31,11 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Whether the ceremony (re)shares the token PINs to the roster.
+    pub fn reshares_pins(self) -> bool {
+        matches!(self, Self::RootInit)
+    }
+
     /// The kebab-case name, as in files and directory names.
     pub fn name(self) -> &'static str {
         match self {

@@ -6,7 +6,7 @@ use anyhow::Context;
 use rust_pki_ceremony::{
     Roster,
     approval::{NAMESPACE, sign_with_ssh_keygen, verify_approval},
-    contribute::reencrypt_for_request,
+    contribute::{contributed_share_file, reencrypt_for_request},
     execute,
     gate::{QuorumGate, SoftHsmShares},
     prepare,
@@ -95,8 +95,8 @@ pub struct ExecuteArgs {
     /// The request file, in its ceremony folder (<state>/NNN-<kind>/request.toml).
     #[arg(value_name = "REQUEST")]
     request: PathBuf,
-    /// The approvals: <member>.sig files (and, except for root-init, <member>.share.age
-    /// files). Default: approvals/ next to the request.
+    /// The approvals: <member>.sig files (and, except for root-init, the members' PIN
+    /// shares <member>.<secret>.age). Default: approvals/ next to the request.
     #[arg(long, value_name = "DIR")]
     approvals: Option<PathBuf>,
     /// Where to publish the certificates and CRLs (files are never overwritten).
@@ -184,18 +184,15 @@ pub struct ApproveArgs {
     roster: Option<PathBuf>,
     #[command(flatten)]
     policy: PolicyArg,
-    /// Your PIN share (<state>/user-pin/shares/<you>.age) to contribute: it is decrypted
-    /// here with --identity and re-encrypted to the request's one-time ceremony key.
+    /// A PIN share of yours to contribute (repeatable; e.g. <state>/001-root-init/user-pin/
+    /// shares/<you>.age): decrypted here with --identity and re-encrypted to the request's
+    /// one-time ceremony key, written next to --out as <stem>.<secret>.age.
     #[arg(long, value_name = "FILE", requires = "identity")]
-    share: Option<PathBuf>,
-    /// The key that decrypts your share: an age identity file, or your unencrypted
+    share: Vec<PathBuf>,
+    /// The key that decrypts your shares: an age identity file, or your unencrypted
     /// ssh-ed25519 private key.
-    #[arg(long, value_name = "FILE", requires = "share")]
+    #[arg(long, value_name = "FILE")]
     identity: Option<PathBuf>,
-    /// Where to write the re-encrypted share (must not exist); default: --out with
-    /// `.sig` replaced by `.share.age`.
-    #[arg(long, value_name = "FILE", requires = "share")]
-    share_out: Option<PathBuf>,
 }
 
 pub fn run(command: CeremonyCommand) -> anyhow::Result<ExitCode> {
@@ -287,24 +284,30 @@ fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|roster| load_roster(roster, &args.policy.path))
         .transpose()?;
-    let share_out = args.share.as_ref().map(|_| {
-        args.share_out
-            .clone()
-            .unwrap_or_else(|| args.out.with_extension("share.age"))
-    });
-    // Refuse before asking for a passphrase or a touch.
+    // Re-encrypt every share first (they name their secret), so that nothing is written
+    // if one does not decrypt; then refuse existing outputs before asking for a
+    // passphrase or a touch.
+    let identity = args.identity.as_deref();
+    let mut contributions = Vec::with_capacity(args.share.len());
+    for share in &args.share {
+        let identity = identity.context("--share needs --identity")?;
+        let (secret, bytes) = reencrypt_for_request(&request, &args.request, share, identity)?;
+        let stem = args
+            .out
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .context("--out needs a file name")?;
+        contributions.push((
+            args.out
+                .with_file_name(contributed_share_file(stem, &secret)),
+            bytes,
+        ));
+    }
     rust_pki_ca::output::ensure_absent(
-        [args.out.as_path()].into_iter().chain(share_out.as_deref()),
+        [args.out.as_path()]
+            .into_iter()
+            .chain(contributions.iter().map(|(p, _)| p.as_path())),
     )?;
-    let reencrypted = match (&args.share, &args.identity) {
-        (Some(share), Some(identity)) => Some(reencrypt_for_request(
-            &request,
-            &args.request,
-            share,
-            identity,
-        )?),
-        _ => None,
-    };
 
     let armored = sign_with_ssh_keygen(&request, &args.key)?;
     let member = roster
@@ -313,7 +316,7 @@ fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         .transpose()
         .context("the new signature is not a valid approval under --roster; nothing written")?;
     rust_pki_ca::output::write_new(&args.out, armored.as_bytes())?;
-    if let (Some(path), Some(bytes)) = (&share_out, &reencrypted) {
+    for (path, bytes) in &contributions {
         rust_pki_ca::output::write_new(path, bytes)?;
     }
 
@@ -334,7 +337,7 @@ fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     writeln!(out, "wrote {}", args.out.display())?;
-    if let Some(path) = &share_out {
+    for (path, _) in &contributions {
         writeln!(
             out,
             "wrote {} (your share, for this ceremony's key only)",
