@@ -116,13 +116,22 @@ impl Bastion {
 
     /// Members `members` approve `request` (with their PIN share unless root-init).
     fn approve(&self, request: &Path, members: &[usize], with_share: bool) {
+        let shares: &[&str] = if with_share {
+            &["001-root-init/user-pin"]
+        } else {
+            &[]
+        };
+        self.approve_with_shares(request, members, shares);
+    }
+
+    /// Members approve, contributing their shares from the given share sets
+    /// (`<ceremony folder>/<secret>`, relative to the state directory).
+    fn approve_with_shares(&self, request: &Path, members: &[usize], share_sets: &[&str]) {
         let approvals = request.parent().unwrap().join("approvals");
         for &i in members {
             let sig = approvals.join(format!("m{i}.sig"));
-            let share = self.path(&format!("state/001-root-init/user-pin/shares/m{i}.age"));
-            let share = share.to_str().unwrap().to_owned();
             let key = self.key(i).to_str().unwrap().to_owned();
-            let mut args = vec![
+            let mut args: Vec<String> = [
                 "ceremony",
                 "approve",
                 request.to_str().unwrap(),
@@ -130,10 +139,22 @@ impl Bastion {
                 &key,
                 "--out",
                 sig.to_str().unwrap(),
-            ];
-            if with_share {
-                args.extend(["--share", &share, "--identity", &key]);
+            ]
+            .map(str::to_owned)
+            .to_vec();
+            for set in share_sets {
+                args.push("--share".into());
+                args.push(
+                    self.path(&format!("state/{set}/shares/m{i}.age"))
+                        .to_str()
+                        .unwrap()
+                        .to_owned(),
+                );
             }
+            if !share_sets.is_empty() {
+                args.extend(["--identity".to_owned(), key.clone()]);
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
             self.ok(&args);
         }
     }
@@ -507,4 +528,110 @@ fn roster_breaking_the_organisation_rule_is_refused_at_prepare() {
     assert!(!output.status.success());
     let err = String::from_utf8(output.stderr).unwrap();
     assert!(err.contains("Org A"), "{err}");
+}
+
+/// A roster change replaces m9 by m10: the token gets new PINs shared to the new roster;
+/// the departing member can no longer approve, the newcomer can, and the old share set no
+/// longer opens the token.
+#[test]
+fn roster_change_kills_old_shares_and_removed_members() {
+    let bastion = Bastion::with_root();
+    let old_roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+    let m9 = std::fs::read_to_string(bastion.key(9).with_extension("pub")).unwrap();
+    let m10 = std::fs::read_to_string(bastion.key(10).with_extension("pub")).unwrap();
+    let new_roster = old_roster
+        .replace(m9.trim(), m10.trim())
+        .replace("id = \"m9\"", "id = \"m10\"");
+    std::fs::write(bastion.path("roster.new.toml"), &new_roster).unwrap();
+    let request = bastion.prepare(
+        "roster-change",
+        "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
+    );
+    let shown = bastion.ok(&["ceremony", "show", request.to_str().unwrap()]);
+    assert!(shown.contains("added: m10; removed: m9"), "{shown}");
+    bastion.approve_with_shares(
+        &request,
+        &[1, 2, 3, 4, 5],
+        &["001-root-init/user-pin", "001-root-init/so-pin"],
+    );
+    bastion.execute_ok(&request);
+    assert_eq!(
+        std::fs::read_to_string(bastion.path("out/roster.toml")).unwrap(),
+        new_roster
+    );
+
+    // The old roster file is no longer accepted.
+    let file = bastion.path("stale.toml");
+    std::fs::write(&file, "kind = \"root-crl\"\nwindow_hours = 24\n").unwrap();
+    let output = bastion.rust_pki(
+        &[
+            "ceremony",
+            "prepare",
+            file.to_str().unwrap(),
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--state",
+            "state",
+        ],
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("not the roster installed by the latest roster change")
+    );
+    std::fs::copy(bastion.path("out/roster.toml"), bastion.path("roster.toml")).unwrap();
+
+    // The departing member's approval no longer counts.
+    let request = bastion.delegate_request();
+    // (m9 has no share in the new set; the quorum check refuses before shares matter.)
+    bastion.approve_with_shares(&request, &[9, 1, 2, 3, 4], &[]);
+    let err = bastion.execute_fails(&request);
+    assert!(err.contains("m9.sig") && err.contains("member"), "{err}");
+    // The newcomer's does, with the new shares.
+    std::fs::remove_file(request.parent().unwrap().join("approvals/m9.sig")).unwrap();
+    for i in [1, 2, 3, 4] {
+        std::fs::remove_file(
+            request
+                .parent()
+                .unwrap()
+                .join(format!("approvals/m{i}.sig")),
+        )
+        .unwrap();
+    }
+    bastion.approve_with_shares(&request, &[10, 1, 2, 3, 4], &["002-roster-change/user-pin"]);
+    bastion.execute_ok(&request);
+
+    // The old share set rebuilds the old PIN, which the token now refuses.
+    use rust_pki_ceremony::shares::{Manifest, ShareIdentity, combine, decrypt_share};
+    let old = bastion.path("state/001-root-init/user-pin/shares");
+    let manifest = Manifest::read(&old.join("manifest.toml")).unwrap();
+    let shares: Vec<_> = (1..=5)
+        .map(|i| {
+            let identity = ShareIdentity::from_file(&bastion.key(i)).unwrap();
+            (
+                format!("m{i}"),
+                decrypt_share(
+                    &std::fs::read(old.join(format!("m{i}.age"))).unwrap(),
+                    &identity,
+                )
+                .unwrap(),
+            )
+        })
+        .collect();
+    let old_pin = combine(&manifest, &shares).unwrap().secret;
+    let key = format!(
+        "pkcs11:token=rust-root;object=rust-root-2026?module-path={MODULE}&pin-source=env:OLD_PIN"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+        .env("SOFTHSM2_CONF", bastion.path("hsm/softhsm2.conf"))
+        .env("OLD_PIN", secrecy::ExposeSecret::expose_secret(&old_pin))
+        .args(["hsm", "show", "--key", &key])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("PIN") && err.contains("rust-root"), "{err}");
 }

@@ -300,6 +300,11 @@ pub enum Error {
         complete: bool,
     },
     // ---- requests and execution ----
+    /// The roster file is not the one the latest roster change installed.
+    #[error(
+        "{path} is not the roster installed by the latest roster change ({record}); use that roster"
+    )]
+    RosterNotInForce { path: PathBuf, record: PathBuf },
     /// Too few of the approvers' PIN shares could be read to reach the threshold.
     #[error("only {readable} PIN share(s) could be read, {threshold} needed; unreadable: {}", unreadable.join("; "))]
     SharesUnusable {

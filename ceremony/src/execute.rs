@@ -27,13 +27,12 @@ use x509_cert::Certificate;
 use crate::{
     Error, Result,
     approval::read_approval_dir,
-    gate::{QuorumGate, share_set_dir},
+    gate::{QuorumGate, share_new_pins},
     prepare::{current_root, rfc3339},
     quorum::quorum_approvals,
     record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
     request::{Kind, OutputType, Request, sha256_hex},
     roster::Roster,
-    shares::{self, SO_PIN, USER_PIN},
     state::{CEREMONY_KEY_FILE, CeremonyDir, State},
 };
 
@@ -101,6 +100,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
 
     // ---- every check, before the HSM ----
     let policy = check_pinned_files(inputs, &request)?;
+    check_roster_in_force(inputs.state, inputs.roster)?;
     let roster = Roster::load(inputs.roster, &policy.quorum)?;
     check_window(&request, inputs.now)?;
     let (sequence, head) = check_chain(inputs.state, &request)?;
@@ -119,6 +119,23 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
     let started_at = rfc3339(inputs.now);
     let (outputs, keys) = match request.kind {
         Kind::RootInit => root_init(inputs, ceremony, &policy, &roster, &request)?,
+        Kind::RosterChange => {
+            let gate = inputs.gate.ok_or_else(|| Error::Request {
+                field: "kind".into(),
+                reason: "no quorum gate for the root key: run root-init first".into(),
+            })?;
+            let (text, new_roster) = new_roster(&request, &policy)?;
+            let mut outputs = vec![output("roster.toml", &text)];
+            let manifests =
+                gate.change_roster(ceremony, &approvals, &new_roster, policy.quorum.threshold)?;
+            outputs.extend(manifests.iter().map(|(path, text)| output(path, text)));
+            let keys = vec![KeyEvent {
+                action: "pin-changed".into(),
+                key: "root token user and SO PINs".into(),
+                spki_sha256: String::new(),
+            }];
+            (outputs, keys)
+        }
         Kind::DelegateIssue | Kind::DelegateRevoke | Kind::RootCrl => {
             let root = root.ok_or_else(|| Error::Request {
                 field: "kind".into(),
@@ -168,6 +185,75 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
     }
     publish(inputs.out, &record)?;
     Ok(Outcome::Executed(record))
+}
+
+/// The new roster a roster-change request carries, checked against its digest and the
+/// policy.
+///
+/// # Errors
+/// Missing, altered or rule-breaking roster.
+pub fn new_roster(request: &Request, policy: &Policy) -> Result<(String, Roster)> {
+    let (Some(encoded), Some(digest)) = (
+        &request.parameters.new_roster,
+        &request.parameters.new_roster_sha256,
+    ) else {
+        return Err(Error::Request {
+            field: "parameters.new_roster".into(),
+            reason: "missing".into(),
+        });
+    };
+    let bytes = <base64ct::Base64 as base64ct::Encoding>::decode_vec(encoded).map_err(|e| {
+        Error::Request {
+            field: "parameters.new_roster".into(),
+            reason: e.to_string(),
+        }
+    })?;
+    if &sha256_hex(&bytes) != digest {
+        return Err(Error::Request {
+            field: "parameters.new_roster_sha256".into(),
+            reason: "does not match the roster".into(),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|_| Error::Request {
+        field: "parameters.new_roster".into(),
+        reason: "not UTF-8".into(),
+    })?;
+    let roster = Roster::parse(
+        &text,
+        Path::new("new roster (in the request)"),
+        &policy.quorum,
+    )?;
+    Ok((text, roster))
+}
+
+/// After a roster change, only the new roster may be used: the roster file given must be
+/// the one the latest roster-change record installed.
+///
+/// # Errors
+/// [`Error::RosterNotInForce`].
+pub fn check_roster_in_force(state: &State, roster_path: &Path) -> Result<()> {
+    let records = state.records()?;
+    let Some((dir, record, _)) = records
+        .iter()
+        .rev()
+        .find(|(_, r, _)| r.kind == Kind::RosterChange)
+    else {
+        return Ok(());
+    };
+    let installed = record
+        .outputs
+        .iter()
+        .find(|o| o.path == "roster.toml")
+        .map(|o| o.sha256.clone())
+        .unwrap_or_default();
+    let found = sha256_hex(&read(roster_path)?);
+    if found != installed {
+        return Err(Error::RosterNotInForce {
+            path: roster_path.to_owned(),
+            record: dir.record(),
+        });
+    }
+    Ok(())
 }
 
 fn check_pinned_files(inputs: Inputs<'_>, request: &Request) -> Result<Policy> {
@@ -343,37 +429,12 @@ fn root_init(
             reason: "root-init needs token and key_label".into(),
         });
     };
-    let recipients = roster
-        .members()
-        .iter()
-        .map(|m| {
-            let recipient = match &m.age_recipient {
-                Some(r) => shares::Recipient::X25519(r.clone()),
-                None => m
-                    .ssh_key
-                    .to_openssh()
-                    .map_err(|e| Error::Request {
-                        field: m.id.clone(),
-                        reason: e.to_string(),
-                    })?
-                    .parse()?,
-            };
-            Ok((m.id.clone(), recipient))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let user_pin = shares::generate_pin()?;
-    let so_pin = shares::generate_pin()?;
-    let threshold = policy.quorum.threshold;
-    let user_set = shares::split(token, USER_PIN, &user_pin, threshold, &recipients)?;
-    let so_set = shares::split(token, SO_PIN, &so_pin, threshold, &recipients)?;
     // Shares first: a crash after this leaves shares for a token that may not exist,
     // never a token whose PINs are lost.
-    for (secret, set) in [(USER_PIN, &user_set), (SO_PIN, &so_set)] {
-        shares::write_share_set(&share_set_dir(&ceremony.path, secret), set)?;
-    }
+    let pins = share_new_pins(&ceremony.path, token, roster, policy.quorum.threshold)?;
     fault_point("shared");
-    hsm::init_token(inputs.module, token, &so_pin)?;
-    hsm::init_user_pin(inputs.module, token, &so_pin, &user_pin)?;
+    hsm::init_token(inputs.module, token, &pins.so)?;
+    hsm::init_user_pin(inputs.module, token, &pins.so, &pins.user)?;
     fault_point("token-initialised");
     let uri = Pkcs11Uri {
         token: token.clone(),
@@ -382,23 +443,13 @@ fn root_init(
         module_path: inputs.module.to_owned(),
         pin_source: None,
     };
-    let signer = Pkcs11Signer::generate_with_pin(&uri, KeyAlgorithm::EcdsaP384, &user_pin)?;
-    drop((user_pin, so_pin)); // SecretString zeroizes on drop
+    let signer = Pkcs11Signer::generate_with_pin(&uri, KeyAlgorithm::EcdsaP384, &pins.user)?;
     let root = issue_root(policy, &signer, inputs.now)?;
-    let outputs = vec![
-        output(
-            "root.pem",
-            &pem::encode(pem::label::CERTIFICATE, &root.der)?,
-        ),
-        output(
-            &format!("shares/{USER_PIN}.manifest.toml"),
-            &user_set.manifest.to_toml()?,
-        ),
-        output(
-            &format!("shares/{SO_PIN}.manifest.toml"),
-            &so_set.manifest.to_toml()?,
-        ),
-    ];
+    let mut outputs = vec![output(
+        "root.pem",
+        &pem::encode(pem::label::CERTIFICATE, &root.der)?,
+    )];
+    outputs.extend(pins.manifests.iter().map(|(path, text)| output(path, text)));
     let keys = vec![KeyEvent {
         action: "created".into(),
         key: format!("root {key_label}"),

@@ -6,7 +6,8 @@ pub mod cloudhsm;
 
 use std::path::{Path, PathBuf};
 
-use rust_pki_ca::{Pkcs11Uri, Signer, signer::Pkcs11Signer};
+use rust_pki_ca::{Pkcs11Uri, Signer, hsm, signer::Pkcs11Signer};
+use secrecy::SecretString;
 
 use crate::{
     Error, Result,
@@ -14,7 +15,8 @@ use crate::{
     contribute::contributed_share_file,
     record::Record,
     request::{Kind, Request},
-    shares::{self, Manifest, ShareIdentity, USER_PIN},
+    roster::Roster,
+    shares::{self, Manifest, SO_PIN, ShareIdentity, USER_PIN},
     state::{CEREMONY_KEY_FILE, CeremonyDir, State},
 };
 
@@ -25,6 +27,25 @@ pub trait QuorumGate: std::fmt::Debug {
     /// # Errors
     /// The gate refuses (e.g. not enough valid shares) or the HSM fails.
     fn unlock(&self, ceremony: &CeremonyDir, approvals: &[Approval]) -> Result<Box<dyn Signer>>;
+
+    /// Hand the key over to `new_roster`: whatever the departing members hold must stop
+    /// working. Returns the files to publish with the record (path, contents).
+    ///
+    /// # Errors
+    /// The gate cannot do it, or refuses.
+    fn change_roster(
+        &self,
+        ceremony: &CeremonyDir,
+        approvals: &[Approval],
+        new_roster: &Roster,
+        threshold: usize,
+    ) -> Result<Vec<(String, String)>> {
+        let _ = (ceremony, approvals, new_roster, threshold);
+        Err(Error::Request {
+            field: "kind".into(),
+            reason: "this quorum gate does not support roster-change".into(),
+        })
+    }
 }
 
 /// SoftHSM2 (tests, demo): the token's user PIN exists only as Shamir shares; each
@@ -32,8 +53,8 @@ pub trait QuorumGate: std::fmt::Debug {
 /// (`approvals/<member>.user-pin.age`), and the PIN is rebuilt in memory only.
 #[derive(Debug, Clone)]
 pub struct SoftHsmShares {
-    /// The user PIN's share manifest.
-    pub manifest: PathBuf,
+    /// The ceremony folder whose share sets are in force (`<folder>/<secret>/shares/`).
+    pub share_sets: PathBuf,
     /// The root key (its pin-source is ignored).
     pub root_key: Pkcs11Uri,
 }
@@ -62,9 +83,7 @@ impl SoftHsmShares {
             });
         };
         Ok(Self {
-            manifest: current_share_set(state, USER_PIN)?
-                .join("shares")
-                .join("manifest.toml"),
+            share_sets: current_share_sets(state)?,
             root_key: Pkcs11Uri {
                 token,
                 object,
@@ -78,14 +97,55 @@ impl SoftHsmShares {
 
 impl QuorumGate for SoftHsmShares {
     fn unlock(&self, ceremony: &CeremonyDir, approvals: &[Approval]) -> Result<Box<dyn Signer>> {
+        let pin = self.rebuild(ceremony, approvals, USER_PIN)?;
+        Ok(Box::new(Pkcs11Signer::open_with_pin(&self.root_key, &pin)?))
+    }
+
+    /// New user and SO PINs (C_SetPIN with the old ones, rebuilt from the approvers'
+    /// shares), shared to the new roster only: the old share sets no longer open the token.
+    fn change_roster(
+        &self,
+        ceremony: &CeremonyDir,
+        approvals: &[Approval],
+        new_roster: &Roster,
+        threshold: usize,
+    ) -> Result<Vec<(String, String)>> {
+        let old_user = self.rebuild(ceremony, approvals, USER_PIN)?;
+        let old_so = self.rebuild(ceremony, approvals, SO_PIN)?;
+        let token = &self.root_key.token;
+        let module = &self.root_key.module_path;
+        // New shares first, so that the new PINs are never set without being shared.
+        let pins = share_new_pins(&ceremony.path, token, new_roster, threshold)?;
+        hsm::set_user_pin(module, token, &old_user, &pins.user)?;
+        hsm::set_so_pin(module, token, &old_so, &pins.so)?;
+        Ok(pins.manifests)
+    }
+}
+
+impl SoftHsmShares {
+    /// Rebuild the token secret `secret` (`user-pin`, `so-pin`) from the approvers' shares
+    /// (`approvals/<member>.<secret>.age`, re-encrypted to the ceremony key), in memory.
+    ///
+    /// # Errors
+    /// Fewer than the threshold of readable, consistent shares.
+    pub fn rebuild(
+        &self,
+        ceremony: &CeremonyDir,
+        approvals: &[Approval],
+        secret: &str,
+    ) -> Result<SecretString> {
         let identity = ShareIdentity::from_file(&ceremony.path.join(CEREMONY_KEY_FILE))?;
-        let manifest = Manifest::read(&self.manifest)?;
+        let manifest = Manifest::read(
+            &share_set_dir(&self.share_sets, secret)
+                .join("shares")
+                .join("manifest.toml"),
+        )?;
         let mut decrypted = Vec::with_capacity(approvals.len());
         let mut unreadable = Vec::new();
         for approval in approvals {
             let path = ceremony
                 .approvals()
-                .join(contributed_share_file(&approval.member, USER_PIN));
+                .join(contributed_share_file(&approval.member, secret));
             // A missing or undecryptable share is set aside like a corrupted one: the
             // other approvers' shares may still reach the threshold.
             let share = std::fs::read(&path)
@@ -113,11 +173,71 @@ impl QuorumGate for SoftHsmShares {
         for bad in &combined.bad_shares {
             tracing::warn!(share = %bad.share, "a share was set aside; its holder needs a new one");
         }
-        Ok(Box::new(Pkcs11Signer::open_with_pin(
-            &self.root_key,
-            &combined.secret,
-        )?))
+        Ok(combined.secret)
     }
+}
+/// New token PINs, already shared to a roster; the PINs themselves only in memory.
+#[derive(Debug)]
+pub struct NewPins {
+    /// The new user PIN.
+    pub user: SecretString,
+    /// The new security officer PIN.
+    pub so: SecretString,
+    /// The public manifests of the two share sets (output path, text), for the record.
+    pub manifests: Vec<(String, String)>,
+}
+
+/// Generate a user and an SO PIN that nobody sees, split each `threshold`-of-n to the
+/// roster's members (age to their X25519 recipient, else their ssh-ed25519 key) and write
+/// the share sets into `ceremony_dir` (`<secret>/shares/`, never overwriting).
+///
+/// # Errors
+/// A member without a usable recipient, randomness or I/O failures.
+pub fn share_new_pins(
+    ceremony_dir: &Path,
+    token: &str,
+    roster: &Roster,
+    threshold: usize,
+) -> Result<NewPins> {
+    let recipients = roster
+        .members()
+        .iter()
+        .map(|m| {
+            let recipient = match &m.age_recipient {
+                Some(r) => shares::Recipient::X25519(r.clone()),
+                None => m
+                    .ssh_key
+                    .to_openssh()
+                    .map_err(|e| Error::Request {
+                        field: m.id.clone(),
+                        reason: e.to_string(),
+                    })?
+                    .parse()?,
+            };
+            Ok((m.id.clone(), recipient))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let user = shares::generate_pin()?;
+    let so = shares::generate_pin()?;
+    let mut manifests = Vec::new();
+    for (secret, pin) in [(USER_PIN, &user), (SO_PIN, &so)] {
+        let set = shares::split(token, secret, pin, threshold, &recipients)?;
+        shares::write_share_set(&share_set_dir(ceremony_dir, secret), &set)?;
+        // Named after the ceremony: each (re)sharing publishes its own manifests.
+        let folder = ceremony_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        manifests.push((
+            format!("shares/{folder}/{secret}.manifest.toml"),
+            set.manifest.to_toml()?,
+        ));
+    }
+    Ok(NewPins {
+        user,
+        so,
+        manifests,
+    })
 }
 
 /// Where the share set of a token secret (`user-pin`, `so-pin`) made by a ceremony lives:
@@ -126,12 +246,12 @@ pub fn share_set_dir(ceremony: &Path, secret: &str) -> PathBuf {
     ceremony.join(secret)
 }
 
-/// The share set in force for `secret`: the one made by the latest ceremony that (re)shared
+/// The ceremony folder whose share sets are in force: the latest ceremony that (re)shared
 /// the token PINs (root-init, later roster changes).
 ///
 /// # Errors
 /// No such ceremony, or a broken record chain.
-pub fn current_share_set(state: &State, secret: &str) -> Result<PathBuf> {
+pub fn current_share_sets(state: &State) -> Result<PathBuf> {
     let records = state.records()?;
     let (dir, _, _) = records
         .iter()
@@ -141,7 +261,7 @@ pub fn current_share_set(state: &State, secret: &str) -> Result<PathBuf> {
             field: "kind".into(),
             reason: "no root-init record: initialise the root first".into(),
         })?;
-    Ok(share_set_dir(&dir.path, secret))
+    Ok(dir.path.clone())
 }
 
 /// The request a record embeds.

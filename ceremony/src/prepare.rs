@@ -66,8 +66,10 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
     let policy_bytes = read(inputs.policy)?;
     let roster_bytes = read(inputs.roster)?;
     let policy = Policy::load(inputs.policy)?;
-    // Checked now so that no one is asked to approve under a roster that breaks the rules.
-    Roster::load(inputs.roster, &policy.quorum)?;
+    // Checked now so that no one is asked to approve under a roster that breaks the rules,
+    // or one that a roster change has replaced.
+    crate::execute::check_roster_in_force(inputs.state, inputs.roster)?;
+    let roster = Roster::load(inputs.roster, &policy.quorum)?;
     let (_, head) = inputs.state.head()?;
     let root = current_root(inputs.state)?;
 
@@ -158,6 +160,48 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
             format!(
                 "Revoke the {} delegate CA (serial {serial}) on a new root CRL",
                 purpose.name
+            )
+        }
+        TemplateKind::RosterChange { new_roster } => {
+            if root.is_none() {
+                return Err(refused(
+                    template,
+                    "there is no root yet: root-init shares the PINs to the roster",
+                ));
+            }
+            let bytes = read(new_roster)?;
+            let text = std::str::from_utf8(&bytes).map_err(|_| {
+                refused(template, &format!("{} is not UTF-8", new_roster.display()))
+            })?;
+            let new = Roster::parse(text, new_roster, &policy.quorum)?;
+            let ids = |r: &Roster| r.members().iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+            let (old_ids, new_ids) = (ids(&roster), ids(&new));
+            let added: Vec<_> = new_ids
+                .iter()
+                .filter(|id| !old_ids.contains(id))
+                .cloned()
+                .collect();
+            let removed: Vec<_> = old_ids
+                .iter()
+                .filter(|id| !new_ids.contains(id))
+                .cloned()
+                .collect();
+            parameters.new_roster = Some(<base64ct::Base64 as base64ct::Encoding>::encode_string(
+                &bytes,
+            ));
+            parameters.new_roster_sha256 = Some(sha256_hex(&bytes));
+            format!(
+                "Replace the roster (added: {}; removed: {}): new token PINs, shared to the new members only",
+                if added.is_empty() {
+                    "none".into()
+                } else {
+                    added.join(", ")
+                },
+                if removed.is_empty() {
+                    "none".into()
+                } else {
+                    removed.join(", ")
+                },
             )
         }
         TemplateKind::RootCrl => {

@@ -28,12 +28,14 @@ pub enum Kind {
     DelegateRevoke,
     /// Re-sign the root CRL before its nextUpdate.
     RootCrl,
+    /// Replace the roster: new token PINs, shared to the new members only.
+    RosterChange,
 }
 
 impl Kind {
     /// Whether the ceremony (re)shares the token PINs to the roster.
     pub fn reshares_pins(self) -> bool {
-        matches!(self, Self::RootInit)
+        matches!(self, Self::RootInit | Self::RosterChange)
     }
 
     /// The kebab-case name, as in files and directory names.
@@ -43,6 +45,7 @@ impl Kind {
             Self::DelegateIssue => "delegate-issue",
             Self::DelegateRevoke => "delegate-revoke",
             Self::RootCrl => "root-crl",
+            Self::RosterChange => "roster-change",
         }
     }
 }
@@ -107,6 +110,12 @@ pub struct Parameters {
     /// delegate-issue: SHA-256 of the delegate's SubjectPublicKeyInfo (DER).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegate_key_sha256: Option<String>,
+    /// roster-change: the new roster file, base64 of its exact bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_roster: Option<String>,
+    /// roster-change: SHA-256 of the new roster file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_roster_sha256: Option<String>,
     /// delegate-revoke / root-crl: serials (hex) on the new root CRL.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revoked_serials: Vec<String>,

@@ -45,6 +45,11 @@ pub enum TemplateKind {
     },
     /// Re-sign the root CRL (the entries of the current one carry over).
     RootCrl,
+    /// Replace the roster with the one in `new_roster`.
+    RosterChange {
+        /// The new roster file.
+        new_roster: PathBuf,
+    },
 }
 
 impl TemplateKind {
@@ -55,6 +60,7 @@ impl TemplateKind {
             Self::DelegateIssue { .. } => Kind::DelegateIssue,
             Self::DelegateRevoke { .. } => Kind::DelegateRevoke,
             Self::RootCrl => Kind::RootCrl,
+            Self::RosterChange { .. } => Kind::RosterChange,
         }
     }
 }
@@ -91,6 +97,14 @@ struct DelegateRevokeFile {
 struct RootCrlFile {
     kind: Kind,
     window_hours: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RosterChangeFile {
+    kind: Kind,
+    window_hours: u32,
+    new_roster: PathBuf,
 }
 
 /// Longest execution window a template may ask for.
@@ -159,6 +173,16 @@ impl Template {
                     TemplateKind::DelegateRevoke {
                         purpose: f.purpose,
                         reason: f.reason,
+                    },
+                )
+            }
+            Kind::RosterChange => {
+                let f: RosterChangeFile = table.try_into().map_err(strict)?;
+                debug_assert_eq!(f.kind, kind);
+                (
+                    f.window_hours,
+                    TemplateKind::RosterChange {
+                        new_roster: resolve(f.new_roster),
                     },
                 )
             }
