@@ -635,3 +635,71 @@ fn roster_change_kills_old_shares_and_removed_members() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("PIN") && err.contains("rust-root"), "{err}");
 }
+
+#[test]
+fn delegate_renew_certifies_the_same_key_and_outputs_are_never_overwritten() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.execute_ok(&request);
+    let renew = bastion.prepare(
+        "delegate-renew",
+        "kind = \"delegate-renew\"\nwindow_hours = 24\npurpose = \"releases\"\n",
+    );
+    bastion.approve(&renew, &[5, 6, 7, 8, 9], true);
+    // Publishing into the same folder would overwrite delegates/releases.pem: refused
+    // before the HSM signs, and nothing is recorded.
+    let err = bastion.execute_fails(&renew);
+    assert!(
+        err.contains("releases.pem") && err.contains("already exists"),
+        "{err}"
+    );
+    let output = bastion.rust_pki(
+        &[
+            "ceremony",
+            "execute",
+            renew.to_str().unwrap(),
+            "--out",
+            "out-renewed",
+            "--state",
+            "state",
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--module",
+            MODULE,
+        ],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let spki = |path: &str| {
+        let (ok, text) = common::tool(
+            "openssl",
+            &[
+                &"x509",
+                &"-in",
+                &bastion.path(path),
+                &"-noout",
+                &"-pubkey",
+                &"-serial",
+            ],
+        );
+        assert!(ok, "{text}");
+        text
+    };
+    let (old, new) = (
+        spki("out/delegates/releases.pem"),
+        spki("out-renewed/delegates/releases.pem"),
+    );
+    assert_eq!(
+        old.split("serial=").next(),
+        new.split("serial=").next(),
+        "same key"
+    );
+    assert_ne!(old, new, "new serial");
+}

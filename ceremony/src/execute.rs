@@ -113,6 +113,12 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
     check_example_arcs(&policy, &request)?;
     let root = current_root(inputs.state)?;
     lint_outputs(&policy, root.as_ref(), &request)?;
+    // Outputs are never overwritten: refuse now rather than after the HSM has signed.
+    let planned: Vec<_> = planned_paths(&request)
+        .iter()
+        .map(|p| inputs.out.join(p))
+        .collect();
+    rust_pki_ca::output::ensure_absent(planned.iter().map(|p| p.as_path()))?;
     fault_point("checked");
 
     // ---- the HSM ----
@@ -136,7 +142,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
             }];
             (outputs, keys)
         }
-        Kind::DelegateIssue | Kind::DelegateRevoke | Kind::RootCrl => {
+        Kind::DelegateIssue | Kind::DelegateRenew | Kind::DelegateRevoke | Kind::RootCrl => {
             let root = root.ok_or_else(|| Error::Request {
                 field: "kind".into(),
                 reason: "there is no root yet".into(),
@@ -272,6 +278,15 @@ fn check_pinned_files(inputs: Inputs<'_>, request: &Request) -> Result<Policy> {
         }
     }
     Ok(Policy::load(inputs.policy)?)
+}
+
+/// The output paths a request will publish (known before execution).
+fn planned_paths(request: &Request) -> Vec<String> {
+    match request.kind {
+        Kind::RootInit => vec!["root.pem".into()],
+        Kind::RosterChange => vec!["roster.toml".into()],
+        _ => request.outputs.iter().map(|o| o.path.clone()).collect(),
+    }
 }
 
 fn check_window(request: &Request, now: SystemTime) -> Result<()> {

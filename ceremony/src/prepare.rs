@@ -125,6 +125,50 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
             );
             summary
         }
+        TemplateKind::DelegateRenew { purpose } => {
+            let root = root.ok_or_else(|| refused(template, "there is no root yet"))?;
+            let purpose = policy.purpose(purpose)?;
+            let path = format!("delegates/{}.pem", purpose.name);
+            let current = inputs.state.latest_output(&path)?.ok_or_else(|| {
+                refused(
+                    template,
+                    &format!("no {path} was issued by a ceremony (use delegate-issue)"),
+                )
+            })?;
+            let current = parse_certificate(&current, &path)?;
+            if current_revocations(inputs.state)?
+                .iter()
+                .any(|r| &r.serial == current.tbs_certificate().serial_number())
+            {
+                return Err(refused(
+                    template,
+                    &format!("{path} is revoked: issue a new delegate key instead"),
+                ));
+            }
+            let key = current.tbs_certificate().subject_public_key_info().clone();
+            let key_der = der::Encode::to_der(&key).map_err(|e| Error::Request {
+                field: "delegate key".into(),
+                reason: e.to_string(),
+            })?;
+            let prepared = prepare_delegate(&policy, &root, purpose, key, inputs.now, None)?;
+            parameters.purpose = Some(purpose.name.clone());
+            parameters.delegate_key_sha256 = Some(sha256_hex(&key_der));
+            let summary = format!(
+                "Renew the {} delegate CA (same key sha256:{}, previous serial {})",
+                purpose.name,
+                sha256_hex(&key_der),
+                hex::encode(current.tbs_certificate().serial_number().as_bytes())
+            );
+            plan(
+                &mut outputs,
+                &mut warnings,
+                &path,
+                OutputType::Certificate,
+                &format!("delegate:{}", purpose.name),
+                prepared,
+            );
+            summary
+        }
         TemplateKind::DelegateRevoke { purpose, reason } => {
             let root = root.ok_or_else(|| refused(template, "there is no root yet"))?;
             let purpose = policy.purpose(purpose)?;

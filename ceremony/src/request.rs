@@ -24,6 +24,8 @@ pub enum Kind {
     RootInit,
     /// Certify a delegate key (from a CSR) for a purpose.
     DelegateIssue,
+    /// Certify the current delegate key of a purpose again, before its certificate expires.
+    DelegateRenew,
     /// Revoke a delegate on a new root CRL.
     DelegateRevoke,
     /// Re-sign the root CRL before its nextUpdate.
@@ -43,6 +45,7 @@ impl Kind {
         match self {
             Self::RootInit => "root-init",
             Self::DelegateIssue => "delegate-issue",
+            Self::DelegateRenew => "delegate-renew",
             Self::DelegateRevoke => "delegate-revoke",
             Self::RootCrl => "root-crl",
             Self::RosterChange => "roster-change",

@@ -35,6 +35,12 @@ pub enum TemplateKind {
         /// The CSR (PEM or DER).
         csr: PathBuf,
     },
+    /// Certify the current delegate key of a purpose again (a new certificate, new
+    /// validity, same key).
+    DelegateRenew {
+        /// Purpose name from policy.
+        purpose: String,
+    },
     /// Revoke the current delegate certificate of a purpose on a new root CRL (the
     /// entries of the current root CRL carry over).
     DelegateRevoke {
@@ -58,6 +64,7 @@ impl TemplateKind {
         match self {
             Self::RootInit { .. } => Kind::RootInit,
             Self::DelegateIssue { .. } => Kind::DelegateIssue,
+            Self::DelegateRenew { .. } => Kind::DelegateRenew,
             Self::DelegateRevoke { .. } => Kind::DelegateRevoke,
             Self::RootCrl => Kind::RootCrl,
             Self::RosterChange { .. } => Kind::RosterChange,
@@ -81,6 +88,14 @@ struct DelegateIssueFile {
     window_hours: u32,
     purpose: String,
     csr: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DelegateRenewFile {
+    kind: Kind,
+    window_hours: u32,
+    purpose: String,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +178,14 @@ impl Template {
                         purpose: f.purpose,
                         csr: resolve(f.csr),
                     },
+                )
+            }
+            Kind::DelegateRenew => {
+                let f: DelegateRenewFile = table.try_into().map_err(strict)?;
+                debug_assert_eq!(f.kind, kind);
+                (
+                    f.window_hours,
+                    TemplateKind::DelegateRenew { purpose: f.purpose },
                 )
             }
             Kind::DelegateRevoke => {
