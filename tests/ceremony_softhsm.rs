@@ -703,3 +703,220 @@ fn delegate_renew_certifies_the_same_key_and_outputs_are_never_overwritten() {
     );
     assert_ne!(old, new, "new serial");
 }
+
+/// Root rotation: a new root key and certificate, cross-certificates both ways; a client
+/// pinned to the old root accepts a chain under the new root through the cross-certificate.
+#[test]
+fn root_rotate_with_cross_certificates_both_ways() {
+    let bastion = Bastion::with_root();
+    // The policy's [root] section describes the new root.
+    let policy = std::fs::read_to_string(bastion.path("policy.toml")).unwrap();
+    let policy = policy
+        .replace("CN=Rust Root CA 2026", "CN=Rust Root CA 2033")
+        .replace(
+            "not_after = \"2031-12-31T23:59:59Z\"",
+            "not_after = \"2033-06-30T00:00:00Z\"",
+        );
+    std::fs::write(bastion.path("policy.toml"), policy).unwrap();
+    let request = bastion.prepare(
+        "root-rotate",
+        "kind = \"root-rotate\"\nwindow_hours = 24\nkey_label = \"rust-root-2033\"\n",
+    );
+    bastion.approve(&request, &[1, 3, 5, 7, 9], true);
+    let output = bastion.rust_pki(
+        &[
+            "ceremony",
+            "execute",
+            request.to_str().unwrap(),
+            "--out",
+            "rotated",
+            "--state",
+            "state",
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--module",
+            MODULE,
+        ],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let p = |name: &str| bastion.path(name);
+    // Each root accepts the other's key through its cross-certificate.
+    for (anchor, cross, subject) in [
+        (
+            "out/root.pem",
+            "rotated/cross/new-root-by-old-root.pem",
+            "rotated/root.pem",
+        ),
+        (
+            "rotated/root.pem",
+            "rotated/cross/old-root-by-new-root.pem",
+            "out/root.pem",
+        ),
+    ] {
+        let (ok, text) = common::tool(
+            "openssl",
+            &[
+                &"verify",
+                &"-x509_strict",
+                &"-CAfile",
+                &p(anchor),
+                &p(cross),
+            ],
+        );
+        assert!(ok, "{cross}: {text}");
+        let (_, text) = common::tool(
+            "openssl",
+            &[&"x509", &"-in", &p(cross), &"-noout", &"-pubkey"],
+        );
+        let (_, expected) = common::tool(
+            "openssl",
+            &[&"x509", &"-in", &p(subject), &"-noout", &"-pubkey"],
+        );
+        assert_eq!(text, expected, "{cross} certifies the key of {subject}");
+    }
+
+    // Ceremonies now use the new root key: a delegate issued after the rotation.
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[2, 4, 6, 8, 9], true);
+    let output = bastion.rust_pki(
+        &[
+            "ceremony",
+            "execute",
+            request.to_str().unwrap(),
+            "--out",
+            "after",
+            "--state",
+            "state",
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--module",
+            MODULE,
+        ],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (ok, text) = common::tool(
+        "openssl",
+        &[
+            &"verify",
+            &"-x509_strict",
+            &"-CAfile",
+            &p("rotated/root.pem"),
+            &p("after/delegates/releases.pem"),
+        ],
+    );
+    assert!(ok, "{text}");
+
+    // A leaf under that delegate verifies for a client pinned to the OLD root, with the
+    // cross-certificate as an extra intermediate.
+    let delegate_key = format!(
+        "pkcs11:token=delegate-owners;object=releases-{}?module-path={MODULE}&pin-source=file:{}",
+        2,
+        p("hsm/delegate-owners.pin").display()
+    );
+    common::tool(
+        "openssl",
+        &[
+            &"ecparam",
+            &"-name",
+            &"secp384r1",
+            &"-genkey",
+            &"-noout",
+            &"-out",
+            &p("leaf.key"),
+        ],
+    );
+    common::tool(
+        "openssl",
+        &[
+            &"req",
+            &"-new",
+            &"-key",
+            &p("leaf.key"),
+            &"-subj",
+            &"/CN=leaf",
+            &"-out",
+            &p("leaf.csr"),
+        ],
+    );
+    bastion.ok(&[
+        "ca",
+        "leaf",
+        "--policy",
+        "policy.toml",
+        "--issuer-cert",
+        "after/delegates/releases.pem",
+        "--issuer-key",
+        &delegate_key,
+        "--subject",
+        "CN=rust 2033 release",
+        "--csr",
+        "leaf.csr",
+        "--out",
+        "leaf.pem",
+    ]);
+    let chain = [
+        p("leaf.pem"),
+        p("after/delegates/releases.pem"),
+        p("rotated/cross/new-root-by-old-root.pem"),
+    ]
+    .iter()
+    .map(|f| std::fs::read_to_string(f).unwrap())
+    .collect::<String>();
+    std::fs::write(p("chain.pem"), chain).unwrap();
+    bastion.ok(&[
+        "verify",
+        "--root",
+        "out/root.pem",
+        "--chain",
+        "chain.pem",
+        "--purpose",
+        "releases",
+        "--policy",
+        "policy.toml",
+    ]);
+    bastion.ok(&[
+        "verify",
+        "--root",
+        "rotated/root.pem",
+        "--chain",
+        "chain.pem",
+        "--purpose",
+        "releases",
+        "--policy",
+        "policy.toml",
+    ]);
+    let untrusted = p("untrusted.pem");
+    std::fs::write(
+        &untrusted,
+        std::fs::read_to_string(p("after/delegates/releases.pem")).unwrap()
+            + &std::fs::read_to_string(p("rotated/cross/new-root-by-old-root.pem")).unwrap(),
+    )
+    .unwrap();
+    let (ok, text) = common::tool(
+        "openssl",
+        &[
+            &"verify",
+            &"-x509_strict",
+            &"-CAfile",
+            &p("out/root.pem"),
+            &"-untrusted",
+            &untrusted,
+            &p("leaf.pem"),
+        ],
+    );
+    assert!(ok, "{text}");
+}

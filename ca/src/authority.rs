@@ -15,7 +15,7 @@ use crate::{
     lint::Finding,
     lint::{CertLintContext, lint_certificate, lint_crl},
     policy::{Policy, Purpose},
-    profile::{CertKind, DelegateProfile, IssuerInfo, LeafProfile, RootProfile},
+    profile::{CertKind, CrossProfile, DelegateProfile, IssuerInfo, LeafProfile, RootProfile},
 };
 
 /// Issue the self-signed root, valid from `now` to the policy's `root.not_after`.
@@ -38,6 +38,45 @@ pub fn issue_root(policy: &Policy, signer: &dyn Signer, now: SystemTime) -> Resu
         whole_seconds(now),
         policy.root.not_after,
         signer,
+        |c| lint_certificate(c, &ctx),
+    )
+}
+
+/// Certify the key and name of the root `subject_root` with the key of the root
+/// `issuer_root` (root rotation: cross-certificates both ways let clients pinned to either
+/// root accept chains under both). Validity: from now until the earlier notAfter of the
+/// two roots.
+///
+/// # Errors
+/// `issuer_signer` does not hold `issuer_root`'s key; lint findings; signer failures.
+pub fn issue_cross(
+    policy: &Policy,
+    issuer_root: &Certificate,
+    issuer_signer: &dyn Signer,
+    subject_root: &Certificate,
+    now: SystemTime,
+) -> Result<Signed> {
+    check_key_matches(issuer_root, issuer_signer)?;
+    let ekus: Vec<crate::oid::Oid> = policy.purposes.values().map(|p| p.eku.clone()).collect();
+    let subject = subject_root.tbs_certificate();
+    let profile = CrossProfile {
+        subject: subject.subject().clone(),
+        issuer: IssuerInfo::from_certificate(issuer_root)?,
+        ekus: ekus.clone(),
+    };
+    let not_after = capped(subject.validity().not_after.to_system_time(), issuer_root);
+    let kind = CertKind::Cross { ekus };
+    let ctx = CertLintContext {
+        policy,
+        kind: &kind,
+        issuer: Some(issuer_root),
+    };
+    issue_certificate(
+        profile,
+        subject.subject_public_key_info().clone(),
+        whole_seconds(now),
+        not_after,
+        issuer_signer,
         |c| lint_certificate(c, &ctx),
     )
 }

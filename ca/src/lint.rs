@@ -14,7 +14,13 @@ use x509_cert::{
     },
 };
 
-use crate::{KeyAlgorithm, oid, policy::Policy, profile::CertKind, profile::key_identifier};
+use crate::{
+    KeyAlgorithm,
+    oid::{self, Oid},
+    policy::Policy,
+    profile::CertKind,
+    profile::key_identifier,
+};
 
 /// How bad a finding is: errors stop issuance, warnings are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -116,7 +122,7 @@ pub fn lint_certificate(cert: &Certificate, ctx: &CertLintContext<'_>) -> Vec<Fi
     }
 
     let (allowed, max_validity) = match ctx.kind {
-        CertKind::Root => (
+        CertKind::Root | CertKind::Cross { .. } => (
             &ctx.policy.root.key_algorithms,
             ctx.policy.root.max_validity,
         ),
@@ -284,7 +290,7 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
                 "basicConstraints must be critical".into()
             });
             let (ca, path_len) = match ctx.kind {
-                CertKind::Root => (true, None),
+                CertKind::Root | CertKind::Cross { .. } => (true, None),
                 CertKind::Delegate { .. } => (true, Some(0)),
                 CertKind::Leaf { .. } => (false, None),
             };
@@ -388,7 +394,7 @@ fn lint_eku(
     ext: Option<&x509_cert::ext::Extension>,
     ctx: &CertLintContext<'_>,
 ) {
-    let eku = match ctx.kind {
+    let expected: &[Oid] = match ctx.kind {
         CertKind::Root => {
             out.check(ext.is_none(), "eku-absent-in-root", || {
                 "the root must not carry an extendedKeyUsage (purposes are bound at delegates)"
@@ -396,23 +402,35 @@ fn lint_eku(
             });
             return;
         }
-        CertKind::Delegate { eku } | CertKind::Leaf { eku } => eku,
+        CertKind::Delegate { eku } | CertKind::Leaf { eku } => std::slice::from_ref(eku),
+        CertKind::Cross { ekus } => ekus,
+    };
+    let shown = |oids: &[Oid]| {
+        oids.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let Some(ext) = ext else {
         out.error(
             "eku-present",
-            format!("{} must carry the purpose EKU {eku}", ctx.kind.name()),
+            format!(
+                "{} must carry the purpose EKU(s) {}",
+                ctx.kind.name(),
+                shown(expected)
+            ),
         );
         return;
     };
     match oid::decode_eku(ext.extn_value.as_bytes()) {
         Err(e) => out.error("eku-present", format!("extendedKeyUsage is malformed: {e}")),
         Ok(found) => {
-            out.check(found == [eku.clone()], "eku-purpose", || {
+            out.check(found == expected, "eku-purpose", || {
                 format!(
-                    "{} EKU must be exactly [{eku}], is {:?}",
+                    "{} EKU must be exactly [{}], is [{}]",
                     ctx.kind.name(),
-                    found.iter().map(ToString::to_string).collect::<Vec<_>>()
+                    shown(expected),
+                    shown(&found)
                 )
             });
             out.check(!ext.critical, "eku-critical", || {
@@ -420,7 +438,7 @@ fn lint_eku(
             });
         }
     }
-    if let (CertKind::Leaf { .. }, Some(issuer)) = (ctx.kind, ctx.issuer) {
+    if let (CertKind::Leaf { eku }, Some(issuer)) = (ctx.kind, ctx.issuer) {
         let issuer_ekus = oid::certificate_ekus(issuer).ok().flatten();
         out.check(
             issuer_ekus.is_some_and(|ekus| ekus.contains(eku)),
@@ -428,14 +446,18 @@ fn lint_eku(
             || format!("leaf EKU {eku} is not the issuing delegate's EKU"),
         );
     }
-    if oid::is_example_arc(eku) {
-        out.warning(
-            "eku-example-arc",
-            format!("EKU {eku} is under an example arc: register a PEN arc before a real ceremony"),
-        );
-    }
-    if let Some(problem) = oid::portability_problem(eku) {
-        out.warning("eku-portability", problem);
+    for eku in expected {
+        if oid::is_example_arc(eku) {
+            out.warning(
+                "eku-example-arc",
+                format!(
+                    "EKU {eku} is under an example arc: register a PEN arc before a real ceremony"
+                ),
+            );
+        }
+        if let Some(problem) = oid::portability_problem(eku) {
+            out.warning("eku-portability", problem);
+        }
     }
 }
 

@@ -14,8 +14,8 @@ use std::{path::Path, time::SystemTime};
 use rust_pki_ca::{
     KeyAlgorithm, Pkcs11Uri, Signer,
     authority::{
-        issue_root, lint_prepared_certificate, lint_prepared_crl, sign_prepared_certificate,
-        sign_prepared_crl,
+        issue_cross, issue_root, lint_prepared_certificate, lint_prepared_crl,
+        sign_prepared_certificate, sign_prepared_crl,
     },
     hsm, pem,
     policy::Policy,
@@ -125,6 +125,50 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
     let started_at = rfc3339(inputs.now);
     let (outputs, keys) = match request.kind {
         Kind::RootInit => root_init(inputs, ceremony, &policy, &roster, &request)?,
+        Kind::RootRotate => {
+            let gate = inputs.gate.ok_or_else(|| Error::Request {
+                field: "kind".into(),
+                reason: "no quorum gate for the root key: run root-init first".into(),
+            })?;
+            let old_root = root.as_ref().ok_or_else(|| Error::Request {
+                field: "kind".into(),
+                reason: "there is no root to rotate".into(),
+            })?;
+            let label = request
+                .parameters
+                .key_label
+                .as_deref()
+                .ok_or_else(|| Error::Request {
+                    field: "parameters.key_label".into(),
+                    reason: "missing".into(),
+                })?;
+            let (old, new) = gate.rotate(ceremony, &approvals, label)?;
+            let new_root = issue_root(&policy, new.as_ref(), inputs.now)?;
+            let new_root_cert = parse_der_certificate(&new_root.der)?;
+            let new_by_old =
+                issue_cross(&policy, old_root, old.as_ref(), &new_root_cert, inputs.now)?;
+            let old_by_new =
+                issue_cross(&policy, &new_root_cert, new.as_ref(), old_root, inputs.now)?;
+            let pem_of = |der: &[u8]| pem::encode(pem::label::CERTIFICATE, der);
+            let outputs = vec![
+                output("root.pem", &pem_of(&new_root.der)?),
+                output(CROSS_NEW_BY_OLD, &pem_of(&new_by_old.der)?),
+                output(CROSS_OLD_BY_NEW, &pem_of(&old_by_new.der)?),
+            ];
+            let keys = vec![
+                KeyEvent {
+                    action: "created".into(),
+                    key: format!("root {label}"),
+                    spki_sha256: spki_sha256(new.as_ref())?,
+                },
+                KeyEvent {
+                    action: "used".into(),
+                    key: "previous root".into(),
+                    spki_sha256: spki_sha256(old.as_ref())?,
+                },
+            ];
+            (outputs, keys)
+        }
         Kind::RosterChange => {
             let gate = inputs.gate.ok_or_else(|| Error::Request {
                 field: "kind".into(),
@@ -280,11 +324,29 @@ fn check_pinned_files(inputs: Inputs<'_>, request: &Request) -> Result<Policy> {
     Ok(Policy::load(inputs.policy)?)
 }
 
+/// Where root-rotate publishes the new root's key certified by the old root.
+pub const CROSS_NEW_BY_OLD: &str = "cross/new-root-by-old-root.pem";
+/// Where root-rotate publishes the old root's key certified by the new root.
+pub const CROSS_OLD_BY_NEW: &str = "cross/old-root-by-new-root.pem";
+
+fn parse_der_certificate(der: &[u8]) -> Result<Certificate> {
+    use der::Decode;
+    Certificate::from_der(der).map_err(|e| Error::Request {
+        field: "new root".into(),
+        reason: e.to_string(),
+    })
+}
+
 /// The output paths a request will publish (known before execution).
 fn planned_paths(request: &Request) -> Vec<String> {
     match request.kind {
         Kind::RootInit => vec!["root.pem".into()],
         Kind::RosterChange => vec!["roster.toml".into()],
+        Kind::RootRotate => vec![
+            "root.pem".into(),
+            CROSS_NEW_BY_OLD.into(),
+            CROSS_OLD_BY_NEW.into(),
+        ],
         _ => request.outputs.iter().map(|o| o.path.clone()).collect(),
     }
 }

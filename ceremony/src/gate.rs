@@ -28,6 +28,23 @@ pub trait QuorumGate: std::fmt::Debug {
     /// The gate refuses (e.g. not enough valid shares) or the HSM fails.
     fn unlock(&self, ceremony: &CeremonyDir, approvals: &[Approval]) -> Result<Box<dyn Signer>>;
 
+    /// For root rotation: the current root key and a new root key generated next to it.
+    ///
+    /// # Errors
+    /// The gate cannot do it, or refuses.
+    fn rotate(
+        &self,
+        ceremony: &CeremonyDir,
+        approvals: &[Approval],
+        new_key_label: &str,
+    ) -> Result<(Box<dyn Signer>, Box<dyn Signer>)> {
+        let _ = (ceremony, approvals, new_key_label);
+        Err(Error::Request {
+            field: "kind".into(),
+            reason: "this quorum gate does not support root-rotate".into(),
+        })
+    }
+
     /// Hand the key over to `new_roster`: whatever the departing members hold must stop
     /// working. Returns the files to publish with the record (path, contents).
     ///
@@ -75,8 +92,18 @@ impl SoftHsmShares {
                 reason: "no root-init record: initialise the root first".into(),
             })?;
         let request = record_request(record)?;
-        let (Some(token), Some(object)) = (request.parameters.token, request.parameters.key_label)
-        else {
+        // The current root key: the latest rotation's, else root-init's.
+        let rotated = records
+            .iter()
+            .rev()
+            .find(|(_, record, _)| record.kind == Kind::RootRotate)
+            .map(|(_, record, _)| record_request(record))
+            .transpose()?
+            .and_then(|r| r.parameters.key_label);
+        let (Some(token), Some(object)) = (
+            request.parameters.token,
+            rotated.or(request.parameters.key_label),
+        ) else {
             return Err(Error::Request {
                 field: "root-init parameters".into(),
                 reason: "token or key_label missing".into(),
@@ -99,6 +126,23 @@ impl QuorumGate for SoftHsmShares {
     fn unlock(&self, ceremony: &CeremonyDir, approvals: &[Approval]) -> Result<Box<dyn Signer>> {
         let pin = self.rebuild(ceremony, approvals, USER_PIN)?;
         Ok(Box::new(Pkcs11Signer::open_with_pin(&self.root_key, &pin)?))
+    }
+
+    fn rotate(
+        &self,
+        ceremony: &CeremonyDir,
+        approvals: &[Approval],
+        new_key_label: &str,
+    ) -> Result<(Box<dyn Signer>, Box<dyn Signer>)> {
+        let pin = self.rebuild(ceremony, approvals, USER_PIN)?;
+        let old = Pkcs11Signer::open_with_pin(&self.root_key, &pin)?;
+        let uri = Pkcs11Uri {
+            object: new_key_label.to_owned(),
+            ..self.root_key.clone()
+        };
+        let new =
+            Pkcs11Signer::generate_with_pin(&uri, rust_pki_ca::KeyAlgorithm::EcdsaP384, &pin)?;
+        Ok((Box::new(old), Box::new(new)))
     }
 
     /// New user and SO PINs (C_SetPIN with the old ones, rebuilt from the approvers'

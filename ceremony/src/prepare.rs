@@ -206,6 +206,24 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
                 purpose.name
             )
         }
+        TemplateKind::RootRotate { key_label } => {
+            let root = root
+                .ok_or_else(|| refused(template, "there is no root to rotate (use root-init)"))?;
+            let current_end = root.tbs_certificate().validity().not_after.to_system_time();
+            if policy.root.not_after <= current_end {
+                return Err(refused(
+                    template,
+                    "the policy's root.not_after is not later than the current root's: update [root] in the policy (subject, not_after) for the new root first",
+                ));
+            }
+            parameters.key_label = Some(key_label.clone());
+            format!(
+                "Rotate the root: new key `{key_label}`, new root {} until {}, cross-certificates with {} both ways",
+                policy.root.subject,
+                rfc3339(policy.root.not_after),
+                root.tbs_certificate().subject()
+            )
+        }
         TemplateKind::RosterChange { new_roster } => {
             if root.is_none() {
                 return Err(refused(

@@ -32,6 +32,8 @@ pub enum Kind {
     RootCrl,
     /// Replace the roster: new token PINs, shared to the new members only.
     RosterChange,
+    /// A new root key and certificate, with cross-certificates both ways.
+    RootRotate,
 }
 
 impl Kind {
@@ -49,6 +51,7 @@ impl Kind {
             Self::DelegateRevoke => "delegate-revoke",
             Self::RootCrl => "root-crl",
             Self::RosterChange => "roster-change",
+            Self::RootRotate => "root-rotate",
         }
     }
 }

@@ -51,6 +51,12 @@ pub enum TemplateKind {
     },
     /// Re-sign the root CRL (the entries of the current one carry over).
     RootCrl,
+    /// A new root key (in the root token), a new self-signed root from the policy's
+    /// `[root]` section, and cross-certificates between the old and new roots.
+    RootRotate {
+        /// Label of the new root key.
+        key_label: String,
+    },
     /// Replace the roster with the one in `new_roster`.
     RosterChange {
         /// The new roster file.
@@ -68,6 +74,7 @@ impl TemplateKind {
             Self::DelegateRevoke { .. } => Kind::DelegateRevoke,
             Self::RootCrl => Kind::RootCrl,
             Self::RosterChange { .. } => Kind::RosterChange,
+            Self::RootRotate { .. } => Kind::RootRotate,
         }
     }
 }
@@ -112,6 +119,14 @@ struct DelegateRevokeFile {
 struct RootCrlFile {
     kind: Kind,
     window_hours: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RootRotateFile {
+    kind: Kind,
+    window_hours: u32,
+    key_label: String,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +211,16 @@ impl Template {
                     TemplateKind::DelegateRevoke {
                         purpose: f.purpose,
                         reason: f.reason,
+                    },
+                )
+            }
+            Kind::RootRotate => {
+                let f: RootRotateFile = table.try_into().map_err(strict)?;
+                debug_assert_eq!(f.kind, kind);
+                (
+                    f.window_hours,
+                    TemplateKind::RootRotate {
+                        key_label: f.key_label,
                     },
                 )
             }

@@ -3,10 +3,12 @@
 //! Each profile implements x509-cert's `BuilderProfile`, which fixes subject, issuer and
 //! every extension (with its criticality); [`CertKind`] tells the linter what to expect.
 
+mod cross;
 mod delegate;
 mod leaf;
 mod root;
 
+pub use cross::CrossProfile;
 pub use delegate::DelegateProfile;
 pub use leaf::LeafProfile;
 pub use root::RootProfile;
@@ -46,6 +48,12 @@ pub enum CertKind {
         /// The purpose EKU.
         eku: Oid,
     },
+    /// One root generation's key certified by another (rotation): like a root, but
+    /// issued by the other root and carrying every purpose EKU of the policy.
+    Cross {
+        /// Every purpose EKU of the policy.
+        ekus: Vec<Oid>,
+    },
 }
 
 impl CertKind {
@@ -55,6 +63,7 @@ impl CertKind {
             Self::Root => "root",
             Self::Delegate { .. } => "delegate",
             Self::Leaf { .. } => "leaf",
+            Self::Cross { .. } => "cross",
         }
     }
 }
@@ -135,11 +144,15 @@ fn authority_key_id(key_id: &[u8]) -> der::Result<Extension> {
     extension(&aki, false)
 }
 
-// Encoded by hand: x509-cert's ExtendedKeyUsage cannot hold 2.999 OIDs (see `oid`).
 fn extended_key_usage(eku: &Oid) -> der::Result<Extension> {
+    extended_key_usage_list(std::slice::from_ref(eku))
+}
+
+// Encoded by hand: x509-cert's ExtendedKeyUsage cannot hold 2.999 OIDs (see `oid`).
+fn extended_key_usage_list(ekus: &[Oid]) -> der::Result<Extension> {
     Ok(Extension {
         extn_id: oid::EXTENDED_KEY_USAGE,
         critical: false,
-        extn_value: OctetString::new(oid::encode_eku(std::slice::from_ref(eku))?)?,
+        extn_value: OctetString::new(oid::encode_eku(ekus)?)?,
     })
 }
