@@ -920,3 +920,39 @@ fn root_rotate_with_cross_certificates_both_ways() {
     );
     assert!(ok, "{text}");
 }
+
+#[test]
+fn production_policy_refuses_example_arc_ekus() {
+    let bastion = Bastion::with_root();
+    let policy = std::fs::read_to_string(bastion.path("policy.toml")).unwrap();
+    std::fs::write(
+        bastion.path("policy.toml"),
+        policy.replace("test_policy = true", "test_policy = false"),
+    )
+    .unwrap();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    let err = bastion.execute_fails(&request);
+    assert!(
+        err.contains("example arc") && err.contains("releases"),
+        "{err}"
+    );
+}
+
+/// A root-init that crashed after the token was initialised but before its record is not
+/// retried blindly: the rerun refuses (no second root, no record) and says why.
+#[test]
+fn root_init_crash_leaves_no_record_and_rerun_refuses() {
+    let bastion = Bastion::new();
+    let request = bastion.prepare(
+        "root-init",
+        &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
+    );
+    bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+    let crashed = bastion.execute(&request, Some("token-initialised"));
+    assert!(!crashed.status.success());
+    let err = bastion.execute_fails(&request);
+    assert!(err.contains("exist"), "{err}");
+    assert!(!bastion.path("out/root.pem").exists());
+    assert_eq!(bastion.records(), 0);
+}
