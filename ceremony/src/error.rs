@@ -300,6 +300,11 @@ pub enum Error {
         complete: bool,
     },
     // ---- requests and execution ----
+    /// A root-init was interrupted after sharing the PINs and before its record.
+    #[error(
+        "{dir}: an earlier run of this root-init was interrupted after sharing the PINs (no record was written); the token may be initialised: wipe it and this ceremony folder, then prepare a new root-init"
+    )]
+    InterruptedRootInit { dir: PathBuf },
     /// The roster file is not the one the latest roster change installed.
     #[error(
         "{path} is not the roster installed by the latest roster change ({record}); use that roster"

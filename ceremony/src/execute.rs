@@ -27,12 +27,13 @@ use x509_cert::Certificate;
 use crate::{
     Error, Result,
     approval::read_approval_dir,
-    gate::{QuorumGate, share_new_pins},
+    gate::{QuorumGate, share_new_pins, share_set_dir},
     prepare::{current_root, rfc3339},
     quorum::quorum_approvals,
     record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
     request::{Kind, OutputType, Request, sha256_hex},
     roster::Roster,
+    shares::USER_PIN,
     state::{CEREMONY_KEY_FILE, CeremonyDir, State},
 };
 
@@ -507,7 +508,13 @@ fn root_init(
         });
     };
     // Shares first: a crash after this leaves shares for a token that may not exist,
-    // never a token whose PINs are lost.
+    // never a token whose PINs are lost. Shares from an interrupted attempt mean the token
+    // may be initialised with PINs nobody can rebuild without a record: stop.
+    if share_set_dir(&ceremony.path, USER_PIN).exists() {
+        return Err(Error::InterruptedRootInit {
+            dir: ceremony.path.clone(),
+        });
+    }
     let pins = share_new_pins(&ceremony.path, token, roster, policy.quorum.threshold)?;
     fault_point("shared");
     hsm::init_token(inputs.module, token, &pins.so)?;
