@@ -956,3 +956,118 @@ fn root_init_crash_leaves_no_record_and_rerun_refuses() {
     assert!(!bastion.path("out/root.pem").exists());
     assert_eq!(bastion.records(), 0);
 }
+
+/// delegate-revoke puts the delegate on a new root CRL; root-crl re-signs it with the
+/// entry carried over; `rust-pki verify` then refuses chains through the delegate.
+#[test]
+fn delegate_revoke_then_root_crl_carries_the_entry_over() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.execute_ok(&request);
+    let revoke = bastion.prepare("delegate-revoke", "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n");
+    let shown = bastion.ok(&["ceremony", "show", revoke.to_str().unwrap()]);
+    assert!(
+        shown.contains("revoked:") && shown.contains("KeyCompromise"),
+        "{shown}"
+    );
+    bastion.approve(&revoke, &[5, 6, 7, 8, 9], true);
+    bastion.execute_ok(&revoke);
+    let p = |name: &str| bastion.path(name);
+    let (ok, text) = common::tool(
+        "openssl",
+        &[
+            &"crl",
+            &"-in",
+            &p("out/root.crl"),
+            &"-CAfile",
+            &p("out/root.pem"),
+            &"-noout",
+            &"-verify",
+            &"-text",
+        ],
+    );
+    assert!(ok && text.contains("Key Compromise"), "{text}");
+    let (_, serial) = common::tool(
+        "openssl",
+        &[
+            &"x509",
+            &"-in",
+            &p("out/delegates/releases.pem"),
+            &"-noout",
+            &"-serial",
+        ],
+    );
+    let serial = serial.trim().trim_start_matches("serial=").to_owned();
+    assert!(
+        text.to_uppercase().contains(&serial.to_uppercase()),
+        "{serial} in {text}"
+    );
+
+    // Re-signing the root CRL keeps the entry (published to a new folder: never overwritten).
+    let resign = bastion.prepare("root-crl", "kind = \"root-crl\"\nwindow_hours = 24\n");
+    bastion.approve(&resign, &[1, 3, 5, 7, 9], true);
+    let output = bastion.rust_pki(
+        &[
+            "ceremony",
+            "execute",
+            resign.to_str().unwrap(),
+            "--out",
+            "resigned",
+            "--state",
+            "state",
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--module",
+            MODULE,
+        ],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (ok, text) = common::tool(
+        "openssl",
+        &[
+            &"crl",
+            &"-in",
+            &p("resigned/root.crl"),
+            &"-CAfile",
+            &p("out/root.pem"),
+            &"-noout",
+            &"-verify",
+            &"-text",
+        ],
+    );
+    assert!(
+        ok && text.to_uppercase().contains(&serial.to_uppercase()),
+        "{text}"
+    );
+    // Revoking it again is refused at prepare.
+    let file = p("again.toml");
+    std::fs::write(
+        &file,
+        "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\n",
+    )
+    .unwrap();
+    let output = bastion.rust_pki(
+        &[
+            "ceremony",
+            "prepare",
+            file.to_str().unwrap(),
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--state",
+            "state",
+        ],
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("revoked already"));
+}
