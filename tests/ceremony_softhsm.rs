@@ -160,13 +160,18 @@ impl Bastion {
     }
 
     fn execute(&self, request: &Path, fault: Option<&str>) -> Output {
+        self.execute_into(request, "out", fault)
+    }
+
+    /// Execute, publishing into `out` (a folder per ceremony avoids overwriting outputs).
+    fn execute_into(&self, request: &Path, out: &str, fault: Option<&str>) -> Output {
         self.rust_pki(
             &[
                 "ceremony",
                 "execute",
                 request.to_str().unwrap(),
                 "--out",
-                "out",
+                out,
                 "--state",
                 "state",
                 "--roster",
@@ -654,24 +659,7 @@ fn delegate_renew_certifies_the_same_key_and_outputs_are_never_overwritten() {
         err.contains("releases.pem") && err.contains("already exists"),
         "{err}"
     );
-    let output = bastion.rust_pki(
-        &[
-            "ceremony",
-            "execute",
-            renew.to_str().unwrap(),
-            "--out",
-            "out-renewed",
-            "--state",
-            "state",
-            "--roster",
-            "roster.toml",
-            "--policy",
-            "policy.toml",
-            "--module",
-            MODULE,
-        ],
-        None,
-    );
+    let output = bastion.execute_into(&renew, "out-renewed", None);
     assert!(
         output.status.success(),
         "{}",
@@ -723,24 +711,7 @@ fn root_rotate_with_cross_certificates_both_ways() {
         "kind = \"root-rotate\"\nwindow_hours = 24\nkey_label = \"rust-root-2033\"\n",
     );
     bastion.approve(&request, &[1, 3, 5, 7, 9], true);
-    let output = bastion.rust_pki(
-        &[
-            "ceremony",
-            "execute",
-            request.to_str().unwrap(),
-            "--out",
-            "rotated",
-            "--state",
-            "state",
-            "--roster",
-            "roster.toml",
-            "--policy",
-            "policy.toml",
-            "--module",
-            MODULE,
-        ],
-        None,
-    );
+    let output = bastion.execute_into(&request, "rotated", None);
     assert!(
         output.status.success(),
         "{}",
@@ -785,24 +756,7 @@ fn root_rotate_with_cross_certificates_both_ways() {
     // Ceremonies now use the new root key: a delegate issued after the rotation.
     let request = bastion.delegate_request();
     bastion.approve(&request, &[2, 4, 6, 8, 9], true);
-    let output = bastion.rust_pki(
-        &[
-            "ceremony",
-            "execute",
-            request.to_str().unwrap(),
-            "--out",
-            "after",
-            "--state",
-            "state",
-            "--roster",
-            "roster.toml",
-            "--policy",
-            "policy.toml",
-            "--module",
-            MODULE,
-        ],
-        None,
-    );
+    let output = bastion.execute_into(&request, "after", None);
     assert!(
         output.status.success(),
         "{}",
@@ -1007,24 +961,7 @@ fn delegate_revoke_then_root_crl_carries_the_entry_over() {
     // Re-signing the root CRL keeps the entry (published to a new folder: never overwritten).
     let resign = bastion.prepare("root-crl", "kind = \"root-crl\"\nwindow_hours = 24\n");
     bastion.approve(&resign, &[1, 3, 5, 7, 9], true);
-    let output = bastion.rust_pki(
-        &[
-            "ceremony",
-            "execute",
-            resign.to_str().unwrap(),
-            "--out",
-            "resigned",
-            "--state",
-            "state",
-            "--roster",
-            "roster.toml",
-            "--policy",
-            "policy.toml",
-            "--module",
-            MODULE,
-        ],
-        None,
-    );
+    let output = bastion.execute_into(&resign, "resigned", None);
     assert!(
         output.status.success(),
         "{}",

@@ -18,7 +18,10 @@ use rust_pki_ceremony::{
 };
 use sha2::Digest;
 
-use super::{ca::PolicyArg, common::load_policy};
+use super::{
+    ca::PolicyArg,
+    common::{load_policy, write_table},
+};
 
 /// Default roster path, relative to the working directory (the repository root).
 pub const DEFAULT_ROSTER: &str = "policy/roster.toml";
@@ -239,31 +242,12 @@ fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "roster {}", roster.path().display())?;
     writeln!(out, "sha256 {}", hex::encode(roster.sha256()))?;
     writeln!(out)?;
-    let line = |cells: &[&str]| {
-        cells
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
-    };
-    writeln!(out, "{}", line(&header))?;
-    for row in &rows {
-        writeln!(out, "{}", line(&row.each_ref().map(String::as_str)))?;
-    }
+    write_table(&mut out, header, &rows)?;
     writeln!(out)?;
     for rule in roster.rule_results() {
         writeln!(out, "ok  {:<22}{}", rule.rule, rule.detail)?;
@@ -498,25 +482,6 @@ fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
             ])
         })
         .collect::<anyhow::Result<Vec<[String; 5]>>>()?;
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[&str]| {
-        cells
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
-    };
-    writeln!(out, "{}", line(&header))?;
-    for row in &rows {
-        writeln!(out, "{}", line(&row.each_ref().map(String::as_str)))?;
-    }
+    write_table(&mut out, header, &rows)?;
     Ok(ExitCode::SUCCESS)
 }
