@@ -258,6 +258,6 @@ pub fn read_approval_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
 fn in_file(path: &Path, error: Error) -> Error {
     Error::ApprovalFile {
         path: path.to_owned(),
-        source: Box::new(error),
+        reason: Box::new(error),
     }
 }

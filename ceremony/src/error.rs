@@ -169,13 +169,10 @@ pub enum Error {
     )]
     ApprovalNoUserPresence { member: String, flags: u8 },
 
-    /// An approval file was refused; `source` says why.
-    #[error("approval {path}: {source}")]
-    ApprovalFile {
-        path: PathBuf,
-        #[source]
-        source: Box<Error>,
-    },
+    /// An approval file was refused; `reason` says why (in the message, not as a
+    /// `source`, so that error chains do not print it twice).
+    #[error("approval {path}: {reason}")]
+    ApprovalFile { path: PathBuf, reason: Box<Error> },
 
     /// Two approvals from the same member: each member counts once.
     #[error("member `{member}` approved twice ({first} and {second}): each member counts once")]

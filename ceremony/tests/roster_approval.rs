@@ -270,7 +270,10 @@ fn expect_err<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
 /// The reason inside an [`Error::ApprovalFile`], checking the file it names.
 fn file_error(error: Error, file: &str) -> Error {
     match error {
-        Error::ApprovalFile { path, source } => {
+        Error::ApprovalFile {
+            path,
+            reason: source,
+        } => {
             assert_eq!(path, Path::new(file), "{source}");
             *source
         }
