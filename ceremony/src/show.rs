@@ -8,7 +8,7 @@ use rust_pki_ca::{crl::revocations_of, oid::decode_eku};
 use x509_cert::{
     TbsCertificate,
     crl::TbsCertList,
-    ext::pkix::{BasicConstraints, KeyUsage},
+    ext::pkix::{AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectKeyIdentifier},
 };
 
 use crate::{
@@ -114,14 +114,19 @@ fn render_certificate(out: &mut String, der: &[u8]) {
                 ),
                 Err(e) => format!("extendedKeyUsage{critical}: malformed ({e})"),
             }),
-            "2.5.29.14" => Ok(format!(
-                "subjectKeyIdentifier{critical}: {}",
-                hex::encode(value)
-            )),
-            "2.5.29.35" => Ok(format!(
-                "authorityKeyIdentifier{critical}: {}",
-                hex::encode(value)
-            )),
+            "2.5.29.14" => SubjectKeyIdentifier::from_der(value).map(|ski| {
+                format!(
+                    "subjectKeyIdentifier{critical}: {}",
+                    hex::encode(ski.0.as_bytes())
+                )
+            }),
+            "2.5.29.35" => AuthorityKeyIdentifier::from_der(value).map(|aki| {
+                let id = aki
+                    .key_identifier
+                    .map(|k| hex::encode(k.as_bytes()))
+                    .unwrap_or_default();
+                format!("authorityKeyIdentifier{critical}: {id}")
+            }),
             other => Ok(format!("{other}{critical}: {}", hex::encode(value))),
         };
         let _ = writeln!(
