@@ -26,7 +26,7 @@ use x509_cert::Certificate;
 
 use crate::{
     Error, Result,
-    approval::read_approval_dir,
+    approval::{Approval, read_approval_dir},
     gate::{QuorumGate, share_new_pins, share_set_dir},
     prepare::{current_root, rfc3339},
     quorum::quorum_approvals,
@@ -126,77 +126,18 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
     let started_at = rfc3339(inputs.now);
     let (outputs, keys) = match request.kind {
         Kind::RootInit => root_init(inputs, ceremony, &policy, &roster, &request)?,
-        Kind::RootRotate => {
-            let gate = inputs.gate.ok_or_else(|| Error::Request {
-                field: "kind".into(),
-                reason: "no quorum gate for the root key: run root-init first".into(),
-            })?;
-            let old_root = root.as_ref().ok_or_else(|| Error::Request {
-                field: "kind".into(),
-                reason: "there is no root to rotate".into(),
-            })?;
-            let label = request
-                .parameters
-                .key_label
-                .as_deref()
-                .ok_or_else(|| Error::Request {
-                    field: "parameters.key_label".into(),
-                    reason: "missing".into(),
-                })?;
-            let (old, new) = gate.rotate(ceremony, &approvals, label)?;
-            let new_root = issue_root(&policy, new.as_ref(), inputs.now)?;
-            let new_root_cert = parse_der_certificate(&new_root.der)?;
-            let new_by_old =
-                issue_cross(&policy, old_root, old.as_ref(), &new_root_cert, inputs.now)?;
-            let old_by_new =
-                issue_cross(&policy, &new_root_cert, new.as_ref(), old_root, inputs.now)?;
-            let pem_of = |der: &[u8]| pem::encode(pem::label::CERTIFICATE, der);
-            let outputs = vec![
-                output("root.pem", &pem_of(&new_root.der)?),
-                output(CROSS_NEW_BY_OLD, &pem_of(&new_by_old.der)?),
-                output(CROSS_OLD_BY_NEW, &pem_of(&old_by_new.der)?),
-            ];
-            let keys = vec![
-                KeyEvent {
-                    action: "created".into(),
-                    key: format!("root {label}"),
-                    spki_sha256: spki_sha256(new.as_ref())?,
-                },
-                KeyEvent {
-                    action: "used".into(),
-                    key: "previous root".into(),
-                    spki_sha256: spki_sha256(old.as_ref())?,
-                },
-            ];
-            (outputs, keys)
-        }
-        Kind::RosterChange => {
-            let gate = inputs.gate.ok_or_else(|| Error::Request {
-                field: "kind".into(),
-                reason: "no quorum gate for the root key: run root-init first".into(),
-            })?;
-            let (text, new_roster) = new_roster(&request, &policy)?;
-            let mut outputs = vec![output("roster.toml", &text)];
-            let manifests =
-                gate.change_roster(ceremony, &approvals, &new_roster, policy.quorum.threshold)?;
-            outputs.extend(manifests.iter().map(|(path, text)| output(path, text)));
-            let keys = vec![KeyEvent {
-                action: "pin-changed".into(),
-                key: "root token user and SO PINs".into(),
-                spki_sha256: String::new(),
-            }];
-            (outputs, keys)
-        }
+        Kind::RootRotate => root_rotate(
+            inputs,
+            ceremony,
+            &policy,
+            root.as_ref(),
+            &request,
+            &approvals,
+        )?,
+        Kind::RosterChange => roster_change(inputs, ceremony, &policy, &request, &approvals)?,
         Kind::DelegateIssue | Kind::DelegateRenew | Kind::DelegateRevoke | Kind::RootCrl => {
-            let root = root.ok_or_else(|| Error::Request {
-                field: "kind".into(),
-                reason: "there is no root yet".into(),
-            })?;
-            let gate = inputs.gate.ok_or_else(|| Error::Request {
-                field: "kind".into(),
-                reason: "no quorum gate for the root key: run root-init first".into(),
-            })?;
-            let signer = gate.unlock(ceremony, &approvals)?;
+            let root = root.ok_or_else(no_root)?;
+            let signer = gate(inputs)?.unlock(ceremony, &approvals)?;
             sign_outputs(&policy, &root, signer.as_ref(), &request)?
         }
     };
@@ -323,6 +264,82 @@ fn check_pinned_files(inputs: Inputs<'_>, request: &Request) -> Result<Policy> {
         }
     }
     Ok(Policy::load(inputs.policy)?)
+}
+
+fn no_root() -> Error {
+    Error::Request {
+        field: "kind".into(),
+        reason: "there is no root yet: run root-init first".into(),
+    }
+}
+
+fn gate<'a>(inputs: Inputs<'a>) -> Result<&'a dyn QuorumGate> {
+    inputs.gate.ok_or_else(no_root)
+}
+
+/// root-rotate: a new key next to the old one, the new root, cross-certificates both ways.
+fn root_rotate(
+    inputs: Inputs<'_>,
+    ceremony: &CeremonyDir,
+    policy: &Policy,
+    old_root: Option<&Certificate>,
+    request: &Request,
+    approvals: &[Approval],
+) -> Result<(Vec<RecordOutput>, Vec<KeyEvent>)> {
+    let old_root = old_root.ok_or_else(no_root)?;
+    let label = request
+        .parameters
+        .key_label
+        .as_deref()
+        .ok_or_else(|| Error::Request {
+            field: "parameters.key_label".into(),
+            reason: "missing".into(),
+        })?;
+    let (old, new) = gate(inputs)?.rotate(ceremony, approvals, label)?;
+    let new_root = issue_root(policy, new.as_ref(), inputs.now)?;
+    let new_root_cert = parse_der_certificate(&new_root.der)?;
+    let new_by_old = issue_cross(policy, old_root, old.as_ref(), &new_root_cert, inputs.now)?;
+    let old_by_new = issue_cross(policy, &new_root_cert, new.as_ref(), old_root, inputs.now)?;
+    let pem_of = |der: &[u8]| pem::encode(pem::label::CERTIFICATE, der);
+    let outputs = vec![
+        output("root.pem", &pem_of(&new_root.der)?),
+        output(CROSS_NEW_BY_OLD, &pem_of(&new_by_old.der)?),
+        output(CROSS_OLD_BY_NEW, &pem_of(&old_by_new.der)?),
+    ];
+    let keys = vec![
+        KeyEvent {
+            action: "created".into(),
+            key: format!("root {label}"),
+            spki_sha256: spki_sha256(new.as_ref())?,
+        },
+        KeyEvent {
+            action: "used".into(),
+            key: "previous root".into(),
+            spki_sha256: spki_sha256(old.as_ref())?,
+        },
+    ];
+    Ok((outputs, keys))
+}
+
+/// roster-change: the gate hands the key over to the new roster; the roster is published.
+fn roster_change(
+    inputs: Inputs<'_>,
+    ceremony: &CeremonyDir,
+    policy: &Policy,
+    request: &Request,
+    approvals: &[Approval],
+) -> Result<(Vec<RecordOutput>, Vec<KeyEvent>)> {
+    let (text, new_roster) = new_roster(request, policy)?;
+    let mut outputs = vec![output("roster.toml", &text)];
+    let manifests =
+        gate(inputs)?.change_roster(ceremony, approvals, &new_roster, policy.quorum.threshold)?;
+    outputs.extend(manifests.iter().map(|(path, text)| output(path, text)));
+    let keys = vec![KeyEvent {
+        action: "pin-changed".into(),
+        key: "root token user and SO PINs".into(),
+        spki_sha256: String::new(),
+    }];
+    Ok((outputs, keys))
 }
 
 /// Where root-rotate publishes the new root's key certified by the old root.
