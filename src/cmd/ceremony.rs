@@ -31,12 +31,16 @@ pub enum CeremonyCommand {
     /// The quorum roster: check it against the policy, export an allowed_signers file.
     #[command(subcommand)]
     Roster(RosterCommand),
-    /// Approve a ceremony request: an SSH signature (ssh-keygen -Y sign, namespace
+    /// Approve a request (as a member): SSH-sign its exact bytes, contribute your share.
+    ///
+    /// The approval is an SSH signature (ssh-keygen -Y sign, namespace
     /// ceremony@pki.rust-lang.org) over the request file's exact bytes. Run it on your own
     /// machine after reading the request (`ceremony show`); send the signature file to the
     /// operator.
     Approve(ApproveArgs),
-    /// Turn a ceremony template (policy/ceremonies/<kind>.toml, filled in) into a request:
+    /// Turn a filled-in ceremony template into a request for members to approve.
+    ///
+    /// From a template (policy/ceremonies/<kind>.toml, filled in) to a request:
     /// every certificate/CRL is built from policy and linted now; the request pins the
     /// policy, roster, record chain and this binary, and gets a random id, an execution
     /// window and a one-time key for PIN shares. Writes <state>/NNN-<kind>/request.toml.
@@ -44,14 +48,18 @@ pub enum CeremonyCommand {
     /// Show a request for humans: what it does, what it pins, each TBS field by field, and
     /// a short fingerprint to read aloud.
     Show(ShowArgs),
-    /// Execute an approved request. Before touching the HSM it checks the approvals
+    /// Execute an approved request on the bastion (checks, HSM, record, outputs).
+    ///
+    /// Before touching the HSM it checks the approvals
     /// (threshold of distinct current members over these exact bytes), the window, the
     /// pinned policy and roster, the record chain (never executed, built on the latest
     /// record) and the lint of every TBS; then it unlocks the root key from the approvers'
     /// PIN shares, signs, verifies, writes the ceremony record atomically and publishes the
     /// outputs. Rerunning an executed request only republishes its outputs.
     Execute(ExecuteArgs),
-    /// List the ceremonies the policy makes due, and when: root CRL re-signing before its
+    /// List the ceremonies the policy makes due, and when.
+    ///
+    /// Covers root CRL re-signing before its
     /// nextUpdate, delegate renewal ahead of expiry, root rotation ahead of root expiry,
     /// member re-appointments, and whatever is missing (root, root CRL, a purpose's
     /// delegate). Lead times come from [schedule] in the policy. Read-only; exits 0 even
