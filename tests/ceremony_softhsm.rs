@@ -1008,3 +1008,45 @@ fn delegate_revoke_then_root_crl_carries_the_entry_over() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("revoked already"));
 }
+
+/// A roster change that crashes after re-sharing, or between the two PIN changes, is
+/// finished by a rerun (its new PINs are journaled, encrypted to the ceremony key): the
+/// token is never left with PINs that nobody holds shares of.
+#[test]
+fn roster_change_crash_then_rerun_completes() {
+    for step in ["reshared", "user-pin-changed"] {
+        let bastion = Bastion::with_root();
+        let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+        let m9 = std::fs::read_to_string(bastion.key(9).with_extension("pub")).unwrap();
+        let m10 = std::fs::read_to_string(bastion.key(10).with_extension("pub")).unwrap();
+        std::fs::write(
+            bastion.path("roster.new.toml"),
+            roster
+                .replace(m9.trim(), m10.trim())
+                .replace("id = \"m9\"", "id = \"m10\""),
+        )
+        .unwrap();
+        let request = bastion.prepare(
+            "roster-change",
+            "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
+        );
+        bastion.approve_with_shares(
+            &request,
+            &[1, 2, 3, 4, 5],
+            &["001-root-init/user-pin", "001-root-init/so-pin"],
+        );
+        let crashed = bastion.execute(&request, Some(step));
+        assert!(!crashed.status.success(), "{step}");
+        assert_eq!(bastion.records(), 1, "{step}: no record yet");
+        bastion.execute_ok(&request);
+        assert!(
+            !request.parent().unwrap().join("pending-pins.age").exists(),
+            "{step}: journal removed"
+        );
+        std::fs::copy(bastion.path("out/roster.toml"), bastion.path("roster.toml")).unwrap();
+        // The new share set unlocks the root.
+        let request = bastion.delegate_request();
+        bastion.approve_with_shares(&request, &[10, 6, 7, 8, 1], &["002-roster-change/user-pin"]);
+        bastion.execute_ok(&request);
+    }
+}

@@ -39,7 +39,7 @@ use crate::{
 
 /// Environment variable naming a step at which `execute` aborts the process (as
 /// `kill -9` would), for the crash tests: `checked`, `shared`, `token-initialised`,
-/// `signed`, `recorded`.
+/// `signed`, `recorded`, and for roster changes `reshared`, `user-pin-changed`.
 pub const FAULT_ENV: &str = "RUST_PKI_CEREMONY_FAULT";
 
 /// Where a ceremony's inputs come from and its outputs go.
@@ -167,6 +167,13 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
     };
     record.write_atomically(&ceremony.record())?;
     fault_point("recorded");
+    let journal = ceremony.path.join(crate::gate::PENDING_PINS_FILE);
+    if journal.exists() {
+        std::fs::remove_file(&journal).map_err(|source| Error::Io {
+            path: journal,
+            source,
+        })?;
+    }
     // The one-time key has done its job; the re-encrypted shares are useless without it.
     let key_file = ceremony.path.join(CEREMONY_KEY_FILE);
     if key_file.exists() {
@@ -605,7 +612,7 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Abort here if the crash tests asked for it (see [`FAULT_ENV`]).
-fn fault_point(step: &str) {
+pub(crate) fn fault_point(step: &str) {
     if std::env::var(FAULT_ENV).is_ok_and(|wanted| wanted == step) {
         std::process::abort();
     }

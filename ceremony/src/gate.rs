@@ -158,12 +158,128 @@ impl QuorumGate for SoftHsmShares {
         let old_so = self.rebuild(ceremony, approvals, SO_PIN)?;
         let token = &self.root_key.token;
         let module = &self.root_key.module_path;
-        // New shares first, so that the new PINs are never set without being shared.
-        let pins = share_new_pins(&ceremony.path, token, new_roster, threshold)?;
-        hsm::set_user_pin(module, token, &old_user, &pins.user)?;
-        hsm::set_so_pin(module, token, &old_so, &pins.so)?;
+        let key = ceremony_key(ceremony)?;
+        let journal = ceremony.path.join(PENDING_PINS_FILE);
+        // New shares first, so that new PINs are never set without being shared; the new
+        // PINs also go to a journal encrypted to this ceremony's one-time key, so that a
+        // rerun after a crash can finish the change instead of locking the token out.
+        let pins = if journal.exists() {
+            resume_pins(&journal, &key, &ceremony.path)?
+        } else {
+            // Share sets without a journal are from a run that crashed before any PIN was
+            // set: nobody can use them, start over.
+            for secret in [USER_PIN, SO_PIN] {
+                let stale = share_set_dir(&ceremony.path, secret);
+                if stale.exists() {
+                    std::fs::remove_dir_all(&stale).map_err(|source| Error::Io {
+                        path: stale,
+                        source,
+                    })?;
+                }
+            }
+            let pins = share_new_pins(&ceremony.path, token, new_roster, threshold)?;
+            write_journal(&journal, &key, &pins)?;
+            pins
+        };
+        crate::execute::fault_point("reshared");
+        change_once(
+            hsm::set_user_pin(module, token, &old_user, &pins.user),
+            || hsm::Token::open_with_pin(module, token, &pins.user).map(drop),
+        )?;
+        crate::execute::fault_point("user-pin-changed");
+        change_once(hsm::set_so_pin(module, token, &old_so, &pins.so), || {
+            hsm::set_so_pin(module, token, &pins.so, &pins.so)
+        })?;
         Ok(pins.manifests)
     }
+}
+
+/// The journal of an interrupted roster change (see [`SoftHsmShares`]'s `change_roster`).
+pub const PENDING_PINS_FILE: &str = "pending-pins.age";
+
+/// A PIN change that may already have happened in an interrupted run: if the token
+/// refuses the old PIN, the change counts as done only if the new PIN works.
+fn change_once(
+    change: rust_pki_ca::Result<()>,
+    new_pin_works: impl FnOnce() -> rust_pki_ca::Result<()>,
+) -> Result<()> {
+    match change {
+        Ok(()) => Ok(()),
+        Err(
+            rust_pki_ca::Error::PinIncorrect { .. } | rust_pki_ca::Error::SoPinIncorrect { .. },
+        ) => Ok(new_pin_works()?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn ceremony_key(ceremony: &CeremonyDir) -> Result<age::x25519::Identity> {
+    let path = ceremony.path.join(CEREMONY_KEY_FILE);
+    let text =
+        zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?);
+    text.trim().parse().map_err(|_| Error::Request {
+        field: CEREMONY_KEY_FILE.into(),
+        reason: "not an age X25519 identity".into(),
+    })
+}
+
+fn write_journal(path: &Path, key: &age::x25519::Identity, pins: &NewPins) -> Result<()> {
+    use secrecy::ExposeSecret;
+    let text = zeroize::Zeroizing::new(format!(
+        "{}\n{}\n",
+        pins.user.expose_secret(),
+        pins.so.expose_secret()
+    ));
+    let encrypted =
+        age::encrypt(&key.to_public(), text.as_bytes()).map_err(|e| Error::Request {
+            field: PENDING_PINS_FILE.into(),
+            reason: e.to_string(),
+        })?;
+    Ok(rust_pki_ca::output::write_new(path, &encrypted)?)
+}
+
+fn resume_pins(path: &Path, key: &age::x25519::Identity, ceremony_dir: &Path) -> Result<NewPins> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let plain = zeroize::Zeroizing::new(age::decrypt(key, &bytes).map_err(|e| Error::Request {
+        field: PENDING_PINS_FILE.into(),
+        reason: e.to_string(),
+    })?);
+    let text = std::str::from_utf8(&plain).map_err(|_| Error::Request {
+        field: PENDING_PINS_FILE.into(),
+        reason: "not UTF-8".into(),
+    })?;
+    let mut lines = text.lines();
+    let (Some(user), Some(so)) = (lines.next(), lines.next()) else {
+        return Err(Error::Request {
+            field: PENDING_PINS_FILE.into(),
+            reason: "truncated".into(),
+        });
+    };
+    let folder = ceremony_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut manifests = Vec::new();
+    for secret in [USER_PIN, SO_PIN] {
+        let manifest = share_set_dir(ceremony_dir, secret)
+            .join("shares")
+            .join("manifest.toml");
+        let text = std::fs::read_to_string(&manifest).map_err(|source| Error::Io {
+            path: manifest,
+            source,
+        })?;
+        manifests.push((format!("shares/{folder}/{secret}.manifest.toml"), text));
+    }
+    Ok(NewPins {
+        user: SecretString::from(user),
+        so: SecretString::from(so),
+        manifests,
+    })
 }
 
 impl SoftHsmShares {
