@@ -1,0 +1,10 @@
+//! rust-pki-tlog: the transparency log of the Rust PKI (DESIGN §5).
+//!
+//! RFC 6962 hashing and proofs come from `tlog_tiles`, signed notes from `signed_note`;
+//! this crate adds what they lack: C2SP tile paths, entry bundles, tlog-cosignature/v1,
+//! and an on-disk writer whose appends are atomic.
+#![forbid(unsafe_code)]
+
+mod error;
+
+pub use error::{Error, Result};
