@@ -18,6 +18,128 @@ pub enum Error {
         source: std::io::Error,
     },
     // ---- tiles, bundles and the on-disk log ----
+    /// A tile or entry-bundle path is not a valid C2SP tlog-tiles path.
+    #[error("bad tile path {path:?}: {reason}")]
+    TilePath { path: String, reason: &'static str },
+    /// Tile coordinates out of range (level above 63, width 0 or above 256).
+    #[error("bad tile coordinates: {0}")]
+    TileCoordinates(String),
+    /// An entry bundle ends in the middle of a length prefix or an entry.
+    #[error("entry bundle truncated at byte {offset}")]
+    BundleTruncated { offset: usize },
+    /// An entry bundle holds no entries.
+    #[error("entry bundle is empty")]
+    BundleEmpty,
+    /// An entry bundle holds more than 256 entries.
+    #[error("entry bundle holds more than 256 entries ({count})")]
+    BundleTooManyEntries { count: usize },
+    /// An entry is longer than the 65535 bytes a uint16 length prefix allows.
+    #[error("entry of {len} bytes is longer than 65535 bytes")]
+    EntryTooLong { len: usize },
+    /// A tile or entry bundle on disk is wrong (modified, truncated or missing data).
+    #[error("log file {path} is damaged or was modified: {reason}")]
+    LogTileDamaged { path: PathBuf, reason: String },
+    /// The log's `checkpoint` file cannot be parsed.
+    #[error("log checkpoint {path} is malformed: {reason}")]
+    LogCheckpoint { path: PathBuf, reason: String },
+    /// The tiles on disk do not give the root hash of the log's checkpoint.
+    #[error("log tiles give root {computed} for size {size}, checkpoint says {expected}")]
+    LogRootMismatch {
+        size: u64,
+        expected: String,
+        computed: String,
+    },
+    /// A log directory was opened for another origin.
+    #[error("log origin is {found:?}, expected {expected:?}")]
+    LogOrigin { expected: String, found: String },
+    /// `Log::create` found an existing log.
+    #[error("a log already exists at {path}")]
+    LogExists { path: PathBuf },
+    /// Refused: this would sign a second checkpoint for a size with a different root.
+    #[error("refusing to sign size {size} with root {new}: root {old} was already signed for it")]
+    LogConflictingCheckpoint { size: u64, old: String, new: String },
+    /// The signer returned something other than the signed checkpoint note.
+    #[error("the checkpoint signer returned a note that does not start with the checkpoint body")]
+    LogSignerOutput,
+    /// A proof was requested outside the tree.
+    #[error("{what} {index} is out of range for tree size {size}")]
+    LogOutOfRange {
+        what: &'static str,
+        index: u64,
+        size: u64,
+    },
+    /// A Merkle tree computation of `tlog_tiles` failed.
+    #[error("{context}: {source}")]
+    Merkle {
+        context: String,
+        #[source]
+        source: tlog_tiles::Error,
+    },
+    /// A fault injected by a test (crash simulation) stopped the append.
+    #[error("injected fault: {0}")]
+    InjectedFault(&'static str),
 
     // ---- checkpoints, notes and cosignatures ----
+    /// A signer or verifier key (signed-note `vkey`/`skey` text) is malformed.
+    #[error("malformed {kind} key: {reason}")]
+    KeyFormat { kind: &'static str, reason: String },
+    /// The operating system's random number generator failed.
+    #[error("random number generator failed: {0}")]
+    Random(String),
+    /// A signed note is not well-formed (C2SP signed-note).
+    #[error("malformed signed note: {0}")]
+    NoteMalformed(String),
+    /// No signature on the note is by any of the known keys.
+    #[error("note has no signature by a known key (known: {known}; signed by: {signers})")]
+    NoteUnknownKey { known: String, signers: String },
+    /// A signature by a known key does not verify: the note was altered or forged.
+    #[error("bad signature by {key} on the note (altered or forged)")]
+    NoteBadSignature { key: String },
+    /// A checkpoint body is not well-formed (C2SP tlog-checkpoint).
+    #[error("malformed checkpoint: {0}")]
+    CheckpointMalformed(String),
+    /// The checkpoint's origin line is not the log key's name.
+    #[error("checkpoint origin {origin:?} does not match the log key name {key_name:?}")]
+    CheckpointOriginMismatch { origin: String, key_name: String },
+    /// A cosignature line is not well-formed (C2SP tlog-cosignature).
+    #[error("malformed cosignature: {0}")]
+    CosignatureMalformed(String),
+    /// A cosignature line is for another witness key (name or key id differ).
+    #[error("cosignature is by {found}, not by the witness key {expected}")]
+    CosignatureWrongKey { found: String, expected: String },
+    /// A cosignature by the expected witness key does not verify.
+    #[error("bad cosignature by {witness} (altered checkpoint or timestamp)")]
+    CosignatureBadSignature { witness: String },
+    /// The witness is not configured for this log origin.
+    #[error("witness does not know the log {origin:?}")]
+    WitnessUnknownOrigin { origin: String },
+    /// The checkpoint is older than the one the witness already cosigned.
+    #[error("rollback refused for {origin:?}: size {new} is smaller than cosigned size {old}")]
+    WitnessRollback { origin: String, old: u64, new: u64 },
+    /// Two different roots for the same tree size: the log shows a split view.
+    #[error("split view for {origin:?}: size {size} has root {new}, witness cosigned {old}")]
+    WitnessSplitView {
+        origin: String,
+        size: u64,
+        old: String,
+        new: String,
+    },
+    /// The consistency proof from the cosigned size to the new size is invalid.
+    #[error("invalid consistency proof for {origin:?} from size {old} to {new}: {reason}")]
+    WitnessBadProof {
+        origin: String,
+        old: u64,
+        new: u64,
+        reason: String,
+    },
+    /// The client's old size is not the size the witness last cosigned (tlog-witness 409).
+    #[error("old size {claimed} for {origin:?} is not the cosigned size {stored}")]
+    WitnessOldSizeMismatch {
+        origin: String,
+        claimed: u64,
+        stored: u64,
+    },
+    /// The witness's stored state is unreadable or inconsistent.
+    #[error("witness state {path}: {reason}")]
+    WitnessState { path: PathBuf, reason: String },
 }

@@ -7,4 +7,13 @@
 
 mod error;
 
+pub mod bundle;
+pub mod tiles;
+pub mod writer;
+
+pub mod checkpoint;
+pub mod cosignature;
+pub mod note;
+pub mod witness;
+
 pub use error::{Error, Result};

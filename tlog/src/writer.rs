@@ -1,0 +1,665 @@
+//! The on-disk log: a directory in the C2SP tlog-tiles layout
+//! (`checkpoint`, `tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`).
+//!
+//! Appends are atomic. Every file is written to a temporary name, fsynced and renamed; the
+//! new tiles and entry bundles come first, then a hidden `.checkpoint.pending` file holding
+//! the body about to be signed, then the signed `checkpoint`. A crash before the pending
+//! file leaves the previous checkpoint in force (tiles beyond it are harmless and rewritten
+//! by the next append). A crash after it is rolled forward on open: the checkpoint for that
+//! size may already have been signed, so the log re-signs the same body and never signs
+//! another root for that size.
+//!
+//! On open, the whole tree is recomputed from the entry bundles, checked against the
+//! checkpoint's root, and every hash tile is compared with the recomputed hashes; a
+//! modified, truncated or missing file is refused with an error naming it.
+//!
+//! Merkle hashing, stored hashes and proofs are `tlog_tiles`'s.
+
+use std::fmt;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use tlog_tiles::{
+    Checkpoint, EMPTY_HASH, HASH_SIZE, Hash, HashReader, Tile, TileHashReader, TileReader,
+    check_record, check_tree, prove_record, prove_tree, stored_hash_index, stored_hashes,
+    tree_hash,
+};
+
+use crate::bundle;
+use crate::tiles::{FULL_WIDTH, TILE_HEIGHT, TileId};
+use crate::{Error, Result};
+
+/// Name of the checkpoint file.
+pub const CHECKPOINT_FILE: &str = "checkpoint";
+/// Name of the file holding a checkpoint body while it is being signed.
+pub const PENDING_FILE: &str = ".checkpoint.pending";
+
+/// Signs a checkpoint body; returns the complete signed note (body, blank line, signature
+/// lines). Implemented for every `Fn(&[u8]) -> Result<Vec<u8>>`.
+pub trait CheckpointSigner {
+    /// Signs `body` (C2SP tlog-checkpoint text) and returns the signed note bytes.
+    ///
+    /// # Errors
+    /// Whatever the signer reports.
+    fn sign(&self, body: &[u8]) -> Result<Vec<u8>>;
+}
+
+impl<F: Fn(&[u8]) -> Result<Vec<u8>>> CheckpointSigner for F {
+    fn sign(&self, body: &[u8]) -> Result<Vec<u8>> {
+        self(body)
+    }
+}
+
+/// A signed tree head of the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeHead {
+    /// Number of entries.
+    pub size: u64,
+    /// RFC 6962 root hash.
+    pub root: Hash,
+    /// The signed checkpoint note, as in the `checkpoint` file.
+    pub note: Vec<u8>,
+}
+
+/// Where a test stops an append to simulate a crash.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// No fault.
+    None,
+    /// After the tiles and bundles are written, before the pending checkpoint.
+    AfterTiles,
+    /// After the checkpoint is signed, before it is written.
+    AfterSign,
+}
+
+/// An open log directory.
+pub struct Log {
+    dir: PathBuf,
+    origin: String,
+    signer: Box<dyn CheckpointSigner>,
+    /// Every stored hash of the tree, indexed by `tlog_tiles` stored hash index.
+    hashes: Vec<Hash>,
+    /// Entries of the last, partial entry bundle.
+    tail: Vec<Vec<u8>>,
+    head: TreeHead,
+}
+
+impl fmt::Debug for Log {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Log")
+            .field("dir", &self.dir)
+            .field("origin", &self.origin)
+            .field("size", &self.head.size)
+            .field("root", &self.head.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Log {
+    /// Creates a new, empty log in `dir` (created if needed) and signs its size-0 checkpoint.
+    ///
+    /// # Errors
+    /// [`Error::LogExists`] when `dir` already has a checkpoint; I/O and signer errors.
+    pub fn create(
+        dir: impl Into<PathBuf>,
+        origin: &str,
+        signer: impl CheckpointSigner + 'static,
+    ) -> Result<Self> {
+        let dir = dir.into();
+        let cp = dir.join(CHECKPOINT_FILE);
+        if cp.exists() || dir.join(PENDING_FILE).exists() {
+            return Err(Error::LogExists { path: dir });
+        }
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let mut log = Self {
+            dir,
+            origin: origin.to_owned(),
+            signer: Box::new(signer),
+            hashes: Vec::new(),
+            tail: Vec::new(),
+            head: TreeHead {
+                size: 0,
+                root: EMPTY_HASH,
+                note: Vec::new(),
+            },
+        };
+        log.head.note = log.publish(0, EMPTY_HASH, Fault::None)?;
+        Ok(log)
+    }
+
+    /// Opens the log in `dir`: reads its checkpoint, recomputes the tree from the entry
+    /// bundles, checks the root and every hash tile, and rolls forward an interrupted
+    /// checkpoint.
+    ///
+    /// # Errors
+    /// [`Error::LogCheckpoint`], [`Error::LogOrigin`], [`Error::LogTileDamaged`] (naming
+    /// the file), [`Error::LogRootMismatch`], [`Error::LogConflictingCheckpoint`], I/O.
+    pub fn open(
+        dir: impl Into<PathBuf>,
+        origin: &str,
+        signer: impl CheckpointSigner + 'static,
+    ) -> Result<Self> {
+        let dir = dir.into();
+        let cp_path = dir.join(CHECKPOINT_FILE);
+        let note = fs::read(&cp_path).map_err(io(&cp_path))?;
+        let cp = parse_checkpoint_note(&cp_path, &note)?;
+        if cp.origin() != origin {
+            return Err(Error::LogOrigin {
+                expected: origin.to_owned(),
+                found: cp.origin().to_owned(),
+            });
+        }
+        let state = load(&dir, cp.size())?;
+        if state.root != *cp.hash() {
+            return Err(Error::LogRootMismatch {
+                size: cp.size(),
+                expected: hex::encode(cp.hash().0),
+                computed: hex::encode(state.root.0),
+            });
+        }
+        let mut log = Self {
+            dir,
+            origin: origin.to_owned(),
+            signer: Box::new(signer),
+            hashes: state.hashes,
+            tail: state.tail,
+            head: TreeHead {
+                size: cp.size(),
+                root: state.root,
+                note,
+            },
+        };
+        log.resolve_pending()?;
+        Ok(log)
+    }
+
+    /// The current signed tree head.
+    pub fn head(&self) -> &TreeHead {
+        &self.head
+    }
+
+    /// The log's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends `entries` (each at most 65535 bytes) and publishes a new signed checkpoint.
+    /// Appending nothing returns the current head without signing.
+    ///
+    /// # Errors
+    /// [`Error::EntryTooLong`], I/O, signer errors; the previous checkpoint stays in force.
+    pub fn append(&mut self, entries: &[Vec<u8>]) -> Result<TreeHead> {
+        self.append_with_fault(entries, Fault::None)
+    }
+
+    /// [`Log::append`] stopping at `fault` (tests simulate crashes with it).
+    #[doc(hidden)]
+    pub fn append_with_fault(&mut self, entries: &[Vec<u8>], fault: Fault) -> Result<TreeHead> {
+        if entries.is_empty() {
+            return Ok(self.head.clone());
+        }
+        if let Some(e) = entries.iter().find(|e| e.len() > bundle::MAX_ENTRY_LEN) {
+            return Err(Error::EntryTooLong { len: e.len() });
+        }
+        let old_len = self.hashes.len();
+        let result = self.try_append(entries, fault);
+        if result.is_err() {
+            self.hashes.truncate(old_len);
+        }
+        result
+    }
+
+    fn try_append(&mut self, entries: &[Vec<u8>], fault: Fault) -> Result<TreeHead> {
+        let pending = self.dir.join(PENDING_FILE);
+        if pending.exists() {
+            return Err(Error::LogCheckpoint {
+                path: pending,
+                reason: "an interrupted checkpoint is pending; reopen the log".to_owned(),
+            });
+        }
+        let old = self.head.size;
+        let count = u64::try_from(entries.len()).map_err(|_| too_many())?;
+        let new = old.checked_add(count).ok_or_else(too_many)?;
+        for (i, entry) in (old..new).zip(entries) {
+            let h = stored_hashes(i, entry, &MemHashes(&self.hashes))
+                .map_err(merkle("computing stored hashes"))?;
+            self.hashes.extend(h);
+        }
+        let mut dirs = Vec::new();
+        // Entry bundles: the old partial bundle's entries followed by the new ones.
+        let full = u64::from(FULL_WIDTH);
+        let first_bundle = old / full;
+        let all: Vec<&[u8]> = self.tail.iter().chain(entries).map(Vec::as_slice).collect();
+        let mut new_tail = Vec::new();
+        for (k, chunk) in (first_bundle..).zip(all.chunks(FULL_WIDTH as usize)) {
+            let width = u32::try_from(chunk.len()).map_err(|_| too_many())?;
+            let id = TileId::entries(k, width)?;
+            write_atomic(
+                &self.dir.join(id.path()),
+                &bundle::encode(chunk)?,
+                &mut dirs,
+            )?;
+            new_tail = if id.is_full() {
+                Vec::new()
+            } else {
+                chunk.iter().map(|e| e.to_vec()).collect()
+            };
+        }
+        // Hash tiles.
+        let tiles = Tile::new_tiles(TILE_HEIGHT, old, new);
+        for tile in &tiles {
+            let id = TileId::hash(tile.level(), tile.level_index(), tile.width())?;
+            let data = tile_bytes(&self.hashes, &id)?;
+            write_atomic(&self.dir.join(id.path()), &data, &mut dirs)?;
+        }
+        sync_dirs(&dirs)?;
+        if fault == Fault::AfterTiles {
+            return Err(Error::InjectedFault("after tiles"));
+        }
+        let root = tree_hash(new, &MemHashes(&self.hashes)).map_err(merkle("tree hash"))?;
+        let note = self.publish(new, root, fault)?;
+        self.tail = new_tail;
+        self.head = TreeHead {
+            size: new,
+            root,
+            note,
+        };
+        // Partial tiles made obsolete by full ones may go (C2SP tlog-tiles allows it).
+        for tile in tiles.iter().filter(|t| t.width() == FULL_WIDTH) {
+            let id = TileId::hash(tile.level(), tile.level_index(), FULL_WIDTH)?;
+            remove_partials(&self.dir.join(id.path()));
+            if tile.level() == 0 {
+                remove_partials(
+                    &self
+                        .dir
+                        .join(TileId::entries(tile.level_index(), FULL_WIDTH)?.path()),
+                );
+            }
+        }
+        Ok(self.head.clone())
+    }
+
+    /// Inclusion proof of entry `index` in the current tree, read from the tiles on disk
+    /// (and checked against the checkpoint's root while reading).
+    ///
+    /// # Errors
+    /// [`Error::LogOutOfRange`], [`Error::Merkle`] (tile missing or not matching the root).
+    pub fn prove_inclusion(&self, index: u64) -> Result<(Vec<Hash>, TreeHead)> {
+        let size = self.head.size;
+        if index >= size {
+            return Err(Error::LogOutOfRange {
+                what: "entry index",
+                index,
+                size,
+            });
+        }
+        let tiles = DiskTiles { dir: &self.dir };
+        let reader = TileHashReader::new(size, self.head.root, &tiles);
+        let proof = prove_record(size, index, &reader).map_err(merkle(&format!(
+            "inclusion proof of entry {index} in tree {size}"
+        )))?;
+        // `TileHashReader` does not authenticate every tile it reads (tlog_tiles 0.2 skips
+        // some when several tree-hash subtrees share a tile), so check the proof itself.
+        let leaf = MemHashes(&self.hashes)
+            .read_hashes(&[stored_hash_index(0, index)])
+            .map_err(merkle("leaf hash"))?;
+        check_record(&proof, size, self.head.root, index, leaf[0]).map_err(merkle(&format!(
+            "inclusion proof of entry {index} read from the tiles in {} does not verify \
+             (damaged tile)",
+            self.dir.display()
+        )))?;
+        Ok((proof, self.head.clone()))
+    }
+
+    /// Consistency proof from the tree of `old_size` to the current tree, read from the
+    /// tiles on disk.
+    ///
+    /// # Errors
+    /// [`Error::LogOutOfRange`], [`Error::Merkle`].
+    pub fn prove_consistency(&self, old_size: u64) -> Result<(Vec<Hash>, TreeHead)> {
+        let size = self.head.size;
+        if old_size > size {
+            return Err(Error::LogOutOfRange {
+                what: "old tree size",
+                index: old_size,
+                size,
+            });
+        }
+        let tiles = DiskTiles { dir: &self.dir };
+        let reader = TileHashReader::new(size, self.head.root, &tiles);
+        let proof = prove_tree(size, old_size, &reader).map_err(merkle(&format!(
+            "consistency proof from {old_size} to {size}"
+        )))?;
+        let old_root =
+            tree_hash(old_size, &MemHashes(&self.hashes)).map_err(merkle("tree hash"))?;
+        check_tree(&proof, size, self.head.root, old_size, old_root).map_err(merkle(&format!(
+            "consistency proof from {old_size} read from the tiles in {} does not verify \
+             (damaged tile)",
+            self.dir.display()
+        )))?;
+        Ok((proof, self.head.clone()))
+    }
+
+    /// Signs and writes the checkpoint for (`size`, `root`): pending body first, then the
+    /// signed note. Returns the note.
+    fn publish(&self, size: u64, root: Hash, fault: Fault) -> Result<Vec<u8>> {
+        let pending_path = self.dir.join(PENDING_FILE);
+        if pending_path.exists() {
+            return Err(Error::LogCheckpoint {
+                path: pending_path,
+                reason: "an interrupted checkpoint is pending; reopen the log".to_owned(),
+            });
+        }
+        let body = Checkpoint::new(&self.origin, size, root, "")
+            .map_err(|e| Error::LogCheckpoint {
+                path: self.dir.join(CHECKPOINT_FILE),
+                reason: e.to_string(),
+            })?
+            .to_bytes();
+        let mut dirs = Vec::new();
+        write_atomic(&pending_path, &body, &mut dirs)?;
+        sync_dirs(&dirs)?;
+        self.sign_and_commit(&body, fault)
+    }
+
+    fn sign_and_commit(&self, body: &[u8], fault: Fault) -> Result<Vec<u8>> {
+        let note = self.signer.sign(body)?;
+        if note.len() <= body.len() || !note.starts_with(body) || note[body.len()] != b'\n' {
+            return Err(Error::LogSignerOutput);
+        }
+        if fault == Fault::AfterSign {
+            return Err(Error::InjectedFault("after sign"));
+        }
+        let mut dirs = Vec::new();
+        write_atomic(&self.dir.join(CHECKPOINT_FILE), &note, &mut dirs)?;
+        sync_dirs(&dirs)?;
+        let pending = self.dir.join(PENDING_FILE);
+        fs::remove_file(&pending).map_err(io(&pending))?;
+        sync_dirs(&dirs)?;
+        Ok(note)
+    }
+
+    /// Settles a `.checkpoint.pending` left by a crash: drop it if it is behind, roll it
+    /// forward (re-sign the same body) if the files on disk support it, refuse otherwise.
+    fn resolve_pending(&mut self) -> Result<()> {
+        let path = self.dir.join(PENDING_FILE);
+        let body = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let pending = Checkpoint::from_bytes(&body).map_err(|e| Error::LogCheckpoint {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let size = self.head.size;
+        let conflict = |old: &Hash, new: &Hash| Error::LogConflictingCheckpoint {
+            size: pending.size(),
+            old: hex::encode(old.0),
+            new: hex::encode(new.0),
+        };
+        if pending.origin() != self.origin {
+            return Err(Error::LogOrigin {
+                expected: self.origin.clone(),
+                found: pending.origin().to_owned(),
+            });
+        }
+        if pending.size() < size {
+            fs::remove_file(&path).map_err(io(&path))?;
+            return Ok(());
+        }
+        if pending.size() == size {
+            if *pending.hash() != self.head.root {
+                return Err(conflict(pending.hash(), &self.head.root));
+            }
+            fs::remove_file(&path).map_err(io(&path))?;
+            return Ok(());
+        }
+        // Ahead of the checkpoint: its tiles were written before it; verify and re-sign.
+        let state = load(&self.dir, pending.size())?;
+        let old_root = tree_hash(size, &MemHashes(&state.hashes)).map_err(merkle("tree hash"))?;
+        if state.root != *pending.hash() || old_root != self.head.root {
+            return Err(conflict(pending.hash(), &state.root));
+        }
+        let note = self.sign_and_commit(&body, Fault::None)?;
+        self.hashes = state.hashes;
+        self.tail = state.tail;
+        self.head = TreeHead {
+            size: pending.size(),
+            root: state.root,
+            note,
+        };
+        Ok(())
+    }
+}
+
+/// The tree state recomputed from the files on disk.
+struct State {
+    hashes: Vec<Hash>,
+    tail: Vec<Vec<u8>>,
+    root: Hash,
+}
+
+/// Recomputes the tree of `size` entries from the entry bundles and checks every hash tile
+/// against it.
+fn load(dir: &Path, size: u64) -> Result<State> {
+    let full = u64::from(FULL_WIDTH);
+    let mut hashes = Vec::new();
+    let mut tail = Vec::new();
+    let mut index = 0u64;
+    let mut k = 0u64;
+    while index < size {
+        let width = u32::try_from((size - index).min(full)).map_err(|_| too_many())?;
+        let id = TileId::entries(k, width)?;
+        let path = dir.join(id.path());
+        let data = read_tile_file(&path)?;
+        let entries = bundle::decode(&data).map_err(|e| damaged(&path, e.to_string()))?;
+        if entries.len() != width as usize {
+            return Err(damaged(
+                &path,
+                format!("holds {} entries, expected {width}", entries.len()),
+            ));
+        }
+        for entry in &entries {
+            let h = stored_hashes(index, entry, &MemHashes(&hashes))
+                .map_err(merkle("computing stored hashes"))?;
+            hashes.extend(h);
+            index += 1;
+        }
+        if width < FULL_WIDTH {
+            tail = entries;
+        }
+        k += 1;
+    }
+    let root = tree_hash(size, &MemHashes(&hashes)).map_err(merkle("tree hash"))?;
+    // Hash tiles at every level.
+    let mut level: u8 = 0;
+    loop {
+        let count = size.checked_shr(u32::from(level) * 8).unwrap_or(0);
+        if count == 0 {
+            break;
+        }
+        let mut n = 0u64;
+        while n * full < count {
+            let width = u32::try_from((count - n * full).min(full)).map_err(|_| too_many())?;
+            let id = TileId::hash(level, n, width)?;
+            let path = dir.join(id.path());
+            let data = read_tile_file(&path)?;
+            let expected = tile_bytes(&hashes, &id)?;
+            if data.len() != expected.len() {
+                return Err(damaged(
+                    &path,
+                    format!("{} bytes, expected {}", data.len(), expected.len()),
+                ));
+            }
+            if let Some(i) = (0..expected.len() / HASH_SIZE).find(|i| {
+                data[i * HASH_SIZE..(i + 1) * HASH_SIZE]
+                    != expected[i * HASH_SIZE..(i + 1) * HASH_SIZE]
+            }) {
+                let source = if level == 0 {
+                    TileId::entries(n, width)?.path()
+                } else {
+                    "the entry bundles".to_owned()
+                };
+                return Err(damaged(
+                    &path,
+                    format!("hash {i} does not match the hashes computed from {source}"),
+                ));
+            }
+            n += 1;
+        }
+        level += 1;
+    }
+    Ok(State { hashes, tail, root })
+}
+
+/// The bytes of hash tile `id`: its hashes at tree level 8·L, taken from `hashes`.
+fn tile_bytes(hashes: &[Hash], id: &TileId) -> Result<Vec<u8>> {
+    let crate::tiles::TileKind::Hash(level) = id.kind else {
+        return Err(Error::TileCoordinates(
+            "entry bundle has no hashes".to_owned(),
+        ));
+    };
+    let start = id.index * u64::from(FULL_WIDTH);
+    let indexes: Vec<u64> = (0..u64::from(id.width))
+        .map(|i| stored_hash_index(level * TILE_HEIGHT, start + i))
+        .collect();
+    let found = MemHashes(hashes)
+        .read_hashes(&indexes)
+        .map_err(merkle(&format!("hashes of {}", id.path())))?;
+    Ok(found.iter().flat_map(|h| h.0).collect())
+}
+
+fn parse_checkpoint_note(path: &Path, note: &[u8]) -> Result<Checkpoint> {
+    let bad = |reason: &str| Error::LogCheckpoint {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let end = note
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .ok_or_else(|| bad("no blank line between body and signatures"))?;
+    Checkpoint::from_bytes(&note[..=end]).map_err(|e| bad(&e.to_string()))
+}
+
+/// Stored hashes held in memory, indexed by stored hash index.
+struct MemHashes<'a>(&'a [Hash]);
+
+impl HashReader for MemHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|&i| {
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| self.0.get(i))
+                    .copied()
+                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
+            })
+            .collect()
+    }
+}
+
+/// Hash tiles read from the log directory at their C2SP paths.
+struct DiskTiles<'a> {
+    dir: &'a Path,
+}
+
+impl TileReader for DiskTiles<'_> {
+    fn height(&self) -> u8 {
+        TILE_HEIGHT
+    }
+
+    fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, tlog_tiles::Error> {
+        tiles
+            .iter()
+            .map(|t| {
+                let id = TileId::hash(t.level(), t.level_index(), t.width())
+                    .map_err(|e| tlog_tiles::Error::InvalidInput(e.to_string()))?;
+                let path = self.dir.join(id.path());
+                let data = fs::read(&path).map_err(|e| {
+                    tlog_tiles::Error::InvalidInput(format!("{}: {e}", path.display()))
+                })?;
+                if data.len() != t.width() as usize * HASH_SIZE {
+                    return Err(tlog_tiles::Error::InvalidInput(format!(
+                        "{}: {} bytes, expected {}",
+                        path.display(),
+                        data.len(),
+                        t.width() as usize * HASH_SIZE
+                    )));
+                }
+                Ok(data)
+            })
+            .collect()
+    }
+
+    fn save_tiles(&self, _tiles: &[Tile], _data: &[Vec<u8>]) {}
+}
+
+fn read_tile_file(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|e| damaged(path, format!("cannot read: {e}")))
+}
+
+/// Writes `data` to a temporary file next to `path`, fsyncs it and renames it into place;
+/// records the directory so the caller can fsync it.
+fn write_atomic(path: &Path, data: &[u8], dirs: &mut Vec<PathBuf>) -> Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(io(parent))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.tmp"));
+    let mut file = File::create(&tmp).map_err(io(&tmp))?;
+    file.write_all(data).map_err(io(&tmp))?;
+    file.sync_all().map_err(io(&tmp))?;
+    drop(file);
+    fs::rename(&tmp, path).map_err(io(path))?;
+    if !dirs.iter().any(|d| d == parent) {
+        dirs.push(parent.to_owned());
+    }
+    Ok(())
+}
+
+fn sync_dirs(dirs: &[PathBuf]) -> Result<()> {
+    for dir in dirs {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(dir))?;
+    }
+    Ok(())
+}
+
+/// Removes `<full tile path>.p/` (older partial versions); best effort.
+fn remove_partials(full_path: &Path) {
+    let mut p = full_path.as_os_str().to_owned();
+    p.push(".p");
+    let _ = fs::remove_dir_all(PathBuf::from(p));
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn merkle(context: &str) -> impl FnOnce(tlog_tiles::Error) -> Error + '_ {
+    move |source| Error::Merkle {
+        context: context.to_owned(),
+        source,
+    }
+}
+
+fn damaged(path: &Path, reason: String) -> Error {
+    Error::LogTileDamaged {
+        path: path.to_owned(),
+        reason,
+    }
+}
+
+fn too_many() -> Error {
+    Error::TileCoordinates("tree size overflows".to_owned())
+}
