@@ -95,6 +95,40 @@ impl Bastion {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// A roster-change request replacing m9 by the outsider m10; returns it and the new roster.
+    fn prepare_roster_change_m9_to_m10(&self) -> (PathBuf, String) {
+        let roster = std::fs::read_to_string(self.path("roster.toml")).unwrap();
+        let m9 = std::fs::read_to_string(self.key(9).with_extension("pub")).unwrap();
+        let m10 = std::fs::read_to_string(self.key(10).with_extension("pub")).unwrap();
+        let new_roster = roster
+            .replace(m9.trim(), m10.trim())
+            .replace("id = \"m9\"", "id = \"m10\"");
+        std::fs::write(self.path("roster.new.toml"), &new_roster).unwrap();
+        let request = self.prepare(
+            "roster-change",
+            "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
+        );
+        (request, new_roster)
+    }
+
+    /// Run `ceremony prepare` on a template file.
+    fn prepare_output(&self, template: &Path) -> Output {
+        self.rust_pki(
+            &[
+                "ceremony",
+                "prepare",
+                template.to_str().unwrap(),
+                "--roster",
+                "roster.toml",
+                "--policy",
+                "policy.toml",
+                "--state",
+                "state",
+            ],
+            None,
+        )
+    }
+
     /// Prepare a ceremony from template text; returns the request path.
     fn prepare(&self, name: &str, template: &str) -> PathBuf {
         let file = self.path(&format!("{name}.toml"));
@@ -516,20 +550,7 @@ fn roster_breaking_the_organisation_rule_is_refused_at_prepare() {
     .unwrap();
     let file = bastion.path("root-init.toml");
     std::fs::copy(format!("{REPO}/policy/ceremonies/root-init.toml"), &file).unwrap();
-    let output = bastion.rust_pki(
-        &[
-            "ceremony",
-            "prepare",
-            file.to_str().unwrap(),
-            "--roster",
-            "roster.toml",
-            "--policy",
-            "policy.toml",
-            "--state",
-            "state",
-        ],
-        None,
-    );
+    let output = bastion.prepare_output(&file);
     assert!(!output.status.success());
     let err = String::from_utf8(output.stderr).unwrap();
     assert!(err.contains("Org A"), "{err}");
@@ -541,17 +562,7 @@ fn roster_breaking_the_organisation_rule_is_refused_at_prepare() {
 #[test]
 fn roster_change_kills_old_shares_and_removed_members() {
     let bastion = Bastion::with_root();
-    let old_roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
-    let m9 = std::fs::read_to_string(bastion.key(9).with_extension("pub")).unwrap();
-    let m10 = std::fs::read_to_string(bastion.key(10).with_extension("pub")).unwrap();
-    let new_roster = old_roster
-        .replace(m9.trim(), m10.trim())
-        .replace("id = \"m9\"", "id = \"m10\"");
-    std::fs::write(bastion.path("roster.new.toml"), &new_roster).unwrap();
-    let request = bastion.prepare(
-        "roster-change",
-        "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
-    );
+    let (request, new_roster) = bastion.prepare_roster_change_m9_to_m10();
     let shown = bastion.ok(&["ceremony", "show", request.to_str().unwrap()]);
     assert!(shown.contains("added: m10; removed: m9"), "{shown}");
     bastion.approve_with_shares(
@@ -568,20 +579,7 @@ fn roster_change_kills_old_shares_and_removed_members() {
     // The old roster file is no longer accepted.
     let file = bastion.path("stale.toml");
     std::fs::write(&file, "kind = \"root-crl\"\nwindow_hours = 24\n").unwrap();
-    let output = bastion.rust_pki(
-        &[
-            "ceremony",
-            "prepare",
-            file.to_str().unwrap(),
-            "--roster",
-            "roster.toml",
-            "--policy",
-            "policy.toml",
-            "--state",
-            "state",
-        ],
-        None,
-    );
+    let output = bastion.prepare_output(&file);
     assert!(!output.status.success());
     assert!(
         String::from_utf8_lossy(&output.stderr)
@@ -991,20 +989,7 @@ fn delegate_revoke_then_root_crl_carries_the_entry_over() {
         "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\n",
     )
     .unwrap();
-    let output = bastion.rust_pki(
-        &[
-            "ceremony",
-            "prepare",
-            file.to_str().unwrap(),
-            "--roster",
-            "roster.toml",
-            "--policy",
-            "policy.toml",
-            "--state",
-            "state",
-        ],
-        None,
-    );
+    let output = bastion.prepare_output(&file);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("revoked already"));
 }
@@ -1016,20 +1001,7 @@ fn delegate_revoke_then_root_crl_carries_the_entry_over() {
 fn roster_change_crash_then_rerun_completes() {
     for step in ["reshared", "user-pin-changed"] {
         let bastion = Bastion::with_root();
-        let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
-        let m9 = std::fs::read_to_string(bastion.key(9).with_extension("pub")).unwrap();
-        let m10 = std::fs::read_to_string(bastion.key(10).with_extension("pub")).unwrap();
-        std::fs::write(
-            bastion.path("roster.new.toml"),
-            roster
-                .replace(m9.trim(), m10.trim())
-                .replace("id = \"m9\"", "id = \"m10\""),
-        )
-        .unwrap();
-        let request = bastion.prepare(
-            "roster-change",
-            "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
-        );
+        let (request, _) = bastion.prepare_roster_change_m9_to_m10();
         bastion.approve_with_shares(
             &request,
             &[1, 2, 3, 4, 5],
