@@ -749,6 +749,16 @@ fn root_rotate_with_cross_certificates_both_ways() {
             &[&"x509", &"-in", &p(subject), &"-noout", &"-pubkey"],
         );
         assert_eq!(text, expected, "{cross} certifies the key of {subject}");
+        let (ok, text) = common::tool(
+            &common::pkilint("lint_pkix_cert"),
+            &[&"lint", &"-s", &"ERROR", &p(cross)],
+        );
+        assert!(ok, "pkilint {cross}: {text}");
+        let (ok, text) = common::tool(
+            &common::pkilint("lint_pkix_signer_signee_cert_chain"),
+            &[&"lint", &p(anchor), &p(cross)],
+        );
+        assert!(ok, "pkilint {anchor} -> {cross}: {text}");
     }
 
     // Ceremonies now use the new root key: a delegate issued after the rotation.
