@@ -37,6 +37,9 @@ enum Command {
     Lint(cmd::lint::LintArgs),
     /// Verify a certificate chain against a pinned root, for a purpose.
     Verify(cmd::verify::VerifyArgs),
+    /// The transparency log: create, append entries, prove, verify checkpoints.
+    #[command(subcommand)]
+    Log(cmd::log::LogCommand),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Ceremony(command) => cmd::ceremony::run(command),
         Command::Lint(args) => cmd::lint::run(args),
         Command::Verify(args) => cmd::verify::run(args),
+        Command::Log(command) => cmd::log::run(command),
     };
     match result {
         Ok(code) => code,

@@ -5,4 +5,5 @@ pub mod ceremony;
 mod common;
 pub mod hsm;
 pub mod lint;
+pub mod log;
 pub mod verify;

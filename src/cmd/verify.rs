@@ -1,9 +1,12 @@
-//! `rust-pki verify`: check a certificate chain against the pinned root, for a purpose.
+//! `rust-pki verify`: check a certificate chain against the pinned root, for a purpose;
+//! with `--bundle`, also the stapled log proof of the leaf (rust-pki-tlog bundle_file).
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rust_pki_ca::policy::Policy;
+use rust_pki_tlog::bundle_file::{self, StapledBundle, VerifiedBundle};
+use rust_pki_tlog::note::VerifierKey;
 use rust_pki_verify::{Chain, Crl, Error, Oid, Purpose, Root, VerifiedChain};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -23,6 +26,7 @@ fn load_purpose(policy: Option<&Path>, name: &str) -> anyhow::Result<Purpose> {
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("usage").required(true).args(["purpose", "eku"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["chain", "bundle"])))]
 pub struct VerifyArgs {
     /// The pinned root certificate (PEM or DER, exactly one certificate). Only chains that
     /// end at this root are accepted.
@@ -32,7 +36,25 @@ pub struct VerifyArgs {
     /// The chain to verify: PEM with the leaf first, then its intermediates (delegate CA);
     /// a single DER certificate is also accepted.
     #[arg(long, value_name = "CHAIN.pem")]
-    chain: PathBuf,
+    chain: Option<PathBuf>,
+
+    /// A stapled bundle (rust-pki-bundle/v1: chain, log entry, inclusion proof, signed
+    /// checkpoint) instead of --chain: checks the chain as --chain does, and that the leaf
+    /// is in the log (checkpoint signed by --log-key, --min-witnesses cosignatures).
+    #[arg(long, value_name = "FILE", requires = "log_key")]
+    bundle: Option<PathBuf>,
+
+    /// The log's verifier key (signed-note vkey text, `name+hexid+base64`) for --bundle.
+    #[arg(long, value_name = "VKEY_FILE", requires = "bundle")]
+    log_key: Option<PathBuf>,
+
+    /// A witness's verifier key (cosignature/v1 vkey text) for --bundle; repeat for several.
+    #[arg(long = "witness", value_name = "VKEY_FILE", requires = "bundle")]
+    witnesses: Vec<PathBuf>,
+
+    /// How many of the --witness keys must have cosigned the bundle's checkpoint.
+    #[arg(long, value_name = "K", default_value_t = 0, requires = "bundle")]
+    min_witnesses: usize,
 
     /// Purpose the chain must be valid for, as named in the policy (releases, crates-io,
     /// bors): its EKU OID must be in the leaf and in every intermediate. Exactly one of
@@ -73,6 +95,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         (None, None) => anyhow::bail!("one of --purpose or --eku is required"),
     };
     let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
+    if args.bundle.is_some() {
+        return run_bundle(&args, &purpose, at);
+    }
     let result = verify(&args, &purpose, at);
 
     let mut stdout = std::io::stdout().lock();
@@ -109,14 +134,164 @@ fn verify(
     purpose: &Purpose,
     at: OffsetDateTime,
 ) -> Result<VerifiedChain, Error> {
+    let Some(chain) = &args.chain else {
+        return Err(Error::Read {
+            file: "--chain".into(),
+            source: std::io::Error::other("one of --chain and --bundle is required"),
+        });
+    };
+    let chain = Chain::from_file(chain)?;
+    verify_parsed(args, &chain, purpose, at)
+}
+
+fn verify_parsed(
+    args: &VerifyArgs,
+    chain: &Chain,
+    purpose: &Purpose,
+    at: OffsetDateTime,
+) -> Result<VerifiedChain, Error> {
     let root = Root::from_file(&args.root)?;
-    let chain = Chain::from_file(&args.chain)?;
     let crls = args
         .crls
         .iter()
         .map(|path| Crl::from_file(path))
         .collect::<Result<Vec<_>, _>>()?;
-    rust_pki_verify::verify(&root, &chain, &crls, purpose, at)
+    rust_pki_verify::verify(&root, chain, &crls, purpose, at)
+}
+
+/// Why a `--bundle` verification failed: the chain (rules of rust-pki-verify) or the log
+/// proof (rules of [`bundle_file::rule`]: bundle-format, log-signature, witnesses,
+/// inclusion, entry).
+#[derive(Debug)]
+enum BundleFailure {
+    Chain(Error),
+    Log { rule: &'static str, message: String },
+}
+
+fn log_failure(error: &rust_pki_tlog::Error) -> BundleFailure {
+    BundleFailure::Log {
+        rule: bundle_file::rule(error),
+        message: error.to_string(),
+    }
+}
+
+fn read_vkey(path: &Path, what: &str) -> Result<VerifierKey, BundleFailure> {
+    let fail = |message: String| BundleFailure::Log {
+        rule: "log-key",
+        message,
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| fail(format!("{what} {}: {e}", path.display())))?;
+    VerifierKey::parse(text.trim()).map_err(|e| fail(format!("{what} {}: {e}", path.display())))
+}
+
+fn verify_bundle(
+    args: &VerifyArgs,
+    path: &Path,
+    purpose: &Purpose,
+    at: OffsetDateTime,
+) -> Result<(VerifiedChain, VerifiedBundle), BundleFailure> {
+    let bytes = std::fs::read(path).map_err(|e| BundleFailure::Log {
+        rule: "read",
+        message: format!("{}: {e}", path.display()),
+    })?;
+    let bundle = StapledBundle::parse(&bytes).map_err(|e| BundleFailure::Log {
+        rule: "bundle-format",
+        message: format!("{}: {e}", path.display()),
+    })?;
+    let log_key = match &args.log_key {
+        Some(p) => read_vkey(p, "log key")?,
+        None => {
+            return Err(BundleFailure::Log {
+                rule: "log-key",
+                message: "--bundle needs --log-key".into(),
+            });
+        }
+    };
+    let witnesses = args
+        .witnesses
+        .iter()
+        .map(|p| read_vkey(p, "witness key"))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let chain = Chain::from_bytes(&path.display().to_string(), bundle.chain_pem().as_bytes())
+        .map_err(BundleFailure::Chain)?;
+    let verified = verify_parsed(args, &chain, purpose, at).map_err(BundleFailure::Chain)?;
+    let logged = bundle_file::verify_bundle(&bundle, &log_key, &witnesses, args.min_witnesses)
+        .map_err(|e| log_failure(&e))?;
+    Ok((verified, logged))
+}
+
+fn run_bundle(
+    args: &VerifyArgs,
+    purpose: &Purpose,
+    at: OffsetDateTime,
+) -> anyhow::Result<ExitCode> {
+    let Some(path) = &args.bundle else {
+        anyhow::bail!("--bundle is required here");
+    };
+    let result = verify_bundle(args, path, purpose, at);
+    let mut stdout = std::io::stdout().lock();
+    match result {
+        Ok((verified, logged)) => {
+            if args.json {
+                let mut json = serde_json::to_value(&verified)?;
+                if let Some(object) = json.as_object_mut() {
+                    object.insert("valid".into(), true.into());
+                    object.insert(
+                        "log".into(),
+                        serde_json::json!({
+                            "origin": logged.origin,
+                            "index": logged.index,
+                            "tree_size": logged.tree_size,
+                            "root_hash": hex::encode(logged.root_hash),
+                            "witnesses": logged.witnesses,
+                        }),
+                    );
+                }
+                writeln!(stdout, "{json}")?;
+            } else {
+                write_summary(&mut stdout, &verified)?;
+                writeln!(
+                    stdout,
+                    "  logged in {} as entry {} of tree size {}, {} witness cosignature(s){}",
+                    logged.origin,
+                    logged.index,
+                    logged.tree_size,
+                    logged.witnesses.len(),
+                    if logged.witnesses.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", logged.witnesses.join(", "))
+                    }
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(BundleFailure::Chain(error)) => {
+            eprintln!("INVALID [{}]: {error}", error.rule());
+            if args.json {
+                let mut details = serde_json::to_value(&error)?;
+                if let Some(object) = details.as_object_mut() {
+                    object.insert("message".into(), error.to_string().into());
+                }
+                let json = serde_json::json!({ "valid": false, "error": details });
+                writeln!(stdout, "{json}")?;
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        Err(BundleFailure::Log { rule, message }) => {
+            eprintln!("INVALID [{rule}]: {message}");
+            if args.json {
+                let json = serde_json::json!({
+                    "valid": false,
+                    "error": { "rule": rule, "message": message },
+                });
+                writeln!(stdout, "{json}")?;
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn write_summary(out: &mut impl Write, verified: &VerifiedChain) -> std::io::Result<()> {

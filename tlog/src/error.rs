@@ -142,4 +142,44 @@ pub enum Error {
     /// The witness's stored state is unreadable or inconsistent.
     #[error("witness state {path}: {reason}")]
     WitnessState { path: PathBuf, reason: String },
+
+    // ---- entries ----
+    /// A log entry is not a valid `rust-pki-log-entry/v1` encoding (see `entry`).
+    #[error("malformed log entry (line {line}): {reason}")]
+    EntryMalformed { line: usize, reason: String },
+    /// A log entry cannot be built from the given values (bad name, too long).
+    #[error("invalid log entry: {0}")]
+    EntryInvalid(String),
+    /// A read-only command had to sign (an interrupted append is pending) but has no key.
+    #[error("the log has an interrupted checkpoint to finish: run an append with the log key")]
+    EntryNoSigner,
+
+    // ---- stapled bundles ----
+    /// A stapled bundle file is malformed (line 0: the whole file).
+    #[error("bundle line {line}: {reason}")]
+    StapledFormat { line: usize, reason: String },
+    /// The bundle's checkpoint is not signed by the log key (forged, altered, other log).
+    #[error("checkpoint is not validly signed by the log key {key}: {source}")]
+    StapledLogSignature {
+        key: String,
+        #[source]
+        source: Box<Error>,
+    },
+    /// Fewer valid witness cosignatures than required.
+    #[error("{valid} valid witness cosignature(s), {required} required ({detail})")]
+    StapledWitnesses {
+        valid: usize,
+        required: usize,
+        detail: String,
+    },
+    /// The inclusion proof does not show the entry in the checkpoint's tree.
+    #[error("entry {index} is not proven included in the tree of size {size}: {reason}")]
+    StapledInclusion {
+        index: u64,
+        size: u64,
+        reason: String,
+    },
+    /// The log entry does not name the bundle's leaf certificate.
+    #[error("the log entry does not name the leaf certificate (SHA-256 {leaf_sha256})")]
+    StapledEntryMismatch { leaf_sha256: String },
 }

@@ -8,6 +8,8 @@
 mod error;
 
 pub mod bundle;
+pub mod bundle_file;
+pub mod entry;
 pub mod tiles;
 pub mod writer;
 

@@ -1,0 +1,433 @@
+//! Stapled bundles: the file shipped next to each issued certificate (DESIGN §5), holding
+//! everything needed to check offline that the certificate is in the log.
+//!
+//! # Format `rust-pki-bundle/v1`
+//!
+//! UTF-8 text, `\n` line endings, sections in this order, nothing else:
+//!
+//! ```text
+//! rust-pki-bundle/v1
+//! -----BEGIN CERTIFICATE-----      one or more PEM certificates, leaf first,
+//! MIIB...                          then its intermediates (the root is not needed)
+//! -----END CERTIFICATE-----
+//! entry: <base64 of the log entry bytes>
+//! index: <decimal index of the entry in the log>
+//! proof: <base64 hash>,<base64 hash>,...   (empty after "proof:" for a one-entry tree)
+//! checkpoint:
+//! <the signed checkpoint note, verbatim to the end of the file: body, blank line,
+//!  the log's signature line, any witness cosignature lines>
+//! ```
+//!
+//! Base64 is standard (RFC 4648 §4, padded). The parser is strict; its errors name the line.
+//!
+//! # Entry ↔ certificate
+//!
+//! The bundle is for the chain's leaf certificate: the entry's bytes must contain the leaf's
+//! SHA-256 as lowercase hex, or the leaf's DER as standard padded base64. This keeps the
+//! check independent of the versioned entry encoding, which carries one of the two.
+//!
+//! [`verify_bundle`] checks the log's part: checkpoint signature, witness cosignatures,
+//! inclusion of the entry and entry ↔ leaf. The chain itself (path, purpose, validity,
+//! CRLs) is checked by `rust-pki-verify`, e.g. in `rust-pki verify --bundle`.
+
+use base64ct::{Base64, Encoding};
+use sha2::{Digest, Sha256};
+use tlog_tiles::{Hash, check_record, record_hash};
+
+use crate::checkpoint::SignedCheckpoint;
+use crate::cosignature::verify_cosignature;
+use crate::note::VerifierKey;
+use crate::{Error, Result};
+
+/// First line of a v1 bundle.
+pub const HEADER: &str = "rust-pki-bundle/v1";
+
+const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+const END: &str = "-----END CERTIFICATE-----";
+
+/// A stapled bundle: chain, log entry, index, inclusion proof and signed checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StapledBundle {
+    /// DER certificates, leaf first. Never empty once parsed.
+    pub certificates: Vec<Vec<u8>>,
+    /// The log entry for the leaf.
+    pub entry: Vec<u8>,
+    /// Index of the entry in the log.
+    pub index: u64,
+    /// RFC 6962 inclusion proof of the entry in the checkpoint's tree.
+    pub proof: Vec<Hash>,
+    /// The signed checkpoint note (log signature and any cosignature lines).
+    pub checkpoint: Vec<u8>,
+}
+
+/// What [`verify_bundle`] established.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedBundle {
+    /// The chain as PEM (leaf first), for `rust_pki_verify::Chain::from_bytes`.
+    pub chain_pem: String,
+    /// The log entry.
+    pub entry: Vec<u8>,
+    /// Index of the entry.
+    pub index: u64,
+    /// Log origin of the checkpoint.
+    pub origin: String,
+    /// Tree size of the checkpoint.
+    pub tree_size: u64,
+    /// Root hash of the checkpoint.
+    pub root_hash: [u8; 32],
+    /// `name+hexid` of each given witness key with a valid cosignature.
+    pub witnesses: Vec<String>,
+}
+
+/// The rule an error of this module breaks, for `[rule]` in CLI messages: `bundle-format`,
+/// `log-signature`, `witnesses`, `inclusion`, `entry`; `log` for other errors.
+pub fn rule(error: &Error) -> &'static str {
+    match error {
+        Error::StapledFormat { .. } => "bundle-format",
+        Error::StapledLogSignature { .. } => "log-signature",
+        Error::StapledWitnesses { .. } => "witnesses",
+        Error::StapledInclusion { .. } => "inclusion",
+        Error::StapledEntryMismatch { .. } => "entry",
+        _ => "log",
+    }
+}
+
+fn format_err(line: usize, reason: impl Into<String>) -> Error {
+    Error::StapledFormat {
+        line,
+        reason: reason.into(),
+    }
+}
+
+/// Decodes the `CERTIFICATE` blocks of a PEM text (other text between blocks is ignored), in
+/// order. Errors name the 1-based line.
+pub fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>> {
+    let mut certs = Vec::new();
+    let mut body: Option<(usize, String)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        let n = i + 1;
+        match &mut body {
+            None if line == BEGIN => body = Some((n, String::new())),
+            None => {}
+            Some((start, b64)) if line == END => {
+                let der = Base64::decode_vec(b64)
+                    .map_err(|e| format_err(*start, format!("certificate: bad base64: {e}")))?;
+                if der.is_empty() {
+                    return Err(format_err(*start, "empty certificate"));
+                }
+                certs.push(der);
+                body = None;
+            }
+            Some((_, b64)) => b64.push_str(line.trim()),
+        }
+    }
+    if let Some((start, _)) = body {
+        return Err(format_err(start, format!("no {END} for this certificate")));
+    }
+    Ok(certs)
+}
+
+fn pem_encode(der: &[u8], out: &mut String) {
+    out.push_str(BEGIN);
+    out.push('\n');
+    let b64 = Base64::encode_string(der);
+    for chunk in b64.as_bytes().chunks(64) {
+        // base64 output is ASCII.
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(END);
+    out.push('\n');
+}
+
+impl StapledBundle {
+    /// The chain as PEM text, leaf first.
+    pub fn chain_pem(&self) -> String {
+        let mut out = String::new();
+        for der in &self.certificates {
+            pem_encode(der, &mut out);
+        }
+        out
+    }
+
+    /// The leaf certificate (DER).
+    ///
+    /// # Errors
+    /// [`Error::StapledFormat`] when the bundle has no certificate.
+    pub fn leaf(&self) -> Result<&[u8]> {
+        self.certificates
+            .first()
+            .map(Vec::as_slice)
+            .ok_or_else(|| format_err(2, "no certificate"))
+    }
+
+    /// The bundle file text.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{HEADER}\n");
+        out.push_str(&self.chain_pem());
+        out.push_str(&format!("entry: {}\n", Base64::encode_string(&self.entry)));
+        out.push_str(&format!("index: {}\n", self.index));
+        let proof: Vec<String> = self
+            .proof
+            .iter()
+            .map(|h| Base64::encode_string(&h.0))
+            .collect();
+        if proof.is_empty() {
+            out.push_str("proof:\n");
+        } else {
+            out.push_str(&format!("proof: {}\n", proof.join(",")));
+        }
+        out.push_str("checkpoint:\n");
+        out.push_str(&String::from_utf8_lossy(&self.checkpoint));
+        out
+    }
+
+    /// Parses a bundle file strictly.
+    ///
+    /// # Errors
+    /// [`Error::StapledFormat`] naming the line and what is wrong.
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        let text =
+            std::str::from_utf8(bytes).map_err(|e| format_err(0, format!("not UTF-8 ({e})")))?;
+        // Split off the checkpoint note first: it runs verbatim to the end of the file.
+        let mut lines: Vec<&str> = Vec::new();
+        let mut checkpoint: Option<(usize, &str)> = None;
+        let mut rest = text;
+        while !rest.is_empty() {
+            let (line, tail) = match rest.find('\n') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => return Err(format_err(lines.len() + 1, "line does not end in \\n")),
+            };
+            lines.push(line);
+            rest = tail;
+            if line == "checkpoint:" {
+                checkpoint = Some((lines.len() + 1, tail));
+                break;
+            }
+        }
+        let (note_line, note) = checkpoint
+            .ok_or_else(|| format_err(lines.len() + 1, "missing \"checkpoint:\" line"))?;
+        if note.is_empty() {
+            return Err(format_err(note_line, "empty checkpoint note"));
+        }
+
+        let mut it = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i + 1, *l))
+            .peekable();
+        match it.next() {
+            Some((_, HEADER)) => {}
+            Some((n, l)) => {
+                return Err(format_err(n, format!("expected {HEADER:?}, found {l:?}")));
+            }
+            None => return Err(format_err(1, "empty file")),
+        }
+
+        let mut certificates = Vec::new();
+        while let Some(&(n, l)) = it.peek() {
+            if l != BEGIN {
+                break;
+            }
+            it.next();
+            let mut b64 = String::new();
+            loop {
+                match it.next() {
+                    Some((_, END)) => break,
+                    Some((m, l)) if l == "checkpoint:" || l.contains(':') || l.contains(' ') => {
+                        return Err(format_err(m, format!("expected base64 or {END}")));
+                    }
+                    Some((_, l)) => b64.push_str(l),
+                    None => return Err(format_err(n, format!("no {END} for this certificate"))),
+                }
+            }
+            let der = Base64::decode_vec(&b64)
+                .map_err(|e| format_err(n, format!("certificate: bad base64: {e}")))?;
+            if der.is_empty() {
+                return Err(format_err(n, "empty certificate"));
+            }
+            certificates.push(der);
+        }
+        if certificates.is_empty() {
+            let n = it.peek().map_or(2, |&(n, _)| n);
+            return Err(format_err(n, format!("expected a certificate ({BEGIN})")));
+        }
+
+        let mut field = |name: &str| -> Result<(usize, &str)> {
+            match it.next() {
+                Some((n, l)) => {
+                    let value = l
+                        .strip_prefix(name)
+                        .and_then(|v| v.strip_prefix(':'))
+                        .ok_or_else(|| {
+                            format_err(n, format!("expected \"{name}:\", found {l:?}"))
+                        })?;
+                    if value.is_empty() {
+                        return Ok((n, value));
+                    }
+                    let value = value.strip_prefix(' ').ok_or_else(|| {
+                        format_err(n, format!("expected a space after \"{name}:\""))
+                    })?;
+                    Ok((n, value))
+                }
+                None => Err(format_err(
+                    note_line - 1,
+                    format!("missing \"{name}:\" line"),
+                )),
+            }
+        };
+
+        let (n, v) = field("entry")?;
+        let entry =
+            Base64::decode_vec(v).map_err(|e| format_err(n, format!("entry: bad base64: {e}")))?;
+        let (n, v) = field("index")?;
+        if v.is_empty()
+            || !v.bytes().all(|b| b.is_ascii_digit())
+            || (v.len() > 1 && v.starts_with('0'))
+        {
+            return Err(format_err(n, format!("index: not a decimal number: {v:?}")));
+        }
+        let index = v
+            .parse()
+            .map_err(|e| format_err(n, format!("index: {e}")))?;
+        let (n, v) = field("proof")?;
+        let mut proof = Vec::new();
+        if !v.is_empty() {
+            for (k, h) in v.split(',').enumerate() {
+                let raw = Base64::decode_vec(h)
+                    .map_err(|e| format_err(n, format!("proof hash {k}: bad base64: {e}")))?;
+                let hash: [u8; 32] = raw.try_into().map_err(|raw: Vec<u8>| {
+                    format_err(n, format!("proof hash {k}: {} bytes, not 32", raw.len()))
+                })?;
+                proof.push(Hash(hash));
+            }
+        }
+        let (n, v) = field("checkpoint")?;
+        if !v.is_empty() {
+            return Err(format_err(n, "the checkpoint note starts on the next line"));
+        }
+        Ok(Self {
+            certificates,
+            entry,
+            index,
+            proof,
+            checkpoint: note.as_bytes().to_vec(),
+        })
+    }
+}
+
+/// Whether `entry` names the leaf certificate `leaf_der` (see the module documentation).
+pub fn entry_matches_leaf(entry: &[u8], leaf_der: &[u8]) -> bool {
+    let digest = hex::encode(Sha256::digest(leaf_der));
+    let der_b64 = Base64::encode_string(leaf_der);
+    contains(entry, digest.as_bytes()) || contains(entry, der_b64.as_bytes())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The note text (checkpoint body) and its signature lines.
+fn split_note(note: &[u8]) -> Option<(&[u8], &str)> {
+    let sep = note.windows(2).rposition(|w| w == b"\n\n")?;
+    let sigs = std::str::from_utf8(&note[sep + 2..]).ok()?;
+    Some((&note[..=sep], sigs))
+}
+
+/// Verifies the log part of a bundle: the checkpoint is signed by `log_key`; at least
+/// `min_witnesses` of `witness_keys` cosigned it (cosignature/v1); the entry is included
+/// at `index` in the checkpoint's tree; the entry names the chain's leaf certificate.
+///
+/// # Errors
+/// [`Error::StapledLogSignature`], [`Error::StapledWitnesses`], [`Error::StapledInclusion`],
+/// [`Error::StapledEntryMismatch`], [`Error::StapledFormat`].
+pub fn verify_bundle(
+    bundle: &StapledBundle,
+    log_key: &VerifierKey,
+    witness_keys: &[VerifierKey],
+    min_witnesses: usize,
+) -> Result<VerifiedBundle> {
+    let checkpoint = SignedCheckpoint::verify(&bundle.checkpoint, log_key).map_err(|e| {
+        Error::StapledLogSignature {
+            key: log_key.label(),
+            source: Box::new(e),
+        }
+    })?;
+
+    let (body, sig_lines) =
+        split_note(&bundle.checkpoint).ok_or_else(|| Error::StapledLogSignature {
+            key: log_key.label(),
+            source: Box::new(Error::NoteMalformed("no signature block".into())),
+        })?;
+    let mut witnesses = Vec::new();
+    let mut failures = Vec::new();
+    for key in witness_keys {
+        let mut found = false;
+        for line in sig_lines.lines() {
+            match verify_cosignature(line, body, key) {
+                Ok(_) => {
+                    found = true;
+                    break;
+                }
+                Err(Error::CosignatureBadSignature { witness }) => {
+                    failures.push(format!("bad cosignature by {witness}"));
+                }
+                Err(_) => {}
+            }
+        }
+        if found && !witnesses.contains(&key.label()) {
+            witnesses.push(key.label());
+        }
+    }
+    if witnesses.len() < min_witnesses {
+        let mut detail = if witnesses.is_empty() {
+            "none of the given witness keys".to_owned()
+        } else {
+            witnesses.join(", ")
+        };
+        if !failures.is_empty() {
+            detail.push_str(&format!("; {}", failures.join(", ")));
+        }
+        return Err(Error::StapledWitnesses {
+            valid: witnesses.len(),
+            required: min_witnesses,
+            detail,
+        });
+    }
+
+    let inclusion = |reason: String| Error::StapledInclusion {
+        index: bundle.index,
+        size: checkpoint.size,
+        reason,
+    };
+    if bundle.index >= checkpoint.size {
+        return Err(inclusion("index is outside the tree".into()));
+    }
+    let leaf_hash = record_hash(&bundle.entry);
+    check_record(
+        &bundle.proof,
+        checkpoint.size,
+        Hash(checkpoint.root_hash),
+        bundle.index,
+        leaf_hash,
+    )
+    .map_err(|e| inclusion(format!("proof does not lead to the checkpoint root ({e})")))?;
+
+    let leaf = bundle.leaf()?;
+    if !entry_matches_leaf(&bundle.entry, leaf) {
+        return Err(Error::StapledEntryMismatch {
+            leaf_sha256: hex::encode(Sha256::digest(leaf)),
+        });
+    }
+
+    Ok(VerifiedBundle {
+        chain_pem: bundle.chain_pem(),
+        entry: bundle.entry.clone(),
+        index: bundle.index,
+        origin: checkpoint.origin,
+        tree_size: checkpoint.size,
+        root_hash: checkpoint.root_hash,
+        witnesses,
+    })
+}

@@ -1,0 +1,420 @@
+//! Log entries: the one, versioned encoding of what the Rust PKI logs (DESIGN §5).
+//!
+//! # Format `rust-pki-log-entry/v1`
+//!
+//! An entry is UTF-8 text: a header line, then `key: value` lines in the fixed order of its
+//! kind, each line ending in `\n` (no `\r`), nothing after the last line. Keys and their
+//! order are exact; a missing, extra, reordered or duplicated field, an unknown kind or
+//! version, and trailing data are errors. Values:
+//!
+//! * `hex32`: 64 lowercase hexadecimal digits (a SHA-256 digest);
+//! * `u64`: decimal without sign or leading zeros;
+//! * `b64`: standard, padded, canonical base64 (RFC 4648 §4), never empty;
+//! * `name`: 1 to 1024 bytes of UTF-8 without control characters, not starting or ending
+//!   with white space.
+//!
+//! ```text
+//! rust-pki-log-entry/v1 ceremony-record
+//! file-name: <name>          the record's file name (no directory)
+//! size: <u64>                the record's length in bytes
+//! sha256: <hex32>            SHA-256 of the record file
+//! record: <b64> | -          the record's bytes, or "-" when they do not fit
+//!
+//! rust-pki-log-entry/v1 leaf-issuance
+//! certificate: <b64>         DER of the leaf certificate issued by a delegate
+//! delegate-sha256: <hex32>   SHA-256 of the delegate CA certificate's DER
+//!
+//! rust-pki-log-entry/v1 artifact
+//! name: <name>               the release file's name (no directory)
+//! size: <u64>                its length in bytes
+//! sha256: <hex32>            its SHA-256 (sumdb-style: the log commits to the digest)
+//! ```
+//!
+//! An encoded entry is at most 65535 bytes, the limit of a tlog-tiles entry bundle.
+//! Ceremony records can be larger: [`Entry::ceremony_record`] includes the record's bytes
+//! only when the whole entry fits, and otherwise logs the name, size and SHA-256 alone
+//! (`record: -`). The digest still commits the log to the record; its bytes must then be
+//! published beside the log, and anyone can check them against the entry.
+
+use base64ct::{Base64, Encoding};
+use sha2::{Digest, Sha256};
+
+use crate::bundle::MAX_ENTRY_LEN;
+use crate::{Error, Result};
+
+/// Header of every entry: the format name and version, followed by a space and the kind.
+pub const ENTRY_VERSION: &str = "rust-pki-log-entry/v1";
+
+/// Longest `name` value, in bytes.
+pub const MAX_NAME_LEN: usize = 1024;
+
+/// A decoded log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A ceremony record file (`ceremony-record`).
+    CeremonyRecord {
+        /// File name of the record (no directory).
+        file_name: String,
+        /// Length of the record in bytes.
+        size: u64,
+        /// SHA-256 of the record.
+        sha256: [u8; 32],
+        /// The record's bytes when they fit in the entry; `None` when only the digest is
+        /// logged.
+        record: Option<Vec<u8>>,
+    },
+    /// A leaf certificate issued by a delegate CA (`leaf-issuance`).
+    LeafIssuance {
+        /// DER of the leaf certificate.
+        certificate: Vec<u8>,
+        /// SHA-256 of the delegate certificate's DER.
+        delegate_sha256: [u8; 32],
+    },
+    /// A release file (`artifact`).
+    Artifact {
+        /// File name (no directory).
+        name: String,
+        /// Length in bytes.
+        size: u64,
+        /// SHA-256 of the file.
+        sha256: [u8; 32],
+    },
+}
+
+impl Entry {
+    /// A ceremony-record entry for the record `bytes` stored as `file_name`: with the bytes
+    /// when the encoded entry fits in 65535 bytes, else with the digest only.
+    ///
+    /// # Errors
+    /// [`Error::EntryInvalid`] for an empty record or an invalid name.
+    pub fn ceremony_record(file_name: &str, bytes: &[u8]) -> Result<Self> {
+        check_name("file-name", file_name)?;
+        if bytes.is_empty() {
+            return Err(Error::EntryInvalid(
+                "the ceremony record is empty".to_owned(),
+            ));
+        }
+        let mut entry = Self::CeremonyRecord {
+            file_name: file_name.to_owned(),
+            size: bytes.len() as u64,
+            sha256: Sha256::digest(bytes).into(),
+            record: Some(bytes.to_vec()),
+        };
+        if entry.encoded_len() > MAX_ENTRY_LEN
+            && let Self::CeremonyRecord { record, .. } = &mut entry
+        {
+            *record = None;
+        }
+        Ok(entry)
+    }
+
+    /// A leaf-issuance entry for the leaf certificate `certificate_der`, issued by the
+    /// delegate whose certificate is `delegate_der`.
+    ///
+    /// # Errors
+    /// [`Error::EntryInvalid`] for an empty certificate; [`Error::EntryTooLong`] when the
+    /// entry would not fit in 65535 bytes.
+    pub fn leaf_issuance(certificate_der: &[u8], delegate_der: &[u8]) -> Result<Self> {
+        if certificate_der.is_empty() {
+            return Err(Error::EntryInvalid(
+                "the leaf certificate is empty".to_owned(),
+            ));
+        }
+        let entry = Self::LeafIssuance {
+            certificate: certificate_der.to_vec(),
+            delegate_sha256: Sha256::digest(delegate_der).into(),
+        };
+        entry.check_len()?;
+        Ok(entry)
+    }
+
+    /// An artifact entry: a release file's name, size and SHA-256.
+    ///
+    /// # Errors
+    /// [`Error::EntryInvalid`] for an invalid name.
+    pub fn artifact(name: &str, size: u64, sha256: [u8; 32]) -> Result<Self> {
+        check_name("name", name)?;
+        Ok(Self::Artifact {
+            name: name.to_owned(),
+            size,
+            sha256,
+        })
+    }
+
+    /// The kind named in the header line.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::CeremonyRecord { .. } => "ceremony-record",
+            Self::LeafIssuance { .. } => "leaf-issuance",
+            Self::Artifact { .. } => "artifact",
+        }
+    }
+
+    /// The encoded entry, as appended to the log.
+    ///
+    /// # Errors
+    /// [`Error::EntryInvalid`] for an entry [`Entry::parse`] would reject (empty bytes,
+    /// invalid name, record not matching its size or digest); [`Error::EntryTooLong`].
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        self.validate()?;
+        let text = self.text();
+        if text.len() > MAX_ENTRY_LEN {
+            return Err(Error::EntryTooLong { len: text.len() });
+        }
+        Ok(text.into_bytes())
+    }
+
+    /// Parses an encoded entry strictly (see the module documentation).
+    ///
+    /// # Errors
+    /// [`Error::EntryMalformed`] naming the line; [`Error::EntryTooLong`].
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() > MAX_ENTRY_LEN {
+            return Err(Error::EntryTooLong { len: bytes.len() });
+        }
+        let text =
+            std::str::from_utf8(bytes).map_err(|e| malformed(0, format!("not UTF-8: {e}")))?;
+        let body = text
+            .strip_suffix('\n')
+            .ok_or_else(|| malformed(0, "does not end with a newline"))?;
+        let mut lines = Fields {
+            lines: body.split('\n').enumerate(),
+        };
+        let (_, header) = lines.lines.next().ok_or_else(|| malformed(1, "empty"))?;
+        let kind = header
+            .strip_prefix(ENTRY_VERSION)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .ok_or_else(|| malformed(1, format!("header is not {ENTRY_VERSION:?} and a kind")))?;
+        let entry = match kind {
+            "ceremony-record" => {
+                let file_name = lines.name("file-name")?;
+                let size = lines.u64("size")?;
+                let sha256 = lines.hex32("sha256")?;
+                let (line, value) = lines.field("record")?;
+                let record = if value == "-" {
+                    None
+                } else {
+                    Some(decode_b64(line, value)?)
+                };
+                if let Some(record) = &record {
+                    if record.len() as u64 != size {
+                        return Err(malformed(line, "record length does not match size"));
+                    }
+                    if <[u8; 32]>::from(Sha256::digest(record)) != sha256 {
+                        return Err(malformed(line, "record does not match sha256"));
+                    }
+                }
+                Self::CeremonyRecord {
+                    file_name,
+                    size,
+                    sha256,
+                    record,
+                }
+            }
+            "leaf-issuance" => Self::LeafIssuance {
+                certificate: lines.b64("certificate")?,
+                delegate_sha256: lines.hex32("delegate-sha256")?,
+            },
+            "artifact" => Self::Artifact {
+                name: lines.name("name")?,
+                size: lines.u64("size")?,
+                sha256: lines.hex32("sha256")?,
+            },
+            other => return Err(malformed(1, format!("unknown entry kind {other:?}"))),
+        };
+        if let Some((i, _)) = lines.lines.next() {
+            return Err(malformed(i + 1, "unexpected data after the last field"));
+        }
+        Ok(entry)
+    }
+
+    fn text(&self) -> String {
+        let mut out = format!("{ENTRY_VERSION} {}\n", self.kind());
+        let mut field = |key: &str, value: &str| {
+            out.push_str(key);
+            out.push_str(": ");
+            out.push_str(value);
+            out.push('\n');
+        };
+        match self {
+            Self::CeremonyRecord {
+                file_name,
+                size,
+                sha256,
+                record,
+            } => {
+                field("file-name", file_name);
+                field("size", &size.to_string());
+                field("sha256", &hex::encode(sha256));
+                match record {
+                    Some(bytes) => field("record", &Base64::encode_string(bytes)),
+                    None => field("record", "-"),
+                }
+            }
+            Self::LeafIssuance {
+                certificate,
+                delegate_sha256,
+            } => {
+                field("certificate", &Base64::encode_string(certificate));
+                field("delegate-sha256", &hex::encode(delegate_sha256));
+            }
+            Self::Artifact { name, size, sha256 } => {
+                field("name", name);
+                field("size", &size.to_string());
+                field("sha256", &hex::encode(sha256));
+            }
+        }
+        out
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.text().len()
+    }
+
+    fn check_len(&self) -> Result<()> {
+        let len = self.encoded_len();
+        if len > MAX_ENTRY_LEN {
+            return Err(Error::EntryTooLong { len });
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        match self {
+            Self::CeremonyRecord {
+                file_name,
+                size,
+                sha256,
+                record,
+            } => {
+                check_name("file-name", file_name)?;
+                if let Some(record) = record {
+                    if record.is_empty() {
+                        return Err(Error::EntryInvalid("the ceremony record is empty".into()));
+                    }
+                    if record.len() as u64 != *size
+                        || <[u8; 32]>::from(Sha256::digest(record)) != *sha256
+                    {
+                        return Err(Error::EntryInvalid(
+                            "the ceremony record does not match its size and sha256".into(),
+                        ));
+                    }
+                }
+            }
+            Self::LeafIssuance { certificate, .. } => {
+                if certificate.is_empty() {
+                    return Err(Error::EntryInvalid("the leaf certificate is empty".into()));
+                }
+            }
+            Self::Artifact { name, .. } => check_name("name", name)?,
+        }
+        Ok(())
+    }
+}
+
+fn malformed(line: usize, reason: impl Into<String>) -> Error {
+    Error::EntryMalformed {
+        line,
+        reason: reason.into(),
+    }
+}
+
+fn check_name(key: &str, name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > MAX_NAME_LEN
+        || name.chars().any(char::is_control)
+        || name.trim() != name
+    {
+        return Err(Error::EntryInvalid(format!(
+            "{key} must be 1 to {MAX_NAME_LEN} bytes without control characters or \
+             leading or trailing white space"
+        )));
+    }
+    Ok(())
+}
+
+fn decode_b64(line: usize, value: &str) -> Result<Vec<u8>> {
+    if value.is_empty() {
+        return Err(malformed(line, "empty base64 value"));
+    }
+    Base64::decode_vec(value).map_err(|_| malformed(line, "not canonical padded base64"))
+}
+
+/// The field lines after the header, consumed in order.
+struct Fields<'a> {
+    lines: std::iter::Enumerate<std::str::Split<'a, char>>,
+}
+
+impl<'a> Fields<'a> {
+    /// The next line, which must be `key: value`; returns its 1-based number and value.
+    fn field(&mut self, key: &str) -> Result<(usize, &'a str)> {
+        let Some((i, line)) = self.lines.next() else {
+            return Err(malformed(0, format!("missing field {key:?}")));
+        };
+        let n = i + 1;
+        let value = line
+            .strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .ok_or_else(|| {
+                let found = line.split(':').next().unwrap_or_default();
+                malformed(n, format!("expected field {key:?}, found {found:?}"))
+            })?;
+        Ok((n, value))
+    }
+
+    fn name(&mut self, key: &str) -> Result<String> {
+        let (n, value) = self.field(key)?;
+        check_name(key, value).map_err(|e| malformed(n, e.to_string()))?;
+        Ok(value.to_owned())
+    }
+
+    fn u64(&mut self, key: &str) -> Result<u64> {
+        let (n, value) = self.field(key)?;
+        let canonical = !value.is_empty()
+            && value.bytes().all(|b| b.is_ascii_digit())
+            && (value == "0" || !value.starts_with('0'));
+        canonical
+            .then(|| value.parse::<u64>().ok())
+            .flatten()
+            .ok_or_else(|| malformed(n, format!("{key} is not a canonical decimal u64")))
+    }
+
+    fn hex32(&mut self, key: &str) -> Result<[u8; 32]> {
+        let (n, value) = self.field(key)?;
+        let lower = value.len() == 64
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let mut out = [0u8; 32];
+        if !lower || hex::decode_to_slice(value, &mut out).is_err() {
+            return Err(malformed(
+                n,
+                format!("{key} is not 64 lowercase hex digits"),
+            ));
+        }
+        Ok(out)
+    }
+
+    fn b64(&mut self, key: &str) -> Result<Vec<u8>> {
+        let (n, value) = self.field(key)?;
+        decode_b64(n, value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_artifact_text() {
+        let e = Entry::artifact("rustc-1.90.0.tar.xz", 12, [0xab; 32]).unwrap();
+        let text = String::from_utf8(e.encode().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "rust-pki-log-entry/v1 artifact\nname: rustc-1.90.0.tar.xz\nsize: 12\nsha256: {}\n",
+                "ab".repeat(32)
+            )
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! The `rust-pki-log-entry/v1` encoding: round trips, the size rule for ceremony records,
+//! and strict parsing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rust_pki_tlog::Error;
+use rust_pki_tlog::entry::Entry;
+use sha2::{Digest, Sha256};
+
+fn sha(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+fn samples() -> Vec<Entry> {
+    vec![
+        Entry::ceremony_record("2026-01-02-root-key.toml", b"kind = \"root-key\"\n").unwrap(),
+        Entry::ceremony_record("big.toml", &vec![b'x'; 70_000]).unwrap(),
+        Entry::leaf_issuance(&[0x30, 0x03, 0x02, 0x01, 0x07], b"delegate der").unwrap(),
+        Entry::artifact(
+            "rustc-1.90.0-x86_64-unknown-linux-gnu.tar.xz",
+            123_456,
+            sha(b"a"),
+        )
+        .unwrap(),
+        Entry::artifact("empty file", 0, sha(b"")).unwrap(),
+    ]
+}
+
+#[test]
+fn round_trips() {
+    for entry in samples() {
+        let bytes = entry.encode().unwrap();
+        assert!(bytes.len() <= 65535);
+        assert_eq!(Entry::parse(&bytes).unwrap(), entry, "{}", entry.kind());
+        // Encoding is deterministic: parse then encode gives the same bytes.
+        assert_eq!(Entry::parse(&bytes).unwrap().encode().unwrap(), bytes);
+    }
+}
+
+#[test]
+fn exact_texts() {
+    let e = Entry::ceremony_record("r.toml", b"hi").unwrap();
+    assert_eq!(
+        String::from_utf8(e.encode().unwrap()).unwrap(),
+        format!(
+            "rust-pki-log-entry/v1 ceremony-record\nfile-name: r.toml\nsize: 2\nsha256: {}\nrecord: aGk=\n",
+            hex::encode(sha(b"hi"))
+        )
+    );
+    let e = Entry::leaf_issuance(b"\x30\x00", b"d").unwrap();
+    assert_eq!(
+        String::from_utf8(e.encode().unwrap()).unwrap(),
+        format!(
+            "rust-pki-log-entry/v1 leaf-issuance\ncertificate: MAA=\ndelegate-sha256: {}\n",
+            hex::encode(sha(b"d"))
+        )
+    );
+}
+
+#[test]
+fn large_ceremony_records_log_the_digest_only() {
+    // The largest record that still fits is included; one byte more and only the digest is.
+    let fits = |n: usize| {
+        let record = vec![b'r'; n];
+        match Entry::ceremony_record("r.toml", &record).unwrap() {
+            Entry::CeremonyRecord {
+                record: Some(bytes),
+                ..
+            } => {
+                assert_eq!(bytes, record);
+                true
+            }
+            Entry::CeremonyRecord {
+                record: None,
+                size,
+                sha256,
+                ..
+            } => {
+                assert_eq!((size, sha256), (n as u64, sha(&record)));
+                false
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(fits(1000));
+    assert!(!fits(70_000));
+    // Find the boundary and check both sides encode within the limit.
+    let (mut lo, mut hi) = (1000, 70_000); // fits(lo), !fits(hi)
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let max = lo;
+    assert!(!fits(max + 1));
+    for n in [max, max + 1] {
+        let e = Entry::ceremony_record("r.toml", &vec![b'r'; n]).unwrap();
+        assert!(e.encode().unwrap().len() <= 65535);
+    }
+    let big = Entry::ceremony_record("r.toml", &vec![b'r'; max + 1])
+        .unwrap()
+        .encode()
+        .unwrap();
+    assert!(String::from_utf8(big).unwrap().ends_with("\nrecord: -\n"));
+}
+
+#[test]
+fn oversized_leaf_is_refused() {
+    assert!(matches!(
+        Entry::leaf_issuance(&vec![0u8; 60_000], b"d"),
+        Err(Error::EntryTooLong { .. })
+    ));
+}
+
+#[test]
+fn invalid_values_are_refused() {
+    for name in [
+        "",
+        "a\nb",
+        "tab\there",
+        " lead",
+        "trail ",
+        &"n".repeat(1025),
+    ] {
+        assert!(matches!(
+            Entry::artifact(name, 1, [0; 32]),
+            Err(Error::EntryInvalid(_))
+        ));
+        assert!(Entry::ceremony_record(name, b"x").is_err());
+    }
+    assert!(Entry::ceremony_record("r", b"").is_err());
+    assert!(Entry::leaf_issuance(b"", b"d").is_err());
+    let forged = Entry::CeremonyRecord {
+        file_name: "r".into(),
+        size: 1,
+        sha256: [0; 32],
+        record: Some(b"x".to_vec()),
+    };
+    assert!(matches!(forged.encode(), Err(Error::EntryInvalid(_))));
+}
+
+fn artifact_text() -> String {
+    String::from_utf8(
+        Entry::artifact("f", 5, sha(b"hello"))
+            .unwrap()
+            .encode()
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn strict_parsing() {
+    let good = artifact_text();
+    let h = hex::encode(sha(b"hello"));
+    let bad: Vec<(String, &str)> = vec![
+        (good.replace("v1", "v2"), "other version"),
+        (good.replace("artifact\n", "artefact\n"), "unknown kind"),
+        (
+            good.replace("artifact\n", "artifact \n"),
+            "trailing space in header",
+        ),
+        (good.trim_end_matches('\n').to_owned(), "no final newline"),
+        (format!("{good}extra\n"), "trailing line"),
+        (format!("{good}\n"), "trailing empty line"),
+        (good.replace("size: 5\n", ""), "missing field"),
+        (
+            good.replace("name: f\nsize: 5\n", "size: 5\nname: f\n"),
+            "reordered",
+        ),
+        (
+            good.replace("name: f\n", "name: f\nname: f\n"),
+            "duplicated",
+        ),
+        (good.replace("name: f\n", "nom: f\n"), "unknown field"),
+        (good.replace("name: f\n", "name:f\n"), "no space"),
+        (good.replace("name: f\n", "name:  f\n"), "two spaces"),
+        (good.replace("name: f\n", "name: \n"), "empty name"),
+        (good.replace("\n", "\r\n"), "CRLF"),
+        (good.replace("size: 5", "size: 05"), "leading zero"),
+        (good.replace("size: 5", "size: +5"), "sign"),
+        (
+            good.replace("size: 5", "size: 18446744073709551616"),
+            "overflow",
+        ),
+        (good.replace(&h, &h.to_uppercase()), "uppercase hex"),
+        (good.replace(&h, &h[2..]), "short digest"),
+        (String::new(), "empty"),
+    ];
+    for (text, why) in bad {
+        let err = Entry::parse(text.as_bytes()).expect_err(why);
+        assert!(
+            matches!(err, Error::EntryMalformed { .. }),
+            "{why}: {err:?}"
+        );
+    }
+    assert!(Entry::parse(&[0xff, 0xfe]).is_err());
+    assert!(matches!(
+        Entry::parse(&vec![b'a'; 65536]),
+        Err(Error::EntryTooLong { .. })
+    ));
+}
+
+#[test]
+fn strict_base64_and_record_checks() {
+    let good = String::from_utf8(
+        Entry::ceremony_record("r", b"hi")
+            .unwrap()
+            .encode()
+            .unwrap(),
+    )
+    .unwrap();
+    for (from, to, why) in [
+        ("record: aGk=", "record: aGk", "unpadded"),
+        ("record: aGk=", "record: aGl=", "non-canonical bits"),
+        ("record: aGk=", "record: ", "empty"),
+        (
+            "record: aGk=",
+            "record: aGVsbG8=",
+            "record not matching size/digest",
+        ),
+        ("size: 2", "size: 3", "size mismatch"),
+    ] {
+        let text = good.replace(from, to);
+        assert_ne!(text, good);
+        assert!(
+            matches!(
+                Entry::parse(text.as_bytes()),
+                Err(Error::EntryMalformed { .. })
+            ),
+            "{why}"
+        );
+    }
+    // "-" (digest only) is accepted and means the bytes are not in the entry.
+    let digest_only = good.replace("record: aGk=", "record: -");
+    assert!(matches!(
+        Entry::parse(digest_only.as_bytes()).unwrap(),
+        Entry::CeremonyRecord {
+            record: None,
+            size: 2,
+            ..
+        }
+    ));
+}
