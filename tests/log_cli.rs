@@ -75,6 +75,33 @@ fn leaf_and_delegate(dir: &Path) -> (PathBuf, PathBuf) {
     (leaf, delegate)
 }
 
+/// A delegate-issue ceremony record whose one output is the certificate in `delegate`.
+fn sample_record(delegate: &Path) -> String {
+    use rust_pki_ceremony::record::{Record, RecordOutput};
+    let contents = std::fs::read_to_string(delegate).unwrap();
+    let record = Record {
+        format: rust_pki_ceremony::record::RECORD_FORMAT.into(),
+        sequence: 2,
+        ceremony_id: "00".repeat(16),
+        kind: rust_pki_ceremony::request::Kind::DelegateIssue,
+        request_sha256: "11".repeat(32),
+        previous_record_sha256: "22".repeat(32),
+        tool_sha256: "33".repeat(32),
+        started_at: "2026-11-26T10:00:00Z".into(),
+        finished_at: "2026-11-26T10:00:01Z".into(),
+        approved_by: vec!["m1".into()],
+        request: "cmVxdWVzdA==".into(),
+        approvals: Vec::new(),
+        outputs: vec![RecordOutput {
+            path: "delegates/releases.pem".into(),
+            sha256: "44".repeat(32),
+            contents,
+        }],
+        keys: Vec::new(),
+    };
+    toml::to_string(&record).unwrap()
+}
+
 #[test]
 fn init_append_prove_verify() {
     let tmp = tempfile::tempdir().unwrap();
@@ -93,8 +120,22 @@ fn init_append_prove_verify() {
             .starts_with("example.com/log+")
     );
 
-    let record = tmp.path().join("2026-01-02-root.toml");
-    std::fs::write(&record, "kind = \"root-key\"\n").unwrap();
+    let (leaf, delegate) = leaf_and_delegate(tmp.path());
+    let record = tmp.path().join("0002-delegate-issue.toml");
+    std::fs::write(&record, sample_record(&delegate)).unwrap();
+    // A file that is not a ceremony record is refused, and nothing is appended.
+    let not_a_record = tmp.path().join("notes.toml");
+    std::fs::write(&not_a_record, "kind = \"root-key\"\n").unwrap();
+    let err = fails(&[
+        &"log",
+        &"append",
+        &log,
+        &"--key",
+        &key,
+        &"--ceremony-record",
+        &not_a_record,
+    ]);
+    assert!(err.contains("notes.toml"), "{err}");
     let first = ok(&[
         &"log",
         &"append",
@@ -106,8 +147,6 @@ fn init_append_prove_verify() {
     ]);
     assert_eq!(field(&first, "size"), "1");
     let root1 = hash(field(&first, "root"));
-
-    let (leaf, delegate) = leaf_and_delegate(tmp.path());
     let artifact = tmp.path().join("rustc.tar.xz");
     std::fs::write(&artifact, b"release bytes").unwrap();
     let second = ok(&[

@@ -9,9 +9,9 @@ use std::process::{Command, Output};
 use rust_pki_tlog::bundle_file::{StapledBundle, pem_certificates};
 use rust_pki_tlog::checkpoint::SignedCheckpoint;
 use rust_pki_tlog::cosignature::cosign;
+use rust_pki_tlog::entry::Entry;
 use rust_pki_tlog::note::{KeyType, SignerKey, sign_note};
 use rust_pki_tlog::writer::Log;
-use sha2::{Digest, Sha256};
 
 const AT: &str = "2026-12-01T00:00:00Z";
 const ORIGIN: &str = "pki.example/test-log";
@@ -40,11 +40,10 @@ fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let chain_pem = std::fs::read_to_string(fixture("chain.pem")).unwrap();
     let certificates = pem_certificates(&chain_pem).unwrap();
-    let entry = format!(
-        "leaf-issuance/v1 purpose=releases sha256={}\n",
-        hex::encode(Sha256::digest(&certificates[0]))
-    )
-    .into_bytes();
+    let entry = Entry::leaf_issuance(&certificates[0], &certificates[1])
+        .unwrap()
+        .encode()
+        .unwrap();
 
     let key = SignerKey::generate(ORIGIN, KeyType::Ed25519).unwrap();
     std::fs::write(dir.path().join("log.vkey"), format!("{}\n", key.verifier())).unwrap();

@@ -107,6 +107,21 @@ impl Record {
         Ok(record)
     }
 
+    /// The certificates among the outputs, in order: (output path, DER).
+    pub fn certificates(&self) -> Vec<(&str, Vec<u8>)> {
+        self.outputs
+            .iter()
+            .filter_map(|o| {
+                let der = rust_pki_ca::pem::decode_der(
+                    o.contents.as_bytes(),
+                    rust_pki_ca::pem::label::CERTIFICATE,
+                )
+                .ok()?;
+                Some((o.path.as_str(), der))
+            })
+            .collect()
+    }
+
     /// Write the record to `path` atomically: a temporary file in the same directory,
     /// fsync, rename, fsync of the directory. Refuses to replace an existing record.
     ///

@@ -22,9 +22,9 @@
 //!
 //! # Entry ↔ certificate
 //!
-//! The bundle is for the chain's leaf certificate: the entry's bytes must contain the leaf's
-//! SHA-256 as lowercase hex, or the leaf's DER as standard padded base64. This keeps the
-//! check independent of the versioned entry encoding, which carries one of the two.
+//! The bundle is for the chain's leaf certificate: the entry must be a
+//! `rust-pki-log-entry/v1` entry naming it ([`Entry::names_certificate`]): a leaf issuance
+//! of exactly that certificate, or the record of the ceremony that issued it.
 //!
 //! [`verify_bundle`] checks the log's part: checkpoint signature, witness cosignatures,
 //! inclusion of the entry and entry ↔ leaf. The chain itself (path, purpose, validity,
@@ -36,6 +36,7 @@ use tlog_tiles::{Hash, check_record, record_hash};
 
 use crate::checkpoint::SignedCheckpoint;
 use crate::cosignature::verify_cosignature;
+use crate::entry::Entry;
 use crate::note::VerifierKey;
 use crate::{Error, Result};
 
@@ -317,15 +318,10 @@ impl StapledBundle {
     }
 }
 
-/// Whether `entry` names the leaf certificate `leaf_der` (see the module documentation).
+/// Whether `entry` is a log entry naming the leaf certificate `leaf_der` (see the module
+/// documentation).
 pub fn entry_matches_leaf(entry: &[u8], leaf_der: &[u8]) -> bool {
-    let digest = hex::encode(Sha256::digest(leaf_der));
-    let der_b64 = Base64::encode_string(leaf_der);
-    contains(entry, digest.as_bytes()) || contains(entry, der_b64.as_bytes())
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    Entry::parse(entry).is_ok_and(|e| e.names_certificate(leaf_der))
 }
 
 /// The note text (checkpoint body) and its signature lines.

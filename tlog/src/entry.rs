@@ -18,6 +18,8 @@
 //! file-name: <name>          the record's file name (no directory)
 //! size: <u64>                the record's length in bytes
 //! sha256: <hex32>            SHA-256 of the record file
+//! certificates: <hex32>,... | -   SHA-256 of the DER of each certificate the ceremony
+//!                            issued, in the record's order, or "-" for none
 //! record: <b64> | -          the record's bytes, or "-" when they do not fit
 //!
 //! rust-pki-log-entry/v1 leaf-issuance
@@ -34,7 +36,9 @@
 //! Ceremony records can be larger: [`Entry::ceremony_record`] includes the record's bytes
 //! only when the whole entry fits, and otherwise logs the name, size and SHA-256 alone
 //! (`record: -`). The digest still commits the log to the record; its bytes must then be
-//! published beside the log, and anyone can check them against the entry.
+//! published beside the log, and anyone can check them against the entry. The
+//! `certificates` field names every certificate the ceremony issued even then, so a stapled
+//! bundle for a delegate certificate can point at its ceremony's entry.
 
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256};
@@ -59,6 +63,8 @@ pub enum Entry {
         size: u64,
         /// SHA-256 of the record.
         sha256: [u8; 32],
+        /// SHA-256 of the DER of each certificate the ceremony issued.
+        certificates: Vec<[u8; 32]>,
         /// The record's bytes when they fit in the entry; `None` when only the digest is
         /// logged.
         record: Option<Vec<u8>>,
@@ -82,12 +88,18 @@ pub enum Entry {
 }
 
 impl Entry {
-    /// A ceremony-record entry for the record `bytes` stored as `file_name`: with the bytes
-    /// when the encoded entry fits in 65535 bytes, else with the digest only.
+    /// A ceremony-record entry for the record `bytes` stored as `file_name`, naming the
+    /// certificates (DER) it issued: with the bytes when the encoded entry fits in 65535
+    /// bytes, else with the digest only.
     ///
     /// # Errors
-    /// [`Error::EntryInvalid`] for an empty record or an invalid name.
-    pub fn ceremony_record(file_name: &str, bytes: &[u8]) -> Result<Self> {
+    /// [`Error::EntryInvalid`] for an empty record or an invalid name;
+    /// [`Error::EntryTooLong`] when even the digest-only entry does not fit.
+    pub fn ceremony_record<C: AsRef<[u8]>>(
+        file_name: &str,
+        bytes: &[u8],
+        certificates: &[C],
+    ) -> Result<Self> {
         check_name("file-name", file_name)?;
         if bytes.is_empty() {
             return Err(Error::EntryInvalid(
@@ -98,6 +110,10 @@ impl Entry {
             file_name: file_name.to_owned(),
             size: bytes.len() as u64,
             sha256: Sha256::digest(bytes).into(),
+            certificates: certificates
+                .iter()
+                .map(|c| Sha256::digest(c.as_ref()).into())
+                .collect(),
             record: Some(bytes.to_vec()),
         };
         if entry.encoded_len() > MAX_ENTRY_LEN
@@ -105,6 +121,7 @@ impl Entry {
         {
             *record = None;
         }
+        entry.check_len()?;
         Ok(entry)
     }
 
@@ -139,6 +156,19 @@ impl Entry {
             size,
             sha256,
         })
+    }
+
+    /// Whether this entry logs the certificate `der`: a leaf issuance of exactly that
+    /// certificate, or a ceremony record that lists its SHA-256.
+    pub fn names_certificate(&self, der: &[u8]) -> bool {
+        match self {
+            Self::LeafIssuance { certificate, .. } => certificate == der,
+            Self::CeremonyRecord { certificates, .. } => {
+                let digest: [u8; 32] = Sha256::digest(der).into();
+                certificates.contains(&digest)
+            }
+            Self::Artifact { .. } => false,
+        }
     }
 
     /// The kind named in the header line.
@@ -190,6 +220,7 @@ impl Entry {
                 let file_name = lines.name("file-name")?;
                 let size = lines.u64("size")?;
                 let sha256 = lines.hex32("sha256")?;
+                let certificates = lines.hex32_list("certificates")?;
                 let (line, value) = lines.field("record")?;
                 let record = if value == "-" {
                     None
@@ -208,6 +239,7 @@ impl Entry {
                     file_name,
                     size,
                     sha256,
+                    certificates,
                     record,
                 }
             }
@@ -241,11 +273,18 @@ impl Entry {
                 file_name,
                 size,
                 sha256,
+                certificates,
                 record,
             } => {
                 field("file-name", file_name);
                 field("size", &size.to_string());
                 field("sha256", &hex::encode(sha256));
+                if certificates.is_empty() {
+                    field("certificates", "-");
+                } else {
+                    let list: Vec<String> = certificates.iter().map(hex::encode).collect();
+                    field("certificates", &list.join(","));
+                }
                 match record {
                     Some(bytes) => field("record", &Base64::encode_string(bytes)),
                     None => field("record", "-"),
@@ -286,6 +325,7 @@ impl Entry {
                 size,
                 sha256,
                 record,
+                ..
             } => {
                 check_name("file-name", file_name)?;
                 if let Some(record) = record {
@@ -331,6 +371,21 @@ fn check_name(key: &str, name: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+fn parse_hex32(line: usize, key: &str, value: &str) -> Result<[u8; 32]> {
+    let lower = value.len() == 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let mut out = [0u8; 32];
+    if !lower || hex::decode_to_slice(value, &mut out).is_err() {
+        return Err(malformed(
+            line,
+            format!("{key} is not 64 lowercase hex digits"),
+        ));
+    }
+    Ok(out)
 }
 
 fn decode_b64(line: usize, value: &str) -> Result<Vec<u8>> {
@@ -381,18 +436,16 @@ impl<'a> Fields<'a> {
 
     fn hex32(&mut self, key: &str) -> Result<[u8; 32]> {
         let (n, value) = self.field(key)?;
-        let lower = value.len() == 64
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        let mut out = [0u8; 32];
-        if !lower || hex::decode_to_slice(value, &mut out).is_err() {
-            return Err(malformed(
-                n,
-                format!("{key} is not 64 lowercase hex digits"),
-            ));
+        parse_hex32(n, key, value)
+    }
+
+    /// `-` (empty list) or one or more comma-separated `hex32` values.
+    fn hex32_list(&mut self, key: &str) -> Result<Vec<[u8; 32]>> {
+        let (n, value) = self.field(key)?;
+        if value == "-" {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        value.split(',').map(|v| parse_hex32(n, key, v)).collect()
     }
 
     fn b64(&mut self, key: &str) -> Result<Vec<u8>> {

@@ -10,6 +10,7 @@ mod error;
 pub mod bundle;
 pub mod bundle_file;
 pub mod entry;
+pub mod replica;
 pub mod tiles;
 pub mod writer;
 

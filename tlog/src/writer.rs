@@ -22,11 +22,12 @@ use std::path::{Path, PathBuf};
 
 use tlog_tiles::{
     Checkpoint, EMPTY_HASH, HASH_SIZE, Hash, HashReader, Tile, TileHashReader, TileReader,
-    check_record, check_tree, prove_record, prove_tree, stored_hash_index, stored_hashes,
-    tree_hash,
+    check_record, check_tree, prove_record, prove_tree, record_hash, stored_hash_index,
+    stored_hashes, tree_hash,
 };
 
 use crate::bundle;
+use crate::replica::{DirSource, MemHashes, load, tile_bytes};
 use crate::tiles::{FULL_WIDTH, TILE_HEIGHT, TileId};
 use crate::{Error, Result};
 
@@ -151,7 +152,7 @@ impl Log {
                 found: cp.origin().to_owned(),
             });
         }
-        let state = load(&dir, cp.size())?;
+        let state = load(&DirSource(dir.clone()), cp.size(), &mut |_, _| {})?;
         if state.root != *cp.hash() {
             return Err(Error::LogRootMismatch {
                 size: cp.size(),
@@ -277,6 +278,49 @@ impl Log {
                         .join(TileId::entries(tile.level_index(), FULL_WIDTH)?.path()),
                 );
             }
+        }
+        Ok(self.head.clone())
+    }
+
+    /// Index of the first entry equal to `entry`, if the log holds it (found by its
+    /// RFC 6962 leaf hash). Lets a rerun find what an interrupted run already appended.
+    pub fn find_entry(&self, entry: &[u8]) -> Option<u64> {
+        let leaf = record_hash(entry);
+        (0..self.head.size).find(|&i| {
+            usize::try_from(stored_hash_index(0, i))
+                .ok()
+                .and_then(|k| self.hashes.get(k))
+                == Some(&leaf)
+        })
+    }
+
+    /// Adds witness cosignature lines to the current checkpoint (same body, more
+    /// signatures) and rewrites the `checkpoint` file atomically. Lines already present are
+    /// not repeated. The caller verifies the cosignatures; this only checks their syntax.
+    ///
+    /// # Errors
+    /// [`Error::NoteMalformed`] for a line that is not a signature line; I/O.
+    pub fn add_cosignatures(&mut self, lines: &[String]) -> Result<TreeHead> {
+        let mut note = self.head.note.clone();
+        for line in lines {
+            if !line.starts_with("\u{2014} ") || line.contains('\n') {
+                return Err(Error::NoteMalformed(format!(
+                    "not a signature line: {line:?}"
+                )));
+            }
+            let present = std::str::from_utf8(&note)
+                .map(|text| text.lines().any(|l| l == line))
+                .unwrap_or(false);
+            if !present {
+                note.extend_from_slice(line.as_bytes());
+                note.push(b'\n');
+            }
+        }
+        if note != self.head.note {
+            let mut dirs = Vec::new();
+            write_atomic(&self.dir.join(CHECKPOINT_FILE), &note, &mut dirs)?;
+            sync_dirs(&dirs)?;
+            self.head.note = note;
         }
         Ok(self.head.clone())
     }
@@ -418,7 +462,7 @@ impl Log {
             return Ok(());
         }
         // Ahead of the checkpoint: its tiles were written before it; verify and re-sign.
-        let state = load(&self.dir, pending.size())?;
+        let state = load(&DirSource(self.dir.clone()), pending.size(), &mut |_, _| {})?;
         let old_root = tree_hash(size, &MemHashes(&state.hashes)).map_err(merkle("tree hash"))?;
         if state.root != *pending.hash() || old_root != self.head.root {
             return Err(conflict(pending.hash(), &state.root));
@@ -435,103 +479,6 @@ impl Log {
     }
 }
 
-/// The tree state recomputed from the files on disk.
-struct State {
-    hashes: Vec<Hash>,
-    tail: Vec<Vec<u8>>,
-    root: Hash,
-}
-
-/// Recomputes the tree of `size` entries from the entry bundles and checks every hash tile
-/// against it.
-fn load(dir: &Path, size: u64) -> Result<State> {
-    let full = u64::from(FULL_WIDTH);
-    let mut hashes = Vec::new();
-    let mut tail = Vec::new();
-    let mut index = 0u64;
-    let mut k = 0u64;
-    while index < size {
-        let width = u32::try_from((size - index).min(full)).map_err(|_| too_many())?;
-        let id = TileId::entries(k, width)?;
-        let path = dir.join(id.path());
-        let data = read_tile_file(&path)?;
-        let entries = bundle::decode(&data).map_err(|e| damaged(&path, e.to_string()))?;
-        if entries.len() != width as usize {
-            return Err(damaged(
-                &path,
-                format!("holds {} entries, expected {width}", entries.len()),
-            ));
-        }
-        for entry in &entries {
-            let h = stored_hashes(index, entry, &MemHashes(&hashes))
-                .map_err(merkle("computing stored hashes"))?;
-            hashes.extend(h);
-            index += 1;
-        }
-        if width < FULL_WIDTH {
-            tail = entries;
-        }
-        k += 1;
-    }
-    let root = tree_hash(size, &MemHashes(&hashes)).map_err(merkle("tree hash"))?;
-    // Hash tiles at every level.
-    let mut level: u8 = 0;
-    loop {
-        let count = size.checked_shr(u32::from(level) * 8).unwrap_or(0);
-        if count == 0 {
-            break;
-        }
-        let mut n = 0u64;
-        while n * full < count {
-            let width = u32::try_from((count - n * full).min(full)).map_err(|_| too_many())?;
-            let id = TileId::hash(level, n, width)?;
-            let path = dir.join(id.path());
-            let data = read_tile_file(&path)?;
-            let expected = tile_bytes(&hashes, &id)?;
-            if data.len() != expected.len() {
-                return Err(damaged(
-                    &path,
-                    format!("{} bytes, expected {}", data.len(), expected.len()),
-                ));
-            }
-            if let Some(i) = (0..expected.len() / HASH_SIZE).find(|i| {
-                data[i * HASH_SIZE..(i + 1) * HASH_SIZE]
-                    != expected[i * HASH_SIZE..(i + 1) * HASH_SIZE]
-            }) {
-                let source = if level == 0 {
-                    TileId::entries(n, width)?.path()
-                } else {
-                    "the entry bundles".to_owned()
-                };
-                return Err(damaged(
-                    &path,
-                    format!("hash {i} does not match the hashes computed from {source}"),
-                ));
-            }
-            n += 1;
-        }
-        level += 1;
-    }
-    Ok(State { hashes, tail, root })
-}
-
-/// The bytes of hash tile `id`: its hashes at tree level 8·L, taken from `hashes`.
-fn tile_bytes(hashes: &[Hash], id: &TileId) -> Result<Vec<u8>> {
-    let crate::tiles::TileKind::Hash(level) = id.kind else {
-        return Err(Error::TileCoordinates(
-            "entry bundle has no hashes".to_owned(),
-        ));
-    };
-    let start = id.index * u64::from(FULL_WIDTH);
-    let indexes: Vec<u64> = (0..u64::from(id.width))
-        .map(|i| stored_hash_index(level * TILE_HEIGHT, start + i))
-        .collect();
-    let found = MemHashes(hashes)
-        .read_hashes(&indexes)
-        .map_err(merkle(&format!("hashes of {}", id.path())))?;
-    Ok(found.iter().flat_map(|h| h.0).collect())
-}
-
 fn parse_checkpoint_note(path: &Path, note: &[u8]) -> Result<Checkpoint> {
     let bad = |reason: &str| Error::LogCheckpoint {
         path: path.to_owned(),
@@ -542,24 +489,6 @@ fn parse_checkpoint_note(path: &Path, note: &[u8]) -> Result<Checkpoint> {
         .position(|w| w == b"\n\n")
         .ok_or_else(|| bad("no blank line between body and signatures"))?;
     Checkpoint::from_bytes(&note[..=end]).map_err(|e| bad(&e.to_string()))
-}
-
-/// Stored hashes held in memory, indexed by stored hash index.
-struct MemHashes<'a>(&'a [Hash]);
-
-impl HashReader for MemHashes<'_> {
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
-        indexes
-            .iter()
-            .map(|&i| {
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|i| self.0.get(i))
-                    .copied()
-                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
-            })
-            .collect()
-    }
 }
 
 /// Hash tiles read from the log directory at their C2SP paths.
@@ -596,10 +525,6 @@ impl TileReader for DiskTiles<'_> {
     }
 
     fn save_tiles(&self, _tiles: &[Tile], _data: &[Vec<u8>]) {}
-}
-
-fn read_tile_file(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|e| damaged(path, format!("cannot read: {e}")))
 }
 
 /// Writes `data` to a temporary file next to `path`, fsyncs it and renames it into place;
@@ -650,13 +575,6 @@ fn merkle(context: &str) -> impl FnOnce(tlog_tiles::Error) -> Error + '_ {
     move |source| Error::Merkle {
         context: context.to_owned(),
         source,
-    }
-}
-
-fn damaged(path: &Path, reason: String) -> Error {
-    Error::LogTileDamaged {
-        path: path.to_owned(),
-        reason,
     }
 }
 

@@ -6,6 +6,7 @@ use rust_pki_tlog::Error;
 use rust_pki_tlog::bundle_file::{self, StapledBundle, verify_bundle};
 use rust_pki_tlog::checkpoint::SignedCheckpoint;
 use rust_pki_tlog::cosignature::cosign;
+use rust_pki_tlog::entry::Entry;
 use rust_pki_tlog::note::{KeyType, SignerKey, VerifierKey, sign_note};
 use rust_pki_tlog::writer::Log;
 use sha2::{Digest, Sha256};
@@ -23,6 +24,14 @@ struct Fixture {
     index: u64,
 }
 
+/// The leaf-issuance entry of `LEAF`.
+fn leaf_entry() -> Vec<u8> {
+    Entry::leaf_issuance(LEAF, DELEGATE)
+        .unwrap()
+        .encode()
+        .unwrap()
+}
+
 fn log_with_entry() -> Fixture {
     let key = SignerKey::generate(ORIGIN, KeyType::Ed25519).unwrap();
     let log_key = key.verifier();
@@ -35,11 +44,7 @@ fn log_with_entry() -> Fixture {
         b"before 2".to_vec(),
     ])
     .unwrap();
-    let entry = format!(
-        "leaf-issuance/v1 sha256={}\n",
-        hex::encode(Sha256::digest(LEAF))
-    );
-    log.append(&[entry.into_bytes()]).unwrap();
+    log.append(&[leaf_entry()]).unwrap();
     log.append(&[b"after 4".to_vec(), b"after 5".to_vec()])
         .unwrap();
     Fixture {
@@ -54,11 +59,7 @@ fn bundle(f: &Fixture) -> StapledBundle {
     let (proof, head) = f.log.prove_inclusion(f.index).unwrap();
     StapledBundle {
         certificates: vec![LEAF.to_vec(), DELEGATE.to_vec()],
-        entry: format!(
-            "leaf-issuance/v1 sha256={}\n",
-            hex::encode(Sha256::digest(LEAF))
-        )
-        .into_bytes(),
+        entry: leaf_entry(),
         index: f.index,
         proof,
         checkpoint: head.note,
@@ -82,10 +83,23 @@ fn good_bundle_round_trips_and_verifies() {
 }
 
 #[test]
-fn entry_with_leaf_der_base64_also_matches() {
-    let entry = format!("x {} y", Base64::encode_string(LEAF));
-    assert!(bundle_file::entry_matches_leaf(entry.as_bytes(), LEAF));
-    assert!(!bundle_file::entry_matches_leaf(entry.as_bytes(), DELEGATE));
+fn entries_match_the_certificates_they_name_and_no_other() {
+    assert!(bundle_file::entry_matches_leaf(&leaf_entry(), LEAF));
+    assert!(!bundle_file::entry_matches_leaf(&leaf_entry(), DELEGATE));
+    // A ceremony record names the certificates it issued by SHA-256.
+    let record = Entry::ceremony_record("0001.toml", b"record", &[DELEGATE])
+        .unwrap()
+        .encode()
+        .unwrap();
+    assert!(bundle_file::entry_matches_leaf(&record, DELEGATE));
+    assert!(!bundle_file::entry_matches_leaf(&record, LEAF));
+    // Text that merely contains the digest or the DER is not an entry naming it.
+    let loose = format!(
+        "{} {}",
+        hex::encode(Sha256::digest(LEAF)),
+        Base64::encode_string(LEAF)
+    );
+    assert!(!bundle_file::entry_matches_leaf(loose.as_bytes(), LEAF));
 }
 
 #[test]

@@ -6,14 +6,21 @@ use rust_pki_tlog::Error;
 use rust_pki_tlog::entry::Entry;
 use sha2::{Digest, Sha256};
 
+const NO_CERTS: &[&[u8]] = &[];
+
 fn sha(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
 fn samples() -> Vec<Entry> {
     vec![
-        Entry::ceremony_record("2026-01-02-root-key.toml", b"kind = \"root-key\"\n").unwrap(),
-        Entry::ceremony_record("big.toml", &vec![b'x'; 70_000]).unwrap(),
+        Entry::ceremony_record(
+            "2026-01-02-root-key.toml",
+            b"kind = \"root-key\"\n",
+            &[b"root DER".as_slice(), b"cross DER"],
+        )
+        .unwrap(),
+        Entry::ceremony_record("big.toml", &vec![b'x'; 70_000], NO_CERTS).unwrap(),
         Entry::leaf_issuance(&[0x30, 0x03, 0x02, 0x01, 0x07], b"delegate der").unwrap(),
         Entry::artifact(
             "rustc-1.90.0-x86_64-unknown-linux-gnu.tar.xz",
@@ -38,11 +45,11 @@ fn round_trips() {
 
 #[test]
 fn exact_texts() {
-    let e = Entry::ceremony_record("r.toml", b"hi").unwrap();
+    let e = Entry::ceremony_record("r.toml", b"hi", NO_CERTS).unwrap();
     assert_eq!(
         String::from_utf8(e.encode().unwrap()).unwrap(),
         format!(
-            "rust-pki-log-entry/v1 ceremony-record\nfile-name: r.toml\nsize: 2\nsha256: {}\nrecord: aGk=\n",
+            "rust-pki-log-entry/v1 ceremony-record\nfile-name: r.toml\nsize: 2\nsha256: {}\ncertificates: -\nrecord: aGk=\n",
             hex::encode(sha(b"hi"))
         )
     );
@@ -61,7 +68,7 @@ fn large_ceremony_records_log_the_digest_only() {
     // The largest record that still fits is included; one byte more and only the digest is.
     let fits = |n: usize| {
         let record = vec![b'r'; n];
-        match Entry::ceremony_record("r.toml", &record).unwrap() {
+        match Entry::ceremony_record("r.toml", &record, NO_CERTS).unwrap() {
             Entry::CeremonyRecord {
                 record: Some(bytes),
                 ..
@@ -96,10 +103,10 @@ fn large_ceremony_records_log_the_digest_only() {
     let max = lo;
     assert!(!fits(max + 1));
     for n in [max, max + 1] {
-        let e = Entry::ceremony_record("r.toml", &vec![b'r'; n]).unwrap();
+        let e = Entry::ceremony_record("r.toml", &vec![b'r'; n], NO_CERTS).unwrap();
         assert!(e.encode().unwrap().len() <= 65535);
     }
-    let big = Entry::ceremony_record("r.toml", &vec![b'r'; max + 1])
+    let big = Entry::ceremony_record("r.toml", &vec![b'r'; max + 1], NO_CERTS)
         .unwrap()
         .encode()
         .unwrap();
@@ -128,14 +135,15 @@ fn invalid_values_are_refused() {
             Entry::artifact(name, 1, [0; 32]),
             Err(Error::EntryInvalid(_))
         ));
-        assert!(Entry::ceremony_record(name, b"x").is_err());
+        assert!(Entry::ceremony_record(name, b"x", NO_CERTS).is_err());
     }
-    assert!(Entry::ceremony_record("r", b"").is_err());
+    assert!(Entry::ceremony_record("r", b"", NO_CERTS).is_err());
     assert!(Entry::leaf_issuance(b"", b"d").is_err());
     let forged = Entry::CeremonyRecord {
         file_name: "r".into(),
         size: 1,
         sha256: [0; 32],
+        certificates: Vec::new(),
         record: Some(b"x".to_vec()),
     };
     assert!(matches!(forged.encode(), Err(Error::EntryInvalid(_))));
@@ -204,9 +212,32 @@ fn strict_parsing() {
 }
 
 #[test]
+fn ceremony_records_name_their_certificates() {
+    let e = Entry::ceremony_record("r", b"hi", &[b"one".as_slice(), b"two"]).unwrap();
+    let text = String::from_utf8(e.encode().unwrap()).unwrap();
+    assert!(
+        text.contains(&format!(
+            "\ncertificates: {},{}\n",
+            hex::encode(sha(b"one")),
+            hex::encode(sha(b"two"))
+        )),
+        "{text}"
+    );
+    assert!(e.names_certificate(b"one") && e.names_certificate(b"two"));
+    assert!(!e.names_certificate(b"three"));
+    // Even a record too large to include keeps naming its certificates.
+    let big = Entry::ceremony_record("r", &vec![b'r'; 70_000], &[b"one"]).unwrap();
+    assert!(matches!(big, Entry::CeremonyRecord { record: None, .. }));
+    assert!(big.names_certificate(b"one"));
+    let leaf = Entry::leaf_issuance(b"leaf", b"delegate").unwrap();
+    assert!(leaf.names_certificate(b"leaf") && !leaf.names_certificate(b"delegate"));
+    assert!(!Entry::artifact("a", 1, sha(b"a")).unwrap().names_certificate(b"a"));
+}
+
+#[test]
 fn strict_base64_and_record_checks() {
     let good = String::from_utf8(
-        Entry::ceremony_record("r", b"hi")
+        Entry::ceremony_record("r", b"hi", NO_CERTS)
             .unwrap()
             .encode()
             .unwrap(),
@@ -222,6 +253,18 @@ fn strict_base64_and_record_checks() {
             "record not matching size/digest",
         ),
         ("size: 2", "size: 3", "size mismatch"),
+        ("certificates: -", "certificates: ", "empty certificate list"),
+        ("certificates: -", "certificates: -,-", "dash in a list"),
+        (
+            "certificates: -",
+            &format!("certificates: {},", "ab".repeat(32)),
+            "trailing comma",
+        ),
+        (
+            "certificates: -",
+            &format!("certificates: {}", "AB".repeat(32)),
+            "upper-case digest",
+        ),
     ] {
         let text = good.replace(from, to);
         assert_ne!(text, good);

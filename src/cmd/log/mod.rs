@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use base64ct::{Base64, Encoding};
 use der::Decode;
 use rust_pki_ca::pem;
+use rust_pki_ceremony::record::Record;
 use rust_pki_tlog::checkpoint::SignedCheckpoint;
 use rust_pki_tlog::entry::Entry;
 use rust_pki_tlog::note::{KeyType, SignerKey, VerifierKey, sign_note};
@@ -180,7 +181,14 @@ fn collect_entries(args: &AppendArgs) -> anyhow::Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for path in &args.ceremony_records {
         let bytes = fs::read(path).with_context(|| format!("{}", path.display()))?;
-        entries.push(Entry::ceremony_record(&file_name(path)?, &bytes)?);
+        let record = Record::parse(&bytes, path)?;
+        let certificates: Vec<Vec<u8>> =
+            record.certificates().into_iter().map(|(_, der)| der).collect();
+        entries.push(Entry::ceremony_record(
+            &file_name(path)?,
+            &bytes,
+            &certificates,
+        )?);
     }
     if !args.leaves.is_empty()
         && args.delegates.len() != 1

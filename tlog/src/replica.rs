@@ -1,0 +1,254 @@
+//! Reading a log from its published files, wherever they are: a directory, or a static
+//! HTTP server (the CLI implements [`Source`] for URLs; this crate does no networking).
+//!
+//! [`Replica::fetch`] verifies the checkpoint with the log key, recomputes the whole tree
+//! from the entry bundles, checks the root against the checkpoint and every hash tile
+//! against the recomputed hashes. The writer uses the same check when it opens its own
+//! directory, so a log and any mirror of it are verified by one piece of code.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use tlog_tiles::{HASH_SIZE, Hash, HashReader, stored_hash_index, stored_hashes, tree_hash};
+
+use crate::bundle;
+use crate::checkpoint::SignedCheckpoint;
+use crate::note::VerifierKey;
+use crate::tiles::{FULL_WIDTH, TILE_HEIGHT, TileId};
+use crate::writer::CHECKPOINT_FILE;
+use crate::{Error, Result};
+
+/// Where a log's files come from. Paths are relative to the log's root, e.g. `checkpoint`,
+/// `tile/0/000`, `tile/entries/000.p/5`.
+pub trait Source {
+    /// Where `path` is, for error messages (a file path or a URL).
+    fn location(&self, path: &str) -> PathBuf;
+
+    /// The contents of `path`.
+    ///
+    /// # Errors
+    /// Any failure to read it, as a message.
+    fn fetch(&self, path: &str) -> std::result::Result<Vec<u8>, String>;
+}
+
+/// A log in a local directory.
+#[derive(Debug, Clone)]
+pub struct DirSource(pub PathBuf);
+
+impl Source for DirSource {
+    fn location(&self, path: &str) -> PathBuf {
+        self.0.join(path)
+    }
+
+    fn fetch(&self, path: &str) -> std::result::Result<Vec<u8>, String> {
+        fs::read(self.0.join(path)).map_err(|e| e.to_string())
+    }
+}
+
+/// A verified copy of a whole log.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    /// The verified checkpoint.
+    pub checkpoint: SignedCheckpoint,
+    /// The checkpoint note as fetched (log signature and any cosignatures).
+    pub note: Vec<u8>,
+    /// Every entry, in log order.
+    pub entries: Vec<Vec<u8>>,
+    hashes: Vec<Hash>,
+}
+
+impl Replica {
+    /// Fetches and verifies the log at `source` (see the module documentation).
+    ///
+    /// # Errors
+    /// [`Error::LogCheckpoint`] (unreadable), note and checkpoint errors (bad signature,
+    /// wrong key), [`Error::LogTileDamaged`] naming the file, [`Error::LogRootMismatch`].
+    pub fn fetch(source: &dyn Source, log_key: &VerifierKey) -> Result<Self> {
+        let note = source
+            .fetch(CHECKPOINT_FILE)
+            .map_err(|reason| Error::LogCheckpoint {
+                path: source.location(CHECKPOINT_FILE),
+                reason,
+            })?;
+        let checkpoint = SignedCheckpoint::verify(&note, log_key)?;
+        let mut entries = Vec::new();
+        let state = load(source, checkpoint.size, &mut |_, e| entries.push(e.to_vec()))?;
+        if state.root.0 != checkpoint.root_hash {
+            return Err(Error::LogRootMismatch {
+                size: checkpoint.size,
+                expected: hex::encode(checkpoint.root_hash),
+                computed: hex::encode(state.root.0),
+            });
+        }
+        Ok(Self {
+            checkpoint,
+            note,
+            entries,
+            hashes: state.hashes,
+        })
+    }
+
+    /// The root hash of the first `size` entries: a checkpoint of that size seen earlier
+    /// is consistent with this log exactly when its root equals this one.
+    ///
+    /// # Errors
+    /// [`Error::LogOutOfRange`] when `size` is beyond this log.
+    pub fn root_at(&self, size: u64) -> Result<[u8; 32]> {
+        if size > self.checkpoint.size {
+            return Err(Error::LogOutOfRange {
+                what: "tree size",
+                index: size,
+                size: self.checkpoint.size,
+            });
+        }
+        let root = tree_hash(size, &MemHashes(&self.hashes)).map_err(merkle("tree hash"))?;
+        Ok(root.0)
+    }
+}
+
+/// The tree state recomputed from a log's files.
+pub(crate) struct State {
+    pub(crate) hashes: Vec<Hash>,
+    pub(crate) tail: Vec<Vec<u8>>,
+    pub(crate) root: Hash,
+}
+
+/// Recomputes the tree of `size` entries from the entry bundles of `source` and checks
+/// every hash tile against it; calls `on_entry(index, entry)` for each entry in order.
+pub(crate) fn load(
+    source: &dyn Source,
+    size: u64,
+    on_entry: &mut dyn FnMut(u64, &[u8]),
+) -> Result<State> {
+    let full = u64::from(FULL_WIDTH);
+    let mut hashes = Vec::new();
+    let mut tail = Vec::new();
+    let mut index = 0u64;
+    let mut k = 0u64;
+    while index < size {
+        let width = u32::try_from((size - index).min(full)).map_err(|_| too_many())?;
+        let id = TileId::entries(k, width)?;
+        let path = source.location(&id.path());
+        let data = read_tile(source, &id.path())?;
+        let entries = bundle::decode(&data).map_err(|e| damaged(&path, e.to_string()))?;
+        if entries.len() != width as usize {
+            return Err(damaged(
+                &path,
+                format!("holds {} entries, expected {width}", entries.len()),
+            ));
+        }
+        for entry in &entries {
+            let h = stored_hashes(index, entry, &MemHashes(&hashes))
+                .map_err(merkle("computing stored hashes"))?;
+            hashes.extend(h);
+            on_entry(index, entry);
+            index += 1;
+        }
+        if width < FULL_WIDTH {
+            tail = entries;
+        }
+        k += 1;
+    }
+    let root = tree_hash(size, &MemHashes(&hashes)).map_err(merkle("tree hash"))?;
+    // Hash tiles at every level.
+    let mut level: u8 = 0;
+    loop {
+        let count = size.checked_shr(u32::from(level) * 8).unwrap_or(0);
+        if count == 0 {
+            break;
+        }
+        let mut n = 0u64;
+        while n * full < count {
+            let width = u32::try_from((count - n * full).min(full)).map_err(|_| too_many())?;
+            let id = TileId::hash(level, n, width)?;
+            let path = source.location(&id.path());
+            let data = read_tile(source, &id.path())?;
+            let expected = tile_bytes(&hashes, &id)?;
+            if data.len() != expected.len() {
+                return Err(damaged(
+                    &path,
+                    format!("{} bytes, expected {}", data.len(), expected.len()),
+                ));
+            }
+            if let Some(i) = (0..expected.len() / HASH_SIZE).find(|i| {
+                data[i * HASH_SIZE..(i + 1) * HASH_SIZE]
+                    != expected[i * HASH_SIZE..(i + 1) * HASH_SIZE]
+            }) {
+                let source = if level == 0 {
+                    TileId::entries(n, width)?.path()
+                } else {
+                    "the entry bundles".to_owned()
+                };
+                return Err(damaged(
+                    &path,
+                    format!("hash {i} does not match the hashes computed from {source}"),
+                ));
+            }
+            n += 1;
+        }
+        level += 1;
+    }
+    Ok(State { hashes, tail, root })
+}
+
+/// The bytes of hash tile `id`: its hashes at tree level 8·L, taken from `hashes`.
+pub(crate) fn tile_bytes(hashes: &[Hash], id: &TileId) -> Result<Vec<u8>> {
+    let crate::tiles::TileKind::Hash(level) = id.kind else {
+        return Err(Error::TileCoordinates(
+            "entry bundle has no hashes".to_owned(),
+        ));
+    };
+    let start = id.index * u64::from(FULL_WIDTH);
+    let indexes: Vec<u64> = (0..u64::from(id.width))
+        .map(|i| stored_hash_index(level * TILE_HEIGHT, start + i))
+        .collect();
+    let found = MemHashes(hashes)
+        .read_hashes(&indexes)
+        .map_err(merkle(&format!("hashes of {}", id.path())))?;
+    Ok(found.iter().flat_map(|h| h.0).collect())
+}
+
+
+/// Stored hashes held in memory, indexed by stored hash index.
+pub(crate) struct MemHashes<'a>(pub(crate) &'a [Hash]);
+
+impl HashReader for MemHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|&i| {
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| self.0.get(i))
+                    .copied()
+                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
+            })
+            .collect()
+    }
+}
+
+
+fn read_tile(source: &dyn Source, path: &str) -> Result<Vec<u8>> {
+    source
+        .fetch(path)
+        .map_err(|e| damaged(&source.location(path), format!("cannot read: {e}")))
+}
+
+
+fn merkle(context: &str) -> impl FnOnce(tlog_tiles::Error) -> Error + '_ {
+    move |source| Error::Merkle {
+        context: context.to_owned(),
+        source,
+    }
+}
+
+fn damaged(path: &Path, reason: String) -> Error {
+    Error::LogTileDamaged {
+        path: path.to_owned(),
+        reason,
+    }
+}
+
+fn too_many() -> Error {
+    Error::TileCoordinates("tree size overflows".to_owned())
+}
