@@ -61,11 +61,51 @@ impl Bastion {
             .status()
             .unwrap();
         assert!(status.success());
+        // The transparency log every ceremony is appended to.
+        bastion.ok(&[
+            "log",
+            "init",
+            "log",
+            "--origin",
+            "bastion.example/log",
+            "--key-out",
+            "log.skey",
+        ]);
         bastion
     }
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// The size of the log, from its verified checkpoint.
+    fn log_size(&self) -> u64 {
+        let out = self.ok(&[
+            "log",
+            "verify-checkpoint",
+            "log",
+            "--log-key",
+            "log/log.vkey",
+        ]);
+        // "checkpoint OK: <origin> size <n> root <hash>"
+        let words: Vec<&str> = out.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == "size").unwrap();
+        words[at + 1].parse().unwrap()
+    }
+
+    /// `rust-pki verify --bundle` of a stapled certificate against the first root.
+    fn verify_bundle(&self, bundle: &str, purpose: &str) {
+        self.ok(&[
+            "verify",
+            "--bundle",
+            bundle,
+            "--root",
+            "out/root.pem",
+            "--log-key",
+            "log/log.vkey",
+            "--purpose",
+            purpose,
+        ]);
     }
 
     /// Member i's private key (i = 10 is an outsider).
@@ -214,6 +254,10 @@ impl Bastion {
                 "policy.toml",
                 "--module",
                 MODULE,
+                "--log",
+                "log",
+                "--log-key",
+                "log.skey",
             ],
             fault,
         )
@@ -327,10 +371,58 @@ fn root_init_then_delegate_issue_with_five_of_nine() {
     // The record embeds the request and every approval; ssh-keygen agrees with each.
     let record = std::fs::read_to_string(request.parent().unwrap().join("record.toml")).unwrap();
     assert_eq!(record.matches("-----BEGIN SSH SIGNATURE-----").count(), 5);
-    // Rerunning an executed request issues nothing new.
+    // Both ceremonies are in the log, and the delegate carries its stapled bundle.
+    assert_eq!(bastion.log_size(), 2);
+    assert!(out.contains("logged as entry 1"), "{out}");
+    bastion.verify_bundle("out/delegates/releases.bundle", "releases");
+    // Rerunning an executed request issues nothing new and logs nothing new.
     let again = bastion.execute_ok(&request);
     assert!(again.contains("already executed"), "{again}");
     assert_eq!(bastion.records(), 2);
+    assert_eq!(bastion.log_size(), 2);
+}
+
+#[test]
+fn execute_refuses_without_a_log_or_with_a_modified_one_before_the_hsm() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[2, 4, 6, 8, 9], true);
+    let args = |log: &[&'static str]| {
+        let mut args = vec![
+            "ceremony",
+            "execute",
+            request.to_str().unwrap(),
+            "--out",
+            "out",
+            "--state",
+            "state",
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--module",
+            MODULE,
+        ];
+        args.extend_from_slice(log);
+        bastion.rust_pki(&args, None)
+    };
+    let no_log = args(&[]);
+    assert!(!no_log.status.success());
+    let err = String::from_utf8_lossy(&no_log.stderr);
+    assert!(err.contains("--log DIR --log-key"), "{err}");
+
+    // A modified entry bundle: the log refuses to open, so nothing is signed or recorded.
+    let tile = bastion.path("log/tile/entries/000.p/1");
+    let mut bytes = std::fs::read(&tile).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&tile, &bytes).unwrap();
+    let tampered = args(&["--log", "log", "--log-key", "log.skey"]);
+    assert!(!tampered.status.success());
+    let err = String::from_utf8_lossy(&tampered.stderr);
+    assert!(err.contains("tile/entries/000.p/1"), "{err}");
+    assert!(!request.parent().unwrap().join("record.toml").exists());
+    assert!(!bastion.path("out/delegates/releases.pem").exists());
 }
 
 #[test]
@@ -531,7 +623,11 @@ fn crash_at_each_step_then_rerun_issues_exactly_once() {
             recorded.contains(published.trim()),
             "{step}: the published certificate is the recorded one"
         );
+        // Logged exactly once, with its bundle, however the first run ended.
+        assert_eq!(bastion.log_size(), before as u64 + 1, "{step}: one log entry");
+        bastion.verify_bundle("out/delegates/releases.bundle", "releases");
         std::fs::remove_file(bastion.path("out/delegates/releases.pem")).unwrap();
+        std::fs::remove_file(bastion.path("out/delegates/releases.bundle")).unwrap();
     }
     // The chain of records is intact: another ceremony still prepares and runs.
     let request = bastion.delegate_request();

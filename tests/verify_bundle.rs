@@ -234,3 +234,112 @@ fn witness_policy() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("1 witness cosignature(s) (witness.example/w1+"));
 }
+
+/// A delegate CA's own bundle: chain = [releases delegate of the fixtures], logged as the
+/// ceremony record that issued it (index 1 of 3); log vkey in `log.vkey`.
+fn delegate_setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let chain_pem = std::fs::read_to_string(fixture("chain.pem")).unwrap();
+    let delegate_der = pem_certificates(&chain_pem).unwrap().remove(1);
+    let entry = Entry::ceremony_record("001-delegate-issue.toml", b"record", &[&delegate_der])
+        .unwrap()
+        .encode()
+        .unwrap();
+
+    let key = SignerKey::generate(ORIGIN, KeyType::Ed25519).unwrap();
+    std::fs::write(dir.path().join("log.vkey"), format!("{}\n", key.verifier())).unwrap();
+    let witness = SignerKey::generate("witness.example/w1", KeyType::CosignatureV1).unwrap();
+    let mut log = Log::create(dir.path().join("log"), ORIGIN, move |body: &[u8]| {
+        sign_note(body, &key)
+    })
+    .unwrap();
+    log.append(&[b"a".to_vec(), entry.clone(), b"c".to_vec()])
+        .unwrap();
+    let (proof, head) = log.prove_inclusion(1).unwrap();
+    Setup {
+        dir,
+        bundle: StapledBundle {
+            certificates: vec![delegate_der],
+            entry,
+            index: 1,
+            proof,
+            checkpoint: head.note,
+        },
+        witness,
+    }
+}
+
+#[test]
+fn delegate_bundle_verifies_as_a_ca() {
+    let s = delegate_setup();
+    let b = write_bundle(s.dir.path(), "releases.bundle", &s.bundle);
+    let out = rust_pki(&s, &b, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout
+            .starts_with("OK: delegate CA certificate verified: chain valid for purpose releases"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(": CA CN=Rust Test Delegate"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("logged in {ORIGIN} as entry 1 of tree size 3")),
+        "{stdout}"
+    );
+
+    let out = rust_pki(&s, &b, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["target"], "ca");
+    assert_eq!(json["path"][0]["position"], "CA");
+    assert_eq!(json["path"][1]["position"], "root");
+    assert_eq!(json["log"]["index"], 1);
+}
+
+#[test]
+fn delegate_bundle_for_other_purpose_exits_1_naming_the_rule() {
+    let s = delegate_setup();
+    let b = write_bundle(s.dir.path(), "releases.bundle", &s.bundle);
+    // `rust_pki` passes --purpose releases; the later --purpose bors would clash, so build
+    // the command here.
+    let out = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+        .arg("verify")
+        .args(["--bundle", &b, "--root"])
+        .arg(fixture("root.pem"))
+        .args(["--log-key", &s.path("log.vkey"), "--at", AT])
+        .args(["--purpose", "bors", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("INVALID [wrong-eku]: CA CN=Rust Test Delegate"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["error"]["rule"], "wrong-eku");
+    assert_eq!(json["error"]["cert"]["position"], "CA");
+    assert_eq!(json["error"]["purpose"], "bors");
+}
+
+#[test]
+fn delegate_chain_file_verifies_as_a_ca() {
+    let s = delegate_setup();
+    let chain = s.path("delegate.pem");
+    std::fs::write(&chain, s.bundle.chain_pem()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+        .arg("verify")
+        .args(["--chain", &chain, "--root"])
+        .arg(fixture("root.pem"))
+        .args(["--at", AT, "--purpose", "releases"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("OK: delegate CA certificate verified: "),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -14,6 +14,7 @@ pub mod gate;
 pub mod prepare;
 pub mod quorum;
 pub mod record;
+pub mod replay;
 pub mod request;
 pub mod roster;
 pub mod schedule;

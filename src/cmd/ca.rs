@@ -15,6 +15,10 @@ use rust_pki_ca::{
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::{ext::pkix::CrlReason, name::Name};
 
+use der::Encode;
+use rust_pki_tlog::entry::Entry;
+
+use super::log::staple::{Issued, LogTarget, bundle_path, report_stapled};
 use super::common::{
     DEFAULT_POLICY, describe_certificate, load_certificate, load_policy, open_key, parse_time,
     write_output,
@@ -83,9 +87,12 @@ pub enum CaCommand {
         /// capped at the delegate's notAfter.
         #[arg(long, value_name = "RFC3339")]
         not_after: Option<String>,
-        /// Where to write the certificate (PEM); must not exist.
+        /// Where to write the certificate (PEM); must not exist. With --log, its bundle
+        /// goes next to it (FILE with the extension .bundle).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        #[command(flatten)]
+        log: LogTarget,
     },
     /// Issue a CRL signed by the root or a delegate key.
     ///
@@ -192,13 +199,20 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
             subject_key,
             not_after,
             out,
+            log,
         } => {
             let policy = load_policy(&policy.path)?;
             let delegate = load_certificate(&issuer_cert)?;
             let subject = Name::from_str(&subject)
                 .with_context(|| format!("--subject `{subject}` is not an RFC 4514 name"))?;
             let not_after = not_after.as_deref().map(parse_time).transpose()?;
+            let bundle = bundle_path(&out);
             ensure_absent([out.as_path()])?;
+            if log.dir.is_some() {
+                ensure_absent([bundle.as_path()])?;
+            }
+            // The log is checked before the key signs anything.
+            let mut opened = log.open()?;
             let key = subject_key.public_key()?;
             let signer = open_key(&issuer_key, "--issuer-key")?;
             let signed = issue_leaf(&policy, &delegate, &signer, subject, key, now, not_after)?;
@@ -208,6 +222,15 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
                 &signed,
                 &describe_certificate(&signed.der)?,
             )?;
+            if let Some(opened) = &mut opened {
+                let delegate_der = delegate.to_der()?;
+                let entry = Entry::leaf_issuance(&signed.der, &delegate_der)?.encode()?;
+                let issued = Issued {
+                    entry,
+                    bundles: vec![(bundle, vec![signed.der.clone(), delegate_der])],
+                };
+                report_stapled(&log.staple(opened, &[issued])?, opened)?;
+            }
         }
         CaCommand::Crl {
             policy,

@@ -10,17 +10,20 @@ use rust_pki_ceremony::{
     execute,
     gate::{QuorumGate, SoftHsmShares},
     prepare,
+    record::Record,
     request::Request,
     schedule,
     show::render,
     state::{CeremonyDir, State},
     template::Template,
 };
+use rust_pki_tlog::entry::Entry;
 use sha2::Digest;
 
 use super::{
     ca::PolicyArg,
     common::{load_policy, write_table},
+    log::staple::{Issued, LogTarget, bundle_path, report_stapled},
 };
 
 /// Default roster path, relative to the working directory (the repository root).
@@ -126,6 +129,10 @@ pub struct ExecuteArgs {
     roster: RosterArg,
     #[command(flatten)]
     policy: PolicyArg,
+    /// Required: every ceremony is logged. The log is checked before the HSM is touched;
+    /// after execution the record is appended and each certificate gets its bundle.
+    #[command(flatten)]
+    log: LogTarget,
 }
 
 #[derive(Debug, clap::Args)]
@@ -382,6 +389,13 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
+    // Every root operation is logged: refuse before anything else when there is no log.
+    let Some(mut log) = args.log.open()? else {
+        anyhow::bail!(
+            "ceremony execute needs --log DIR --log-key SKEY_FILE: every ceremony is \
+             appended to the transparency log"
+        );
+    };
     let state = State::open(&args.state.path)?;
     let mut ceremony = CeremonyDir::of_request(&args.request)?;
     if let Some(approvals) = &args.approvals {
@@ -429,7 +443,36 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
             key.action, key.key, key.spki_sha256
         )?;
     }
+    drop(out);
+    let stapled = args
+        .log
+        .staple(&mut log, &[logged_record(&ceremony, &record, &args.out)?])?;
+    report_stapled(&stapled, &log)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The log entry of an executed ceremony (named after its folder, e.g.
+/// `003-delegate-issue.toml`) and a bundle for each certificate it published.
+fn logged_record(
+    ceremony: &CeremonyDir,
+    record: &Record,
+    out_dir: &std::path::Path,
+) -> anyhow::Result<Issued> {
+    let path = ceremony.record();
+    let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
+    let folder = ceremony
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .with_context(|| format!("{}: no UTF-8 folder name", ceremony.path.display()))?;
+    let certificates = record.certificates();
+    let ders: Vec<&[u8]> = certificates.iter().map(|(_, der)| der.as_slice()).collect();
+    let entry = Entry::ceremony_record(&format!("{folder}.toml"), &bytes, &ders)?.encode()?;
+    let bundles = certificates
+        .iter()
+        .map(|(name, der)| (bundle_path(&out_dir.join(name)), vec![der.clone()]))
+        .collect();
+    Ok(Issued { entry, bundles })
 }
 
 fn parse_rfc3339_arg(text: &str) -> Result<time::OffsetDateTime, String> {

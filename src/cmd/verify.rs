@@ -1,5 +1,7 @@
 //! `rust-pki verify`: check a certificate chain against the pinned root, for a purpose;
 //! with `--bundle`, also the stapled log proof of the leaf (rust-pki-tlog bundle_file).
+//! A chain (or bundle) whose first certificate is a CA — a delegate's own bundle — is
+//! checked with `rust_pki_verify::verify_ca` instead of `verify`.
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,7 +9,7 @@ use std::process::ExitCode;
 use rust_pki_ca::policy::Policy;
 use rust_pki_tlog::bundle_file::{self, StapledBundle, VerifiedBundle};
 use rust_pki_tlog::note::VerifierKey;
-use rust_pki_verify::{Chain, Crl, Error, Oid, Purpose, Root, VerifiedChain};
+use rust_pki_verify::{Chain, Crl, Error, Oid, Position, Purpose, Root, VerifiedChain};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -34,13 +36,15 @@ pub struct VerifyArgs {
     root: PathBuf,
 
     /// The chain to verify: PEM with the leaf first, then its intermediates (delegate CA);
-    /// a single DER certificate is also accepted.
+    /// a single DER certificate is also accepted. A chain that starts with a CA certificate
+    /// (a delegate, then its issuers in order) verifies that CA.
     #[arg(long, value_name = "CHAIN.pem")]
     chain: Option<PathBuf>,
 
     /// A stapled bundle (rust-pki-bundle/v1: chain, log entry, inclusion proof, signed
-    /// checkpoint) instead of --chain: checks the chain as --chain does, and that the leaf
-    /// is in the log (checkpoint signed by --log-key, --min-witnesses cosignatures).
+    /// checkpoint) instead of --chain: checks the chain as --chain does, and that its first
+    /// certificate (leaf, or delegate CA) is in the log (checkpoint signed by --log-key,
+    /// --min-witnesses cosignatures).
     #[arg(long, value_name = "FILE", requires = "log_key")]
     bundle: Option<PathBuf>,
 
@@ -107,6 +111,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 let mut json = serde_json::to_value(&verified)?;
                 if let Some(object) = json.as_object_mut() {
                     object.insert("valid".into(), true.into());
+                    object.insert("target".into(), target(&verified).into());
                 }
                 writeln!(stdout, "{json}")?;
             } else {
@@ -156,7 +161,24 @@ fn verify_parsed(
         .iter()
         .map(|path| Crl::from_file(path))
         .collect::<Result<Vec<_>, _>>()?;
-    rust_pki_verify::verify(&root, chain, &crls, purpose, at)
+    if chain.first_is_ca() {
+        rust_pki_verify::verify_ca(&root, chain, &crls, purpose, at)
+    } else {
+        rust_pki_verify::verify(&root, chain, &crls, purpose, at)
+    }
+}
+
+/// What was verified, for the JSON form: `"ca"` (a delegate CA certificate) or `"leaf"`.
+fn target(verified: &VerifiedChain) -> &'static str {
+    if verified
+        .path
+        .first()
+        .is_some_and(|cert| cert.cert.position == Position::Ca)
+    {
+        "ca"
+    } else {
+        "leaf"
+    }
 }
 
 /// Why a `--bundle` verification failed: the chain (rules of rust-pki-verify) or the log
@@ -238,6 +260,7 @@ fn run_bundle(
                 let mut json = serde_json::to_value(&verified)?;
                 if let Some(object) = json.as_object_mut() {
                     object.insert("valid".into(), true.into());
+                    object.insert("target".into(), target(&verified).into());
                     object.insert(
                         "log".into(),
                         serde_json::json!({
@@ -295,7 +318,11 @@ fn run_bundle(
 }
 
 fn write_summary(out: &mut impl Write, verified: &VerifiedChain) -> std::io::Result<()> {
-    writeln!(out, "OK: {verified}")?;
+    if target(verified) == "ca" {
+        writeln!(out, "OK: delegate CA certificate verified: {verified}")?;
+    } else {
+        writeln!(out, "OK: {verified}")?;
+    }
     for crl in &verified.crls {
         writeln!(
             out,

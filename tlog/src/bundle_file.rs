@@ -37,6 +37,7 @@ use tlog_tiles::{Hash, check_record, record_hash};
 use crate::checkpoint::SignedCheckpoint;
 use crate::cosignature::verify_cosignature;
 use crate::entry::Entry;
+use crate::writer::Log;
 use crate::note::VerifierKey;
 use crate::{Error, Result};
 
@@ -143,6 +144,35 @@ fn pem_encode(der: &[u8], out: &mut String) {
 }
 
 impl StapledBundle {
+    /// The bundle of `certificates` (DER, leaf first) whose log entry `entry` is at `index`
+    /// in `log`: an inclusion proof in the log's current tree and its checkpoint (with any
+    /// cosignatures). The proof is checked before it is returned.
+    ///
+    /// # Errors
+    /// [`Error::StapledEntryMismatch`] when `entry` does not name the leaf, or it is not
+    /// the entry at `index`; log errors from [`Log::prove_inclusion`].
+    pub fn from_log(
+        log: &Log,
+        index: u64,
+        entry: &[u8],
+        certificates: Vec<Vec<u8>>,
+    ) -> Result<Self> {
+        let leaf = certificates.first().map(Vec::as_slice).unwrap_or_default();
+        if !entry_matches_leaf(entry, leaf) || log.find_entry(entry) != Some(index) {
+            return Err(Error::StapledEntryMismatch {
+                leaf_sha256: hex::encode(Sha256::digest(leaf)),
+            });
+        }
+        let (proof, head) = log.prove_inclusion(index)?;
+        Ok(Self {
+            certificates,
+            entry: entry.to_vec(),
+            index,
+            proof,
+            checkpoint: head.note,
+        })
+    }
+
     /// The chain as PEM text, leaf first.
     pub fn chain_pem(&self) -> String {
         let mut out = String::new();

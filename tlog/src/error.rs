@@ -182,4 +182,18 @@ pub enum Error {
     /// The log entry does not name the bundle's leaf certificate.
     #[error("the log entry does not name the leaf certificate (SHA-256 {leaf_sha256})")]
     StapledEntryMismatch { leaf_sha256: String },
+
+    // ---- witness protocol (C2SP tlog-witness) ----
+    /// An add-checkpoint request body is malformed (tlog-witness: 400 Bad Request).
+    #[error("malformed add-checkpoint request (line {line}): {reason}")]
+    WitnessRequest { line: usize, reason: String },
+    /// The request's old size exceeds the checkpoint's size (tlog-witness: 400 Bad Request).
+    #[error("old size {old} is larger than the checkpoint size {size}")]
+    WitnessOldSizeTooLarge { old: u64, size: u64 },
+    /// A size-0 checkpoint whose root is not the empty tree's hash (tlog-witness: 422).
+    #[error("checkpoint for {origin:?} has size 0 but root {root}, not the empty tree's hash")]
+    WitnessEmptyTreeRoot { origin: String, root: String },
+    /// A witness's HTTP response does not follow C2SP tlog-witness.
+    #[error("malformed witness response: {0}")]
+    WitnessResponse(String),
 }

@@ -18,5 +18,6 @@ pub mod checkpoint;
 pub mod cosignature;
 pub mod note;
 pub mod witness;
+pub mod witness_protocol;
 
 pub use error::{Error, Result};

@@ -19,6 +19,9 @@ pub enum Position {
     Intermediate(usize),
     /// The pinned root.
     Root,
+    /// The first certificate of the chain file when it is a CA checked with
+    /// [`crate::verify_ca`] (a delegate), not a leaf.
+    Ca,
 }
 
 impl fmt::Display for Position {
@@ -27,6 +30,7 @@ impl fmt::Display for Position {
             Self::Leaf => f.write_str("leaf"),
             Self::Intermediate(n) => write!(f, "intermediate {n}"),
             Self::Root => f.write_str("root"),
+            Self::Ca => f.write_str("CA"),
         }
     }
 }
@@ -364,6 +368,30 @@ pub enum Error {
         #[serde(serialize_with = "display")]
         source: webpki::Error,
     },
+
+    // ---- CA chains (`verify_ca`) ----
+    /// [`crate::verify_ca`] was given a chain whose first certificate is not a CA.
+    #[error(
+        "{cert}: not a CA certificate (basicConstraints cA is not true); verify a leaf with verify, not verify_ca"
+    )]
+    LeafAsCa {
+        /// The first certificate of the chain.
+        cert: Box<CertRef>,
+    },
+
+    /// In a CA chain (ordered, the CA first), a certificate's issuer is not the subject of the
+    /// certificate after it.
+    #[error(
+        "{cert}: issuer {issuer} is not the subject of the next certificate of the chain, {next}"
+    )]
+    IssuerNotNext {
+        /// The certificate.
+        cert: Box<CertRef>,
+        /// Its issuer name (RFC 4514).
+        issuer: String,
+        /// The certificate after it in the chain.
+        next: Box<CertRef>,
+    },
 }
 
 impl Error {
@@ -397,6 +425,8 @@ impl Error {
             Self::CrlExpired { .. } => "crl-expired",
             Self::CrlIssuerNotCrlSigner { .. } => "crl-issuer-not-crl-signer",
             Self::Path { .. } => "path",
+            Self::LeafAsCa { .. } => "leaf-as-ca",
+            Self::IssuerNotNext { .. } => "issuer-not-next",
         }
     }
 
@@ -413,7 +443,9 @@ impl Error {
             | Self::PathLenViolated { cert, .. }
             | Self::NotACa { cert }
             | Self::CaAsLeaf { cert }
-            | Self::Revoked { cert, .. } => Some(cert.as_ref()),
+            | Self::Revoked { cert, .. }
+            | Self::LeafAsCa { cert }
+            | Self::IssuerNotNext { cert, .. } => Some(cert.as_ref()),
             _ => None,
         }
     }
@@ -617,6 +649,12 @@ mod tests {
             },
             Error::Path {
                 source: webpki::Error::BadDer,
+            },
+            Error::LeafAsCa { cert: cert() },
+            Error::IssuerNotNext {
+                cert: cert(),
+                issuer: "CN=y".into(),
+                next: cert(),
             },
         ];
         for error in &errors {

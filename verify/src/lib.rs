@@ -20,8 +20,13 @@
 //! Ed25519). On top of it: the purpose EKU in every certificate below the root, the root's own
 //! validity, strict checks of every supplied CRL, and errors that name the certificate (or
 //! file) and the rule ([`Error`]).
+//!
+//! A delegate CA certificate itself (its chain starts with the CA) is checked with
+//! [`verify_ca`]: rustls-webpki refuses a CA as the end entity, so that is a direct,
+//! rule-by-rule check of a short ordered CA path ([`Chain::first_is_ca`] tells which applies).
 #![forbid(unsafe_code)]
 
+mod ca;
 mod cert;
 mod chain;
 mod crl;
@@ -34,6 +39,7 @@ mod report;
 mod signed;
 mod verify;
 
+pub use ca::verify_ca;
 pub use cert::{Chain, Root};
 pub use crl::{Crl, CrlSummary};
 pub use error::{CertRef, Error, Position};

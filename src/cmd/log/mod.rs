@@ -2,6 +2,11 @@
 //!
 //! Entries use the `rust-pki-log-entry/v1` encoding of `rust_pki_tlog::entry`.
 
+pub mod staple;
+
+mod audit;
+mod http_source;
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -23,6 +28,11 @@ use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
+mod publish;
+mod site;
+mod witness;
+mod witness_client;
+
 /// Name of the log's verifier key file in the log directory.
 pub const VKEY_FILE: &str = "log.vkey";
 
@@ -37,6 +47,20 @@ pub enum LogCommand {
     Prove(ProveArgs),
     /// Verify DIR/checkpoint with a log key and check that the tree on disk matches it.
     VerifyCheckpoint(VerifyCheckpointArgs),
+    /// Monitor the log (a directory or an http(s):// URL): verify every tile, check
+    /// consistency with the checkpoint seen last, list every root and delegate operation,
+    /// replay the quorum history from genesis, flag certificates missing from the log.
+    Audit(audit::AuditArgs),
+    /// Verify the log and write its static site: DIR/index.html listing every ceremony,
+    /// leaf issuance and artifact, and DIR/records/ for records logged by digest only.
+    Publish(publish::PublishArgs),
+    /// A witness (C2SP tlog-witness): keeps the last checkpoint it cosigned per log, checks
+    /// consistency proofs, returns cosignatures; `serve` is its HTTP endpoint.
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
+    /// Ask witnesses to cosign DIR/checkpoint (C2SP tlog-witness add-checkpoint) and add
+    /// their verified cosignatures to it.
+    Cosign(witness_client::CosignArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,6 +137,10 @@ pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
         LogCommand::Append(args) => append(&args),
         LogCommand::Prove(args) => prove(&args),
         LogCommand::VerifyCheckpoint(args) => verify_checkpoint(&args),
+        LogCommand::Witness(command) => witness::run(command),
+        LogCommand::Cosign(args) => witness_client::cosign(&args),
+        LogCommand::Audit(args) => audit::run(&args),
+        LogCommand::Publish(args) => publish::publish(&args),
     }?;
     Ok(ExitCode::SUCCESS)
 }
@@ -144,28 +172,34 @@ fn init(args: &InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn append(args: &AppendArgs) -> anyhow::Result<()> {
-    let key = read_signer_key(&args.key)?;
-    let vkey = read_vkey(&args.dir.join(VKEY_FILE))?;
+/// Opens the log in `dir` for appending with the secret key in `key_path`: the key must be
+/// the one in DIR/log.vkey and must have signed DIR/checkpoint; the tree on disk is
+/// checked against the checkpoint.
+pub(crate) fn open_writable(dir: &Path, key_path: &Path) -> anyhow::Result<Log> {
+    let key = read_signer_key(key_path)?;
+    let vkey = read_vkey(&dir.join(VKEY_FILE))?;
     if key.verifier().to_string() != vkey.to_string() {
         bail!(
             "{} is not the key of this log ({} is {})",
-            args.key.display(),
+            key_path.display(),
             VKEY_FILE,
             vkey.label()
         );
     }
-    let cp_path = args.dir.join(CHECKPOINT_FILE);
+    let cp_path = dir.join(CHECKPOINT_FILE);
     let note = fs::read(&cp_path).with_context(|| format!("{}", cp_path.display()))?;
     SignedCheckpoint::verify(&note, &vkey).with_context(|| format!("{}", cp_path.display()))?;
+    let origin = key.name().to_owned();
+    Log::open(dir, &origin, note_signer(key)).with_context(|| format!("log {}", dir.display()))
+}
 
+fn append(args: &AppendArgs) -> anyhow::Result<()> {
     let entries = collect_entries(args)?;
     let encoded = entries
         .iter()
         .map(Entry::encode)
         .collect::<Result<Vec<_>, _>>()?;
-    let origin = key.name().to_owned();
-    let mut log = Log::open(&args.dir, &origin, note_signer(key))?;
+    let mut log = open_writable(&args.dir, &args.key)?;
     let first = log.head().size;
     let head = log.append(&encoded)?;
     let mut out = std::io::stdout().lock();
@@ -302,7 +336,7 @@ fn read_signer_key(path: &Path) -> anyhow::Result<SignerKey> {
     SignerKey::parse(text.trim_end()).with_context(|| format!("{}", path.display()))
 }
 
-fn read_vkey(path: &Path) -> anyhow::Result<VerifierKey> {
+pub(crate) fn read_vkey(path: &Path) -> anyhow::Result<VerifierKey> {
     let text = fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
     VerifierKey::parse(text.trim_end()).with_context(|| format!("{}", path.display()))
 }

@@ -1,0 +1,170 @@
+//! Stapling at issuance: log what was issued, get the witnesses' cosignatures on the new
+//! checkpoint, and write a bundle (`rust-pki-bundle/v1`) next to each certificate.
+//!
+//! Used by `ca leaf` and `ceremony execute`. Each step is idempotent, so rerunning an
+//! interrupted issuance completes it: an entry already in the log is not appended again,
+//! and a bundle already written is left alone (files are never overwritten).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use rust_pki_tlog::bundle_file::StapledBundle;
+use rust_pki_tlog::writer::Log;
+
+use super::{open_writable, read_vkey};
+
+/// Where issued certificates are logged (shared by the issuing commands).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogTarget {
+    /// The transparency log directory (made by `rust-pki log init`). What is issued is
+    /// appended to it, and a bundle (chain, log entry, inclusion proof and signed
+    /// checkpoint) is written next to each certificate as <name>.bundle.
+    #[arg(long = "log", value_name = "DIR", requires = "log_key")]
+    pub dir: Option<PathBuf>,
+    /// The log's secret signer key (signed-note skey file, as written by `log init`).
+    #[arg(long = "log-key", value_name = "SKEY_FILE", requires = "dir")]
+    pub log_key: Option<PathBuf>,
+    /// A witness (C2SP tlog-witness base URL) whose cosignature the new checkpoint gets
+    /// before the bundles are written. Repeatable; each needs a --witness-key in the same
+    /// position.
+    #[arg(long = "witness", value_name = "URL", requires = "dir")]
+    pub witnesses: Vec<String>,
+    /// The verifier key (vkey file) of the --witness in the same position; its
+    /// cosignature is checked before it is added.
+    #[arg(long = "witness-key", value_name = "VKEY")]
+    pub witness_keys: Vec<PathBuf>,
+}
+
+/// One entry to log and the certificates it covers.
+#[derive(Debug)]
+pub struct Issued {
+    /// The encoded log entry.
+    pub entry: Vec<u8>,
+    /// For each certificate: where its bundle goes and its chain (DER, leaf first, root
+    /// not included).
+    pub bundles: Vec<(PathBuf, Vec<Vec<u8>>)>,
+}
+
+/// What [`LogTarget::staple`] did for one entry.
+#[derive(Debug)]
+pub struct Stapled {
+    /// Index of the entry in the log.
+    pub index: u64,
+    /// Bundles written now (not those found from an earlier run).
+    pub written: Vec<PathBuf>,
+}
+
+impl LogTarget {
+    /// Opens the log, checking it before anything is issued (`None` without `--log`).
+    ///
+    /// # Errors
+    /// Wrong key, modified or unreadable log, witness arguments not paired.
+    pub fn open(&self) -> anyhow::Result<Option<Log>> {
+        let (Some(dir), Some(key)) = (&self.dir, &self.log_key) else {
+            return Ok(None);
+        };
+        if self.witnesses.len() != self.witness_keys.len() {
+            bail!(
+                "{} --witness but {} --witness-key: give one key per witness, in order",
+                self.witnesses.len(),
+                self.witness_keys.len()
+            );
+        }
+        Ok(Some(open_writable(dir, key)?))
+    }
+
+    /// Appends the entries not yet in `log`, has the witnesses cosign the new checkpoint,
+    /// and writes the bundles that do not exist yet.
+    ///
+    /// # Errors
+    /// Log, witness or I/O failures; a bundle path that exists with other contents is
+    /// left alone and reported.
+    pub fn staple(&self, log: &mut Log, issued: &[Issued]) -> anyhow::Result<Vec<Stapled>> {
+        let new: Vec<Vec<u8>> = issued
+            .iter()
+            .filter(|i| log.find_entry(&i.entry).is_none())
+            .map(|i| i.entry.clone())
+            .collect();
+        log.append(&new)
+            .with_context(|| format!("appending to the log {}", log.dir().display()))?;
+        self.cosign(log)?;
+
+        let mut done = Vec::with_capacity(issued.len());
+        for item in issued {
+            let index = log
+                .find_entry(&item.entry)
+                .context("an entry just appended is missing from the log")?;
+            let mut written = Vec::new();
+            for (path, chain) in &item.bundles {
+                let bundle = StapledBundle::from_log(log, index, &item.entry, chain.clone())?;
+                if write_bundle(path, &bundle)? {
+                    written.push(path.clone());
+                }
+            }
+            done.push(Stapled { index, written });
+        }
+        Ok(done)
+    }
+
+    fn cosign(&self, log: &mut Log) -> anyhow::Result<()> {
+        let mut lines = Vec::with_capacity(self.witnesses.len());
+        for (url, key_path) in self.witnesses.iter().zip(&self.witness_keys) {
+            let key = read_vkey(key_path)?;
+            let line = super::witness_client::request_cosignature(url, log, &key)
+                .with_context(|| format!("witness {url}"))?;
+            lines.push(line);
+        }
+        log.add_cosignatures(&lines)?;
+        Ok(())
+    }
+}
+
+/// Prints where each entry was logged and which bundles were written.
+///
+/// # Errors
+/// Writing to stdout.
+pub fn report_stapled(stapled: &[Stapled], log: &Log) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let size = log.head().size;
+    for s in stapled {
+        writeln!(
+            out,
+            "logged as entry {} in {} (tree size {size})",
+            s.index,
+            log.dir().display()
+        )?;
+        for path in &s.written {
+            writeln!(out, "wrote {}: stapled log bundle", path.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// `path` with its extension replaced by `.bundle` (delegates/releases.pem →
+/// delegates/releases.bundle).
+pub fn bundle_path(certificate_path: &Path) -> PathBuf {
+    certificate_path.with_extension("bundle")
+}
+
+/// Writes a new bundle; `false` when a bundle of the same entry and chain is there from an
+/// earlier run (its older checkpoint still proves inclusion).
+fn write_bundle(path: &Path, bundle: &StapledBundle) -> anyhow::Result<bool> {
+    if path.symlink_metadata().is_ok() {
+        let existing = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+        let same = StapledBundle::parse(&existing).is_ok_and(|old| {
+            old.entry == bundle.entry
+                && old.index == bundle.index
+                && old.certificates == bundle.certificates
+        });
+        if same {
+            return Ok(false);
+        }
+        bail!(
+            "{} exists and is not the bundle of this certificate; refusing to overwrite it",
+            path.display()
+        );
+    }
+    rust_pki_ca::output::write_new(path, bundle.to_text().as_bytes())?;
+    Ok(true)
+}
