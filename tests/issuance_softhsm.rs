@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Lab, pkilint, tool};
+use common::{Lab, REPO, pkilint, tool};
 
 fn openssl_ok(args: &[&dyn AsRef<std::ffi::OsStr>]) {
     let (ok, text) = tool("openssl", args);
@@ -502,4 +502,90 @@ fn delegate_subject_and_extensions_come_from_policy_not_from_the_csr() {
     assert!(text.contains("CA:TRUE, pathlen:0"), "{text}");
     assert!(text.contains("1.3.6.1.4.1.32473.1.3"), "{text}");
     assert!(!text.contains("Evil"), "{text}");
+}
+
+#[test]
+fn leaf_issuance_with_log_staples_a_bundle_and_refuses_a_modified_log_before_signing() {
+    let lab = Lab::new(&["rust-root", "delegate-owners", "leaf-owners"]);
+    let root_key = lab.root();
+    let p = |name: &str| lab.path(name).to_str().unwrap().to_owned();
+    let delegate_key = lab.keygen("delegate-owners", "releases");
+    lab.ok([
+        "ca",
+        "delegate",
+        "--root-cert",
+        &p("root.pem"),
+        "--root-key",
+        &root_key,
+        "--purpose",
+        "releases",
+        "--subject-key",
+        &delegate_key,
+        "--out",
+        &p("releases.pem"),
+    ]);
+    lab.ok([
+        "log",
+        "init",
+        &p("log"),
+        "--origin",
+        "pki.example/log",
+        "--key-out",
+        &p("log.skey"),
+    ]);
+    let leaf = |name: &str| {
+        let leaf_key = lab.keygen("leaf-owners", name);
+        lab.rust_pki([
+            "ca",
+            "leaf",
+            "--issuer-cert",
+            &p("releases.pem"),
+            "--issuer-key",
+            &delegate_key,
+            "--subject",
+            &format!("CN={name}"),
+            "--subject-key",
+            &leaf_key,
+            "--out",
+            &p(&format!("{name}.pem")),
+            "--log",
+            &p("log"),
+            "--log-key",
+            &p("log.skey"),
+        ])
+    };
+    let first = leaf("first");
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success(), "{stdout}");
+    assert!(stdout.contains("logged as entry 0"), "{stdout}");
+    assert!(stdout.contains("first.bundle: stapled log bundle"), "{stdout}");
+    let verify = |root: &str| {
+        lab.rust_pki([
+            "verify",
+            "--bundle",
+            &p("first.bundle"),
+            "--root",
+            root,
+            "--log-key",
+            &p("log/log.vkey"),
+            "--purpose",
+            "releases",
+        ])
+    };
+    assert!(verify(&p("root.pem")).status.success());
+    // Another PKI's root is refused.
+    let other_root = format!("{REPO}/verify/tests/data/cli/root.pem");
+    assert!(!verify(&other_root).status.success());
+
+    // A modified log: refused before the delegate key signs, so no leaf appears.
+    let bundle = lab.path("log/tile/entries/000.p/1");
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    bytes[3] ^= 1;
+    std::fs::write(&bundle, &bytes).unwrap();
+    let second = leaf("second");
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("tile/entries/000.p/1"), "{err}");
+    assert!(!lab.path("second.pem").exists());
+    assert!(!lab.path("second.bundle").exists());
 }

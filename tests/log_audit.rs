@@ -483,6 +483,43 @@ fn audit_lists_operations_and_replays_the_quorum_history() {
 }
 
 #[test]
+fn replay_needs_the_policy_each_request_pinned_among_those_given() {
+    let h = history();
+    let log = TestLog::new();
+    log.append_records(&all_records(h));
+    let roster = h.path("roster.genesis.toml");
+    let policy = h.path("policy.toml");
+    // A later policy (other bytes) alone: every request pinned the first one.
+    let later = log.tmp.path().join("policy-later.toml");
+    let mut text = std::fs::read_to_string(&policy).unwrap();
+    text.push_str("\n# amended\n");
+    std::fs::write(&later, text).unwrap();
+    let err = fails(&audit_args(
+        &log.dir(),
+        &log.vkey(),
+        &[&"--genesis-roster", &roster, &"--policy", &later],
+    ));
+    assert!(
+        err.contains("rule policy-pin") && err.contains("the policies given are"),
+        "{err}"
+    );
+    // Both, in order of adoption: each request finds the policy it pinned.
+    let ok_text = ok(&audit_args(
+        &log.dir(),
+        &log.vkey(),
+        &[
+            &"--genesis-roster",
+            &roster,
+            &"--policy",
+            &policy,
+            &"--policy",
+            &later,
+        ],
+    ));
+    assert!(ok_text.contains("4 of 4 records had their quorum"), "{ok_text}");
+}
+
+#[test]
 fn audit_over_http_and_not_found() {
     let h = history();
     let log = TestLog::new();
