@@ -229,6 +229,8 @@ impl Log {
             self.hashes.extend(h);
         }
         let mut dirs = Vec::new();
+        // Every new or changed file of this append, written together by write_all_atomic.
+        let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         // Entry bundles: the old partial bundle's entries followed by the new ones.
         let full = u64::from(FULL_WIDTH);
         let first_bundle = old / full;
@@ -237,11 +239,11 @@ impl Log {
         for (k, chunk) in (first_bundle..).zip(all.chunks(FULL_WIDTH as usize)) {
             let width = u32::try_from(chunk.len()).map_err(|_| too_many())?;
             let id = TileId::entries(k, width)?;
-            write_atomic(
-                &self.dir.join(id.path()),
-                &bundle::encode(chunk)?,
-                &mut dirs,
-            )?;
+            files.push((self.dir.join(id.path()), bundle::encode(chunk)?));
+            if files.len() >= WRITE_GROUP {
+                write_all_atomic(&files, &mut dirs)?;
+                files.clear();
+            }
             new_tail = if id.is_full() {
                 Vec::new()
             } else {
@@ -252,9 +254,13 @@ impl Log {
         let tiles = Tile::new_tiles(TILE_HEIGHT, old, new);
         for tile in &tiles {
             let id = TileId::hash(tile.level(), tile.level_index(), tile.width())?;
-            let data = tile_bytes(&self.hashes, &id)?;
-            write_atomic(&self.dir.join(id.path()), &data, &mut dirs)?;
+            files.push((self.dir.join(id.path()), tile_bytes(&self.hashes, &id)?));
+            if files.len() >= WRITE_GROUP {
+                write_all_atomic(&files, &mut dirs)?;
+                files.clear();
+            }
         }
+        write_all_atomic(&files, &mut dirs)?;
         sync_dirs(&dirs)?;
         if fault == Fault::AfterTiles {
             return Err(Error::InjectedFault("after tiles"));
@@ -527,11 +533,89 @@ impl TileReader for DiskTiles<'_> {
     fn save_tiles(&self, _tiles: &[Tile], _data: &[Vec<u8>]) {}
 }
 
+/// Files an append holds in memory before writing them (bounds memory for huge appends).
+const WRITE_GROUP: usize = 256;
+/// Most threads writing and fsyncing an append's files at once. Concurrent fsyncs share
+/// the file system's journal commits, which sequential ones cannot.
+const SYNC_THREADS: usize = 8;
+
 /// Writes `data` to a temporary file next to `path`, fsyncs it and renames it into place;
 /// records the directory so the caller can fsync it.
 fn write_atomic(path: &Path, data: &[u8], dirs: &mut Vec<PathBuf>) -> Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io(parent))?;
+    let tmp = write_synced_temp(path, data)?;
+    fs::rename(&tmp, path).map_err(io(path))?;
+    if !dirs.iter().any(|d| d == parent) {
+        dirs.push(parent.to_owned());
+    }
+    Ok(())
+}
+
+/// [`write_atomic`] for many files: each is written to its temporary name and fsynced
+/// (several at once, on up to [`SYNC_THREADS`] threads), and only when all of them are
+/// durable are they renamed into place, in order. Records the directories to fsync.
+fn write_all_atomic(files: &[(PathBuf, Vec<u8>)], dirs: &mut Vec<PathBuf>) -> Result<()> {
+    let mut parents: Vec<&Path> = Vec::new();
+    for (path, _) in files {
+        let parent = path.parent().unwrap_or(Path::new("."));
+        if !parents.contains(&parent) {
+            fs::create_dir_all(parent).map_err(io(parent))?;
+            parents.push(parent);
+        }
+    }
+    let threads = SYNC_THREADS.min(files.len());
+    let temps: Vec<PathBuf> = if threads <= 1 {
+        files
+            .iter()
+            .map(|(path, data)| write_synced_temp(path, data))
+            .collect::<Result<_>>()?
+    } else {
+        let per_thread = files.len().div_ceil(threads);
+        let write_chunk = |chunk: &[(PathBuf, Vec<u8>)]| {
+            chunk
+                .iter()
+                .map(|(path, data)| write_synced_temp(path, data))
+                .collect::<Result<Vec<_>>>()
+        };
+        std::thread::scope(|scope| {
+            // A chunk whose thread cannot be started is written on this one.
+            let workers: Vec<_> = files
+                .chunks(per_thread)
+                .map(|chunk| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, move || write_chunk(chunk))
+                        .map_err(|_| chunk)
+                })
+                .collect();
+            let mut temps = Vec::with_capacity(files.len());
+            for worker in workers {
+                let written = match worker {
+                    Ok(handle) => match handle.join() {
+                        Ok(written) => written,
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    },
+                    Err(chunk) => write_chunk(chunk),
+                };
+                temps.extend(written?);
+            }
+            Ok::<_, Error>(temps)
+        })?
+    };
+    for ((path, _), tmp) in files.iter().zip(&temps) {
+        fs::rename(tmp, path).map_err(io(path))?;
+    }
+    for parent in parents {
+        if !dirs.iter().any(|d| d == parent) {
+            dirs.push(parent.to_owned());
+        }
+    }
+    Ok(())
+}
+
+/// Writes `data` to `.<name>.tmp` next to `path` and fsyncs it; returns the temporary path.
+fn write_synced_temp(path: &Path, data: &[u8]) -> Result<PathBuf> {
+    let parent = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -540,12 +624,7 @@ fn write_atomic(path: &Path, data: &[u8], dirs: &mut Vec<PathBuf>) -> Result<()>
     let mut file = File::create(&tmp).map_err(io(&tmp))?;
     file.write_all(data).map_err(io(&tmp))?;
     file.sync_all().map_err(io(&tmp))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(io(path))?;
-    if !dirs.iter().any(|d| d == parent) {
-        dirs.push(parent.to_owned());
-    }
-    Ok(())
+    Ok(tmp)
 }
 
 fn sync_dirs(dirs: &[PathBuf]) -> Result<()> {
