@@ -30,7 +30,16 @@
 //! name: <name>               the release file's name (no directory)
 //! size: <u64>                its length in bytes
 //! sha256: <hex32>            its SHA-256 (sumdb-style: the log commits to the digest)
+//!
+//! rust-pki-log-entry/v1 bastion-event
+//! action: <name>             what was done to the bastion or the HSMs (e.g. up, down,
+//!                            admit)
+//! time: <name>               when (RFC 3339, UTC)
+//! members: <name>,... | -    roster member ids concerned (admitted, or operating)
+//! resources: <name>,... | -  AWS resource ids touched (instance, HSMs, backups)
 //! ```
+//!
+//! In lists, each item is a `name` without commas; `-` stands for the empty list.
 //!
 //! An encoded entry is at most 65535 bytes, the limit of a tlog-tiles entry bundle.
 //! Ceremony records can be larger: [`Entry::ceremony_record`] includes the record's bytes
@@ -84,6 +93,18 @@ pub enum Entry {
         size: u64,
         /// SHA-256 of the file.
         sha256: [u8; 32],
+    },
+    /// Access to the bastion or the HSMs (`bastion-event`): the access log the RFC asks to
+    /// publish, written by the tool that did it.
+    BastionEvent {
+        /// What was done (`up`, `down`, `admit`, ...).
+        action: String,
+        /// When, RFC 3339 UTC.
+        time: String,
+        /// Roster member ids concerned.
+        members: Vec<String>,
+        /// AWS resource ids touched.
+        resources: Vec<String>,
     },
 }
 
@@ -158,6 +179,28 @@ impl Entry {
         })
     }
 
+    /// A bastion-event entry.
+    ///
+    /// # Errors
+    /// [`Error::EntryInvalid`] for an invalid name, or a list item that is empty, `-`, or
+    /// contains a comma.
+    pub fn bastion_event(
+        action: &str,
+        time: &str,
+        members: &[String],
+        resources: &[String],
+    ) -> Result<Self> {
+        let entry = Self::BastionEvent {
+            action: action.to_owned(),
+            time: time.to_owned(),
+            members: members.to_vec(),
+            resources: resources.to_vec(),
+        };
+        entry.validate()?;
+        entry.check_len()?;
+        Ok(entry)
+    }
+
     /// Whether this entry logs the certificate `der`: a leaf issuance of exactly that
     /// certificate, or a ceremony record that lists its SHA-256.
     pub fn names_certificate(&self, der: &[u8]) -> bool {
@@ -167,7 +210,7 @@ impl Entry {
                 let digest: [u8; 32] = Sha256::digest(der).into();
                 certificates.contains(&digest)
             }
-            Self::Artifact { .. } => false,
+            Self::Artifact { .. } | Self::BastionEvent { .. } => false,
         }
     }
 
@@ -177,6 +220,7 @@ impl Entry {
             Self::CeremonyRecord { .. } => "ceremony-record",
             Self::LeafIssuance { .. } => "leaf-issuance",
             Self::Artifact { .. } => "artifact",
+            Self::BastionEvent { .. } => "bastion-event",
         }
     }
 
@@ -252,6 +296,12 @@ impl Entry {
                 size: lines.u64("size")?,
                 sha256: lines.hex32("sha256")?,
             },
+            "bastion-event" => Self::BastionEvent {
+                action: lines.name("action")?,
+                time: lines.name("time")?,
+                members: lines.name_list("members")?,
+                resources: lines.name_list("resources")?,
+            },
             other => return Err(malformed(1, format!("unknown entry kind {other:?}"))),
         };
         if let Some((i, _)) = lines.lines.next() {
@@ -302,6 +352,17 @@ impl Entry {
                 field("size", &size.to_string());
                 field("sha256", &hex::encode(sha256));
             }
+            Self::BastionEvent {
+                action,
+                time,
+                members,
+                resources,
+            } => {
+                field("action", action);
+                field("time", time);
+                field("members", &join_list(members));
+                field("resources", &join_list(resources));
+            }
         }
         out
     }
@@ -347,6 +408,21 @@ impl Entry {
                 }
             }
             Self::Artifact { name, .. } => check_name("name", name)?,
+            Self::BastionEvent {
+                action,
+                time,
+                members,
+                resources,
+            } => {
+                check_name("action", action)?;
+                check_name("time", time)?;
+                for item in members {
+                    check_list_item("members", item)?;
+                }
+                for item in resources {
+                    check_list_item("resources", item)?;
+                }
+            }
         }
         Ok(())
     }
@@ -386,6 +462,24 @@ fn parse_hex32(line: usize, key: &str, value: &str) -> Result<[u8; 32]> {
         ));
     }
     Ok(out)
+}
+
+fn check_list_item(key: &str, item: &str) -> Result<()> {
+    check_name(key, item)?;
+    if item == "-" || item.contains(',') {
+        return Err(Error::EntryInvalid(format!(
+            "{key}: an item may not be \"-\" or contain a comma ({item:?})"
+        )));
+    }
+    Ok(())
+}
+
+fn join_list(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".to_owned()
+    } else {
+        items.join(",")
+    }
 }
 
 fn decode_b64(line: usize, value: &str) -> Result<Vec<u8>> {
@@ -437,6 +531,21 @@ impl<'a> Fields<'a> {
     fn hex32(&mut self, key: &str) -> Result<[u8; 32]> {
         let (n, value) = self.field(key)?;
         parse_hex32(n, key, value)
+    }
+
+    /// `-` (empty list) or one or more comma-separated `name` items.
+    fn name_list(&mut self, key: &str) -> Result<Vec<String>> {
+        let (n, value) = self.field(key)?;
+        if value == "-" {
+            return Ok(Vec::new());
+        }
+        value
+            .split(',')
+            .map(|item| {
+                check_list_item(key, item).map_err(|e| malformed(n, e.to_string()))?;
+                Ok(item.to_owned())
+            })
+            .collect()
     }
 
     /// `-` (empty list) or one or more comma-separated `hex32` values.

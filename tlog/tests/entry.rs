@@ -29,6 +29,14 @@ fn samples() -> Vec<Entry> {
         )
         .unwrap(),
         Entry::artifact("empty file", 0, sha(b"")).unwrap(),
+        Entry::bastion_event(
+            "admit",
+            "2026-11-26T10:00:00Z",
+            &["m1".into(), "m2".into()],
+            &["i-0123456789abcdef0".into()],
+        )
+        .unwrap(),
+        Entry::bastion_event("down", "2026-11-26T12:00:00Z", &[], &[]).unwrap(),
     ]
 }
 
@@ -232,6 +240,44 @@ fn ceremony_records_name_their_certificates() {
     let leaf = Entry::leaf_issuance(b"leaf", b"delegate").unwrap();
     assert!(leaf.names_certificate(b"leaf") && !leaf.names_certificate(b"delegate"));
     assert!(!Entry::artifact("a", 1, sha(b"a")).unwrap().names_certificate(b"a"));
+}
+
+#[test]
+fn bastion_events_are_exact_and_strict() {
+    let e = Entry::bastion_event(
+        "up",
+        "2026-11-26T10:00:00Z",
+        &["m3".into()],
+        &["i-0abc".into(), "hsm-xyz".into()],
+    )
+    .unwrap();
+    let text = String::from_utf8(e.encode().unwrap()).unwrap();
+    assert_eq!(
+        text,
+        "rust-pki-log-entry/v1 bastion-event\naction: up\ntime: 2026-11-26T10:00:00Z\n\
+         members: m3\nresources: i-0abc,hsm-xyz\n"
+    );
+    for bad in ["", "-", "a,b", " m1"] {
+        assert!(
+            Entry::bastion_event("up", "t", &[bad.to_owned()], &[]).is_err(),
+            "{bad:?}"
+        );
+    }
+    for (from, to) in [
+        ("members: m3", "members: "),
+        ("members: m3", "members: m3,"),
+        ("members: m3", "members: -,m3"),
+        ("resources: i-0abc,hsm-xyz", "resources: i-0abc,,hsm-xyz"),
+    ] {
+        let broken = text.replace(from, to);
+        assert!(
+            matches!(
+                Entry::parse(broken.as_bytes()),
+                Err(Error::EntryMalformed { .. })
+            ),
+            "{broken}"
+        );
+    }
 }
 
 #[test]

@@ -128,6 +128,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
     let mut operations = Vec::new();
     let mut leaves = Vec::new();
     let mut artifacts = Vec::new();
+    let mut bastion_events = Vec::new();
     for (i, bytes) in replica.entries.iter().enumerate() {
         let index = i as u64;
         let entry = match Entry::parse(bytes) {
@@ -202,6 +203,18 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
                 "size": size,
                 "sha256": hex::encode(sha256),
             })),
+            Entry::BastionEvent {
+                action,
+                time,
+                members,
+                resources,
+            } => bastion_events.push(json!({
+                "index": index,
+                "action": action,
+                "time": time,
+                "members": members,
+                "resources": resources,
+            })),
         }
         entries.push(entry);
     }
@@ -223,6 +236,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
     report["ceremony_records"] = Value::from(operations);
     report["leaf_issuances"] = Value::from(leaves);
     report["artifacts"] = Value::from(artifacts);
+    report["bastion_events"] = Value::from(bastion_events);
     report["replay"] = replay.unwrap_or(Value::Null);
     report["certificates"] = certs.unwrap_or(Value::Null);
     report["problems"] = Value::from(problems.clone());
@@ -728,6 +742,23 @@ fn print_text(out: &mut impl Write, report: &Value) -> anyhow::Result<()> {
             s(&leaf["subject"]),
             s(&leaf["sha256"]),
             s(&leaf["delegate_sha256"])
+        )?;
+    }
+    let events = list(&report["bastion_events"]);
+    writeln!(out, "\nbastion and HSM access: {}", events.len())?;
+    for event in &events {
+        let join = |v: &Value| {
+            let items: Vec<String> = list(v).iter().map(s).collect();
+            if items.is_empty() { "-".to_owned() } else { items.join(", ") }
+        };
+        writeln!(
+            out,
+            "  entry {:>3}  {} {} members {} resources {}",
+            event["index"],
+            s(&event["time"]),
+            s(&event["action"]),
+            join(&event["members"]),
+            join(&event["resources"])
         )?;
     }
     let artifacts = list(&report["artifacts"]);

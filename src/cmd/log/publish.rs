@@ -21,7 +21,7 @@ use x509_cert::Certificate;
 
 use super::VKEY_FILE;
 use super::site::{
-    self, ArtifactRow, CeremonyRow, IssuedCertificate, LeafRow, LogSummary, RECORDS_DIR,
+    self, ArtifactRow, BastionEventRow, CeremonyRow, IssuedCertificate, LeafRow, LogSummary, RECORDS_DIR,
     RecordView, Row,
 };
 
@@ -135,6 +135,18 @@ pub fn publish(args: &PublishArgs) -> anyhow::Result<()> {
                     sha256,
                 })
             }
+            Ok(Entry::BastionEvent {
+                action,
+                time,
+                members,
+                resources,
+            }) => Row::BastionEvent(BastionEventRow {
+                index,
+                action,
+                time,
+                members,
+                resources,
+            }),
             Err(e) => {
                 counts.unreadable += 1;
                 Row::Unreadable {

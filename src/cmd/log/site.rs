@@ -33,6 +33,8 @@ pub enum Row {
     Leaf(LeafRow),
     /// A release file's digest.
     Artifact(ArtifactRow),
+    /// Access to the bastion or the HSMs.
+    BastionEvent(BastionEventRow),
     /// An entry that is not a valid `rust-pki-log-entry/v1` entry.
     Unreadable {
         /// Log index.
@@ -107,6 +109,21 @@ pub struct LeafRow {
     pub sha256: [u8; 32],
     /// SHA-256 of the delegate certificate's DER, as logged.
     pub delegate_sha256: [u8; 32],
+}
+
+/// A bastion-event entry.
+#[derive(Debug)]
+pub struct BastionEventRow {
+    /// Log index.
+    pub index: u64,
+    /// What was done.
+    pub action: String,
+    /// When (RFC 3339).
+    pub time: String,
+    /// Member ids concerned.
+    pub members: Vec<String>,
+    /// AWS resource ids touched.
+    pub resources: Vec<String>,
 }
 
 /// An artifact entry.
@@ -204,6 +221,13 @@ pub fn render(log: &LogSummary, rows: &[Row]) -> String {
             _ => None,
         })
         .collect();
+    let events: Vec<&BastionEventRow> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::BastionEvent(e) => Some(e),
+            _ => None,
+        })
+        .collect();
     let unreadable: Vec<(u64, &str)> = rows
         .iter()
         .filter_map(|r| match r {
@@ -277,6 +301,37 @@ pub fn render(log: &LogSummary, rows: &[Row]) -> String {
                 escape(&a.name),
                 a.size,
                 hash(&a.sha256)
+            ));
+        }
+        h.push_str("</tbody>\n</table></div>\n");
+    }
+
+    h.push_str(&format!(
+        "<h2 id=\"access\">Bastion and HSM access ({})</h2>\n",
+        events.len()
+    ));
+    if events.is_empty() {
+        h.push_str("<p class=\"muted\">No bastion or HSM access has been logged.</p>\n");
+    } else {
+        h.push_str(
+            "<div class=\"t\"><table>\n<thead><tr><th>Index</th><th>Time</th><th>Action</th>\
+             <th>Members</th><th>Resources</th></tr></thead>\n<tbody>\n",
+        );
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "-".to_owned()
+            } else {
+                escape(&items.join(", "))
+            }
+        };
+        for e in events {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                e.index,
+                escape(&e.time),
+                escape(&e.action),
+                list(&e.members),
+                list(&e.resources)
             ));
         }
         h.push_str("</tbody>\n</table></div>\n");
@@ -600,6 +655,21 @@ mod tests {
         assert!(html.contains("href=\"records/c.toml\""));
         // Deterministic: the same input renders the same bytes.
         assert_eq!(html, render(&summary(), &rows));
+    }
+
+    #[test]
+    fn bastion_access_is_listed_and_escaped() {
+        let rows = vec![Row::BastionEvent(BastionEventRow {
+            index: 7,
+            action: "admit".into(),
+            time: "2026-11-26T10:00:00Z".into(),
+            members: vec!["m1".into(), "<m2>".into()],
+            resources: vec!["i-0abc".into()],
+        })];
+        let html = render(&summary(), &rows);
+        assert!(html.contains("Bastion and HSM access (1)"), "{html}");
+        assert!(html.contains("<td>admit</td>") && html.contains("m1, &lt;m2&gt;"));
+        assert!(html.contains("i-0abc"));
     }
 
     #[test]
