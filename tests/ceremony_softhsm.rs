@@ -624,7 +624,11 @@ fn crash_at_each_step_then_rerun_issues_exactly_once() {
             "{step}: the published certificate is the recorded one"
         );
         // Logged exactly once, with its bundle, however the first run ended.
-        assert_eq!(bastion.log_size(), before as u64 + 1, "{step}: one log entry");
+        assert_eq!(
+            bastion.log_size(),
+            before as u64 + 1,
+            "{step}: one log entry"
+        );
         bastion.verify_bundle("out/delegates/releases.bundle", "releases");
         std::fs::remove_file(bastion.path("out/delegates/releases.pem")).unwrap();
         std::fs::remove_file(bastion.path("out/delegates/releases.bundle")).unwrap();

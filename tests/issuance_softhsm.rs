@@ -558,7 +558,10 @@ fn leaf_issuance_with_log_staples_a_bundle_and_refuses_a_modified_log_before_sig
     let stdout = String::from_utf8_lossy(&first.stdout);
     assert!(first.status.success(), "{stdout}");
     assert!(stdout.contains("logged as entry 0"), "{stdout}");
-    assert!(stdout.contains("first.bundle: stapled log bundle"), "{stdout}");
+    assert!(
+        stdout.contains("first.bundle: stapled log bundle"),
+        "{stdout}"
+    );
     let verify = |root: &str| {
         lab.rust_pki([
             "verify",

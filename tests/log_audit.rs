@@ -516,7 +516,10 @@ fn replay_needs_the_policy_each_request_pinned_among_those_given() {
             &later,
         ],
     ));
-    assert!(ok_text.contains("4 of 4 records had their quorum"), "{ok_text}");
+    assert!(
+        ok_text.contains("4 of 4 records had their quorum"),
+        "{ok_text}"
+    );
 }
 
 #[test]

@@ -286,8 +286,8 @@ impl Replay {
         // 8: a roster change installs the roster it carried.
         let mut installed = None;
         if record.kind == Kind::RosterChange {
-            let (carried, _) = new_roster(&request, policy)
-                .map_err(|e| fail("new-roster", e.to_string()))?;
+            let (carried, _) =
+                new_roster(&request, policy).map_err(|e| fail("new-roster", e.to_string()))?;
             let output = record
                 .outputs
                 .iter()

@@ -18,11 +18,11 @@ use x509_cert::{ext::pkix::CrlReason, name::Name};
 use der::Encode;
 use rust_pki_tlog::entry::Entry;
 
-use super::log::staple::{Issued, LogTarget, bundle_path, report_stapled};
 use super::common::{
     DEFAULT_POLICY, describe_certificate, load_certificate, load_policy, open_key, parse_time,
     write_output,
 };
+use super::log::staple::{Issued, LogTarget, bundle_path, report_stapled};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CaCommand {

@@ -37,8 +37,8 @@ use tlog_tiles::{Hash, check_record, record_hash};
 use crate::checkpoint::SignedCheckpoint;
 use crate::cosignature::verify_cosignature;
 use crate::entry::Entry;
-use crate::writer::Log;
 use crate::note::VerifierKey;
+use crate::writer::Log;
 use crate::{Error, Result};
 
 /// First line of a v1 bundle.

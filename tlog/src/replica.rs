@@ -72,7 +72,9 @@ impl Replica {
             })?;
         let checkpoint = SignedCheckpoint::verify(&note, log_key)?;
         let mut entries = Vec::new();
-        let state = load(source, checkpoint.size, &mut |_, e| entries.push(e.to_vec()))?;
+        let state = load(source, checkpoint.size, &mut |_, e| {
+            entries.push(e.to_vec())
+        })?;
         if state.root.0 != checkpoint.root_hash {
             return Err(Error::LogRootMismatch {
                 size: checkpoint.size,
@@ -208,7 +210,6 @@ pub(crate) fn tile_bytes(hashes: &[Hash], id: &TileId) -> Result<Vec<u8>> {
     Ok(found.iter().flat_map(|h| h.0).collect())
 }
 
-
 /// Stored hashes held in memory, indexed by stored hash index.
 pub(crate) struct MemHashes<'a>(pub(crate) &'a [Hash]);
 
@@ -227,13 +228,11 @@ impl HashReader for MemHashes<'_> {
     }
 }
 
-
 fn read_tile(source: &dyn Source, path: &str) -> Result<Vec<u8>> {
     source
         .fetch(path)
         .map_err(|e| damaged(&source.location(path), format!("cannot read: {e}")))
 }
-
 
 fn merkle(context: &str) -> impl FnOnce(tlog_tiles::Error) -> Error + '_ {
     move |source| Error::Merkle {

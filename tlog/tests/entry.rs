@@ -239,7 +239,11 @@ fn ceremony_records_name_their_certificates() {
     assert!(big.names_certificate(b"one"));
     let leaf = Entry::leaf_issuance(b"leaf", b"delegate").unwrap();
     assert!(leaf.names_certificate(b"leaf") && !leaf.names_certificate(b"delegate"));
-    assert!(!Entry::artifact("a", 1, sha(b"a")).unwrap().names_certificate(b"a"));
+    assert!(
+        !Entry::artifact("a", 1, sha(b"a"))
+            .unwrap()
+            .names_certificate(b"a")
+    );
 }
 
 #[test]
@@ -299,7 +303,11 @@ fn strict_base64_and_record_checks() {
             "record not matching size/digest",
         ),
         ("size: 2", "size: 3", "size mismatch"),
-        ("certificates: -", "certificates: ", "empty certificate list"),
+        (
+            "certificates: -",
+            "certificates: ",
+            "empty certificate list",
+        ),
         ("certificates: -", "certificates: -,-", "dash in a list"),
         (
             "certificates: -",

@@ -749,7 +749,11 @@ fn print_text(out: &mut impl Write, report: &Value) -> anyhow::Result<()> {
     for event in &events {
         let join = |v: &Value| {
             let items: Vec<String> = list(v).iter().map(s).collect();
-            if items.is_empty() { "-".to_owned() } else { items.join(", ") }
+            if items.is_empty() {
+                "-".to_owned()
+            } else {
+                items.join(", ")
+            }
         };
         writeln!(
             out,

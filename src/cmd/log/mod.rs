@@ -216,8 +216,11 @@ fn collect_entries(args: &AppendArgs) -> anyhow::Result<Vec<Entry>> {
     for path in &args.ceremony_records {
         let bytes = fs::read(path).with_context(|| format!("{}", path.display()))?;
         let record = Record::parse(&bytes, path)?;
-        let certificates: Vec<Vec<u8>> =
-            record.certificates().into_iter().map(|(_, der)| der).collect();
+        let certificates: Vec<Vec<u8>> = record
+            .certificates()
+            .into_iter()
+            .map(|(_, der)| der)
+            .collect();
         entries.push(Entry::ceremony_record(
             &file_name(path)?,
             &bytes,

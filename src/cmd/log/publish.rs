@@ -21,8 +21,8 @@ use x509_cert::Certificate;
 
 use super::VKEY_FILE;
 use super::site::{
-    self, ArtifactRow, BastionEventRow, CeremonyRow, IssuedCertificate, LeafRow, LogSummary, RECORDS_DIR,
-    RecordView, Row,
+    self, ArtifactRow, BastionEventRow, CeremonyRow, IssuedCertificate, LeafRow, LogSummary,
+    RECORDS_DIR, RecordView, Row,
 };
 
 /// Name of the page written in the log directory.
