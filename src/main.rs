@@ -40,6 +40,9 @@ enum Command {
     /// The transparency log: create, append entries, prove, verify checkpoints.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
+    /// The ceremony bastion and CloudHSM cluster on AWS: status, up, admit, down, backups.
+    #[cfg(feature = "aws")]
+    Bastion(cmd::bastion::BastionArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,8 @@ fn main() -> ExitCode {
         Command::Lint(args) => cmd::lint::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Log(command) => cmd::log::run(command),
+        #[cfg(feature = "aws")]
+        Command::Bastion(args) => cmd::bastion::run(args),
     };
     match result {
         Ok(code) => code,

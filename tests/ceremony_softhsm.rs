@@ -1132,3 +1132,244 @@ fn roster_change_crash_then_rerun_completes() {
         bastion.execute_ok(&request);
     }
 }
+
+/// An RSA-2048 CSR like a CloudHSM cluster's (`<cluster>_ClusterCsr.csr`), made by OpenSSL.
+fn cluster_csr(bastion: &Bastion, name: &str, newkey: &[&str]) -> PathBuf {
+    let csr = bastion.path(name);
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"req", &"-new"];
+    for arg in newkey {
+        args.push(arg);
+    }
+    let key = bastion.path(&format!("{name}.key"));
+    args.extend([
+        &"-nodes" as &dyn AsRef<std::ffi::OsStr>,
+        &"-keyout",
+        &key,
+        &"-subj",
+        &"/CN=HSM:123:PARTN:1, for FIPS mode",
+        &"-out",
+        &csr,
+    ]);
+    let (ok, text) = common::tool("openssl", &args);
+    assert!(ok, "{text}");
+    csr
+}
+
+fn cluster_template(cluster_id: &str, csr: &Path) -> String {
+    format!(
+        "kind = \"cluster-init\"\nwindow_hours = 24\ncluster_id = \"{cluster_id}\"\ncsr = \"{}\"\n",
+        csr.display()
+    )
+}
+
+/// The CloudHSM InitializeCluster flow: the root certifies the cluster's RSA key (from
+/// its CSR) in a 5-of-9 ceremony; OpenSSL, pkilint and `rust-pki verify` accept the
+/// certificate, which carries the cluster EKU and the CSR's subject, and is no CA.
+#[test]
+fn cluster_init_certifies_the_cloudhsm_cluster_key() {
+    let bastion = Bastion::with_root();
+    let p = |name: &str| bastion.path(name);
+    let csr = cluster_csr(&bastion, "cluster.csr", &["-newkey", "rsa:2048"]);
+    let id = "cluster-igklspoyj5v";
+    let request = bastion.prepare("cluster-init", &cluster_template(id, &csr));
+    let shown = bastion.ok(&["ceremony", "show", request.to_str().unwrap()]);
+    for expected in [
+        &format!("Certify CloudHSM cluster {id} HSM key sha256:") as &str,
+        &format!("certificate -> cluster/{id}.pem (cluster)"),
+        "(RSA 2048 bits)",
+        "basicConstraints (critical): cA=false",
+        "extendedKeyUsage: 1.3.6.1.4.1.32473.1.4",
+        "CN=HSM:123:PARTN:1\\, for FIPS mode",
+        "cluster CSR sha256:",
+    ] {
+        assert!(shown.contains(expected), "missing `{expected}` in\n{shown}");
+    }
+    bastion.approve(&request, &[1, 3, 5, 7, 9], true);
+    let out = bastion.execute_ok(&request);
+    assert!(out.contains("approved by: m1, m3, m5, m7, m9"), "{out}");
+    let cert = p(&format!("out/cluster/{id}.pem"));
+
+    // OpenSSL: a strict chain to the root (the cluster certificate is an end entity
+    // issued by the trust anchor itself, so no -partial_chain is needed).
+    let (ok, text) = common::tool(
+        "openssl",
+        &[
+            &"verify",
+            &"-x509_strict",
+            &"-CAfile",
+            &p("out/root.pem"),
+            &cert,
+        ],
+    );
+    assert!(ok, "{text}");
+    let (ok, text) = common::tool("openssl", &[&"x509", &"-in", &cert, &"-noout", &"-text"]);
+    assert!(ok, "{text}");
+    for expected in [
+        "X509v3 Extended Key Usage: \n                1.3.6.1.4.1.32473.1.4",
+        "X509v3 Basic Constraints: critical\n                CA:FALSE",
+        "X509v3 Key Usage: critical\n                Digital Signature, Key Encipherment",
+        "Public-Key: (2048 bit)",
+        "Subject: CN = \"HSM:123:PARTN:1, for FIPS mode\"",
+        "Signature Algorithm: ecdsa-with-SHA384",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+    // It certifies exactly the CSR's key.
+    let (_, key) = common::tool("openssl", &[&"x509", &"-in", &cert, &"-noout", &"-pubkey"]);
+    let (_, expected) = common::tool("openssl", &[&"req", &"-in", &csr, &"-noout", &"-pubkey"]);
+    assert_eq!(key, expected);
+
+    // pkilint: the certificate alone, and as issued by the root.
+    let (ok, text) = common::tool(
+        &common::pkilint("lint_pkix_cert"),
+        &[&"lint", &"-s", &"ERROR", &cert],
+    );
+    assert!(ok, "pkilint: {text}");
+    // (At DEBUG level pkilint reports one INFO finding only:
+    // pkix.subject_key_identifier_method_1_identified; RSA 2048 draws nothing.)
+    let (ok, text) = common::tool(
+        &common::pkilint("lint_pkix_signer_signee_cert_chain"),
+        &[&"lint", &p("out/root.pem"), &cert],
+    );
+    assert!(ok, "pkilint root -> cluster: {text}");
+
+    // Logged like every ceremony, with its stapled bundle next to it; it verifies for the
+    // cluster EKU and for no purpose.
+    assert_eq!(bastion.log_size(), 2);
+    let bundle = format!("out/cluster/{id}.bundle");
+    assert!(p(&bundle).exists());
+    bastion.ok(&[
+        "verify",
+        "--bundle",
+        &bundle,
+        "--root",
+        "out/root.pem",
+        "--log-key",
+        "log/log.vkey",
+        "--eku",
+        "1.3.6.1.4.1.32473.1.4",
+    ]);
+    let refused = bastion.rust_pki(
+        &[
+            "verify",
+            "--bundle",
+            &bundle,
+            "--root",
+            "out/root.pem",
+            "--log-key",
+            "log/log.vkey",
+            "--purpose",
+            "releases",
+        ],
+        None,
+    );
+    assert!(
+        !refused.status.success(),
+        "a cluster certificate is no releases certificate"
+    );
+
+    // A monitor's audit of the log: the cluster-init record replays (quorum, pins) and
+    // the published cluster certificate is logged and chains to the root.
+    let audit = bastion.ok(&[
+        "log",
+        "audit",
+        "log",
+        "--log-key",
+        "log/log.vkey",
+        "--genesis-roster",
+        "roster.toml",
+        "--policy",
+        "policy.toml",
+        "--root",
+        "out/root.pem",
+        "--certs",
+        "out",
+    ]);
+    assert!(audit.contains("audit OK"), "{audit}");
+
+    // `rust-pki lint` recognises it by the cluster EKU.
+    let linted = bastion.ok(&[
+        "lint",
+        "--policy",
+        "policy.toml",
+        cert.to_str().unwrap(),
+        "--issuer",
+        "out/root.pem",
+    ]);
+    assert!(linted.contains("0 error(s)"), "{linted}");
+
+    // A cluster is initialised once.
+    let again = bastion.prepare_output(&{
+        let file = p("cluster-init-again.toml");
+        std::fs::write(&file, cluster_template(id, &csr)).unwrap();
+        file
+    });
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("earlier ceremony"), "{err}");
+}
+
+/// cluster-init refuses at prepare, before anyone is asked to approve: a P-384 CSR (the
+/// error names the rule), a malformed cluster id, and a policy without `[cluster]`.
+#[test]
+fn cluster_init_refuses_p384_csr_bad_id_and_missing_policy_at_prepare() {
+    let bastion = Bastion::with_root();
+    let prepare_fails = |name: &str, template: String| -> String {
+        let file = bastion.path(&format!("{name}.toml"));
+        std::fs::write(&file, template).unwrap();
+        let output = bastion.prepare_output(&file);
+        assert!(
+            !output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let p384 = cluster_csr(
+        &bastion,
+        "p384.csr",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    );
+    let err = prepare_fails("p384", cluster_template("cluster-abc123", &p384));
+    assert!(
+        err.contains("cluster-key-rsa") && err.contains("must be RSA"),
+        "{err}"
+    );
+
+    let rsa = cluster_csr(&bastion, "cluster.csr", &["-newkey", "rsa:2048"]);
+    let err = prepare_fails("bad-id", cluster_template("cluster_ABC", &rsa));
+    assert!(err.contains("cluster_id"), "{err}");
+    let err = prepare_fails("small", {
+        let small = cluster_csr(&bastion, "small.csr", &["-newkey", "rsa:1024"]);
+        cluster_template("cluster-abc123", &small)
+    });
+    assert!(err.contains("cluster-rsa-bits"), "{err}");
+
+    // A production policy refuses the example-arc cluster EKU before the HSM.
+    let policy = std::fs::read_to_string(bastion.path("policy.toml")).unwrap();
+    std::fs::write(
+        bastion.path("policy.toml"),
+        policy.replace("test_policy = true", "test_policy = false"),
+    )
+    .unwrap();
+    let request = bastion.prepare("production", &cluster_template("cluster-abc123", &rsa));
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    let err = bastion.execute_fails(&request);
+    assert!(
+        err.contains("example arc") && err.contains("1.3.6.1.4.1.32473.1.4"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(request.parent().unwrap()).unwrap();
+
+    let at = policy
+        .find("\n# The AWS CloudHSM cluster certificate")
+        .unwrap();
+    std::fs::write(bastion.path("policy.toml"), &policy[..at]).unwrap();
+    let err = prepare_fails("no-policy", cluster_template("cluster-abc123", &rsa));
+    assert!(
+        err.contains("cluster-init is refused") && err.contains("no [cluster] section"),
+        "{err}"
+    );
+    // Nothing was prepared: only the root-init ceremony is in the state.
+    assert_eq!(std::fs::read_dir(bastion.path("state")).unwrap().count(), 1);
+}

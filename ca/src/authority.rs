@@ -11,11 +11,15 @@ use x509_cert::crl::CertificateList;
 use crate::{
     Error, Result, Signer,
     crl::{CrlContents, Revocation, build_crl_tbs, issue_crl},
+    csr::ClusterCsr,
     issue::{IssuerKey, Signed, build_certificate_tbs, issue_certificate, lint_tbs, sign_linted},
     lint::Finding,
     lint::{CertLintContext, lint_certificate, lint_crl},
     policy::{Policy, Purpose},
-    profile::{CertKind, CrossProfile, DelegateProfile, IssuerInfo, LeafProfile, RootProfile},
+    profile::{
+        CertKind, ClusterProfile, CrossProfile, DelegateProfile, IssuerInfo, LeafProfile,
+        RootProfile,
+    },
 };
 
 /// Issue the self-signed root, valid from `now` to the policy's `root.not_after`.
@@ -140,6 +144,74 @@ pub fn prepare_delegate(
     let kind = CertKind::Delegate {
         eku: purpose.eku.clone(),
     };
+    let ctx = CertLintContext {
+        policy,
+        kind: &kind,
+        issuer: Some(root_cert),
+    };
+    let warnings = lint_tbs(&what, &tbs, issuer.algorithm, |c: &Certificate| {
+        lint_certificate(c, &ctx)
+    })?;
+    Ok(Prepared {
+        what,
+        tbs,
+        warnings,
+    })
+}
+
+/// The profile rules of the AWS CloudHSM cluster certificate under `policy`.
+///
+/// # Errors
+/// The policy has no `[cluster]` section: it allows no cluster certificate.
+pub fn cluster_kind(policy: &Policy) -> Result<CertKind> {
+    let cluster = policy.cluster.as_ref().ok_or_else(|| Error::Policy {
+        path: policy.path.clone(),
+        field: "cluster".into(),
+        message: "no [cluster] section: this policy allows no CloudHSM cluster certificate \
+                  (add [cluster] with eku, max_validity_days and min_rsa_bits)"
+            .into(),
+    })?;
+    Ok(CertKind::Cluster {
+        eku: cluster.eku.clone(),
+    })
+}
+
+/// Build and lint (throwaway key) the TBS of the AWS CloudHSM cluster certificate: the
+/// root certifies the cluster's RSA key under the CSR's subject (see
+/// [`ClusterProfile`]), with the policy's cluster EKU, valid from `now` for
+/// `cluster.max_validity_days`, capped at the root's notAfter.
+///
+/// # Errors
+/// No `[cluster]` section in the policy; lint findings (e.g. an RSA key below
+/// `cluster.min_rsa_bits`); the root certificate's key or SKI is unusable.
+pub fn prepare_cluster(
+    policy: &Policy,
+    root_cert: &Certificate,
+    csr: &ClusterCsr,
+    now: SystemTime,
+) -> Result<Prepared> {
+    let kind = cluster_kind(policy)?;
+    let (CertKind::Cluster { eku }, Some(cluster)) = (&kind, &policy.cluster) else {
+        return Err(Error::Certificate {
+            what: "cluster certificate".into(),
+            reason: "no cluster policy".into(),
+        });
+    };
+    let not_before = whole_seconds(now);
+    let not_after = capped(not_before + cluster.max_validity, root_cert);
+    let profile = ClusterProfile {
+        subject: csr.subject.clone(),
+        issuer: IssuerInfo::from_certificate(root_cert)?,
+        eku: eku.clone(),
+    };
+    let issuer = IssuerKey::of_certificate(root_cert)?;
+    let (what, tbs) = build_certificate_tbs(
+        profile,
+        csr.public_key.clone(),
+        not_before,
+        not_after,
+        &issuer,
+    )?;
     let ctx = CertLintContext {
         policy,
         kind: &kind,

@@ -20,7 +20,21 @@ use crate::{
     policy::Policy,
     profile::CertKind,
     profile::key_identifier,
+    signature::rsa_public_key,
 };
+
+/// Rule ids that are also named outside the linter (the cluster CSR check refuses with
+/// the same ids, so one name says what broke wherever it is caught).
+pub mod rule {
+    /// The policy has no `[cluster]` section, or the certificate's cluster EKU is not it.
+    pub const CLUSTER_POLICY: &str = "cluster-policy";
+    /// The cluster key must be RSA (rsaEncryption, NULL parameters).
+    pub const CLUSTER_KEY_RSA: &str = "cluster-key-rsa";
+    /// The cluster key's modulus must have at least `cluster.min_rsa_bits` bits.
+    pub const CLUSTER_RSA_BITS: &str = "cluster-rsa-bits";
+    /// The cluster CSR's sha256WithRSAEncryption self-signature must verify.
+    pub const CLUSTER_CSR_SIGNATURE: &str = "cluster-csr-signature";
+}
 
 /// How bad a finding is: errors stop issuance, warnings are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -123,36 +137,40 @@ pub fn lint_certificate(cert: &Certificate, ctx: &CertLintContext<'_>) -> Vec<Fi
 
     let (allowed, max_validity) = match ctx.kind {
         CertKind::Root | CertKind::Cross { .. } => (
-            &ctx.policy.root.key_algorithms,
+            ctx.policy.root.key_algorithms.as_slice(),
             ctx.policy.root.max_validity,
         ),
         CertKind::Delegate { .. } => (
-            &ctx.policy.delegate.key_algorithms,
+            ctx.policy.delegate.key_algorithms.as_slice(),
             ctx.policy.delegate.max_validity,
         ),
         CertKind::Leaf { .. } => (
-            &ctx.policy.leaf.key_algorithms,
+            ctx.policy.leaf.key_algorithms.as_slice(),
             ctx.policy.leaf.max_validity,
         ),
+        // The one RSA key we certify; its own rules (and no KeyAlgorithm list).
+        CertKind::Cluster { eku } => (&[][..], lint_cluster(&mut out, cert, ctx, eku)),
     };
-    match KeyAlgorithm::of_spki(tbs.subject_public_key_info()) {
-        Some(alg) if allowed.contains(&alg) => {}
-        found => out.error(
-            "key-algorithm",
-            format!(
-                "{} key algorithm {} is not allowed by policy (allowed: {})",
-                ctx.kind.name(),
-                found.map_or_else(
-                    || tbs.subject_public_key_info().algorithm.oid.to_string(),
-                    |a| a.to_string()
+    if !matches!(ctx.kind, CertKind::Cluster { .. }) {
+        match KeyAlgorithm::of_spki(tbs.subject_public_key_info()) {
+            Some(alg) if allowed.contains(&alg) => {}
+            found => out.error(
+                "key-algorithm",
+                format!(
+                    "{} key algorithm {} is not allowed by policy (allowed: {})",
+                    ctx.kind.name(),
+                    found.map_or_else(
+                        || tbs.subject_public_key_info().algorithm.oid.to_string(),
+                        |a| a.to_string()
+                    ),
+                    allowed
+                        .iter()
+                        .map(|a| a.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-                allowed
-                    .iter()
-                    .map(|a| a.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
             ),
-        ),
+        }
     }
 
     out.check(!tbs.subject().is_empty(), "subject", || {
@@ -172,6 +190,45 @@ pub fn lint_certificate(cert: &Certificate, ctx: &CertLintContext<'_>) -> Vec<Fi
     lint_validity(&mut out, cert, issuer_tbs, ctx, max_validity);
     lint_extensions(&mut out, cert, ctx);
     out.0
+}
+
+/// The cluster certificate's own rules: the policy allows it, its EKU is the policy's,
+/// its key is RSA of at least `cluster.min_rsa_bits`. Returns its longest validity.
+fn lint_cluster(
+    out: &mut Findings,
+    cert: &Certificate,
+    ctx: &CertLintContext<'_>,
+    eku: &Oid,
+) -> Duration {
+    let Some(cluster) = &ctx.policy.cluster else {
+        out.error(
+            rule::CLUSTER_POLICY,
+            format!(
+                "policy {} has no [cluster] section: it allows no cluster certificate",
+                ctx.policy.path.display()
+            ),
+        );
+        return Duration::ZERO;
+    };
+    out.check(&cluster.eku == eku, rule::CLUSTER_POLICY, || {
+        format!(
+            "cluster EKU {eku} is not the policy's cluster.eku {}",
+            cluster.eku
+        )
+    });
+    match rsa_public_key(cert.tbs_certificate().subject_public_key_info()) {
+        Err(e) => out.error(
+            rule::CLUSTER_KEY_RSA,
+            format!("the cluster key must be RSA: {e}"),
+        ),
+        Ok((_, bits)) => out.check(bits >= cluster.min_rsa_bits, rule::CLUSTER_RSA_BITS, || {
+            format!(
+                "the cluster key is RSA {bits}; policy cluster.min_rsa_bits asks for at least {}",
+                cluster.min_rsa_bits
+            )
+        }),
+    }
+    cluster.max_validity
 }
 
 fn lint_serial(out: &mut Findings, serial: &[u8]) {
@@ -292,7 +349,7 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
             let (ca, path_len) = match ctx.kind {
                 CertKind::Root | CertKind::Cross { .. } => (true, None),
                 CertKind::Delegate { .. } => (true, Some(0)),
-                CertKind::Leaf { .. } => (false, None),
+                CertKind::Leaf { .. } | CertKind::Cluster { .. } => (false, None),
             };
             out.check(bc.ca == ca, "basic-constraints-ca", || {
                 format!("{} must have cA={ca}", ctx.kind.name())
@@ -317,7 +374,12 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
             });
             let expected = match ctx.kind {
                 CertKind::Leaf { .. } => KeyUsages::DigitalSignature.into(),
-                _ => KeyUsages::KeyCertSign | KeyUsages::CRLSign,
+                CertKind::Cluster { .. } => {
+                    KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment
+                }
+                CertKind::Root | CertKind::Delegate { .. } | CertKind::Cross { .. } => {
+                    KeyUsages::KeyCertSign | KeyUsages::CRLSign
+                }
             };
             out.check(ku.0 == expected, "key-usage-bits", || {
                 format!(
@@ -402,7 +464,9 @@ fn lint_eku(
             });
             return;
         }
-        CertKind::Delegate { eku } | CertKind::Leaf { eku } => std::slice::from_ref(eku),
+        CertKind::Delegate { eku } | CertKind::Leaf { eku } | CertKind::Cluster { eku } => {
+            std::slice::from_ref(eku)
+        }
         CertKind::Cross { ekus } => ekus,
     };
     let shown = |oids: &[Oid]| {

@@ -37,6 +37,9 @@ pub struct Policy {
     pub quorum: QuorumPolicy,
     /// How long before each deadline a ceremony becomes due (`ceremony due`).
     pub schedule: SchedulePolicy,
+    /// The AWS CloudHSM cluster certificate (`cluster-init`); `None` when the policy has
+    /// no `[cluster]` section, and then no cluster certificate may be issued.
+    pub cluster: Option<ClusterPolicy>,
     /// A test policy may use example-arc OIDs in ceremonies; a production one may not.
     pub test_policy: bool,
 }
@@ -106,6 +109,24 @@ pub struct LeafPolicy {
     /// Key algorithms a leaf key may use.
     pub key_algorithms: Vec<KeyAlgorithm>,
 }
+
+/// AWS CloudHSM cluster certificate rules (`cluster-init`, DESIGN §7): the root certifies
+/// the RSA key that the cluster's HSMs generated when AWS's InitializeCluster asks for it.
+#[derive(Debug, Clone)]
+pub struct ClusterPolicy {
+    /// The EKU of the cluster certificate: its own OID, never a purpose's, so a cluster
+    /// certificate is no good for releases, crates.io or bors.
+    pub eku: Oid,
+    /// Longest validity of a cluster certificate (also capped by the root's).
+    pub max_validity: Duration,
+    /// Smallest RSA modulus (bits) accepted for the cluster key.
+    pub min_rsa_bits: u32,
+}
+
+/// The smallest `cluster.min_rsa_bits` a policy may set.
+pub const MIN_RSA_BITS: u32 = 2048;
+/// The largest RSA modulus the `rsa` crate checks signatures with (its default limit).
+pub const MAX_RSA_BITS: u32 = 4096;
 
 /// A purpose: the EKU every non-root certificate of its chains carries.
 #[derive(Debug, Clone)]
@@ -366,6 +387,11 @@ impl Policy {
             }
         }
 
+        let cluster = file
+            .cluster
+            .map(|section| parse_cluster(section, &root, &purposes, &field_error))
+            .transpose()?;
+
         Ok(Self {
             path: path.to_owned(),
             root,
@@ -374,6 +400,7 @@ impl Policy {
             purposes,
             quorum,
             schedule,
+            cluster,
             test_policy: file.test_policy,
         })
     }
@@ -397,6 +424,51 @@ impl Policy {
             .values()
             .filter(|p| oid::is_example_arc(&p.eku))
     }
+}
+
+fn parse_cluster(
+    section: ClusterSection,
+    root: &RootPolicy,
+    purposes: &BTreeMap<String, Purpose>,
+    field_error: &impl Fn(&str, String) -> Error,
+) -> Result<ClusterPolicy> {
+    let eku = oid::parse_policy_oid(&section.eku)
+        .map_err(|e| field_error("cluster.eku", e.to_string()))?;
+    if let Some(purpose) = purposes.values().find(|p| p.eku == eku) {
+        return Err(field_error(
+            "cluster.eku",
+            format!(
+                "same EKU as purposes.{}: the cluster certificate needs its own, or it would be \
+                 valid for that purpose",
+                purpose.name
+            ),
+        ));
+    }
+    let max_validity = days(
+        section.max_validity_days,
+        "cluster.max_validity_days",
+        field_error,
+    )?;
+    if max_validity > root.max_validity {
+        return Err(field_error(
+            "cluster.max_validity_days",
+            "must not exceed root.max_validity_days".into(),
+        ));
+    }
+    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&section.min_rsa_bits) {
+        return Err(field_error(
+            "cluster.min_rsa_bits",
+            format!(
+                "must be {MIN_RSA_BITS} to {MAX_RSA_BITS} (RSA below 2048 bits is too weak; the \
+                 CloudHSM cluster key is RSA 2048)"
+            ),
+        ));
+    }
+    Ok(ClusterPolicy {
+        eku,
+        max_validity,
+        min_rsa_bits: section.min_rsa_bits,
+    })
 }
 
 fn is_purpose_name(name: &str) -> bool {
@@ -481,6 +553,16 @@ struct PolicyFile {
     leaf: LeafSection,
     purposes: BTreeMap<String, PurposeSection>,
     schedule: ScheduleSection,
+    #[serde(default)]
+    cluster: Option<ClusterSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterSection {
+    eku: String,
+    max_validity_days: u32,
+    min_rsa_bits: u32,
 }
 
 #[derive(Debug, Deserialize)]

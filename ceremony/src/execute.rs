@@ -14,7 +14,7 @@ use std::{path::Path, time::SystemTime};
 use rust_pki_ca::{
     KeyAlgorithm, Pkcs11Uri, Signer,
     authority::{
-        issue_cross, issue_root, lint_prepared_certificate, lint_prepared_crl,
+        cluster_kind, issue_cross, issue_root, lint_prepared_certificate, lint_prepared_crl,
         sign_prepared_certificate, sign_prepared_crl,
     },
     hsm, pem,
@@ -28,7 +28,7 @@ use crate::{
     Error, Result,
     approval::{Approval, read_approval_dir},
     gate::{QuorumGate, share_new_pins, share_set_dir},
-    prepare::{current_root, rfc3339},
+    prepare::{CLUSTER_PROFILE, current_root, rfc3339},
     quorum::quorum_approvals,
     record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
     request::{Kind, OutputType, Request, sha256_hex},
@@ -135,7 +135,11 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
             &approvals,
         )?,
         Kind::RosterChange => roster_change(inputs, ceremony, &policy, &request, &approvals)?,
-        Kind::DelegateIssue | Kind::DelegateRenew | Kind::DelegateRevoke | Kind::RootCrl => {
+        Kind::DelegateIssue
+        | Kind::DelegateRenew
+        | Kind::DelegateRevoke
+        | Kind::RootCrl
+        | Kind::ClusterInit => {
             let root = root.ok_or_else(no_root)?;
             let signer = gate(inputs)?.unlock(ceremony, &approvals)?;
             sign_outputs(&policy, &root, signer.as_ref(), &request)?
@@ -445,6 +449,15 @@ fn check_example_arcs(policy: &Policy, request: &Request) -> Result<()> {
             });
         }
     }
+    if request.outputs.iter().any(|o| o.profile == CLUSTER_PROFILE)
+        && let Some(cluster) = &policy.cluster
+        && rust_pki_ca::oid::is_example_arc(&cluster.eku)
+    {
+        return Err(Error::ExampleArcInProduction {
+            purpose: "cluster".into(),
+            eku: cluster.eku.to_string(),
+        });
+    }
     Ok(())
 }
 
@@ -473,6 +486,9 @@ fn lint_outputs(policy: &Policy, root: Option<&Certificate>, request: &Request) 
 }
 
 fn cert_kind(policy: &Policy, profile: &str) -> Result<CertKind> {
+    if profile == CLUSTER_PROFILE {
+        return Ok(cluster_kind(policy)?);
+    }
     let purpose = profile
         .strip_prefix("delegate:")
         .ok_or_else(|| Error::Request {

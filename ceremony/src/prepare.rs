@@ -12,9 +12,9 @@ use std::{
 use age::secrecy::ExposeSecret;
 use der::Decode;
 use rust_pki_ca::{
-    authority::{Prepared, prepare_crl, prepare_delegate},
+    authority::{Prepared, prepare_cluster, prepare_crl, prepare_delegate},
     crl::{Revocation, parse_crl, parse_reason, revocations_of},
-    csr::read_csr,
+    csr::{read_cluster_csr, read_csr},
     lint::Finding,
     pem,
     policy::Policy,
@@ -266,6 +266,59 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
                 },
             )
         }
+        TemplateKind::ClusterInit { cluster_id, csr } => {
+            let root = root
+                .ok_or_else(|| refused(template, "there is no root yet (run root-init first)"))?;
+            let Some(cluster) = &policy.cluster else {
+                return Err(refused(
+                    template,
+                    &format!(
+                        "cluster-init is refused: policy {} has no [cluster] section (eku, \
+                         max_validity_days, min_rsa_bits), so it allows no CloudHSM cluster \
+                         certificate",
+                        inputs.policy.display()
+                    ),
+                ));
+            };
+            let path = cluster_output_path(cluster_id);
+            if inputs.state.latest_output(&path)?.is_some() {
+                return Err(refused(
+                    template,
+                    &format!(
+                        "{path} was issued by an earlier ceremony: a cluster is initialised \
+                         once (upload that certificate again if the upload failed)"
+                    ),
+                ));
+            }
+            let csr_bytes = read(csr)?;
+            let request = read_cluster_csr(csr, cluster.min_rsa_bits)?;
+            let key_der = der::Encode::to_der(&request.public_key).map_err(|e| Error::Request {
+                field: "csr".into(),
+                reason: e.to_string(),
+            })?;
+            let prepared = prepare_cluster(&policy, &root, &request, inputs.now)?;
+            let validity = validity_of(&prepared.tbs)?;
+            parameters.cluster_id = Some(cluster_id.clone());
+            parameters.csr_sha256 = Some(sha256_hex(&csr_bytes));
+            parameters.cluster_key_sha256 = Some(sha256_hex(&key_der));
+            let summary = format!(
+                "Certify CloudHSM cluster {cluster_id} HSM key sha256:{} (RSA {}, subject {}) \
+                 for {validity}, EKU {}",
+                sha256_hex(&key_der),
+                request.rsa_bits,
+                request.subject,
+                cluster.eku
+            );
+            plan(
+                &mut outputs,
+                &mut warnings,
+                &path,
+                OutputType::Certificate,
+                CLUSTER_PROFILE,
+                prepared,
+            );
+            summary
+        }
         TemplateKind::RootCrl => {
             let root = root.ok_or_else(|| refused(template, "there is no root yet"))?;
             let revoked = current_revocations(inputs.state)?;
@@ -322,6 +375,31 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
         request,
         warnings,
     })
+}
+
+/// The profile name of the cluster certificate in requests (`PlannedOutput::profile`).
+pub const CLUSTER_PROFILE: &str = "cluster";
+
+/// Where cluster-init publishes the certificate of cluster `cluster_id`.
+pub fn cluster_output_path(cluster_id: &str) -> String {
+    format!("cluster/{cluster_id}.pem")
+}
+
+/// "N days (until <notAfter>)" of a prepared certificate TBS, for the summary.
+fn validity_of(tbs: &[u8]) -> Result<String> {
+    let tbs = x509_cert::TbsCertificate::from_der(tbs).map_err(|e| Error::Request {
+        field: "output tbs".into(),
+        reason: e.to_string(),
+    })?;
+    let validity = tbs.validity();
+    let (from, until) = (
+        validity.not_before.to_system_time(),
+        validity.not_after.to_system_time(),
+    );
+    let days = until
+        .duration_since(from)
+        .map_or(0, |span| span.as_secs() / 86_400);
+    Ok(format!("{days} days (until {})", rfc3339(until)))
 }
 
 fn plan(

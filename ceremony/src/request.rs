@@ -34,6 +34,9 @@ pub enum Kind {
     RosterChange,
     /// A new root key and certificate, with cross-certificates both ways.
     RootRotate,
+    /// Certify the AWS CloudHSM cluster's RSA key (from its CSR) with the root, for
+    /// InitializeCluster.
+    ClusterInit,
 }
 
 impl Kind {
@@ -52,6 +55,7 @@ impl Kind {
             Self::RootCrl => "root-crl",
             Self::RosterChange => "roster-change",
             Self::RootRotate => "root-rotate",
+            Self::ClusterInit => "cluster-init",
         }
     }
 }
@@ -110,12 +114,18 @@ pub struct Parameters {
     /// delegate-issue / delegate-revoke: the purpose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
-    /// delegate-issue: SHA-256 of the CSR (PEM file bytes) whose key is certified.
+    /// delegate-issue / cluster-init: SHA-256 of the CSR (file bytes) whose key is certified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csr_sha256: Option<String>,
     /// delegate-issue: SHA-256 of the delegate's SubjectPublicKeyInfo (DER).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegate_key_sha256: Option<String>,
+    /// cluster-init: the AWS CloudHSM cluster id (`cluster-…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+    /// cluster-init: SHA-256 of the cluster's SubjectPublicKeyInfo (DER, RSA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_key_sha256: Option<String>,
     /// roster-change: the new roster file, base64 of its exact bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_roster: Option<String>,
@@ -136,7 +146,7 @@ pub struct PlannedOutput {
     /// `certificate` or `crl`.
     #[serde(rename = "type")]
     pub output_type: OutputType,
-    /// For certificates: `delegate:<purpose>`; for CRLs: `root-crl`.
+    /// For certificates: `delegate:<purpose>` or `cluster`; for CRLs: `root-crl`.
     pub profile: String,
     /// SHA-256 of the TBS, the fingerprint to read aloud.
     pub tbs_sha256: String,

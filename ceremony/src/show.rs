@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use der::{Decode, Encode};
-use rust_pki_ca::{crl::revocations_of, oid::decode_eku};
+use rust_pki_ca::{crl::revocations_of, oid::decode_eku, signature::rsa_public_key};
 use x509_cert::{
     TbsCertificate,
     crl::TbsCertList,
@@ -41,6 +41,21 @@ pub fn render(request: &Request, bytes: &[u8]) -> Result<String> {
     };
     let _ = writeln!(line, "  previous record:   {previous}");
     let _ = writeln!(line, "  tool sha256:       {}", request.tool_sha256);
+    if let Some(cluster_id) = &request.parameters.cluster_id {
+        // What to compare with the AWS console / `aws cloudhsmv2 describe-clusters`.
+        let _ = writeln!(line, "  CloudHSM cluster:  {cluster_id}");
+        for (label, digest) in [
+            ("cluster CSR sha256:", &request.parameters.csr_sha256),
+            (
+                "cluster key sha256:",
+                &request.parameters.cluster_key_sha256,
+            ),
+        ] {
+            if let Some(digest) = digest {
+                let _ = writeln!(line, "  {label:<19}{digest}");
+            }
+        }
+    }
     for output in &request.outputs {
         let tbs = output.tbs_der()?;
         let _ = writeln!(
@@ -85,9 +100,12 @@ fn render_certificate(out: &mut String, der: &[u8]) {
         .to_der()
         .map(|d| sha256_hex(&d))
         .unwrap_or_default();
+    let rsa = rsa_public_key(tbs.subject_public_key_info())
+        .map(|(_, bits)| format!(" (RSA {bits} bits)"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "    public key:      {} sha256:{spki}",
+        "    public key:      {}{rsa} sha256:{spki}",
         tbs.subject_public_key_info().algorithm.oid
     );
     let _ = writeln!(out, "    signature alg:   {}", tbs.signature().oid);

@@ -62,6 +62,13 @@ pub enum TemplateKind {
         /// The new roster file.
         new_roster: PathBuf,
     },
+    /// Certify the AWS CloudHSM cluster's key from its CSR (InitializeCluster).
+    ClusterInit {
+        /// The CloudHSM cluster id, `cluster-[a-z0-9]+`.
+        cluster_id: String,
+        /// The cluster's CSR (`<cluster id>_ClusterCsr.csr`, PEM or DER).
+        csr: PathBuf,
+    },
 }
 
 impl TemplateKind {
@@ -75,6 +82,7 @@ impl TemplateKind {
             Self::RootCrl => Kind::RootCrl,
             Self::RosterChange { .. } => Kind::RosterChange,
             Self::RootRotate { .. } => Kind::RootRotate,
+            Self::ClusterInit { .. } => Kind::ClusterInit,
         }
     }
 }
@@ -135,6 +143,27 @@ struct RosterChangeFile {
     kind: Kind,
     window_hours: u32,
     new_roster: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterInitFile {
+    kind: Kind,
+    window_hours: u32,
+    cluster_id: String,
+    csr: PathBuf,
+}
+
+/// Whether `id` looks like an AWS CloudHSM cluster id: `cluster-` and lowercase letters
+/// and digits (at most 64 characters in all). It becomes a file name in the outputs.
+pub fn is_cluster_id(id: &str) -> bool {
+    id.len() <= 64
+        && id.strip_prefix("cluster-").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// Longest execution window a template may ask for.
@@ -234,6 +263,24 @@ impl Template {
                     },
                 )
             }
+            Kind::ClusterInit => {
+                let f: ClusterInitFile = table.try_into().map_err(strict)?;
+                debug_assert_eq!(f.kind, kind);
+                if !is_cluster_id(&f.cluster_id) {
+                    return Err(error(format!(
+                        "field `cluster_id`: `{}` is not a CloudHSM cluster id \
+                         (cluster-[a-z0-9]+, e.g. cluster-igklspoyj5v)",
+                        f.cluster_id
+                    )));
+                }
+                (
+                    f.window_hours,
+                    TemplateKind::ClusterInit {
+                        cluster_id: f.cluster_id,
+                        csr: resolve(f.csr),
+                    },
+                )
+            }
             Kind::RootCrl => {
                 let f: RootCrlFile = table.try_into().map_err(strict)?;
                 debug_assert_eq!(f.kind, kind);
@@ -250,5 +297,52 @@ impl Template {
             window_hours,
             ceremony,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const CLUSTER: &str = "kind = \"cluster-init\"\nwindow_hours = 24\ncluster_id = \"cluster-igklspoyj5v\"\ncsr = \"c.csr\"\n";
+
+    #[test]
+    fn parses_cluster_init() {
+        let template = Template::parse(CLUSTER, Path::new("/t/cluster-init.toml")).unwrap();
+        assert_eq!(
+            template.ceremony,
+            TemplateKind::ClusterInit {
+                cluster_id: "cluster-igklspoyj5v".into(),
+                csr: PathBuf::from("/t/c.csr"),
+            }
+        );
+        assert_eq!(template.ceremony.kind(), Kind::ClusterInit);
+        assert_eq!(Kind::ClusterInit.name(), "cluster-init");
+        // The shipped template parses.
+        let shipped = include_str!("../../policy/ceremonies/cluster-init.toml");
+        let template = Template::parse(shipped, Path::new("cluster-init.toml")).unwrap();
+        assert_eq!(template.ceremony.kind(), Kind::ClusterInit);
+    }
+
+    #[test]
+    fn rejects_bad_cluster_ids_and_unknown_fields() {
+        for bad in [
+            "cluster-",
+            "cluster_abc",
+            "cluster-ABC",
+            "cluster-../../x",
+            "hsm-abc",
+            "",
+        ] {
+            let text = CLUSTER.replace("cluster-igklspoyj5v", bad);
+            let err = Template::parse(&text, Path::new("t.toml")).unwrap_err();
+            assert!(err.to_string().contains("cluster_id"), "{bad}: {err}");
+        }
+        let long = format!("cluster-{}", "a".repeat(57));
+        assert!(!is_cluster_id(&long));
+        let text = format!("{CLUSTER}purpose = \"releases\"\n");
+        let err = Template::parse(&text, Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
     }
 }

@@ -31,7 +31,8 @@ pub struct LintArgs {
     #[arg(long, value_name = "FILE")]
     issuer: Option<PathBuf>,
     /// Purpose to check the EKU against (default: the purpose whose EKU the certificate,
-    /// or its issuer, carries).
+    /// or its issuer, carries; a certificate with the policy's cluster EKU is linted as
+    /// the CloudHSM cluster certificate).
     #[arg(long)]
     purpose: Option<String>,
 }
@@ -65,15 +66,23 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         findings.extend(lint_crl(&crl, issuer, lifetime));
     } else if let Some(cert_path) = &args.cert {
         let cert = load_certificate(cert_path)?;
-        let kind = match &issuer {
-            None => CertKind::Root,
-            Some(issuer) => {
+        let cert_ekus = certificate_ekus(&cert)
+            .map_err(anyhow::Error::msg)?
+            .unwrap_or_default();
+        let cluster_eku = policy
+            .cluster
+            .as_ref()
+            .map(|c| c.eku.clone())
+            .filter(|eku| args.purpose.is_none() && cert_ekus.contains(eku));
+        let kind = match (&issuer, cluster_eku) {
+            (None, _) => CertKind::Root,
+            // A CloudHSM cluster certificate (cluster-init): the policy's cluster EKU.
+            (Some(_), Some(eku)) => CertKind::Cluster { eku },
+            (Some(issuer), None) => {
                 let eku = match &args.purpose {
                     Some(name) => policy.purpose(name)?.eku.clone(),
                     None => {
-                        let mut ekus = certificate_ekus(&cert)
-                            .map_err(anyhow::Error::msg)?
-                            .unwrap_or_default();
+                        let mut ekus = cert_ekus.clone();
                         ekus.extend(
                             certificate_ekus(issuer)
                                 .map_err(anyhow::Error::msg)?

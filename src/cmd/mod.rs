@@ -1,5 +1,7 @@
 //! One module per subcommand: clap arguments and a `run` that calls the libraries.
 
+#[cfg(feature = "aws")]
+pub mod bastion;
 pub mod ca;
 pub mod ceremony;
 mod common;

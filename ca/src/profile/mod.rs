@@ -3,11 +3,13 @@
 //! Each profile implements x509-cert's `BuilderProfile`, which fixes subject, issuer and
 //! every extension (with its criticality); [`CertKind`] tells the linter what to expect.
 
+mod cluster;
 mod cross;
 mod delegate;
 mod leaf;
 mod root;
 
+pub use cluster::ClusterProfile;
 pub use cross::CrossProfile;
 pub use delegate::DelegateProfile;
 pub use leaf::LeafProfile;
@@ -54,6 +56,12 @@ pub enum CertKind {
         /// Every purpose EKU of the policy.
         ekus: Vec<Oid>,
     },
+    /// The AWS CloudHSM cluster's RSA key, certified by the root (`cluster-init`): not a
+    /// CA, the subject of the cluster's CSR, the policy's cluster EKU.
+    Cluster {
+        /// The cluster EKU (`[cluster] eku` of the policy).
+        eku: Oid,
+    },
 }
 
 impl CertKind {
@@ -64,6 +72,7 @@ impl CertKind {
             Self::Delegate { .. } => "delegate",
             Self::Leaf { .. } => "leaf",
             Self::Cross { .. } => "cross",
+            Self::Cluster { .. } => "cluster",
         }
     }
 }

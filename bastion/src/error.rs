@@ -1,0 +1,143 @@
+//! The crate's one error type.
+
+use std::path::PathBuf;
+
+/// What went wrong, naming the AWS operation, resource or file concerned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// terraform/names.json (compiled in) does not parse.
+    #[error("terraform/names.json: {0}")]
+    Names(String),
+    /// policy/aws.toml cannot be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// policy/aws.toml is not valid TOML or has unknown/missing fields.
+    #[error("{}: {message}", path.display())]
+    SettingsSyntax { path: PathBuf, message: String },
+    /// A field of policy/aws.toml breaks a rule.
+    #[error("{}: {field}: {message}", path.display())]
+    Settings {
+        path: PathBuf,
+        field: String,
+        message: String,
+    },
+    /// No CloudHSM cluster carries the tag.
+    #[error(
+        "no CloudHSM cluster is tagged {tag_key}={value} (is terraform applied in this region?)"
+    )]
+    ClusterNotFound { tag_key: String, value: String },
+    /// More than one cluster carries the tag.
+    #[error("several CloudHSM clusters are tagged {tag_key}={value}: {ids:?}; expected one")]
+    ClusterAmbiguous {
+        tag_key: String,
+        value: String,
+        ids: Vec<String>,
+    },
+    /// No (non-terminated) EC2 instance carries the tag.
+    #[error("no EC2 instance is tagged {tag_key}={value} (is terraform applied in this region?)")]
+    BastionNotFound { tag_key: String, value: String },
+    /// More than one instance carries the tag.
+    #[error("several EC2 instances are tagged {tag_key}={value}: {ids:?}; expected one")]
+    BastionAmbiguous {
+        tag_key: String,
+        value: String,
+        ids: Vec<String>,
+    },
+    /// The cluster is not in a state the operation accepts.
+    #[error("cluster {cluster_id} is {state}; {operation} needs it {wanted}")]
+    ClusterState {
+        cluster_id: String,
+        state: String,
+        operation: &'static str,
+        wanted: &'static str,
+    },
+    /// `up` on an initialized cluster without HSMs and without a READY backup: a new HSM
+    /// would come up empty.
+    #[error(
+        "cluster {cluster_id} has no HSM and no READY backup: a new HSM would not hold the root \
+         key. Restore from the disaster-recovery region (`backups` lists them) before `up`"
+    )]
+    NoBackup { cluster_id: String },
+    /// `down` without a READY backup made after the ceremony started.
+    #[error("{0}")]
+    NoFreshBackup(String),
+    /// The availability zone of policy/aws.toml has no subnet in the cluster.
+    #[error(
+        "availability zone {zone} (policy/aws.toml hsm_availability_zones) has no subnet in \
+         cluster {cluster_id}; the cluster has {available:?}"
+    )]
+    AvailabilityZone {
+        zone: String,
+        cluster_id: String,
+        available: Vec<String>,
+    },
+    /// The HSM did not become ACTIVE in time.
+    #[error(
+        "HSM {hsm_id} is still {state} after {waited_seconds} s (hsm_wait_timeout_seconds in \
+         policy/aws.toml); check `rust-pki bastion status` and the CloudHSM console, then rerun \
+         `up` (it reuses the HSM)"
+    )]
+    HsmTimeout {
+        hsm_id: String,
+        state: String,
+        waited_seconds: u64,
+    },
+    /// The HSM went to a state it does not come back from (DEGRADED, DELETED, ...).
+    #[error("HSM {hsm_id} is {state}: {message}")]
+    HsmFailed {
+        hsm_id: String,
+        state: String,
+        message: String,
+    },
+    /// The bastion must be running (e.g. for `admit`).
+    #[error("bastion instance {instance_id} is {state}; run `rust-pki bastion up` first")]
+    BastionNotRunning { instance_id: String, state: String },
+    /// A backup id that is not a backup of the cluster.
+    #[error("no backup {backup_id} of cluster {cluster_id}")]
+    BackupNotFound {
+        backup_id: String,
+        cluster_id: String,
+    },
+    /// init-cluster: the CSR, the signed certificate or the trust anchor is wrong.
+    #[error("{0}")]
+    Certificate(String),
+    /// The caller lacks an IAM permission.
+    #[error(
+        "{operation}: access denied ({code}); the caller needs the IAM action {iam_action} \
+         (for the ceremony: assume the member role with MFA). AWS says: {message}"
+    )]
+    AccessDenied {
+        operation: &'static str,
+        iam_action: String,
+        code: String,
+        message: String,
+    },
+    /// Any other failure of an AWS call (after the SDK's retries).
+    #[error("{operation}: {message}")]
+    Aws {
+        operation: &'static str,
+        message: String,
+    },
+    /// An AWS response lacks a field we need.
+    #[error("{operation}: the response has no {field}")]
+    Missing {
+        operation: &'static str,
+        field: &'static str,
+    },
+    /// Writing an output file (init-cluster csr).
+    #[error("{}: {source}", path.display())]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Writing progress.
+    #[error("writing progress: {0}")]
+    Progress(std::io::Error),
+}
+
+/// Result with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
