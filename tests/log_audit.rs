@@ -13,11 +13,10 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use base64ct::{Base64, Encoding};
-use common::{MODULE, REPO};
+use common::REPO;
+use common::bastion::Bastion;
 use rust_pki_ceremony::record::{Record, RecordApproval};
 
-const ORGS: [&str; 9] = ["A", "A", "A", "B", "B", "C", "C", "D", "D"];
-const COUNTRIES: [&str; 9] = ["DE", "DE", "US", "US", "FR", "FR", "JP", "JP", "NL"];
 const ORIGIN: &str = "audit.example/log";
 
 /// The four records, in order, as copied out of the ceremony state.
@@ -56,234 +55,68 @@ fn history() -> &'static History {
         remove_stale_fixtures(dir.parent().unwrap());
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let bastion = Bastion { dir: dir.clone() };
-        bastion.run_history();
+        let bastion = Bastion::at(dir.clone());
+        run_history(&bastion);
         History { dir }
     })
 }
 
-struct Bastion {
-    dir: PathBuf,
-}
+/// The four ceremonies whose records every test audits.
+fn run_history(bastion: &Bastion) {
+    // 1. root-init, approved by m1-m5.
+    let request = bastion.prepare(
+        "root-init",
+        &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
+    );
+    bastion.approve_with_shares(&request, &[1, 2, 3, 4, 5], &[]);
+    execute(bastion, &request, "out");
+    // 2. delegate-issue, approved by m2, m4, m6, m8, m9.
+    let request = bastion.delegate_request();
+    bastion.approve_with_shares(&request, &[2, 4, 6, 8, 9], &["001-root-init/user-pin"]);
+    execute(bastion, &request, "out");
+    // 3. roster change: m9 leaves, m10 joins.
+    let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+    let m9 = std::fs::read_to_string(bastion.key(9).with_extension("pub")).unwrap();
+    let m10 = std::fs::read_to_string(bastion.key(10).with_extension("pub")).unwrap();
+    let new_roster = roster
+        .replace(m9.trim(), m10.trim())
+        .replace("id = \"m9\"", "id = \"m10\"");
+    std::fs::write(bastion.path("roster.new.toml"), &new_roster).unwrap();
+    let request = bastion.prepare(
+        "roster-change",
+        "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
+    );
+    bastion.approve_with_shares(
+        &request,
+        &[1, 2, 3, 4, 5],
+        &["001-root-init/user-pin", "001-root-init/so-pin"],
+    );
+    execute(bastion, &request, "out");
+    std::fs::copy(bastion.path("out/roster.toml"), bastion.path("roster.toml")).unwrap();
+    // 4. delegate-issue approved under the new roster, with the newcomer m10.
+    let request = bastion.delegate_request();
+    bastion.approve_with_shares(&request, &[10, 1, 2, 3, 4], &["003-roster-change/user-pin"]);
+    execute(bastion, &request, "out4");
 
-impl Bastion {
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    fn key(&self, i: usize) -> PathBuf {
-        self.path(&format!("keys/m{i}"))
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let output = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
-            .current_dir(&self.dir)
-            .env("SOFTHSM2_CONF", self.path("hsm/softhsm2.conf"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "rust-pki {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    fn setup(&self) {
-        std::fs::create_dir(self.path("keys")).unwrap();
-        let mut roster = String::from("version = 1\n");
-        for i in 1..=10 {
-            let status = Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-C"])
-                .arg(format!("m{i}"))
-                .arg("-f")
-                .arg(self.key(i))
-                .status()
-                .unwrap();
-            assert!(status.success());
-            if i <= 9 {
-                let public = std::fs::read_to_string(self.key(i).with_extension("pub")).unwrap();
-                roster.push_str(&format!(
-                    "[[member]]\nid = \"m{i}\"\nname = \"Member {i}\"\norganisation = \"Org {}\"\ncountry = \"{}\"\nssh_key = \"{}\"\nappointed = \"2026-01-01\"\nreappoint_by = \"2028-01-01\"\n",
-                    ORGS[i - 1],
-                    COUNTRIES[i - 1],
-                    public.trim()
-                ));
-            }
-        }
-        std::fs::write(self.path("roster.toml"), &roster).unwrap();
-        std::fs::write(self.path("roster.genesis.toml"), &roster).unwrap();
+    std::fs::create_dir(bastion.path("records")).unwrap();
+    for name in RECORDS {
+        let dir = name.trim_end_matches(".toml");
         std::fs::copy(
-            format!("{REPO}/policy/rust-root.toml"),
-            self.path("policy.toml"),
+            bastion.path(&format!("state/{dir}/record.toml")),
+            bastion.path(&format!("records/{name}")),
         )
         .unwrap();
-        let status = Command::new(format!("{REPO}/softhsm-fixtures/new-token"))
-            .arg(self.path("hsm"))
-            .arg("delegate-owners")
-            .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        // The bastion's own log: `ceremony execute` appends every record to it.
-        self.ok(&[
-            "log",
-            "init",
-            "log",
-            "--origin",
-            "bastion.example/log",
-            "--key-out",
-            "log.skey",
-        ]);
     }
+}
 
-    fn prepare(&self, name: &str, template: &str) -> PathBuf {
-        let file = self.path(&format!("{name}.toml"));
-        std::fs::write(&file, template).unwrap();
-        let out = self.ok(&[
-            "ceremony",
-            "prepare",
-            file.to_str().unwrap(),
-            "--roster",
-            "roster.toml",
-            "--policy",
-            "policy.toml",
-            "--state",
-            "state",
-        ]);
-        let line = out.lines().find(|l| l.starts_with("prepared ")).unwrap();
-        self.path(line.trim_start_matches("prepared "))
-    }
-
-    fn approve(&self, request: &Path, members: &[usize], share_sets: &[&str]) {
-        let approvals = request.parent().unwrap().join("approvals");
-        for &i in members {
-            let sig = approvals.join(format!("m{i}.sig"));
-            let key = self.key(i).to_str().unwrap().to_owned();
-            let mut args: Vec<String> = [
-                "ceremony",
-                "approve",
-                request.to_str().unwrap(),
-                "--key",
-                &key,
-                "--out",
-                sig.to_str().unwrap(),
-            ]
-            .map(str::to_owned)
-            .to_vec();
-            for set in share_sets {
-                args.push("--share".into());
-                args.push(
-                    self.path(&format!("state/{set}/shares/m{i}.age"))
-                        .to_str()
-                        .unwrap()
-                        .to_owned(),
-                );
-            }
-            if !share_sets.is_empty() {
-                args.extend(["--identity".to_owned(), key.clone()]);
-            }
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            self.ok(&args);
-        }
-    }
-
-    fn execute(&self, request: &Path, out: &str) {
-        self.ok(&[
-            "ceremony",
-            "execute",
-            request.to_str().unwrap(),
-            "--out",
-            out,
-            "--state",
-            "state",
-            "--roster",
-            "roster.toml",
-            "--policy",
-            "policy.toml",
-            "--module",
-            MODULE,
-            "--log",
-            "log",
-            "--log-key",
-            "log.skey",
-        ]);
-    }
-
-    fn delegate_request(&self, n: usize) -> PathBuf {
-        let key = format!(
-            "pkcs11:token=delegate-owners;object=releases-{n}?module-path={MODULE}&pin-source=file:{}",
-            self.path("hsm/delegate-owners.pin").display()
-        );
-        self.ok(&["hsm", "keygen", "--key", &key]);
-        let csr = self.path(&format!("releases-{n}.csr"));
-        self.ok(&[
-            "hsm",
-            "csr",
-            "--key",
-            &key,
-            "--subject",
-            "CN=releases",
-            "--out",
-            csr.to_str().unwrap(),
-        ]);
-        self.prepare(
-            &format!("delegate-issue-{n}"),
-            &format!(
-                "kind = \"delegate-issue\"\nwindow_hours = 24\npurpose = \"releases\"\ncsr = \"{}\"\n",
-                csr.display()
-            ),
-        )
-    }
-
-    fn run_history(&self) {
-        self.setup();
-        // 1. root-init, approved by m1-m5.
-        let request = self.prepare(
-            "root-init",
-            &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
-        );
-        self.approve(&request, &[1, 2, 3, 4, 5], &[]);
-        self.execute(&request, "out");
-        // 2. delegate-issue, approved by m2, m4, m6, m8, m9.
-        let request = self.delegate_request(2);
-        self.approve(&request, &[2, 4, 6, 8, 9], &["001-root-init/user-pin"]);
-        self.execute(&request, "out");
-        // 3. roster change: m9 leaves, m10 joins.
-        let roster = std::fs::read_to_string(self.path("roster.toml")).unwrap();
-        let m9 = std::fs::read_to_string(self.key(9).with_extension("pub")).unwrap();
-        let m10 = std::fs::read_to_string(self.key(10).with_extension("pub")).unwrap();
-        let new_roster = roster
-            .replace(m9.trim(), m10.trim())
-            .replace("id = \"m9\"", "id = \"m10\"");
-        std::fs::write(self.path("roster.new.toml"), &new_roster).unwrap();
-        let request = self.prepare(
-            "roster-change",
-            "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
-        );
-        self.approve(
-            &request,
-            &[1, 2, 3, 4, 5],
-            &["001-root-init/user-pin", "001-root-init/so-pin"],
-        );
-        self.execute(&request, "out");
-        std::fs::copy(self.path("out/roster.toml"), self.path("roster.toml")).unwrap();
-        // 4. delegate-issue approved under the new roster, with the newcomer m10.
-        let request = self.delegate_request(4);
-        self.approve(&request, &[10, 1, 2, 3, 4], &["003-roster-change/user-pin"]);
-        self.execute(&request, "out4");
-
-        std::fs::create_dir(self.path("records")).unwrap();
-        for name in RECORDS {
-            let dir = name.trim_end_matches(".toml");
-            std::fs::copy(
-                self.path(&format!("state/{dir}/record.toml")),
-                self.path(&format!("records/{name}")),
-            )
-            .unwrap();
-        }
-    }
+/// `ceremony execute`, publishing into `out`; it must succeed.
+fn execute(bastion: &Bastion, request: &Path, out: &str) {
+    let output = bastion.execute_into(request, out, None);
+    assert!(
+        output.status.success(),
+        "execute: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {

@@ -5,6 +5,8 @@
 //! test process's environment.
 #![allow(clippy::unwrap_used, clippy::panic, dead_code)]
 
+pub mod bastion;
+
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},

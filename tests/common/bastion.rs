@@ -1,0 +1,347 @@
+//! A ceremony bastion for end-to-end tests: SoftHSM2 (empty at first: root-init creates the
+//! root token) plus a delegate owners' token, ten members' ssh-keygen keys (m1-m9 on the
+//! roster, m10 an outsider), a copy of the policy, the ceremony state, the output folders
+//! and the transparency log that `ceremony execute` appends to.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use super::{MODULE, REPO};
+
+pub const ORGS: [&str; 9] = ["A", "A", "A", "B", "B", "C", "C", "D", "D"];
+pub const COUNTRIES: [&str; 9] = ["DE", "DE", "US", "US", "FR", "FR", "JP", "JP", "NL"];
+
+/// A bastion: SoftHSM2 (empty at first: root-init creates the root token), nine members'
+/// keys and a roster, a copy of the policy, the ceremony state and the output folder.
+pub struct Bastion {
+    dir: PathBuf,
+    /// Deletes `dir` on drop, for bastions made by [`Bastion::new`].
+    _temporary: Option<tempfile::TempDir>,
+}
+
+impl Bastion {
+    /// A bastion in a temporary directory, deleted on drop.
+    pub fn new() -> Self {
+        let temporary = tempfile::tempdir().unwrap();
+        Self::set_up(temporary.path().to_owned(), Some(temporary))
+    }
+
+    /// A bastion in `dir` (created; kept after the test).
+    pub fn at(dir: PathBuf) -> Self {
+        std::fs::create_dir_all(&dir).unwrap();
+        Self::set_up(dir, None)
+    }
+
+    fn set_up(dir: PathBuf, temporary: Option<tempfile::TempDir>) -> Self {
+        let bastion = Self {
+            dir,
+            _temporary: temporary,
+        };
+        std::fs::create_dir(bastion.path("keys")).unwrap();
+        let mut roster = String::from("version = 1\n");
+        for i in 1..=10 {
+            let key = bastion.key(i);
+            let status = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C"])
+                .arg(format!("m{i}"))
+                .arg("-f")
+                .arg(&key)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            if i <= 9 {
+                let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+                roster.push_str(&format!(
+                    "[[member]]\nid = \"m{i}\"\nname = \"Member {i}\"\norganisation = \"Org {}\"\ncountry = \"{}\"\nssh_key = \"{}\"\nappointed = \"2026-01-01\"\nreappoint_by = \"2028-01-01\"\n",
+                    ORGS[i - 1],
+                    COUNTRIES[i - 1],
+                    public.trim()
+                ));
+            }
+        }
+        std::fs::write(bastion.path("roster.toml"), &roster).unwrap();
+        // The roster before any roster change, for history replays.
+        std::fs::write(bastion.path("roster.genesis.toml"), &roster).unwrap();
+        std::fs::copy(
+            format!("{REPO}/policy/rust-root.toml"),
+            bastion.path("policy.toml"),
+        )
+        .unwrap();
+        // A token for the delegate owners' keys; the conf is shared with the root token.
+        let status = Command::new(format!("{REPO}/softhsm-fixtures/new-token"))
+            .arg(bastion.path("hsm"))
+            .arg("delegate-owners")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // The transparency log every ceremony is appended to.
+        bastion.ok(&[
+            "log",
+            "init",
+            "log",
+            "--origin",
+            "bastion.example/log",
+            "--key-out",
+            "log.skey",
+        ]);
+        bastion
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The size of the log, from its verified checkpoint.
+    pub fn log_size(&self) -> u64 {
+        let out = self.ok(&[
+            "log",
+            "verify-checkpoint",
+            "log",
+            "--log-key",
+            "log/log.vkey",
+        ]);
+        // "checkpoint OK: <origin> size <n> root <hash>"
+        let words: Vec<&str> = out.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == "size").unwrap();
+        words[at + 1].parse().unwrap()
+    }
+
+    /// `rust-pki verify --bundle` of a stapled certificate against the first root.
+    pub fn verify_bundle(&self, bundle: &str, purpose: &str) {
+        self.ok(&[
+            "verify",
+            "--bundle",
+            bundle,
+            "--root",
+            "out/root.pem",
+            "--log-key",
+            "log/log.vkey",
+            "--purpose",
+            purpose,
+        ]);
+    }
+
+    /// Member i's private key (i = 10 is an outsider).
+    pub fn key(&self, i: usize) -> PathBuf {
+        self.path(&format!("keys/m{i}"))
+    }
+
+    pub fn rust_pki(&self, args: &[&str], fault: Option<&str>) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rust-pki"));
+        command
+            .current_dir(&self.dir)
+            .env("SOFTHSM2_CONF", self.path("hsm/softhsm2.conf"))
+            .args(args);
+        if let Some(step) = fault {
+            command.env("RUST_PKI_CEREMONY_FAULT", step);
+        }
+        command.output().unwrap()
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.rust_pki(args, None);
+        assert!(
+            output.status.success(),
+            "rust-pki {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// A roster-change request replacing m9 by the outsider m10; returns it and the new roster.
+    pub fn prepare_roster_change_m9_to_m10(&self) -> (PathBuf, String) {
+        let roster = std::fs::read_to_string(self.path("roster.toml")).unwrap();
+        let m9 = std::fs::read_to_string(self.key(9).with_extension("pub")).unwrap();
+        let m10 = std::fs::read_to_string(self.key(10).with_extension("pub")).unwrap();
+        let new_roster = roster
+            .replace(m9.trim(), m10.trim())
+            .replace("id = \"m9\"", "id = \"m10\"");
+        std::fs::write(self.path("roster.new.toml"), &new_roster).unwrap();
+        let request = self.prepare(
+            "roster-change",
+            "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
+        );
+        (request, new_roster)
+    }
+
+    /// Run `ceremony prepare` on a template file.
+    pub fn prepare_output(&self, template: &Path) -> Output {
+        self.rust_pki(
+            &[
+                "ceremony",
+                "prepare",
+                template.to_str().unwrap(),
+                "--roster",
+                "roster.toml",
+                "--policy",
+                "policy.toml",
+                "--state",
+                "state",
+            ],
+            None,
+        )
+    }
+
+    /// Prepare a ceremony from template text; returns the request path.
+    pub fn prepare(&self, name: &str, template: &str) -> PathBuf {
+        let file = self.path(&format!("{name}.toml"));
+        std::fs::write(&file, template).unwrap();
+        let out = self.ok(&[
+            "ceremony",
+            "prepare",
+            file.to_str().unwrap(),
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--state",
+            "state",
+        ]);
+        let line = out.lines().find(|l| l.starts_with("prepared ")).unwrap();
+        self.path(line.trim_start_matches("prepared "))
+    }
+
+    /// Members `members` approve `request` (with their PIN share unless root-init).
+    pub fn approve(&self, request: &Path, members: &[usize], with_share: bool) {
+        let shares: &[&str] = if with_share {
+            &["001-root-init/user-pin"]
+        } else {
+            &[]
+        };
+        self.approve_with_shares(request, members, shares);
+    }
+
+    /// Members approve, contributing their shares from the given share sets
+    /// (`<ceremony folder>/<secret>`, relative to the state directory).
+    pub fn approve_with_shares(&self, request: &Path, members: &[usize], share_sets: &[&str]) {
+        let approvals = request.parent().unwrap().join("approvals");
+        for &i in members {
+            let sig = approvals.join(format!("m{i}.sig"));
+            let key = self.key(i).to_str().unwrap().to_owned();
+            let mut args: Vec<String> = [
+                "ceremony",
+                "approve",
+                request.to_str().unwrap(),
+                "--key",
+                &key,
+                "--out",
+                sig.to_str().unwrap(),
+            ]
+            .map(str::to_owned)
+            .to_vec();
+            for set in share_sets {
+                args.push("--share".into());
+                args.push(
+                    self.path(&format!("state/{set}/shares/m{i}.age"))
+                        .to_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+            }
+            if !share_sets.is_empty() {
+                args.extend(["--identity".to_owned(), key.clone()]);
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            self.ok(&args);
+        }
+    }
+
+    pub fn execute(&self, request: &Path, fault: Option<&str>) -> Output {
+        self.execute_into(request, "out", fault)
+    }
+
+    /// Execute, publishing into `out` (a folder per ceremony avoids overwriting outputs).
+    pub fn execute_into(&self, request: &Path, out: &str, fault: Option<&str>) -> Output {
+        self.rust_pki(
+            &[
+                "ceremony",
+                "execute",
+                request.to_str().unwrap(),
+                "--out",
+                out,
+                "--state",
+                "state",
+                "--roster",
+                "roster.toml",
+                "--policy",
+                "policy.toml",
+                "--module",
+                MODULE,
+                "--log",
+                "log",
+                "--log-key",
+                "log.skey",
+            ],
+            fault,
+        )
+    }
+
+    pub fn execute_ok(&self, request: &Path) -> String {
+        let output = self.execute(request, None);
+        assert!(
+            output.status.success(),
+            "execute: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    pub fn execute_fails(&self, request: &Path) -> String {
+        let output = self.execute(request, None);
+        assert!(
+            !output.status.success(),
+            "execute unexpectedly succeeded: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        assert!(
+            !request.parent().unwrap().join("record.toml").exists(),
+            "a refused ceremony leaves no record"
+        );
+        String::from_utf8(output.stderr).unwrap()
+    }
+
+    /// A root, made by a root-init ceremony approved by members 1-5.
+    pub fn with_root() -> Self {
+        let bastion = Self::new();
+        let request = bastion.prepare(
+            "root-init",
+            &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
+        );
+        bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+        bastion.execute_ok(&request);
+        assert!(bastion.path("out/root.pem").exists());
+        bastion
+    }
+
+    /// A delegate-issue request for a fresh releases key in the delegate owners' token.
+    pub fn delegate_request(&self) -> PathBuf {
+        let key = format!(
+            "pkcs11:token=delegate-owners;object=releases-{}?module-path={MODULE}&pin-source=file:{}",
+            self.records(),
+            self.path("hsm/delegate-owners.pin").display()
+        );
+        self.ok(&["hsm", "keygen", "--key", &key]);
+        let csr = self.path(&format!("releases-{}.csr", self.records()));
+        self.ok(&[
+            "hsm",
+            "csr",
+            "--key",
+            &key,
+            "--subject",
+            "CN=releases",
+            "--out",
+            csr.to_str().unwrap(),
+        ]);
+        self.prepare("delegate-issue", &format!("kind = \"delegate-issue\"\nwindow_hours = 24\npurpose = \"releases\"\ncsr = \"{}\"\n", csr.display()))
+    }
+
+    pub fn records(&self) -> usize {
+        std::fs::read_dir(self.path("state"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().join("record.toml").exists())
+            .count()
+    }
+}
