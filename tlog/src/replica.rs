@@ -234,7 +234,7 @@ fn read_tile(source: &dyn Source, path: &str) -> Result<Vec<u8>> {
         .map_err(|e| damaged(&source.location(path), format!("cannot read: {e}")))
 }
 
-fn merkle(context: &str) -> impl FnOnce(tlog_tiles::Error) -> Error + '_ {
+pub(crate) fn merkle(context: &str) -> impl FnOnce(tlog_tiles::Error) -> Error + '_ {
     move |source| Error::Merkle {
         context: context.to_owned(),
         source,
@@ -248,6 +248,6 @@ fn damaged(path: &Path, reason: String) -> Error {
     }
 }
 
-fn too_many() -> Error {
+pub(crate) fn too_many() -> Error {
     Error::TileCoordinates("tree size overflows".to_owned())
 }

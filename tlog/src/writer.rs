@@ -27,7 +27,7 @@ use tlog_tiles::{
 };
 
 use crate::bundle;
-use crate::replica::{DirSource, MemHashes, load, tile_bytes};
+use crate::replica::{DirSource, MemHashes, load, merkle, tile_bytes, too_many};
 use crate::tiles::{FULL_WIDTH, TILE_HEIGHT, TileId};
 use crate::{Error, Result};
 
@@ -648,15 +648,4 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
         path: path.to_owned(),
         source,
     }
-}
-
-fn merkle(context: &str) -> impl FnOnce(tlog_tiles::Error) -> Error + '_ {
-    move |source| Error::Merkle {
-        context: context.to_owned(),
-        source,
-    }
-}
-
-fn too_many() -> Error {
-    Error::TileCoordinates("tree size overflows".to_owned())
 }

@@ -156,13 +156,7 @@ fn init(args: &InitArgs) -> anyhow::Result<()> {
         }
     }
     let key = SignerKey::generate(&args.origin, KeyType::Ed25519)?;
-    let vkey = key.verifier();
-    {
-        let secret = Zeroizing::new(key.expose_secret() + "\n");
-        write_new(&args.key_out, secret.as_bytes(), 0o600)?;
-    }
-    fs::create_dir_all(&args.dir).with_context(|| format!("{}", args.dir.display()))?;
-    write_new(&vkey_path, format!("{vkey}\n").as_bytes(), 0o644)?;
+    let vkey = write_key_pair(&key, &args.key_out, &vkey_path)?;
     let log = Log::create(&args.dir, &args.origin, note_signer(key))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "created log {} in {}", args.origin, args.dir.display())?;
@@ -170,6 +164,26 @@ fn init(args: &InitArgs) -> anyhow::Result<()> {
     writeln!(out, "wrote {} (secret, mode 0600)", args.key_out.display())?;
     writeln!(out, "size: {}", log.head().size)?;
     Ok(())
+}
+
+/// Writes a new key pair: the secret key to `key_out` (mode 0600) and the verifier key to
+/// `vkey_path` (its directory is created), neither overwriting anything. Returns the
+/// verifier key.
+pub(crate) fn write_key_pair(
+    key: &SignerKey,
+    key_out: &Path,
+    vkey_path: &Path,
+) -> anyhow::Result<VerifierKey> {
+    {
+        let secret = Zeroizing::new(key.expose_secret() + "\n");
+        write_new(key_out, secret.as_bytes(), 0o600)?;
+    }
+    if let Some(dir) = vkey_path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    }
+    let vkey = key.verifier();
+    write_new(vkey_path, format!("{vkey}\n").as_bytes(), 0o644)?;
+    Ok(vkey)
 }
 
 /// Opens the log in `dir` for appending with the secret key in `key_path`: the key must be

@@ -17,9 +17,8 @@ use rust_pki_tlog::witness::Witness;
 use rust_pki_tlog::witness_protocol::{
     self, ADD_CHECKPOINT_PATH, MAX_REQUEST_BYTES, Response, reason_phrase,
 };
-use zeroize::Zeroizing;
 
-use super::{read_signer_key, read_vkey, write_new};
+use super::{read_signer_key, read_vkey, write_key_pair};
 
 /// Name of the witness's verifier key file in its state directory.
 pub const WITNESS_VKEY_FILE: &str = "witness.vkey";
@@ -114,13 +113,7 @@ fn init(args: &InitArgs) -> anyhow::Result<()> {
         }
     }
     let key = SignerKey::generate(&args.name, KeyType::CosignatureV1)?;
-    let vkey = key.verifier();
-    {
-        let secret = Zeroizing::new(key.expose_secret() + "\n");
-        write_new(&args.key_out, secret.as_bytes(), 0o600)?;
-    }
-    fs::create_dir_all(&args.state).with_context(|| format!("{}", args.state.display()))?;
-    write_new(&vkey_path, format!("{vkey}\n").as_bytes(), 0o644)?;
+    let vkey = write_key_pair(&key, &args.key_out, &vkey_path)?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
