@@ -365,6 +365,30 @@ pub enum Error {
     /// A request field that is wrong.
     #[error("request field `{field}`: {reason}")]
     Request { field: String, reason: String },
+    /// A request that breaks one of the rules every request must meet on its own (see
+    /// `validate`), whoever wrote the file.
+    #[error("{path}: field `{field}` breaks rule `{rule}`: {reason}")]
+    RequestRule {
+        path: PathBuf,
+        field: String,
+        rule: &'static str,
+        reason: String,
+    },
+    /// A request executed from somewhere else than its folder in the state directory.
+    #[error(
+        "{request}: a request executes only from its own folder in the state directory {state} (`NNN-<kind>/request.toml`); a copy elsewhere is refused"
+    )]
+    RequestOutsideState { request: PathBuf, state: PathBuf },
+    /// Another command holds the state directory.
+    #[error(transparent)]
+    Lock(#[from] rust_pki_fs::LockError),
+    /// A record that does not match its request, its own digests or its log entry.
+    #[error("{path}: the record does not match {against}: {reason}; refusing to republish")]
+    RecordMismatch {
+        path: PathBuf,
+        against: &'static str,
+        reason: String,
+    },
 
     // ---- CloudHSM ----
     /// The CloudHSM gate is configured in a way that cannot work.

@@ -7,7 +7,12 @@
 //! Then the quorum gate unlocks the root key (the PIN is rebuilt from the approvers'
 //! shares, in memory only), the outputs are signed and checked, and the record is written
 //! atomically. Outputs are published from the record, so a rerun after a crash either
-//! re-executes (no record yet: nothing was issued) or only republishes (record written).
+//! re-executes (no record yet: nothing was issued) or only republishes (record written,
+//! checked against the request first: [`crate::publish::check_record`]).
+//!
+//! One execution at a time: the caller holds the state's lock across all of it, the
+//! request must sit in its folder inside the state directory, and the record chain refuses
+//! a request already executed or built on a record that is no longer the latest.
 
 use std::{path::Path, time::SystemTime};
 
@@ -29,12 +34,13 @@ use crate::{
     approval::{Approval, read_approval_dir},
     gate::{QuorumGate, share_new_pins, share_set_dir},
     prepare::{CLUSTER_PROFILE, current_root, rfc3339},
+    publish::{allowed_record_paths, check_record},
     quorum::quorum_approvals,
     record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
     request::{Kind, OutputType, Request, sha256_hex},
     roster::Roster,
     shares::USER_PIN,
-    state::{CEREMONY_KEY_FILE, CeremonyDir, State},
+    state::{CEREMONY_KEY_FILE, CeremonyDir, State, StateLock},
 };
 
 /// Environment variable naming a step at which `execute` aborts the process (as
@@ -69,33 +75,40 @@ pub struct Inputs<'a> {
 pub enum Outcome {
     /// The ceremony ran now.
     Executed(Record),
-    /// It had run before (its record exists); outputs were republished where missing.
+    /// It had run before: its record exists and matches the request (nothing was signed).
     AlreadyExecuted(Record),
 }
 
-/// Execute the ceremony in `ceremony`.
+/// Execute the ceremony in `ceremony`, holding the state's `lock` (see
+/// [`State::lock`]): the caller keeps it until the outputs are logged and published.
+///
+/// The record is written but nothing is published: the caller logs the record and
+/// staples its certificates first, then calls [`crate::publish::publish`], so that no
+/// certificate exists outside the state before its log entry does.
 ///
 /// # Errors
 /// Any failed check (nothing touched the HSM then), HSM failures, lint or signature
 /// failures, I/O failures.
-pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
+pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> Result<Outcome> {
+    if !inputs.state.is_locked_by(lock) {
+        return Err(Error::Request {
+            field: "state".into(),
+            reason: "execute needs the lock of its own state directory".into(),
+        });
+    }
+    check_in_state(inputs.state, ceremony)?;
     let request_path = ceremony.request();
-    let bytes = std::fs::read(&request_path).map_err(|source| Error::Io {
-        path: request_path.clone(),
-        source,
-    })?;
+    let bytes = read(&request_path)?;
     let request = Request::parse(&bytes, &request_path)?;
+    let folder = ceremony.folder_name();
 
     if ceremony.record().exists() {
         let record_bytes = read(&ceremony.record())?;
         let record = Record::parse(&record_bytes, &ceremony.record())?;
-        if record.request_sha256 != sha256_hex(&bytes) {
-            return Err(Error::RecordChain {
-                path: ceremony.record(),
-                reason: "the record is of another request than request.toml".into(),
-            });
-        }
-        publish(inputs.out, &record)?;
+        check_record(&record, &ceremony.record(), &request, &bytes, &folder)?;
+        // The chain from the first record to this one must hold too: a record edited in
+        // place breaks the digest its successor (or the log entry) names.
+        inputs.state.records()?;
         return Ok(Outcome::AlreadyExecuted(record));
     }
 
@@ -115,7 +128,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
     let root = current_root(inputs.state)?;
     lint_outputs(&policy, root.as_ref(), &request)?;
     // Outputs are never overwritten: refuse now rather than after the HSM has signed.
-    let planned: Vec<_> = planned_paths(&request)
+    let planned: Vec<_> = allowed_record_paths(&request, &folder)
         .iter()
         .map(|p| inputs.out.join(p))
         .collect();
@@ -169,6 +182,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
         outputs,
         keys,
     };
+    check_record(&record, &ceremony.record(), &request, &bytes, &folder)?;
     record.write_atomically(&ceremony.record())?;
     fault_point("recorded");
     let journal = ceremony.path.join(crate::gate::PENDING_PINS_FILE);
@@ -186,7 +200,6 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir) -> Result<Outcome> {
             source,
         })?;
     }
-    publish(inputs.out, &record)?;
     Ok(Outcome::Executed(record))
 }
 
@@ -255,6 +268,29 @@ pub fn check_roster_in_force(state: &State, roster_path: &Path) -> Result<()> {
             path: roster_path.to_owned(),
             record: dir.record(),
         });
+    }
+    Ok(())
+}
+
+/// The request executes only from its own folder, a direct child of the state directory
+/// (no symlinks on the way): a copy of the folder elsewhere would escape the record chain
+/// and the lock.
+fn check_in_state(state: &State, ceremony: &CeremonyDir) -> Result<()> {
+    let outside = || Error::RequestOutsideState {
+        request: ceremony.request(),
+        state: state.dir().to_owned(),
+    };
+    let is_plain = |path: &Path, dir: bool| {
+        path.symlink_metadata()
+            .is_ok_and(|m| if dir { m.is_dir() } else { m.is_file() })
+    };
+    if !is_plain(&ceremony.path, true) || !is_plain(&ceremony.request(), false) {
+        return Err(outside());
+    }
+    let folder = std::fs::canonicalize(&ceremony.path).map_err(|_| outside())?;
+    let state_dir = std::fs::canonicalize(state.dir()).map_err(|_| outside())?;
+    if folder.parent() != Some(state_dir.as_path()) {
+        return Err(outside());
     }
     Ok(())
 }
@@ -364,20 +400,6 @@ fn parse_der_certificate(der: &[u8]) -> Result<Certificate> {
         field: "new root".into(),
         reason: e.to_string(),
     })
-}
-
-/// The output paths a request will publish (known before execution).
-fn planned_paths(request: &Request) -> Vec<String> {
-    match request.kind {
-        Kind::RootInit => vec!["root.pem".into()],
-        Kind::RosterChange => vec!["roster.toml".into()],
-        Kind::RootRotate => vec![
-            "root.pem".into(),
-            CROSS_NEW_BY_OLD.into(),
-            CROSS_OLD_BY_NEW.into(),
-        ],
-        _ => request.outputs.iter().map(|o| o.path.clone()).collect(),
-    }
 }
 
 fn check_window(request: &Request, now: SystemTime) -> Result<()> {
@@ -596,28 +618,6 @@ fn spki_sha256(signer: &dyn Signer) -> Result<String> {
         reason: e.to_string(),
     })?;
     Ok(sha256_hex(&der))
-}
-
-/// Write the record's outputs below `out`: new files with O_EXCL; a file already there
-/// with the same contents is left alone (a rerun); different contents are an error.
-fn publish(out: &Path, record: &Record) -> Result<()> {
-    for output in &record.outputs {
-        let path = out.join(&output.path);
-        if path.exists() {
-            if read(&path)? != output.contents.as_bytes() {
-                return Err(Error::OutputConflict { path });
-            }
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
-                path: parent.to_owned(),
-                source,
-            })?;
-        }
-        rust_pki_ca::output::write_new(&path, output.contents.as_bytes())?;
-    }
-    Ok(())
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {

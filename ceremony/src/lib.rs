@@ -11,7 +11,9 @@ pub mod contribute;
 mod error;
 pub mod execute;
 pub mod gate;
+pub mod inert;
 pub mod prepare;
+pub mod publish;
 pub mod quorum;
 pub mod record;
 pub mod replay;
@@ -22,6 +24,7 @@ pub mod shares;
 pub mod show;
 pub mod state;
 pub mod template;
+pub mod validate;
 
 pub use approval::{Approval, NAMESPACE, sign_with_ssh_keygen, verify_approval};
 pub use error::{Error, Result};

@@ -63,6 +63,8 @@ pub struct PreparedCeremony {
 /// Invalid policy, roster or template; missing root (before root-init) or existing root
 /// (for root-init); lint findings; I/O failures.
 pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremony> {
+    // The head and the folder number are read and used under the lock.
+    let _lock = inputs.state.lock()?;
     let policy_bytes = read(inputs.policy)?;
     let roster_bytes = read(inputs.roster)?;
     let policy = Policy::load(inputs.policy)?;
@@ -362,7 +364,10 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
         outputs,
     };
 
+    // Never ask members to approve what `show` and `execute` would refuse.
+    crate::validate::validate(&request, &template.path)?;
     let text = request.to_toml()?;
+    crate::validate::check_size(text.as_bytes(), &template.path)?;
     let dir = inputs.state.new_ceremony(kind)?;
     write_secret(
         &dir.path.join(CEREMONY_KEY_FILE),

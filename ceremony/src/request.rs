@@ -196,11 +196,14 @@ impl PlannedOutput {
 }
 
 impl Request {
-    /// Parse request bytes (the exact bytes members approved).
+    /// Parse request bytes (the exact bytes members approved) and check every rule a
+    /// request meets on its own ([`crate::validate`]).
     ///
     /// # Errors
-    /// Not UTF-8, not TOML, unknown/missing fields, or another format version.
+    /// Not UTF-8, not TOML, unknown/missing fields, another format version, or a broken
+    /// rule ([`Error::RequestRule`]).
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
+        crate::validate::check_size(bytes, path)?;
         let text = std::str::from_utf8(bytes).map_err(|_| Error::RequestFile {
             path: path.to_owned(),
             reason: "not UTF-8".into(),
@@ -215,6 +218,7 @@ impl Request {
                 reason: format!("format `{}` is not `{REQUEST_FORMAT}`", request.format),
             });
         }
+        crate::validate::validate(&request, path)?;
         Ok(request)
     }
 

@@ -1,10 +1,21 @@
-//! `ceremony show`: a request rendered for the members who approve it — what it does,
-//! what it pins, and every certificate or CRL it will sign, field by field.
+//! `ceremony show`: a request rendered for the members who approve it — every byte that
+//! decides the outcome: what it does, every parameter, the window and its length, what it
+//! pins (and whether the member's own policy and roster files are those), every output
+//! path, every certificate or CRL field by field, and for a roster change the new roster
+//! in full, marked against the roster in force.
+//!
+//! The member trusts only this rendering, made by their own binary from the exact bytes
+//! they sign: the fingerprint to read aloud is computed here, never read from the file,
+//! and every string that comes from the file is printed through [`inert`], so the data
+//! cannot add lines, move the cursor or hide text.
 
-use std::fmt::Write as _;
+use std::{fmt::Write as _, path::Path, time::Duration};
 
+use base64ct::{Base64, Encoding};
 use der::{Decode, Encode};
-use rust_pki_ca::{crl::revocations_of, oid::decode_eku, signature::rsa_public_key};
+use rust_pki_ca::{
+    crl::revocations_of, oid::decode_eku, policy::Policy, signature::rsa_public_key,
+};
 use x509_cert::{
     TbsCertificate,
     crl::TbsCertList,
@@ -13,48 +24,89 @@ use x509_cert::{
 
 use crate::{
     Result,
+    inert::inert,
     request::{OutputType, Request, sha256_hex},
+    roster::{Member, Roster},
 };
 
-/// Render `request` (parsed from `bytes`) as text.
+/// What the member's own machine holds to compare the request against.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalFiles<'a> {
+    /// The policy file's bytes and the parsed policy.
+    pub policy: (&'a [u8], &'a Policy),
+    /// The roster in force, as the member has it.
+    pub roster: &'a Roster,
+}
+
+/// Render `request` (parsed from `bytes`) as text, comparing its pins against `local`.
 ///
 /// # Errors
-/// A planned TBS that does not decode.
-pub fn render(request: &Request, bytes: &[u8]) -> Result<String> {
+/// A planned TBS that does not decode, or a roster change whose new roster breaks the
+/// policy's rules.
+pub fn render(request: &Request, bytes: &[u8], local: LocalFiles<'_>) -> Result<String> {
     let mut out = String::new();
     let line = &mut out;
-    let _ = writeln!(line, "Ceremony request {} ({})", request.id, request.kind);
-    let _ = writeln!(line, "  {}", request.summary);
-    let _ = writeln!(line, "  read aloud:        {}", Request::fingerprint(bytes));
-    let _ = writeln!(line, "  request sha256:    {}", sha256_hex(bytes));
+    let (policy_bytes, policy) = local.policy;
+    let roster = local.roster;
     let _ = writeln!(
         line,
-        "  window:            {} .. {}",
-        request.not_before, request.not_after
+        "Ceremony request {} ({})",
+        inert(&request.id),
+        request.kind
     );
-    let _ = writeln!(line, "  policy sha256:     {}", request.policy_sha256);
-    let _ = writeln!(line, "  roster sha256:     {}", request.roster_sha256);
+    let _ = writeln!(line, "  summary:           {}", inert(&request.summary));
+    let _ = writeln!(line, "  read aloud:        {}", Request::fingerprint(bytes));
+    let _ = writeln!(line, "  request sha256:    {}", sha256_hex(bytes));
+    let _ = writeln!(line, "  prepared at:       {}", inert(&request.prepared_at));
+    let _ = writeln!(
+        line,
+        "  window:            {} .. {} ({})",
+        inert(&request.not_before),
+        inert(&request.not_after),
+        window_length(request)
+    );
+    let _ = writeln!(
+        line,
+        "  policy sha256:     {} ({})",
+        inert(&request.policy_sha256),
+        compare(
+            &request.policy_sha256,
+            &sha256_hex(policy_bytes),
+            policy.path.as_path()
+        )
+    );
+    let _ = writeln!(
+        line,
+        "  roster sha256:     {} ({})",
+        inert(&request.roster_sha256),
+        compare(
+            &request.roster_sha256,
+            &hex::encode(roster.sha256()),
+            roster.path()
+        )
+    );
     let previous = if request.previous_record_sha256.is_empty() {
-        "(first ceremony)"
+        "(first ceremony)".to_owned()
     } else {
-        &request.previous_record_sha256
+        inert(&request.previous_record_sha256)
     };
     let _ = writeln!(line, "  previous record:   {previous}");
-    let _ = writeln!(line, "  tool sha256:       {}", request.tool_sha256);
-    if let Some(cluster_id) = &request.parameters.cluster_id {
-        // What to compare with the AWS console / `aws cloudhsmv2 describe-clusters`.
-        let _ = writeln!(line, "  CloudHSM cluster:  {cluster_id}");
-        for (label, digest) in [
-            ("cluster CSR sha256:", &request.parameters.csr_sha256),
-            (
-                "cluster key sha256:",
-                &request.parameters.cluster_key_sha256,
-            ),
-        ] {
-            if let Some(digest) = digest {
-                let _ = writeln!(line, "  {label:<19}{digest}");
-            }
-        }
+    let _ = writeln!(line, "  tool sha256:       {}", inert(&request.tool_sha256));
+    let _ = writeln!(
+        line,
+        "  ceremony key:      {}",
+        inert(&request.ceremony_recipient)
+    );
+    render_parameters(line, request);
+    if let Some(encoded) = &request.parameters.new_roster {
+        let text =
+            String::from_utf8(Base64::decode_vec(encoded).unwrap_or_default()).unwrap_or_default();
+        let new = Roster::parse(
+            &text,
+            Path::new("new roster (in the request)"),
+            &policy.quorum,
+        )?;
+        render_roster_change(line, roster, &new);
     }
     for output in &request.outputs {
         let tbs = output.tbs_der()?;
@@ -62,16 +114,149 @@ pub fn render(request: &Request, bytes: &[u8]) -> Result<String> {
             line,
             "\n  {} -> {} ({}), TBS sha256 {}",
             kind_name(output.output_type),
-            output.path,
-            output.profile,
-            output.tbs_sha256
+            inert(&output.path),
+            inert(&output.profile),
+            inert(&output.tbs_sha256)
         );
         match output.output_type {
-            OutputType::Certificate => render_certificate(line, &tbs),
+            OutputType::Certificate => render_certificate(line, &tbs, policy),
             OutputType::Crl => render_crl(line, &tbs),
         }
     }
     Ok(out)
+}
+
+/// "matches your <file>" or a loud warning: a member compares the pins with their own files.
+fn compare(pinned: &str, local_sha256: &str, path: &Path) -> String {
+    if local_sha256 == pinned {
+        format!("matches your {}", inert(&path.display().to_string()))
+    } else {
+        format!(
+            "DIFFERS from your {} (sha256 {}): do not approve until you know why",
+            inert(&path.display().to_string()),
+            local_sha256
+        )
+    }
+}
+
+fn window_length(request: &Request) -> String {
+    let parse = |t: &str| rust_pki_ca::policy::parse_rfc3339(t).ok();
+    match (parse(&request.not_before), parse(&request.not_after)) {
+        (Some(from), Some(until)) => {
+            let span = until.duration_since(from).unwrap_or(Duration::ZERO);
+            format!(
+                "{} days {} hours",
+                span.as_secs() / 86_400,
+                span.as_secs() % 86_400 / 3600
+            )
+        }
+        _ => "unreadable".into(),
+    }
+}
+
+fn render_parameters(out: &mut String, request: &Request) {
+    let p = &request.parameters;
+    let csr = if p.cluster_id.is_some() {
+        "cluster CSR sha256"
+    } else {
+        "CSR sha256"
+    };
+    let named = [
+        ("token", &p.token),
+        ("key label", &p.key_label),
+        ("purpose", &p.purpose),
+        (csr, &p.csr_sha256),
+        ("delegate key sha256", &p.delegate_key_sha256),
+        // What to compare with the AWS console / `aws cloudhsmv2 describe-clusters`.
+        ("CloudHSM cluster", &p.cluster_id),
+        ("cluster key sha256", &p.cluster_key_sha256),
+        ("new roster sha256", &p.new_roster_sha256),
+    ];
+    for (label, value) in named {
+        if let Some(value) = value {
+            let _ = writeln!(out, "  {:<19}{}", format!("{label}:"), inert(value));
+        }
+    }
+    if !p.revoked_serials.is_empty() {
+        let serials: Vec<String> = p.revoked_serials.iter().map(|s| inert(s)).collect();
+        let _ = writeln!(out, "  revoked serials:   {}", serials.join(", "));
+    }
+}
+
+/// The new roster in full: `=` unchanged, `~` changed (with the fields that changed), `+`
+/// added, `-` removed, against the roster in force.
+fn render_roster_change(out: &mut String, in_force: &Roster, new: &Roster) {
+    let _ = writeln!(
+        out,
+        "\n  new roster: {} members, sha256 {} (against your roster {})",
+        new.members().len(),
+        hex::encode(new.sha256()),
+        inert(&in_force.path().display().to_string())
+    );
+    for member in new.members() {
+        match in_force.member(&member.id) {
+            None => {
+                let _ = writeln!(out, "    + {}", describe_member(member));
+            }
+            Some(old) => {
+                let changed = changed_fields(old, member);
+                if changed.is_empty() {
+                    let _ = writeln!(out, "    = {}", describe_member(member));
+                } else {
+                    let _ = writeln!(out, "    ~ {}", describe_member(member));
+                    for (field, before, after) in changed {
+                        let _ = writeln!(out, "        {field}: {before} -> {after}");
+                    }
+                }
+            }
+        }
+    }
+    for old in in_force.members() {
+        if new.member(&old.id).is_none() {
+            let _ = writeln!(out, "    - {} (removed)", describe_member(old));
+        }
+    }
+}
+
+fn describe_member(m: &Member) -> String {
+    format!(
+        "{}  {}  org {}  country {}  {} {}  shares to {}  appointed {} reappoint by {}",
+        inert(&m.id),
+        inert(&m.name),
+        inert(&m.organisation),
+        inert(&m.country),
+        m.key_type(),
+        m.fingerprint(),
+        share_recipient(m),
+        m.appointed,
+        m.reappoint_by
+    )
+}
+
+fn share_recipient(m: &Member) -> String {
+    m.age_recipient
+        .as_ref()
+        .map_or_else(|| "its SSH key".to_owned(), ToString::to_string)
+}
+
+fn changed_fields(old: &Member, new: &Member) -> Vec<(&'static str, String, String)> {
+    let fields = |m: &Member| {
+        [
+            ("name", inert(&m.name)),
+            ("organisation", inert(&m.organisation)),
+            ("country", inert(&m.country)),
+            ("ssh key", format!("{} {}", m.key_type(), m.fingerprint())),
+            ("shares to", share_recipient(m)),
+            ("appointed", m.appointed.to_string()),
+            ("reappoint by", m.reappoint_by.to_string()),
+        ]
+    };
+    fields(old)
+        .into_iter()
+        .zip(fields(new))
+        .filter(|((_, before), (_, after))| before != after)
+        .map(|((field, before), (_, after))| (field, before, after))
+        .collect()
 }
 
 fn kind_name(output_type: OutputType) -> &'static str {
@@ -81,20 +266,19 @@ fn kind_name(output_type: OutputType) -> &'static str {
     }
 }
 
-fn render_certificate(out: &mut String, der: &[u8]) {
+fn render_certificate(out: &mut String, der: &[u8], policy: &Policy) {
     let Ok(tbs) = TbsCertificate::from_der(der) else {
         let _ = writeln!(out, "    (TBS does not decode)");
         return;
     };
-    let _ = writeln!(
-        out,
-        "    serial:          {}",
-        hex::encode(tbs.serial_number().as_bytes())
-    );
-    let _ = writeln!(out, "    issuer:          {}", tbs.issuer());
-    let _ = writeln!(out, "    subject:         {}", tbs.subject());
-    let _ = writeln!(out, "    not before:      {}", tbs.validity().not_before);
-    let _ = writeln!(out, "    not after:       {}", tbs.validity().not_after);
+    let field = |out: &mut String, label: &str, value: &str| {
+        let _ = writeln!(out, "    {:<17}{}", format!("{label}:"), inert(value));
+    };
+    field(out, "serial", &hex::encode(tbs.serial_number().as_bytes()));
+    field(out, "issuer", &tbs.issuer().to_string());
+    field(out, "subject", &tbs.subject().to_string());
+    field(out, "not before", &tbs.validity().not_before.to_string());
+    field(out, "not after", &tbs.validity().not_after.to_string());
     let spki = tbs
         .subject_public_key_info()
         .to_der()
@@ -103,30 +287,42 @@ fn render_certificate(out: &mut String, der: &[u8]) {
     let rsa = rsa_public_key(tbs.subject_public_key_info())
         .map(|(_, bits)| format!(" (RSA {bits} bits)"))
         .unwrap_or_default();
-    let _ = writeln!(
+    let algorithm = tbs.subject_public_key_info().algorithm.oid;
+    field(
         out,
-        "    public key:      {}{rsa} sha256:{spki}",
-        tbs.subject_public_key_info().algorithm.oid
+        "public key",
+        &format!(
+            "{}{rsa} sha256:{spki}",
+            algorithm_name(&algorithm.to_string())
+        ),
     );
-    let _ = writeln!(out, "    signature alg:   {}", tbs.signature().oid);
+    field(
+        out,
+        "signature alg",
+        &algorithm_name(&tbs.signature().oid.to_string()),
+    );
     for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or_default() {
         let critical = if ext.critical { " (critical)" } else { "" };
         let value = ext.extn_value.as_bytes();
         let text = match ext.extn_id.to_string().as_str() {
             "2.5.29.19" => BasicConstraints::from_der(value).map(|bc| {
+                let path_len = bc
+                    .path_len_constraint
+                    .map_or_else(|| "none".to_owned(), |n| n.to_string());
                 format!(
-                    "basicConstraints{critical}: cA={} pathLen={:?}",
-                    bc.ca, bc.path_len_constraint
+                    "basicConstraints{critical}: cA={} pathLen={path_len}",
+                    bc.ca
                 )
             }),
-            "2.5.29.15" => {
-                KeyUsage::from_der(value).map(|ku| format!("keyUsage{critical}: {:?}", ku.0))
-            }
+            "2.5.29.15" => KeyUsage::from_der(value).map(|ku| {
+                let usages: Vec<String> = ku.0.into_iter().map(|u| format!("{u:?}")).collect();
+                format!("keyUsage{critical}: {}", usages.join(", "))
+            }),
             "2.5.29.37" => Ok(match decode_eku(value) {
                 Ok(ekus) => format!(
                     "extendedKeyUsage{critical}: {}",
                     ekus.iter()
-                        .map(ToString::to_string)
+                        .map(|oid| purpose_of(policy, &oid.to_string()))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
@@ -147,12 +343,40 @@ fn render_certificate(out: &mut String, der: &[u8]) {
             }),
             other => Ok(format!("{other}{critical}: {}", hex::encode(value))),
         };
-        let _ = writeln!(
-            out,
-            "    {}",
-            text.unwrap_or_else(|e| format!("{}: malformed ({e})", ext.extn_id))
-        );
+        let text = text.unwrap_or_else(|e| format!("{}: malformed ({e})", ext.extn_id));
+        let _ = writeln!(out, "    {}", inert(&text));
     }
+}
+
+/// An EKU with the policy's purpose name next to it.
+fn purpose_of(policy: &Policy, oid: &str) -> String {
+    let name = policy
+        .purposes
+        .values()
+        .find(|p| p.eku.to_string() == oid)
+        .map(|p| p.name.clone())
+        .or_else(|| {
+            policy
+                .cluster
+                .as_ref()
+                .filter(|c| c.eku.to_string() == oid)
+                .map(|_| "cluster".to_owned())
+        });
+    match name {
+        Some(name) => format!("{oid} (purpose {name})"),
+        None => format!("{oid} (NOT a purpose of this policy)"),
+    }
+}
+
+fn algorithm_name(oid: &str) -> String {
+    let name = match oid {
+        "1.2.840.10045.2.1" => "EC public key",
+        "1.3.101.112" => "Ed25519",
+        "1.2.840.113549.1.1.1" => "RSA",
+        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+        _ => return oid.to_owned(),
+    };
+    format!("{name} ({oid})")
 }
 
 fn render_crl(out: &mut String, der: &[u8]) {
@@ -160,7 +384,11 @@ fn render_crl(out: &mut String, der: &[u8]) {
         let _ = writeln!(out, "    (TBS does not decode)");
         return;
     };
-    let _ = writeln!(out, "    issuer:          {}", tbs.issuer);
+    let _ = writeln!(
+        out,
+        "    issuer:          {}",
+        inert(&tbs.issuer.to_string())
+    );
     let _ = writeln!(out, "    this update:     {}", tbs.this_update);
     if let Some(next) = tbs.next_update {
         let _ = writeln!(out, "    next update:     {next}");
@@ -182,7 +410,11 @@ fn render_crl(out: &mut String, der: &[u8]) {
             }
         }
         Err(e) => {
-            let _ = writeln!(out, "    revoked:         (malformed: {e})");
+            let _ = writeln!(
+                out,
+                "    revoked:         (malformed: {})",
+                inert(&e.to_string())
+            );
         }
     }
 }

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rust_pki_fs::{DEFAULT_LOCK_TIMEOUT, DirLock};
+
 use crate::{
     Error, Result,
     record::Record,
@@ -20,6 +22,13 @@ pub const RECORD_FILE: &str = "record.toml";
 pub const CEREMONY_KEY_FILE: &str = "ceremony.key";
 /// Where the PIN share set lives.
 pub const SHARES_DIR: &str = "shares";
+
+/// The exclusive hold on a state directory that every command changing it keeps from its
+/// first check to its last write (see [`State::lock`]).
+#[derive(Debug)]
+pub struct StateLock {
+    lock: DirLock,
+}
 
 /// An open state directory.
 #[derive(Debug, Clone)]
@@ -50,6 +59,13 @@ impl CeremonyDir {
     /// The approvals folder.
     pub fn approvals(&self) -> PathBuf {
         self.approvals.clone()
+    }
+    /// The folder's name (`NNN-<kind>`).
+    pub fn folder_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
     /// The ceremony folder holding `request`, with its default approvals folder.
@@ -92,6 +108,23 @@ impl State {
         Ok(Self {
             dir: dir.to_owned(),
         })
+    }
+
+    /// Take the state's exclusive lock, waiting for another command to finish (bounded):
+    /// two commands interleaving their checks and writes could execute two requests built
+    /// on the same record, or the same request twice.
+    ///
+    /// # Errors
+    /// [`Error::Lock`] on timeout or when the lock file cannot be opened.
+    pub fn lock(&self) -> Result<StateLock> {
+        Ok(StateLock {
+            lock: DirLock::acquire(&self.dir, "ceremony state", DEFAULT_LOCK_TIMEOUT)?,
+        })
+    }
+
+    /// Whether `lock` is this state's lock.
+    pub fn is_locked_by(&self, lock: &StateLock) -> bool {
+        lock.lock.dir() == self.dir
     }
 
     /// The directory.

@@ -167,7 +167,7 @@ pub fn is_cluster_id(id: &str) -> bool {
 }
 
 /// Longest execution window a template may ask for.
-const MAX_WINDOW_HOURS: u32 = 14 * 24;
+const MAX_WINDOW_HOURS: u64 = crate::validate::MAX_WINDOW.as_secs() / 3600;
 
 impl Template {
     /// Read and check a template.
@@ -287,7 +287,7 @@ impl Template {
                 (f.window_hours, TemplateKind::RootCrl)
             }
         };
-        if window_hours == 0 || window_hours > MAX_WINDOW_HOURS {
+        if window_hours == 0 || u64::from(window_hours) > MAX_WINDOW_HOURS {
             return Err(error(format!(
                 "field `window_hours` must be 1 to {MAX_WINDOW_HOURS}"
             )));

@@ -10,10 +10,11 @@ use rust_pki_ceremony::{
     execute,
     gate::{QuorumGate, SoftHsmShares},
     prepare,
+    publish::{create_output_dirs, publish},
     record::Record,
     request::Request,
     schedule,
-    show::render,
+    show::{LocalFiles, render},
     state::{CeremonyDir, State},
     template::Template,
 };
@@ -48,8 +49,15 @@ pub enum CeremonyCommand {
     /// policy, roster, record chain and this binary, and gets a random id, an execution
     /// window and a one-time key for PIN shares. Writes <state>/NNN-<kind>/request.toml.
     Prepare(PrepareArgs),
-    /// Show a request for humans: what it does, what it pins, each TBS field by field, and
-    /// a short fingerprint to read aloud.
+    /// Show a request for humans: every byte that decides what it does.
+    ///
+    /// Prints the kind, every parameter, the execution window and its length, the pinned
+    /// policy and roster (compared with your own files), every output path, each
+    /// certificate and CRL field by field, and for a roster change the new roster member by
+    /// member, marked against your roster (= same, ~ changed, + added, - removed). The
+    /// fingerprint to read aloud is computed by this binary from the bytes you would sign.
+    /// Text from the file is printed inert: control characters, escapes and invisible
+    /// characters appear as \u{..}. A request that breaks a rule is refused, not shown.
     Show(ShowArgs),
     /// Execute an approved request on the bastion (checks, HSM, record, outputs).
     ///
@@ -102,6 +110,14 @@ pub struct ShowArgs {
     /// The request file (request.toml).
     #[arg(value_name = "REQUEST")]
     request: PathBuf,
+    /// Your copy of the roster in force: the request's roster pin is compared with it, and
+    /// a roster change is shown member by member against it.
+    #[command(flatten)]
+    roster: RosterArg,
+    /// Your copy of the policy: the request's policy pin is compared with it; purpose
+    /// names and the roster rules come from it.
+    #[command(flatten)]
+    policy: PolicyArg,
 }
 
 #[derive(Debug, clap::Args)]
@@ -278,6 +294,8 @@ fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
 fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
     let request = std::fs::read(&args.request)
         .with_context(|| format!("reading {}", args.request.display()))?;
+    // Sign nothing `show` would refuse to display or `execute` would refuse to run.
+    Request::parse(&request, &args.request)?;
     let roster = args
         .roster
         .as_deref()
@@ -372,7 +390,16 @@ fn prepare(args: PrepareArgs) -> anyhow::Result<ExitCode> {
         std::fs::read(&request).with_context(|| format!("reading {}", request.display()))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "prepared {}", request.display())?;
-    write!(out, "{}", render(&prepared.request, &bytes)?)?;
+    write!(
+        out,
+        "{}",
+        render_with_local_files(
+            &prepared.request,
+            &bytes,
+            &args.policy.path,
+            &args.roster.path
+        )?
+    )?;
     writeln!(
         out,
         "\nmembers: read it (`rust-pki ceremony show`), then `rust-pki ceremony approve`."
@@ -384,8 +411,27 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.request)
         .with_context(|| format!("reading {}", args.request.display()))?;
     let request = Request::parse(&bytes, &args.request)?;
-    write!(std::io::stdout().lock(), "{}", render(&request, &bytes)?)?;
+    let text = render_with_local_files(&request, &bytes, &args.policy.path, &args.roster.path)?;
+    write!(std::io::stdout().lock(), "{text}")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `show`'s rendering, comparing the request's pins with the policy and roster files here.
+fn render_with_local_files(
+    request: &Request,
+    bytes: &[u8],
+    policy_path: &std::path::Path,
+    roster_path: &std::path::Path,
+) -> anyhow::Result<String> {
+    let policy_bytes =
+        std::fs::read(policy_path).with_context(|| format!("reading {}", policy_path.display()))?;
+    let policy = load_policy(policy_path)?;
+    let roster = Roster::load(roster_path, &policy.quorum)?;
+    let local = LocalFiles {
+        policy: (&policy_bytes, &policy),
+        roster: &roster,
+    };
+    Ok(render(request, bytes, local)?)
 }
 
 fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
@@ -397,6 +443,8 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
         );
     };
     let state = State::open(&args.state.path)?;
+    // Held until the outputs are logged and published: one execution at a time.
+    let lock = state.lock()?;
     let mut ceremony = CeremonyDir::of_request(&args.request)?;
     if let Some(approvals) = &args.approvals {
         ceremony.approvals = approvals.clone();
@@ -414,12 +462,19 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
         tool_sha256: &tool,
         now: SystemTime::now(),
     };
-    let (verb, record) = match execute::execute(inputs, &ceremony)? {
+    let (verb, record) = match execute::execute(inputs, &ceremony, &lock)? {
         execute::Outcome::Executed(record) => ("executed", record),
         execute::Outcome::AlreadyExecuted(record) => {
             ("was already executed; outputs republished", record)
         }
     };
+    // Logged and stapled before anything is published: no certificate leaves the state
+    // directory without its log entry and bundle.
+    create_output_dirs(&args.out, &record, &ceremony.record())?;
+    let stapled = args
+        .log
+        .staple(&mut log, &[logged_record(&ceremony, &record, &args.out)?])?;
+    publish(&args.out, &record, &ceremony.record())?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -444,9 +499,6 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     drop(out);
-    let stapled = args
-        .log
-        .staple(&mut log, &[logged_record(&ceremony, &record, &args.out)?])?;
     report_stapled(&stapled, &log)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -338,6 +338,19 @@ impl Bastion {
         self.prepare("delegate-issue", &format!("kind = \"delegate-issue\"\nwindow_hours = 24\npurpose = \"releases\"\ncsr = \"{}\"\n", csr.display()))
     }
 
+    /// `ceremony show` as a member with this bastion's policy and roster would run it.
+    pub fn show(&self, request: &Path) -> String {
+        self.ok(&[
+            "ceremony",
+            "show",
+            request.to_str().unwrap(),
+            "--policy",
+            "policy.toml",
+            "--roster",
+            "roster.toml",
+        ])
+    }
+
     pub fn records(&self) -> usize {
         std::fs::read_dir(self.path("state"))
             .unwrap()
