@@ -181,7 +181,7 @@ fn rejects_approvals_of_different_bytes() {
         (
             "one TBS byte",
             String::from_utf8(tbs).unwrap(),
-            "does not verify",
+            "breaks rule `tbs`",
         ),
     ] {
         assert_ne!(edited, original, "{what}");
