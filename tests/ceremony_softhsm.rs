@@ -5,12 +5,31 @@
 mod common;
 
 use std::{
+    os::unix::process::ExitStatusExt as _,
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, Output},
 };
 
-use common::bastion::Bastion;
+use common::bastion::{Bastion, assert_hsm_untouched};
 use common::{MODULE, REPO};
+
+/// SIGABRT: the fault hook aborts the process at its injected point.
+const SIGABRT: i32 = 6;
+
+/// Require that a run died by the fault hook's abort, not by an ordinary error.
+fn assert_aborted(output: &Output, step: &str) {
+    assert_eq!(
+        output.status.signal(),
+        Some(SIGABRT),
+        "{step}: the run must die by the fault hook's abort ({:?}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn count(calls: &[String], name: &str) -> usize {
+    calls.iter().filter(|call| *call == name).count()
+}
 
 #[test]
 fn root_init_then_delegate_issue_with_five_of_nine() {
@@ -64,6 +83,33 @@ fn root_init_then_delegate_issue_with_five_of_nine() {
     assert_eq!(bastion.log_size(), 2);
 }
 
+/// The spy harness can fail: an approved ceremony logs in and signs, and
+/// `assert_hsm_untouched` refuses exactly that.
+#[test]
+fn spied_execute_of_an_approved_request_shows_login_and_sign() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[2, 4, 6, 8, 9], true);
+    let (output, calls) = bastion.execute_spied(&request, "out");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let position = |name: &str| calls.iter().position(|call| call == name);
+    let (initialize, login, sign) = (
+        position("C_Initialize"),
+        position("C_Login"),
+        position("C_Sign"),
+    );
+    assert!(
+        initialize.is_some() && initialize < login && login < sign,
+        "C_Initialize, C_Login, C_Sign in order: {calls:?}"
+    );
+    let refused = std::panic::catch_unwind(|| assert_hsm_untouched(&calls));
+    assert!(refused.is_err(), "assert_hsm_untouched accepted {calls:?}");
+}
+
 #[test]
 fn execute_refuses_without_a_log_or_with_a_modified_one_before_the_hsm() {
     let bastion = Bastion::with_root();
@@ -86,7 +132,9 @@ fn execute_refuses_without_a_log_or_with_a_modified_one_before_the_hsm() {
             MODULE,
         ];
         args.extend_from_slice(log);
-        bastion.rust_pki(&args, None)
+        let (output, calls) = bastion.rust_pki_spied(&args, None);
+        assert_hsm_untouched(&calls);
+        output
     };
     let no_log = args(&[]);
     assert!(!no_log.status.success());
@@ -113,7 +161,12 @@ fn rejects_four_approvals() {
     let request = bastion.delegate_request();
     bastion.approve(&request, &[1, 2, 3, 4], true);
     let err = bastion.execute_fails(&request);
-    assert!(err.contains("4") && err.contains("5"), "{err}");
+    assert!(
+        err.contains(
+            "quorum not met: 4 valid approvals from distinct members (m1, m2, m3, m4), 5 needed"
+        ),
+        "{err}"
+    );
     assert!(!bastion.path("out/delegates/releases.pem").exists());
 }
 
@@ -297,11 +350,16 @@ fn crash_at_each_step_then_rerun_issues_exactly_once() {
         let request = bastion.delegate_request();
         bastion.approve(&request, &[1, 3, 5, 7, 9], true);
         let before = bastion.records();
-        let crashed = bastion.execute(&request, Some(step));
-        assert!(
-            !crashed.status.success(),
-            "{step}: the fault hook must abort"
-        );
+        let (crashed, calls) = bastion.execute_spied_with_fault(&request, "out", step);
+        assert_aborted(&crashed, step);
+        // Where it died, seen from the HSM: checked is before the token is used, signed
+        // and recorded after exactly one signing operation (C_SignInit; cryptoki calls
+        // C_Sign twice in it, for the length and then the signature).
+        if step == "checked" {
+            assert_hsm_untouched(&calls);
+        } else {
+            assert_eq!(count(&calls, "C_SignInit"), 1, "{step}: {calls:?}");
+        }
         let record = request.parent().unwrap().join("record.toml");
         assert_eq!(
             record.exists(),
@@ -697,22 +755,35 @@ fn production_policy_refuses_example_arc_ekus() {
     );
 }
 
-/// A root-init that crashed after the token was initialised but before its record is not
-/// retried blindly: the rerun refuses (no second root, no record) and says why.
+/// A root-init that crashed after sharing the new PINs, or after the token was
+/// initialised, but before its record is not retried blindly: the rerun refuses (no second
+/// root, no record) and says why.
 #[test]
 fn root_init_crash_leaves_no_record_and_rerun_refuses() {
-    let bastion = Bastion::new();
-    let request = bastion.prepare(
-        "root-init",
-        &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
-    );
-    bastion.approve(&request, &[1, 2, 3, 4, 5], false);
-    let crashed = bastion.execute(&request, Some("token-initialised"));
-    assert!(!crashed.status.success());
-    let err = bastion.execute_fails(&request);
-    assert!(err.contains("interrupted"), "{err}");
-    assert!(!bastion.path("out/root.pem").exists());
-    assert_eq!(bastion.records(), 0);
+    for step in ["shared", "token-initialised"] {
+        let bastion = Bastion::new();
+        let request = bastion.prepare(
+            "root-init",
+            &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
+        );
+        bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+        let (crashed, calls) = bastion.execute_spied_with_fault(&request, "out", step);
+        assert_aborted(&crashed, step);
+        // Where it died, seen from the HSM: the token is initialised between the two
+        // points, and the root key generated only after the second.
+        let initialised = usize::from(step == "token-initialised");
+        assert_eq!(
+            count(&calls, "C_InitToken"),
+            initialised,
+            "{step}: {calls:?}"
+        );
+        assert_eq!(count(&calls, "C_InitPIN"), initialised, "{step}: {calls:?}");
+        assert_eq!(count(&calls, "C_GenerateKeyPair"), 0, "{step}: {calls:?}");
+        let err = bastion.execute_fails(&request);
+        assert!(err.contains("interrupted"), "{step}: {err}");
+        assert!(!bastion.path("out/root.pem").exists(), "{step}");
+        assert_eq!(bastion.records(), 0, "{step}");
+    }
 }
 
 /// delegate-revoke puts the delegate on a new root CRL; root-crl re-signs it with the
@@ -813,8 +884,12 @@ fn roster_change_crash_then_rerun_completes() {
             &[1, 2, 3, 4, 5],
             &["001-root-init/user-pin", "001-root-init/so-pin"],
         );
-        let crashed = bastion.execute(&request, Some(step));
-        assert!(!crashed.status.success(), "{step}");
+        let (crashed, calls) = bastion.execute_spied_with_fault(&request, "out", step);
+        assert_aborted(&crashed, step);
+        // Where it died, seen from the HSM: no PIN changed before re-sharing, only the
+        // user PIN after the first change.
+        let changed = usize::from(step == "user-pin-changed");
+        assert_eq!(count(&calls, "C_SetPIN"), changed, "{step}: {calls:?}");
         assert_eq!(bastion.records(), 1, "{step}: no record yet");
         bastion.execute_ok(&request);
         assert!(

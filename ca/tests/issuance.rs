@@ -24,6 +24,13 @@ use x509_cert::{Certificate, ext::pkix::CrlReason, name::Name};
 
 const DAY: Duration = Duration::from_secs(86_400);
 
+/// Issuance time for every test: fixed inside the policy's root validity, so the dates the
+/// tests compare do not depend on the wall clock (the policy's root ends in 2031).
+fn at() -> SystemTime {
+    // 2026-06-01T00:00:00Z
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_780_272_000)
+}
+
 fn repo_policy_text() -> String {
     std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -77,7 +84,7 @@ struct Pki {
 
 fn pki() -> Pki {
     let policy = policy();
-    let now = SystemTime::now();
+    let now = at();
     let root_key = CountingSigner::new(KeyAlgorithm::EcdsaP384);
     let root = Certificate::from_der(&issue_root(&policy, &root_key, now).unwrap().der).unwrap();
     let delegate_key = MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap();
@@ -132,7 +139,7 @@ fn root_delegate_leaf_chain_verifies_and_follows_profiles() {
         &pki.delegate_key,
         Name::from_str("CN=rust 1.95.0 release").unwrap(),
         leaf_key.public_key().clone(),
-        SystemTime::now(),
+        at(),
         None,
     )
     .unwrap();
@@ -162,7 +169,7 @@ fn root_delegate_leaf_chain_verifies_and_follows_profiles() {
 fn lint_failure_means_the_real_key_never_signs() {
     // A policy whose root would outlive its own maximum validity: root.not_after is
     // 20 years out while max_validity_days stays at 7 years.
-    let far = time::OffsetDateTime::now_utc() + time::Duration::days(20 * 365);
+    let far = time::OffsetDateTime::from(at()) + time::Duration::days(20 * 365);
     let text = repo_policy_text().replace(
         "not_after = \"2031-12-31T23:59:59Z\"",
         &format!(
@@ -173,7 +180,7 @@ fn lint_failure_means_the_real_key_never_signs() {
     );
     let policy = Policy::parse(&text, Path::new("long-root.toml")).unwrap();
     let key = CountingSigner::new(KeyAlgorithm::EcdsaP384);
-    let err = issue_root(&policy, &key, SystemTime::now()).unwrap_err();
+    let err = issue_root(&policy, &key, at()).unwrap_err();
     match err {
         Error::LintFailed { findings, .. } => assert!(
             findings.iter().any(|f| f.rule == "validity-max"),
@@ -197,7 +204,7 @@ fn delegate_outliving_root_is_refused_before_signing() {
         &pki.root_key,
         &purpose,
         key.public_key().clone(),
-        SystemTime::now(),
+        at(),
         Some(late),
     )
     .unwrap_err();
@@ -216,12 +223,7 @@ fn delegate_key_algorithm_not_in_policy_is_refused_before_signing() {
     );
     let policy = Policy::parse(&text, Path::new("p384-only.toml")).unwrap();
     let root_key = CountingSigner::new(KeyAlgorithm::EcdsaP384);
-    let root = Certificate::from_der(
-        &issue_root(&policy, &root_key, SystemTime::now())
-            .unwrap()
-            .der,
-    )
-    .unwrap();
+    let root = Certificate::from_der(&issue_root(&policy, &root_key, at()).unwrap().der).unwrap();
     let ed = MemorySigner::generate(KeyAlgorithm::Ed25519).unwrap();
     let purpose = policy.purpose("releases").unwrap().clone();
     let err = issue_delegate(
@@ -230,7 +232,7 @@ fn delegate_key_algorithm_not_in_policy_is_refused_before_signing() {
         &root_key,
         &purpose,
         ed.public_key().clone(),
-        SystemTime::now(),
+        at(),
         None,
     )
     .unwrap_err();
@@ -252,7 +254,7 @@ fn signer_must_hold_the_issuer_certificates_key() {
         &stranger,
         &purpose,
         stranger.public_key().clone(),
-        SystemTime::now(),
+        at(),
         None,
     )
     .unwrap_err();
@@ -280,7 +282,7 @@ fn crl_lists_revocations_with_reason_number_and_aki() {
     let pki = pki();
     let revoked = vec![Revocation {
         serial: pki.delegate.tbs_certificate().serial_number().clone(),
-        date: SystemTime::now(),
+        date: at(),
         reason: Some(CrlReason::KeyCompromise),
     }];
     let signed = issue_crl_for(
@@ -288,7 +290,7 @@ fn crl_lists_revocations_with_reason_number_and_aki() {
         &pki.root,
         &pki.root_key,
         revoked,
-        SystemTime::now(),
+        at(),
         Some(7),
     )
     .unwrap();
@@ -309,7 +311,7 @@ fn crl_lists_revocations_with_reason_number_and_aki() {
         &pki.delegate,
         &pki.delegate_key,
         vec![],
-        SystemTime::now(),
+        at(),
         None,
     )
     .unwrap();
@@ -570,7 +572,7 @@ fn linter_names_each_broken_rule() {
     }
     // The root checked against a policy whose root must end earlier.
     let mut strict = pki.policy.clone();
-    strict.root.not_after = SystemTime::now() + DAY;
+    strict.root.not_after = at() + DAY;
     let ctx = CertLintContext {
         policy: &strict,
         kind: &CertKind::Root,
@@ -585,12 +587,8 @@ fn linter_names_each_broken_rule() {
     let other_key = MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap();
     let mut other_policy = pki.policy.clone();
     other_policy.root.subject = Name::from_str("CN=Other Root").unwrap();
-    let other_root = Certificate::from_der(
-        &issue_root(&other_policy, &other_key, SystemTime::now())
-            .unwrap()
-            .der,
-    )
-    .unwrap();
+    let other_root =
+        Certificate::from_der(&issue_root(&other_policy, &other_key, at()).unwrap().der).unwrap();
     let wrong_issuer = rules(
         &pki.delegate,
         CertKind::Delegate { eku: releases },
@@ -630,7 +628,7 @@ fn signature_that_does_not_verify_under_the_issuer_key_is_refused() {
         claimed: MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap(),
         actual: MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap(),
     };
-    let err = issue_root(&policy(), &signer, SystemTime::now()).unwrap_err();
+    let err = issue_root(&policy(), &signer, at()).unwrap_err();
     assert!(
         matches!(&err, Error::BadSignature { reason, .. } if reason.contains("does not verify")),
         "{err}"

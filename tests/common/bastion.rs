@@ -1,7 +1,9 @@
 //! A ceremony bastion for end-to-end tests: SoftHSM2 (empty at first: root-init creates the
 //! root token) plus a delegate owners' token, ten members' ssh-keygen keys (m1-m9 on the
 //! roster, m10 an outsider), a copy of the policy, the ceremony state, the output folders
-//! and the transparency log that `ceremony execute` appends to.
+//! and the transparency log that `ceremony execute` appends to. Executions can run through
+//! OpenSC's PKCS#11 spy, so "refused before the HSM" is observed in the calls the module
+//! received rather than inferred from missing files.
 
 use std::{
     path::{Path, PathBuf},
@@ -9,6 +11,45 @@ use std::{
 };
 
 use super::{MODULE, REPO};
+
+/// OpenSC's PKCS#11 spy (Debian `opensc-pkcs11`, pulled in by `opensc`): a module that
+/// logs every call (PINs included: tests only) and forwards it to `PKCS11SPY`.
+pub const SPY: &str = "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so";
+
+/// The calls that use or change the root token: none may happen before every check passed.
+pub const HSM_USES: [&str; 7] = [
+    "C_Login",
+    "C_SignInit",
+    "C_Sign",
+    "C_InitToken",
+    "C_InitPIN",
+    "C_SetPIN",
+    "C_GenerateKeyPair",
+];
+
+/// The PKCS#11 functions named in a spy log, in call order (`<n>: C_Name` lines).
+pub fn spied_calls(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|line| {
+            let (number, name) = line.split_once(": ")?;
+            (number.bytes().all(|b| b.is_ascii_digit()) && name.starts_with("C_"))
+                .then(|| name.trim().to_owned())
+        })
+        .collect()
+}
+
+/// Require that a spied run never logged in, signed, generated a key or changed the token
+/// (none of [`HSM_USES`]).
+pub fn assert_hsm_untouched(calls: &[String]) {
+    let used: Vec<&String> = calls
+        .iter()
+        .filter(|call| HSM_USES.contains(&call.as_str()))
+        .collect();
+    assert!(
+        used.is_empty(),
+        "the HSM was used ({used:?}) in a run that must stop before it; all calls: {calls:?}"
+    );
+}
 
 pub const ORGS: [&str; 9] = ["A", "A", "A", "B", "B", "C", "C", "D", "D"];
 pub const COUNTRIES: [&str; 9] = ["DE", "DE", "US", "US", "FR", "FR", "JP", "JP", "NL"];
@@ -130,15 +171,19 @@ impl Bastion {
     }
 
     pub fn rust_pki(&self, args: &[&str], fault: Option<&str>) -> Output {
+        self.command(args, fault).output().unwrap()
+    }
+
+    fn command(&self, args: &[&str], fault: Option<&str>) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_rust-pki"));
         command
             .current_dir(&self.dir)
             .env("SOFTHSM2_CONF", self.path("hsm/softhsm2.conf"))
             .args(args);
         if let Some(step) = fault {
-            command.env("RUST_PKI_CEREMONY_FAULT", step);
+            command.env(rust_pki_ceremony::execute::FAULT_ENV, step);
         }
-        command.output().unwrap()
+        command
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
@@ -255,28 +300,73 @@ impl Bastion {
 
     /// Execute, publishing into `out` (a folder per ceremony avoids overwriting outputs).
     pub fn execute_into(&self, request: &Path, out: &str, fault: Option<&str>) -> Output {
-        self.rust_pki(
-            &[
-                "ceremony",
-                "execute",
-                request.to_str().unwrap(),
-                "--out",
-                out,
-                "--state",
-                "state",
-                "--roster",
-                "roster.toml",
-                "--policy",
-                "policy.toml",
-                "--module",
-                MODULE,
-                "--log",
-                "log",
-                "--log-key",
-                "log.skey",
-            ],
-            fault,
-        )
+        self.rust_pki(&self.execute_args(request, out), fault)
+    }
+
+    /// Execute into `out` with OpenSC's PKCS#11 spy in front of SoftHSM2; returns the
+    /// output and the PKCS#11 calls the run made (see [`assert_hsm_untouched`]).
+    pub fn execute_spied(&self, request: &Path, out: &str) -> (Output, Vec<String>) {
+        self.rust_pki_spied(&self.execute_args(request, out), None)
+    }
+
+    /// [`Bastion::execute_spied`], aborting at the fault point `step` (see `FAULT_ENV`).
+    pub fn execute_spied_with_fault(
+        &self,
+        request: &Path,
+        out: &str,
+        step: &str,
+    ) -> (Output, Vec<String>) {
+        self.rust_pki_spied(&self.execute_args(request, out), Some(step))
+    }
+
+    /// Run `rust-pki ARGS` with the spy in front of SoftHSM2 (every `MODULE` argument
+    /// becomes the spy, which forwards to `MODULE`), aborting at `fault` if given;
+    /// returns the output and the PKCS#11 calls in order.
+    pub fn rust_pki_spied(&self, args: &[&str], fault: Option<&str>) -> (Output, Vec<String>) {
+        assert!(
+            Path::new(SPY).exists(),
+            "{SPY} is missing: run scripts/install-deps (Debian opensc)"
+        );
+        // Without MODULE in the arguments the spy would sit in front of nothing.
+        assert!(args.contains(&MODULE), "no `--module {MODULE}` in {args:?}");
+        let args: Vec<&str> = args
+            .iter()
+            .map(|&arg| if arg == MODULE { SPY } else { arg })
+            .collect();
+        // A fresh log per run, so the calls are this run's only.
+        let log = tempfile::NamedTempFile::new_in(&self.dir).unwrap();
+        let output = self
+            .command(&args, fault)
+            .env("PKCS11SPY", MODULE)
+            .env("PKCS11SPY_OUTPUT", log.path())
+            .output()
+            .unwrap();
+        // No calls at all is a valid answer (refused before the module was even loaded);
+        // spied_execute_of_an_approved_request_shows_login_and_sign proves the spy listens.
+        let calls = spied_calls(&std::fs::read_to_string(log.path()).unwrap());
+        (output, calls)
+    }
+
+    fn execute_args<'a>(&self, request: &'a Path, out: &'a str) -> Vec<&'a str> {
+        vec![
+            "ceremony",
+            "execute",
+            request.to_str().unwrap(),
+            "--out",
+            out,
+            "--state",
+            "state",
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--module",
+            MODULE,
+            "--log",
+            "log",
+            "--log-key",
+            "log.skey",
+        ]
     }
 
     pub fn execute_ok(&self, request: &Path) -> String {
@@ -289,8 +379,11 @@ impl Bastion {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// Execute through the spy and require a refusal before the HSM: the run fails, leaves
+    /// no record, and never logged in, signed or changed the token. Returns stderr.
     pub fn execute_fails(&self, request: &Path) -> String {
-        let output = self.execute(request, None);
+        let (output, calls) = self.execute_spied(request, "out");
+        assert_hsm_untouched(&calls);
         assert!(
             !output.status.success(),
             "execute unexpectedly succeeded: {}",
