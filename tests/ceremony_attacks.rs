@@ -7,11 +7,14 @@ mod common;
 
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::{Command, Output, Stdio},
 };
 
 use base64ct::{Base64, Encoding};
-use common::{MODULE, bastion::Bastion};
+use common::{
+    MODULE,
+    bastion::{Bastion, SPY, spied_calls},
+};
 use sha2::{Digest, Sha256};
 
 /// Replace the string value of `field = "…"` (first occurrence) in the request.
@@ -68,11 +71,14 @@ fn approve_refused(bastion: &Bastion, request: &Path, member: usize) -> String {
     err
 }
 
-/// An execute of `request` as a child process, to run several at once.
-fn spawn_execute(bastion: &Bastion, request: &Path) -> std::process::Child {
+/// An execute of `request` as a child process through the PKCS#11 spy (logging to
+/// `spy_log`), to run several at once.
+fn spawn_execute(bastion: &Bastion, request: &Path, spy_log: &Path) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_rust-pki"))
         .current_dir(bastion.path(""))
         .env("SOFTHSM2_CONF", bastion.path("hsm/softhsm2.conf"))
+        .env("PKCS11SPY", MODULE)
+        .env("PKCS11SPY_OUTPUT", spy_log)
         .args(["ceremony", "execute", request.to_str().unwrap()])
         .args([
             "--out",
@@ -82,12 +88,39 @@ fn spawn_execute(bastion: &Bastion, request: &Path) -> std::process::Child {
             "--roster",
             "roster.toml",
         ])
-        .args(["--policy", "policy.toml", "--module", MODULE])
+        .args(["--policy", "policy.toml", "--module", SPY])
         .args(["--log", "log", "--log-key", "log.skey"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// Run `requests` at once; their outputs and how many signatures the HSM made in all.
+fn execute_at_once(bastion: &Bastion, requests: &[&Path]) -> (Vec<Output>, usize) {
+    let logs: Vec<PathBuf> = (0..requests.len())
+        .map(|i| bastion.path(&format!("spy-{i}.log")))
+        .collect();
+    let children: Vec<_> = requests
+        .iter()
+        .zip(&logs)
+        .map(|(request, log)| spawn_execute(bastion, request, log))
+        .collect();
+    let outputs = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let signatures = logs
+        .iter()
+        .map(|log| {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            spied_calls(&text)
+                .iter()
+                .filter(|call| *call == "C_SignInit")
+                .count()
+        })
+        .sum();
+    (outputs, signatures)
 }
 
 /// A delegate-issue request for a new key of `purpose` in the delegate owners' token.
@@ -361,14 +394,8 @@ fn parallel_siblings_exactly_one_executes() {
     bastion.approve(&releases, &[1, 2, 3, 4, 5], true);
     bastion.approve(&crates, &[5, 6, 7, 8, 9], true);
     let size_before = bastion.log_size();
-    let children = [
-        spawn_execute(&bastion, &releases),
-        spawn_execute(&bastion, &crates),
-    ];
-    let outputs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
+    let (outputs, signatures) = execute_at_once(&bastion, &[&releases, &crates]);
+    assert_eq!(signatures, 1, "the HSM signed for the loser too");
     let winners = outputs.iter().filter(|o| o.status.success()).count();
     assert_eq!(winners, 1, "{outputs:?}");
     let loser = outputs.iter().find(|o| !o.status.success()).unwrap();
@@ -391,11 +418,8 @@ fn the_same_request_executed_in_parallel_runs_once() {
     let request = bastion.delegate_request();
     bastion.approve(&request, &[1, 2, 3, 4, 5], true);
     let size_before = bastion.log_size();
-    let children: Vec<_> = (0..3).map(|_| spawn_execute(&bastion, &request)).collect();
-    let outputs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
+    let (outputs, signatures) = execute_at_once(&bastion, &[&request, &request, &request]);
+    assert_eq!(signatures, 1, "the HSM signed more than once");
     for output in &outputs {
         assert!(output.status.success(), "{output:?}");
     }
