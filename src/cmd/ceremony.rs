@@ -61,12 +61,16 @@ pub enum CeremonyCommand {
     Show(ShowArgs),
     /// Execute an approved request on the bastion (checks, HSM, record, outputs).
     ///
-    /// Before touching the HSM it checks the approvals
-    /// (threshold of distinct current members over these exact bytes), the window, the
-    /// pinned policy and roster, the record chain (never executed, built on the latest
-    /// record) and the lint of every TBS; then it unlocks the root key from the approvers'
-    /// PIN shares, signs, verifies, writes the ceremony record atomically and publishes the
-    /// outputs. Rerunning an executed request only republishes its outputs.
+    /// Holds the state directory's lock throughout (another execute or prepare waits). The
+    /// request must be in its own folder inside --state. Before touching the HSM it checks
+    /// the request's own rules (as `show` does), the approvals (threshold of distinct
+    /// current members over these exact bytes), the window, the pinned policy and roster,
+    /// the record chain (never executed, built on the latest record) and the lint of every
+    /// TBS; then it unlocks the root key from the approvers' PIN shares, signs, verifies,
+    /// writes the ceremony record atomically, appends it to the log, writes the bundles and
+    /// only then publishes the outputs. Rerunning an executed request checks the record
+    /// against the request (same bytes, outputs matching their digests and the approved
+    /// TBS) and only republishes.
     Execute(ExecuteArgs),
     /// List the ceremonies the policy makes due, and when.
     ///
