@@ -9,6 +9,7 @@ use rust_pki_ceremony::{
     contribute::{contributed_share_file, reencrypt_for_request},
     execute,
     gate::{QuorumGate, SoftHsmShares},
+    inert::inert,
     prepare,
     publish::{create_output_dirs, publish},
     record::Record,
@@ -268,9 +269,9 @@ fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|m| {
             [
-                m.id.clone(),
-                m.organisation.clone(),
-                m.country.clone(),
+                inert(&m.id),
+                inert(&m.organisation),
+                inert(&m.country),
                 m.key_type(),
                 m.fingerprint(),
                 m.reappoint_by.to_string(),
@@ -285,7 +286,7 @@ fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
     write_table(&mut out, header, &rows)?;
     writeln!(out)?;
     for rule in roster.rule_results() {
-        writeln!(out, "ok  {:<22}{}", rule.rule, rule.detail)?;
+        writeln!(out, "ok  {:<22}{}", rule.rule, inert(&rule.detail))?;
     }
 
     if let Some(path) = &args.allowed_signers_out {
@@ -352,8 +353,8 @@ fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "verifies as member {} ({}, {})",
-            member.id,
-            member.name,
+            inert(&member.id),
+            inert(&member.name),
             member.fingerprint()
         )?;
     }
