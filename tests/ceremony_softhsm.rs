@@ -343,6 +343,89 @@ fn shares_six_with_two_corrupted_fail_seven_with_two_corrupted_succeed() {
     assert!(out.contains("executed"), "{out}");
 }
 
+/// One approver hands in a foreign PIN share (m6's SO PIN share as their user PIN share):
+/// with four good shares besides, execute fails naming it; with five, it executes and
+/// names the share it set aside.
+#[test]
+fn a_foreign_share_is_named_and_set_aside_when_five_good_ones_remain() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4], true);
+    bastion.approve_with_shares(&request, &[6], &["001-root-init/so-pin"]);
+    let approvals = request.parent().unwrap().join("approvals");
+    std::fs::rename(
+        approvals.join("m6.so-pin.age"),
+        approvals.join("m6.user-pin.age"),
+    )
+    .unwrap();
+    let named = "`m6` (belongs to secret `so-pin`, but this share set is for secret `user-pin`)";
+    let err = bastion.execute_fails(&request);
+    assert!(
+        err.contains("only 4 of the 5 shares given are good, 5 needed") && err.contains(named),
+        "{err}"
+    );
+    assert!(!bastion.path("out/delegates/releases.pem").exists());
+
+    bastion.approve(&request, &[5], true);
+    let output = bastion.execute(&request, None);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains(named), "{stderr}");
+}
+
+/// Before any roster change the roster in force is the genesis roster the policy pins:
+/// a substitute with the same ids and another key is refused by prepare, and by execute
+/// when the request was edited to pin it; the genesis roster is accepted.
+#[test]
+fn a_substituted_genesis_roster_is_refused_by_prepare_and_execute() {
+    let bastion = Bastion::new();
+    let genesis = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+    let m9 = std::fs::read_to_string(bastion.key(9).with_extension("pub")).unwrap();
+    let m10 = std::fs::read_to_string(bastion.key(10).with_extension("pub")).unwrap();
+    // The operator's key (m10's) under m9's id, name and organisation.
+    let substitute = genesis.replace(m9.trim(), m10.trim());
+    assert_ne!(substitute, genesis);
+    let template = bastion.path("root-init.toml");
+    std::fs::copy(
+        format!("{REPO}/policy/ceremonies/root-init.toml"),
+        &template,
+    )
+    .unwrap();
+
+    std::fs::write(bastion.path("roster.toml"), &substitute).unwrap();
+    let output = bastion.prepare_output(&template);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        err.contains("rule genesis-roster") && err.contains("roster.toml"),
+        "{err}"
+    );
+    assert!(!bastion.path("state").exists() || bastion.records() == 0);
+
+    // Prepared with the genesis roster, then the roster and the request's pin swapped.
+    std::fs::write(bastion.path("roster.toml"), &genesis).unwrap();
+    let request = bastion.prepare("root-init", &std::fs::read_to_string(&template).unwrap());
+    let honest = std::fs::read_to_string(&request).unwrap();
+    let digest = |text: &str| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+    let edited = honest.replace(&digest(&genesis), &digest(&substitute));
+    assert_ne!(edited, honest);
+    std::fs::write(&request, &edited).unwrap();
+    std::fs::write(bastion.path("roster.toml"), &substitute).unwrap();
+    bastion.approve(&request, &[1, 2, 3, 4, 10], false);
+    let err = bastion.execute_fails(&request);
+    assert!(err.contains("rule genesis-roster"), "{err}");
+    assert!(!bastion.path("out/root.pem").exists());
+
+    // The genesis roster and the honest request: executed.
+    std::fs::write(&request, &honest).unwrap();
+    std::fs::write(bastion.path("roster.toml"), &genesis).unwrap();
+    std::fs::remove_dir_all(request.parent().unwrap().join("approvals")).unwrap();
+    std::fs::create_dir(request.parent().unwrap().join("approvals")).unwrap();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+    bastion.execute_ok(&request);
+    assert!(bastion.path("out/root.pem").exists());
+}
+
 #[test]
 fn crash_at_each_step_then_rerun_issues_exactly_once() {
     let bastion = Bastion::with_root();
@@ -397,17 +480,20 @@ fn crash_at_each_step_then_rerun_issues_exactly_once() {
 fn roster_breaking_the_organisation_rule_is_refused_at_prepare() {
     let bastion = Bastion::new();
     let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
-    std::fs::write(
-        bastion.path("roster.toml"),
-        roster.replace("organisation = \"Org B\"", "organisation = \"Org A\""),
-    )
-    .unwrap();
+    // Pinned by the policy, so that the organisation rule (not the pin) refuses it. A
+    // trailing dot does not make "Org B." a new organisation.
+    bastion.set_genesis_roster(
+        &roster.replace("organisation = \"Org B\"", "organisation = \"Org A.\""),
+    );
     let file = bastion.path("root-init.toml");
     std::fs::copy(format!("{REPO}/policy/ceremonies/root-init.toml"), &file).unwrap();
     let output = bastion.prepare_output(&file);
     assert!(!output.status.success());
     let err = String::from_utf8(output.stderr).unwrap();
-    assert!(err.contains("Org A"), "{err}");
+    assert!(
+        err.contains("rule max-per-organisation") && err.contains("m1, m2, m3, m4, m5"),
+        "{err}"
+    );
 }
 
 /// A roster change replaces m9 by m10: the token gets new PINs shared to the new roster;

@@ -315,6 +315,29 @@ fn audit_lists_operations_and_replays_the_quorum_history() {
     );
 }
 
+/// The replay starts from the genesis roster the policy pins: another roster file (here
+/// the same members with one more comment line) is refused before any record.
+#[test]
+fn replay_refuses_a_genesis_roster_the_policy_does_not_pin() {
+    let h = history();
+    let log = TestLog::new();
+    log.append_records(&all_records(h));
+    let policy = h.path("policy.toml");
+    let substitute = log.tmp.path().join("roster-substitute.toml");
+    let mut text = std::fs::read_to_string(h.path("roster.genesis.toml")).unwrap();
+    text.push_str("# substituted\n");
+    std::fs::write(&substitute, text).unwrap();
+    let err = fails(&audit_args(
+        &log.dir(),
+        &log.vkey(),
+        &[&"--genesis-roster", &substitute, &"--policy", &policy],
+    ));
+    assert!(
+        err.contains("rule genesis-roster") && err.contains("quorum.genesis_roster_sha256"),
+        "{err}"
+    );
+}
+
 #[test]
 fn replay_needs_the_policy_each_request_pinned_among_those_given() {
     let h = history();

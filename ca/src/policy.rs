@@ -55,6 +55,9 @@ pub struct QuorumPolicy {
     pub max_per_organisation: usize,
     /// At most this many members from one country.
     pub max_per_country: usize,
+    /// SHA-256 (64 lower-case hex digits) of the genesis roster file: the roster in force
+    /// until the first roster change, so the operator cannot substitute another one.
+    pub genesis_roster_sha256: String,
 }
 
 /// Lead times of the ceremony schedule (`rust-pki ceremony due`): how long before each
@@ -306,7 +309,20 @@ impl Policy {
             members: file.quorum.members,
             max_per_organisation: file.quorum.max_per_organisation,
             max_per_country: file.quorum.max_per_country,
+            genesis_roster_sha256: file.quorum.genesis_roster_sha256,
         };
+        let digest = &quorum.genesis_roster_sha256;
+        if digest.len() != 64
+            || !digest
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(field_error(
+                "quorum.genesis_roster_sha256",
+                "must be the SHA-256 of the genesis roster file, 64 lower-case hex digits"
+                    .to_owned(),
+            ));
+        }
         if quorum.threshold < 2 || quorum.threshold > quorum.members {
             return Err(field_error(
                 "quorum.threshold",
@@ -581,6 +597,7 @@ struct QuorumSection {
     members: usize,
     max_per_organisation: usize,
     max_per_country: usize,
+    genesis_roster_sha256: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -405,6 +405,18 @@ fn bad_policies_are_refused_naming_the_field() {
             "quorum.max_per_organisation",
         ),
         (
+            "missing-genesis-roster-pin",
+            "genesis_roster_sha256 = ",
+            "# genesis_roster_sha256 = ",
+            "missing field `genesis_roster_sha256`",
+        ),
+        (
+            "genesis-roster-pin-not-a-digest",
+            "genesis_roster_sha256 = \"",
+            "genesis_roster_sha256 = \"X",
+            "quorum.genesis_roster_sha256",
+        ),
+        (
             "missing-test-policy-flag",
             "test_policy = true\n",
             "\n",

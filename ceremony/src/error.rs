@@ -43,6 +43,17 @@ pub enum Error {
         message: String,
     },
 
+    /// A member's name or organisation breaks a text rule (`spacing`,
+    /// `invisible-character`, `restricted-character`, `mixed-script`).
+    #[error("{path}: member `{member}`: field `{field}`: rule {rule}: {reason}")]
+    RosterName {
+        path: PathBuf,
+        member: String,
+        field: &'static str,
+        rule: &'static str,
+        reason: String,
+    },
+
     /// A member's SSH key is of a type the roster does not allow.
     #[error(
         "{path}: member `{member}`: SSH key type {algorithm} is not allowed (allowed: {allowed})"
@@ -93,9 +104,9 @@ pub enum Error {
         expected: usize,
     },
 
-    /// Too many members from one organisation.
+    /// Too many members from one organisation (compared as identities, not spellings).
     #[error(
-        "{path}: organisation `{organisation}` has {} members ({}), the policy allows at most {max}",
+        "{path}: rule max-per-organisation: organisation `{organisation}` has {} members ({}; names compared after NFKC, case folding and UTS #39 confusable skeletons, letters and digits only), the policy allows at most {max}",
         members.len(), members.join(", ")
     )]
     RosterOrganisationLimit {
@@ -107,7 +118,7 @@ pub enum Error {
 
     /// Too many members from one country.
     #[error(
-        "{path}: country {country} has {} members ({}), the policy allows at most {max}",
+        "{path}: rule max-per-country: country {country} has {} members ({}), the policy allows at most {max}",
         members.len(), members.join(", ")
     )]
     RosterCountryLimit {
@@ -241,41 +252,6 @@ pub enum Error {
         reason: String,
     },
 
-    /// A share of another token, secret or share set (e.g. a share set replaced by a
-    /// roster change): refused, not merely outvoted.
-    #[error(
-        "share `{share}` belongs to {field} `{found}`, but this share set is for {field} `{expected}`: refused"
-    )]
-    ShareForeign {
-        share: String,
-        field: &'static str,
-        expected: String,
-        found: String,
-    },
-
-    /// A share whose name is no member of the share set.
-    #[error("share `{share}` names no member of this share set (members: {})", members.join(", "))]
-    ShareUnknownMember { share: String, members: Vec<String> },
-
-    /// A share whose index is not the one its member holds.
-    #[error(
-        "share `{share}` has index {found}, but member `{member}` holds share {expected}: refused"
-    )]
-    ShareIndexMismatch {
-        share: String,
-        member: String,
-        expected: u8,
-        found: u8,
-    },
-
-    /// The same member's share given twice.
-    #[error("shares `{other}` and `{share}` are both member `{member}`'s: give each share once")]
-    ShareDuplicate {
-        share: String,
-        other: String,
-        member: String,
-    },
-
     /// Fewer than `threshold` shares, or fewer than `threshold` good ones.
     #[error("{}", not_enough_shares(*threshold, *given, bad))]
     NotEnoughShares {
@@ -302,18 +278,20 @@ pub enum Error {
         "{dir}: an earlier run of this root-init was interrupted after sharing the PINs (no record was written); the token may be initialised: wipe it and this ceremony folder, then prepare a new root-init"
     )]
     InterruptedRootInit { dir: PathBuf },
+    /// Before any roster change: the roster file is not the genesis roster the policy pins.
+    #[error(
+        "{path}: rule genesis-roster: no roster change has been executed, so the roster in force is the genesis roster the policy pins (quorum.genesis_roster_sha256 {pinned}); this file's SHA-256 is {found}"
+    )]
+    RosterNotGenesis {
+        path: PathBuf,
+        pinned: String,
+        found: String,
+    },
     /// The roster file is not the one the latest roster change installed.
     #[error(
-        "{path} is not the roster installed by the latest roster change ({record}); use that roster"
+        "{path}: rule roster-in-force: not the roster installed by the latest roster change ({record}); use that roster"
     )]
     RosterNotInForce { path: PathBuf, record: PathBuf },
-    /// Too few of the approvers' PIN shares could be read to reach the threshold.
-    #[error("only {readable} PIN share(s) could be read, {threshold} needed; unreadable: {}", unreadable.join("; "))]
-    SharesUnusable {
-        threshold: usize,
-        readable: usize,
-        unreadable: Vec<String>,
-    },
     /// The policy or roster file is not the one the request pins.
     #[error(
         "{path}: the {what} changed since the request was prepared (pinned sha256 {pinned}, found {found}); prepare a new request"

@@ -114,7 +114,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
 
     // ---- every check, before the HSM ----
     let policy = check_pinned_files(inputs, &request)?;
-    check_roster_in_force(inputs.state, inputs.roster)?;
+    check_roster_in_force(inputs.state, inputs.roster, &policy.quorum)?;
     let roster = Roster::load(inputs.roster, &policy.quorum)?;
     check_window(&request, inputs.now)?;
     let (sequence, head) = check_chain(inputs.state, &request)?;
@@ -242,18 +242,32 @@ pub fn new_roster(request: &Request, policy: &Policy) -> Result<(String, Roster)
     Ok((text, roster))
 }
 
-/// After a roster change, only the new roster may be used: the roster file given must be
-/// the one the latest roster-change record installed.
+/// The roster in force is the genesis roster the policy pins by digest, then the one the
+/// latest roster-change record installed: the roster file given must be that one, for
+/// the first ceremony too (an operator's substitute with other keys is refused).
 ///
 /// # Errors
-/// [`Error::RosterNotInForce`].
-pub fn check_roster_in_force(state: &State, roster_path: &Path) -> Result<()> {
+/// [`Error::RosterNotGenesis`] before any roster change, [`Error::RosterNotInForce`]
+/// after one.
+pub fn check_roster_in_force(
+    state: &State,
+    roster_path: &Path,
+    quorum: &rust_pki_ca::policy::QuorumPolicy,
+) -> Result<()> {
+    let found = sha256_hex(&read(roster_path)?);
     let records = state.records()?;
     let Some((dir, record, _)) = records
         .iter()
         .rev()
         .find(|(_, r, _)| r.kind == Kind::RosterChange)
     else {
+        if found != quorum.genesis_roster_sha256 {
+            return Err(Error::RosterNotGenesis {
+                path: roster_path.to_owned(),
+                pinned: quorum.genesis_roster_sha256.clone(),
+                found,
+            });
+        }
         return Ok(());
     };
     let installed = record
@@ -262,7 +276,6 @@ pub fn check_roster_in_force(state: &State, roster_path: &Path) -> Result<()> {
         .find(|o| o.path == "roster.toml")
         .map(|o| o.sha256.clone())
         .unwrap_or_default();
-    let found = sha256_hex(&read(roster_path)?);
     if found != installed {
         return Err(Error::RosterNotInForce {
             path: roster_path.to_owned(),

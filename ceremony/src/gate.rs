@@ -16,7 +16,7 @@ use crate::{
     record::Record,
     request::{Kind, Request},
     roster::Roster,
-    shares::{self, Manifest, SO_PIN, ShareIdentity, USER_PIN},
+    shares::{self, BadShare, BadShareReason, Manifest, SO_PIN, ShareIdentity, USER_PIN},
     state::{CEREMONY_KEY_FILE, CeremonyDir, State},
 };
 
@@ -306,8 +306,8 @@ impl SoftHsmShares {
             let path = ceremony
                 .approvals()
                 .join(contributed_share_file(&approval.member, secret));
-            // A missing or undecryptable share is set aside like a corrupted one: the
-            // other approvers' shares may still reach the threshold.
+            // A missing or undecryptable share is set aside like a corrupted or foreign
+            // one: the other approvers' shares may still reach the threshold.
             let share = std::fs::read(&path)
                 .map_err(|source| Error::Io {
                     path: path.clone(),
@@ -316,22 +316,28 @@ impl SoftHsmShares {
                 .and_then(|bytes| shares::decrypt_share(&bytes, &identity));
             match share {
                 Ok(share) => decrypted.push((approval.member.clone(), share)),
-                Err(e) => unreadable.push(format!("{} ({e})", path.display())),
+                Err(e) => unreadable.push(BadShare {
+                    share: path.display().to_string(),
+                    reason: BadShareReason::Unreadable {
+                        reason: e.to_string(),
+                    },
+                }),
             }
         }
-        if decrypted.len() < manifest.threshold {
-            return Err(Error::SharesUnusable {
-                threshold: manifest.threshold,
-                readable: decrypted.len(),
-                unreadable,
-            });
-        }
-        for share in &unreadable {
-            tracing::warn!(%share, "a share could not be read and was set aside");
-        }
-        let combined = shares::combine(&manifest, &decrypted)?;
-        for bad in &combined.bad_shares {
-            tracing::warn!(share = %bad.share, "a share was set aside; its holder needs a new one");
+        let combined = match shares::combine(&manifest, &decrypted) {
+            Ok(combined) => combined,
+            // Name every share set aside, the unreadable ones first.
+            Err(Error::NotEnoughShares { threshold, bad, .. }) => {
+                return Err(Error::NotEnoughShares {
+                    threshold,
+                    given: approvals.len(),
+                    bad: unreadable.into_iter().chain(bad).collect(),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        for bad in unreadable.iter().chain(&combined.bad_shares) {
+            tracing::warn!(%secret, "share set aside, its holder needs a new one: {bad}");
         }
         Ok(combined.secret)
     }

@@ -70,7 +70,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
     let policy = Policy::load(inputs.policy)?;
     // Checked now so that no one is asked to approve under a roster that breaks the rules,
     // or one that a roster change has replaced.
-    crate::execute::check_roster_in_force(inputs.state, inputs.roster)?;
+    crate::execute::check_roster_in_force(inputs.state, inputs.roster, &policy.quorum)?;
     let roster = Roster::load(inputs.roster, &policy.quorum)?;
     let (_, head) = inputs.state.head()?;
     let root = current_root(inputs.state)?;

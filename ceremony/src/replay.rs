@@ -82,8 +82,8 @@ impl Replay {
     /// ceremony.
     ///
     /// # Errors
-    /// No policy, or the genesis roster does not meet the first policy (rule
-    /// `genesis-roster`).
+    /// No policy, or the genesis roster is not the one the first policy pins
+    /// (`quorum.genesis_roster_sha256`) or does not meet its rules (rule `genesis-roster`).
     pub fn new(
         policies: Vec<(Policy, Vec<u8>)>,
         genesis_roster: &[u8],
@@ -101,13 +101,22 @@ impl Replay {
         let (_, first) = policies
             .first()
             .ok_or_else(|| fail("no policy given".into()))?;
+        // The genesis roster is the one the first policy pins, not whichever file is given.
+        let digest = sha256_hex(genesis_roster);
+        if digest != first.quorum.genesis_roster_sha256 {
+            return Err(fail(format!(
+                "SHA-256 {digest}, but the policy pins the genesis roster \
+                 (quorum.genesis_roster_sha256) {}",
+                first.quorum.genesis_roster_sha256
+            )));
+        }
         let text = std::str::from_utf8(genesis_roster).map_err(|_| fail("not UTF-8".into()))?;
         let roster =
             Roster::parse(text, roster_path, &first.quorum).map_err(|e| fail(e.to_string()))?;
         Ok(Self {
             policies,
             roster,
-            roster_sha256: sha256_hex(genesis_roster),
+            roster_sha256: digest,
             head: None,
             ids: HashSet::new(),
         })

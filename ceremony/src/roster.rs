@@ -2,6 +2,13 @@
 //! key, and where their PIN shares are encrypted to. Parsed strictly (unknown fields are
 //! errors) and checked on load against the policy's [`QuorumPolicy`]: exact member count,
 //! unique ids, keys and recipients, and the per-organisation and per-country limits.
+//!
+//! Names and organisations are compared as identities, not spellings: a name may hold no
+//! invisible, format or control character (rule `invisible-character`), only characters
+//! UTS #39 allows in identifiers plus spaces and ASCII punctuation (`restricted-character`),
+//! and letters of one script (`mixed-script`); organisations count as one when their
+//! letters and digits agree after NFKC, case folding and the UTS #39 confusable skeleton,
+//! so a Cyrillic look-alike, a full-width letter or a trailing dot is no new organisation.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -14,6 +21,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, PublicKey, public::KeyData};
 use time::{Date, macros::format_description};
+use unicode_normalization::UnicodeNormalization;
+use unicode_security::{GeneralSecurityProfile, MixedScript, skeleton};
 
 use crate::{Error, Result, approval::NAMESPACE};
 
@@ -36,7 +45,8 @@ pub struct Member {
     pub id: MemberId,
     /// Full name.
     pub name: String,
-    /// Organisation, as written in the roster (limits compare it case-insensitively).
+    /// Organisation, as written in the roster (limits compare it as an identity:
+    /// [`organisation_identity`]).
     pub organisation: String,
     /// ISO 3166-1 alpha-2 country code.
     pub country: String,
@@ -327,12 +337,13 @@ fn parse_member(file: MemberFile, path: &Path) -> Result<Member> {
         ));
     }
     for (name, value) in [("name", &file.name), ("organisation", &file.organisation)] {
-        if value.trim().is_empty() || value.trim() != value || value.chars().any(char::is_control) {
-            return Err(field(
-                name,
-                "must be non-empty, without surrounding spaces or control characters".to_owned(),
-            ));
-        }
+        check_name(value).map_err(|(rule, reason)| Error::RosterName {
+            path: path.to_owned(),
+            member: file.id.clone(),
+            field: name,
+            rule,
+            reason,
+        })?;
     }
     // Two upper-case letters; the code is not checked against the ISO list.
     if file.country.len() != 2 || !file.country.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -467,18 +478,90 @@ fn group(
 }
 
 fn by_organisation(member: &Member) -> (String, &str) {
-    (normalise(&member.organisation), &member.organisation)
+    (
+        organisation_identity(&member.organisation),
+        &member.organisation,
+    )
 }
 
 fn by_country(member: &Member) -> (String, &str) {
     (member.country.clone(), &member.country)
 }
 
-/// Organisation names compare case-insensitively with runs of spaces collapsed, so that
-/// `Rust Foundation` and `rust  foundation` count as one organisation.
-fn normalise(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+/// What an organisation name is compared by: its letters and digits after NFKC, case
+/// folding and the UTS #39 confusable skeleton (UTS #39 §4 for case-insensitive names;
+/// applied twice, since some prototypes are upper case: `0` becomes `O`). So
+/// `Rust Foundation`, `RUST  foundation`, `Rust Foundation.`, `Rust F0undation` and
+/// `Ｒust Foundation` are one organisation, and so are all-Cyrillic `Ѕсоре` and `Scope`.
+/// It errs on the side of merging (`rn` looks like `m`): a limit may bind early, never late.
+#[must_use]
+pub fn organisation_identity(name: &str) -> String {
+    // Full case folding as far as std goes: upper then lower maps `ß` to `ss`.
+    let fold = |s: &str| -> String { s.to_uppercase().to_lowercase() };
+    let once = |s: &str| -> String { skeleton(&fold(&s.nfkc().collect::<String>())).collect() };
+    // Recomposed (the skeleton is NFD), so that `ü` stays a letter.
+    once(&once(name))
+        .nfc()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// The text rules of a member's name and organisation: `(rule, reason)` on failure.
+fn check_name(value: &str) -> std::result::Result<(), (&'static str, String)> {
+    if value.trim().is_empty() || value.trim() != value {
+        return Err((
+            "spacing",
+            "must be non-empty, without surrounding spaces".to_owned(),
+        ));
+    }
+    if let Some(c) = value.chars().find(|&c| is_invisible(c)) {
+        return Err((
+            "invisible-character",
+            format!(
+                "contains {}, an invisible, format or control character",
+                code_point(c)
+            ),
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|&c| c != ' ' && !c.is_ascii_punctuation() && !c.identifier_allowed())
+    {
+        return Err((
+            "restricted-character",
+            format!(
+                "contains {}, which UTS #39 does not allow in identifiers (e.g. a \
+                 full-width or compatibility form); only letters, digits, spaces and ASCII \
+                 punctuation",
+                code_point(c)
+            ),
+        ));
+    }
+    if !value.is_single_script() {
+        return Err((
+            "mixed-script",
+            "mixes letters of different scripts (e.g. a Cyrillic letter among Latin ones)"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Control characters, whitespace other than the ASCII space, and Unicode's
+/// Default_Ignorable_Code_Point set (zero-width characters, bidi controls, variation
+/// selectors, tags, …): characters that change a name without showing.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || (c.is_whitespace() && c != ' ')
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// `U+200B`: a character named by its code point, never printed raw.
+fn code_point(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
 }

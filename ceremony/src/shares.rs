@@ -9,9 +9,10 @@
 //! - [`combine`] rebuilds the PIN from the shares given, and never silently returns a wrong
 //!   one: plain Shamir turns a corrupted share, or too few shares, into a wrong secret
 //!   without any error. So the manifest holds a digest of every share and a commitment to
-//!   the secret: shares that do not match their digest are set aside and named, subsets of
+//!   the secret: shares of another token, secret or share set, under another member's
+//!   index, given twice, or not matching their digest are set aside and named, subsets of
 //!   `threshold` shares are tried until one reconstructs the committed secret, and shares
-//!   not consistent with it are named too.
+//!   not consistent with it are named too. Only too few good shares fail.
 //!
 //! Splitting uses vsss-rs's constant-time GF(256) arithmetic over the secret's bytes.
 //! Secrets, shares and reconstructions are held in zeroizing buffers; no error or log
@@ -834,9 +835,44 @@ pub fn write_share_set(dir: &Path, set: &ShareSet) -> Result<Vec<PathBuf>> {
 // Combining
 // ---------------------------------------------------------------------------------------
 
-/// Why [`combine`] set a share aside.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why [`combine`] set a share aside. One approver's bad share never blocks the others:
+/// it is named with its reason, and only too few good shares fail.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BadShareReason {
+    /// The share could not be read or decrypted (`reason` names the file; never the
+    /// share). Set by callers that read share files, such as the ceremony gate.
+    Unreadable {
+        /// What failed.
+        reason: String,
+    },
+    /// The share's name is no member of the share set.
+    UnknownMember,
+    /// The member's share was given before, under the name `other`.
+    Duplicate {
+        /// The name the member's share was first given under.
+        other: String,
+        /// The member both names refer to.
+        member: String,
+    },
+    /// A share of another token, secret or share set (e.g. a set replaced by a roster
+    /// change, or another token's).
+    Foreign {
+        /// `token`, `secret` or `share set`.
+        field: &'static str,
+        /// This share set's value.
+        expected: String,
+        /// The share's value.
+        found: String,
+    },
+    /// The share's index is not the one its member holds (another member's share).
+    IndexMismatch {
+        /// The member the share was given as.
+        member: String,
+        /// The index that member holds.
+        expected: u8,
+        /// The share's index.
+        found: u8,
+    },
     /// The share does not match its member's digest in the manifest (corrupted, altered,
     /// or another member's).
     DigestMismatch,
@@ -855,11 +891,38 @@ pub struct BadShare {
 
 impl fmt::Display for BadShare {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let why = match self.reason {
-            BadShareReason::DigestMismatch => "does not match its digest in the manifest",
-            BadShareReason::Inconsistent => "is not consistent with the others",
-        };
-        write!(f, "`{}` ({why})", self.share)
+        write!(f, "`{}` (", self.share)?;
+        match &self.reason {
+            BadShareReason::Unreadable { reason } => write!(f, "unreadable: {reason}"),
+            BadShareReason::UnknownMember => write!(f, "names no member of this share set"),
+            BadShareReason::Duplicate { other, member } => {
+                write!(
+                    f,
+                    "member `{member}`'s share was already given as `{other}`"
+                )
+            }
+            BadShareReason::Foreign {
+                field,
+                expected,
+                found,
+            } => write!(
+                f,
+                "belongs to {field} `{found}`, but this share set is for {field} `{expected}`"
+            ),
+            BadShareReason::IndexMismatch {
+                member,
+                expected,
+                found,
+            } => write!(
+                f,
+                "has index {found}, but member `{member}` holds share {expected}"
+            ),
+            BadShareReason::DigestMismatch => {
+                write!(f, "does not match its digest in the manifest")
+            }
+            BadShareReason::Inconsistent => write!(f, "is not consistent with the others"),
+        }?;
+        write!(f, ")")
     }
 }
 
@@ -878,77 +941,42 @@ pub struct Combined {
 /// Rebuild the secret of `manifest` from decrypted shares, each named by member id or by
 /// share file name (`alice`, `alice.age`, `…/shares/alice.age`).
 ///
-/// Every share must belong to this manifest (token, secret, share set, and the index its
-/// member holds) and be given once; otherwise the call fails naming it. Shares that do
-/// not match their digest are set aside. Subsets of `threshold` of the rest are tried in
-/// order until one reconstructs the committed secret (compared in constant time); shares
-/// consistent with no such subset are set aside too. Every intermediate is zeroized.
+/// A share is set aside, named with its [`BadShareReason`], when its name is no member of
+/// the manifest, its member's share was given before, it belongs to another token, secret
+/// or share set, its index is not its member's, or it does not match its digest. Subsets
+/// of `threshold` of the rest are tried in order until one reconstructs the committed
+/// secret (compared in constant time); shares consistent with no such subset are set
+/// aside too. Every intermediate is zeroized.
 ///
 /// # Errors
-/// [`Error::ShareManifest`] for an invalid manifest; [`Error::ShareUnknownMember`],
-/// [`Error::ShareForeign`], [`Error::ShareIndexMismatch`], [`Error::ShareDuplicate`];
-/// [`Error::NotEnoughShares`] if fewer than `threshold` shares (or good shares) are
-/// given, naming the bad ones; [`Error::SharesInconsistent`] if no subset reconstructs
-/// the committed secret.
+/// [`Error::ShareManifest`] for an invalid manifest; [`Error::NotEnoughShares`] if fewer
+/// than `threshold` shares (or good shares) are given, naming each bad one and why;
+/// [`Error::SharesInconsistent`] if no subset reconstructs the committed secret.
 pub fn combine(manifest: &Manifest, shares: &[(String, Share)]) -> Result<Combined> {
     manifest.validate()?;
     let mut candidates: Vec<Candidate<'_>> = Vec::with_capacity(shares.len());
     let mut bad = Vec::new();
+    // (member, name) of every share given so far under a member's name.
+    let mut seen: Vec<(&str, &str)> = Vec::with_capacity(shares.len());
     for (name, share) in shares {
-        let entry = manifest_entry(manifest, name)?;
-        for (field, expected, found) in [
-            ("token", &manifest.token, &share.token),
-            ("secret", &manifest.secret, &share.secret_name),
-            ("share set", &manifest.set_id, &share.set_id),
-        ] {
-            if expected != found {
-                return Err(Error::ShareForeign {
-                    share: name.clone(),
-                    field,
-                    expected: expected.clone(),
-                    found: found.clone(),
+        match check_share(manifest, name, share, &seen) {
+            Ok(entry) => {
+                seen.push((&entry.member, name));
+                candidates.push(Candidate {
+                    name,
+                    index: share.index,
+                    value: &share.value,
                 });
             }
-        }
-        if share.index != entry.index {
-            return Err(Error::ShareIndexMismatch {
-                share: name.clone(),
-                member: entry.member.clone(),
-                expected: entry.index,
-                found: share.index,
-            });
-        }
-        if let Some(other) = candidates
-            .iter()
-            .map(|c| c.name)
-            .chain(bad.iter().map(|b: &BadShare| b.share.as_str()))
-            .find(|other| manifest_entry(manifest, other).is_ok_and(|e| e.member == entry.member))
-        {
-            return Err(Error::ShareDuplicate {
-                share: name.clone(),
-                other: other.to_owned(),
-                member: entry.member.clone(),
-            });
-        }
-        let digest = share_digest(
-            &manifest.token,
-            &manifest.secret,
-            &manifest.set_id,
-            share.index,
-            &share.value,
-        );
-        let expected = hex_32(&entry.digest);
-        if bool::from(digest.ct_eq(&expected)) {
-            candidates.push(Candidate {
-                name,
-                index: share.index,
-                value: &share.value,
-            });
-        } else {
-            bad.push(BadShare {
-                share: name.clone(),
-                reason: BadShareReason::DigestMismatch,
-            });
+            Err((member, reason)) => {
+                if let Some(member) = member {
+                    seen.push((member, name));
+                }
+                bad.push(BadShare {
+                    share: name.clone(),
+                    reason,
+                });
+            }
         }
     }
     if candidates.len() < manifest.threshold {
@@ -996,8 +1024,66 @@ pub fn combine(manifest: &Manifest, shares: &[(String, Share)]) -> Result<Combin
     }
 }
 
+/// The per-share checks of [`combine`]: the share's manifest entry, or why it is set
+/// aside (with the member its name refers to, if any).
+fn check_share<'m>(
+    manifest: &'m Manifest,
+    name: &str,
+    share: &Share,
+    seen: &[(&str, &str)],
+) -> std::result::Result<&'m ManifestShare, (Option<&'m str>, BadShareReason)> {
+    let entry = manifest_entry(manifest, name).ok_or((None, BadShareReason::UnknownMember))?;
+    let member = Some(entry.member.as_str());
+    if let Some((_, other)) = seen.iter().find(|(m, _)| *m == entry.member) {
+        return Err((
+            member,
+            BadShareReason::Duplicate {
+                other: (*other).to_owned(),
+                member: entry.member.clone(),
+            },
+        ));
+    }
+    for (field, expected, found) in [
+        ("token", &manifest.token, &share.token),
+        ("secret", &manifest.secret, &share.secret_name),
+        ("share set", &manifest.set_id, &share.set_id),
+    ] {
+        if expected != found {
+            return Err((
+                member,
+                BadShareReason::Foreign {
+                    field,
+                    expected: expected.clone(),
+                    found: found.clone(),
+                },
+            ));
+        }
+    }
+    if share.index != entry.index {
+        return Err((
+            member,
+            BadShareReason::IndexMismatch {
+                member: entry.member.clone(),
+                expected: entry.index,
+                found: share.index,
+            },
+        ));
+    }
+    let digest = share_digest(
+        &manifest.token,
+        &manifest.secret,
+        &manifest.set_id,
+        share.index,
+        &share.value,
+    );
+    if !bool::from(digest.ct_eq(&hex_32(&entry.digest))) {
+        return Err((member, BadShareReason::DigestMismatch));
+    }
+    Ok(entry)
+}
+
 /// The manifest entry a share name refers to: a member id, or a file `<member>.age`.
-fn manifest_entry<'m>(manifest: &'m Manifest, name: &str) -> Result<&'m ManifestShare> {
+fn manifest_entry<'m>(manifest: &'m Manifest, name: &str) -> Option<&'m ManifestShare> {
     let stem = Path::new(name)
         .file_name()
         .and_then(|f| f.to_str())
@@ -1005,10 +1091,6 @@ fn manifest_entry<'m>(manifest: &'m Manifest, name: &str) -> Result<&'m Manifest
     manifest
         .member(name)
         .or_else(|| stem.and_then(|member| manifest.member(member)))
-        .ok_or_else(|| Error::ShareUnknownMember {
-            share: name.to_owned(),
-            members: manifest.shares.iter().map(|s| s.member.clone()).collect(),
-        })
 }
 
 /// A share that passed the per-share checks.

@@ -81,6 +81,8 @@ fn quorum() -> QuorumPolicy {
         members: 9,
         max_per_organisation: 3,
         max_per_country: 3,
+        // Not checked by Roster::parse; ceremonies compare it with the roster file.
+        genesis_roster_sha256: "0".repeat(64),
     }
 }
 
@@ -354,6 +356,11 @@ fn repository_roster_loads_with_repository_policy() {
     let path = root.join("policy/roster.toml");
     let roster = Roster::load(&path, &policy.quorum).unwrap();
     assert_eq!(roster.members().len(), 9);
+    // The repository policy pins the repository roster as the genesis roster.
+    assert_eq!(
+        hex::encode(roster.sha256()),
+        policy.quorum.genesis_roster_sha256
+    );
     assert_eq!(
         roster.sha256(),
         <[u8; 32]>::from(Sha256::digest(std::fs::read(&path).unwrap()))
@@ -504,6 +511,134 @@ fn rejects_fourth_organisation_member_spelled_differently() {
         expect_err(fixture.parse()),
         Error::RosterOrganisationLimit { organisation, .. } if organisation == "Rust Foundation"
     ));
+}
+
+/// A fourth Rust Foundation member (grace) whose organisation is spelled to look new:
+/// each spelling is refused, by the organisation limit (the same identity) or by a text
+/// rule, and the error names the rule and grace.
+#[test]
+fn rejects_fourth_organisation_member_behind_a_lookalike_spelling() {
+    let cases = [
+        // Zero-width space: invisible, refused outright.
+        ("Rust\u{200B} Foundation", "invisible-character"),
+        // Right-to-left override, soft hyphen, no-break space.
+        ("Rust Foundation\u{202E}", "invisible-character"),
+        ("Rust Foun\u{00AD}dation", "invisible-character"),
+        ("Rust\u{00A0}Foundation", "invisible-character"),
+        // A Cyrillic о among Latin letters.
+        ("Rust F\u{043E}undation", "mixed-script"),
+        // A full-width R: not an identifier character (it is not NFKC).
+        ("\u{FF32}ust Foundation", "restricted-character"),
+        // Spellings that pass the text rules are the same identity.
+        ("Rust Foundation.", "max-per-organisation"),
+        ("rust  FOUNDATION", "max-per-organisation"),
+        ("Rust-Foundation", "max-per-organisation"),
+        // 0 and O, l and I are confusables (UTS #39 skeleton).
+        ("Rust F0undation", "max-per-organisation"),
+        ("RUST FOUNDATION", "max-per-organisation"),
+    ];
+    let fixture = Fixture::new();
+    for (organisation, rule) in cases {
+        let mut fixture = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+            members: fixture.members.clone(),
+        };
+        fixture.members[6].organisation = organisation.to_owned();
+        let error = expect_err(fixture.parse());
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("rule {rule}")),
+            "{organisation:?}: {message}"
+        );
+        match &error {
+            Error::RosterOrganisationLimit { members, .. } => {
+                assert_eq!(rule, "max-per-organisation");
+                assert_eq!(
+                    members,
+                    &["alice", "bob", "carol", "grace"],
+                    "{organisation:?}"
+                );
+            }
+            Error::RosterName {
+                member,
+                field,
+                rule: found,
+                ..
+            } => {
+                assert_eq!(
+                    (member.as_str(), *field, *found),
+                    ("grace", "organisation", rule)
+                );
+            }
+            other => panic!("{organisation:?}: {other:?}"),
+        }
+    }
+}
+
+/// The same text rules hold for a member's name, and the characters are named by code
+/// point, never printed raw.
+#[test]
+fn rejects_invisible_or_mixed_script_member_names() {
+    for (name, rule) in [
+        ("Gr\u{200B}ace", "invisible-character"),
+        ("Grace\u{061C}", "invisible-character"),
+        ("Gr\u{0430}ce", "mixed-script"),
+        ("\u{FF27}race", "restricted-character"),
+    ] {
+        let fixture = Fixture::new();
+        let text = fixture
+            .toml()
+            .replace("name = \"Member grace\"", &format!("name = \"{name}\""));
+        let error = expect_err(Roster::parse(&text, &fixture.path(), &quorum()));
+        assert!(
+            matches!(&error, Error::RosterName { member, field: "name", rule: r, .. }
+                if member == "grace" && *r == rule),
+            "{name:?}: {error}"
+        );
+        assert!(!error.to_string().contains(name), "{error}");
+        if rule == "invisible-character" {
+            assert!(error.to_string().contains("U+"), "{error}");
+        }
+    }
+    // Names in one script other than Latin, and mixed Han and kana (Japanese), are fine.
+    for name in ["Грейс", "山田 はなこ", "O'Brien-Müller, Jr."] {
+        let fixture = Fixture::new();
+        let text = fixture
+            .toml()
+            .replace("name = \"Member grace\"", &format!("name = \"{name}\""));
+        Roster::parse(&text, &fixture.path(), &quorum()).unwrap();
+    }
+}
+
+#[test]
+fn whole_script_lookalike_organisation_is_the_same_identity() {
+    use rust_pki_ceremony::roster::organisation_identity;
+    // All-Cyrillic "Ѕсоре" looks like Latin "Scope": one script each, one identity.
+    assert_eq!(
+        organisation_identity("\u{0405}\u{0441}\u{043E}\u{0440}\u{0435}"),
+        organisation_identity("Scope")
+    );
+    assert_eq!(
+        organisation_identity("Straße"),
+        organisation_identity("STRASSE")
+    );
+    assert_ne!(
+        organisation_identity("Ferrous Systems"),
+        organisation_identity("Rust Foundation")
+    );
+}
+
+#[test]
+fn refuses_full_width_or_lower_case_country() {
+    for country in ["\u{FF24}\u{FF25}", "D\u{FF25}", "de", "D\u{0395}"] {
+        let mut fixture = Fixture::new();
+        fixture.members[0].country = country.to_owned();
+        let error = expect_err(fixture.parse());
+        assert!(
+            matches!(&error, Error::RosterField { member, field: "country", .. } if member == "alice"),
+            "{country:?}: {error}"
+        );
+    }
 }
 
 #[test]

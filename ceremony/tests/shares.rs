@@ -291,8 +291,11 @@ fn seven_shares_of_which_two_are_corrupted_succeed_and_name_both() {
     );
 }
 
+/// A sixth approver's share of another token, secret or share set is named and set
+/// aside: five good shares still rebuild the PIN; with only four good ones, the error
+/// names the foreign share and why.
 #[test]
-fn refuses_a_share_of_another_token_secret_or_share_set_naming_it() {
+fn sets_aside_a_share_of_another_token_secret_or_share_set_naming_it() {
     let members = Members::new();
     let pin = new_pin();
     let set = members.split(TOKEN, USER_PIN, &pin);
@@ -306,59 +309,133 @@ fn refuses_a_share_of_another_token_secret_or_share_set_naming_it() {
         (&so_pin, "secret", SO_PIN.to_owned()),
         (&reshared, "share set", reshared.manifest.set_id.clone()),
     ] {
-        let mut given = members.decrypt_all(&set, &[0, 1, 2, 3, 4]);
-        given.push(members.decrypt(foreign, 6));
-        let err = shares::combine(&set.manifest, &given).unwrap_err();
-        assert!(
-            matches!(&err, Error::ShareForeign { share, field: f, found: fd, .. }
-                if share == "grace" && *f == field && *fd == found),
-            "{err}"
+        let expected_reason = BadShareReason::Foreign {
+            field,
+            expected: match field {
+                "token" => TOKEN.to_owned(),
+                "secret" => USER_PIN.to_owned(),
+                _ => set.manifest.set_id.clone(),
+            },
+            found: found.clone(),
+        };
+        // Five good ones and the foreign one first: rebuilt, grace named.
+        let mut given = vec![members.decrypt(foreign, 6)];
+        given.extend(members.decrypt_all(&set, &[0, 1, 2, 3, 4]));
+        let combined = shares::combine(&set.manifest, &given).unwrap();
+        assert_eq!(combined.secret.expose_secret(), pin.expose_secret());
+        assert_eq!(
+            combined.bad_shares,
+            [BadShare {
+                share: "grace".into(),
+                reason: expected_reason.clone(),
+            }]
         );
-        assert!(err.to_string().contains("`grace`"), "{err}");
-        assert_no_secret(&err.to_string(), &pin, &given);
+        assert_eq!(combined.used, ["alice", "bob", "carol", "dave", "erin"]);
+        let shown = combined.bad_shares[0].to_string();
+        assert!(
+            shown.starts_with("`grace` (belongs to ") && shown.contains(&found),
+            "{shown}"
+        );
+
+        // Four good ones: refused, naming grace's share and why.
+        given.pop();
+        let err = shares::combine(&set.manifest, &given).unwrap_err();
+        let Error::NotEnoughShares {
+            threshold: 5,
+            given: 5,
+            bad,
+        } = &err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!(names(bad), ["grace"]);
+        assert_eq!(bad[0].reason, expected_reason);
+        let message = err.to_string();
+        assert!(
+            message.starts_with(
+                "only 4 of the 5 shares given are good, 5 needed; bad: `grace` (belongs to"
+            ),
+            "{message}"
+        );
+        assert_no_secret(&message, &pin, &given);
     }
-    // A whole old share set against the new manifest: refused on its first share.
+    // A whole old share set against the new manifest: every share named.
     let old = members.decrypt_all(&set, &[0, 1, 2, 3, 4]);
     let err = shares::combine(&reshared.manifest, &old).unwrap_err();
     assert!(
-        matches!(&err, Error::ShareForeign { share, field: "share set", .. } if share == "alice"),
+        matches!(&err, Error::NotEnoughShares { bad, .. } if names(bad) == MEMBERS[..5]
+            && bad.iter().all(|b| matches!(b.reason, BadShareReason::Foreign { field: "share set", .. }))),
         "{err}"
     );
 }
 
+/// A share under an unknown name, a member's share given twice, and a member's share
+/// handed in as another member's are each named and set aside.
 #[test]
-fn refuses_unknown_members_duplicates_and_misplaced_shares() {
+fn sets_aside_unknown_members_duplicates_and_misplaced_shares() {
     let members = Members::new();
     let pin = new_pin();
     let set = members.split(TOKEN, USER_PIN, &pin);
     let five = members.decrypt_all(&set, &[0, 1, 2, 3, 4]);
+    let sixth = members.decrypt(&set, 5);
 
-    let mut given = five.clone();
-    given[2].0 = "mallory".into();
-    let err = shares::combine(&set.manifest, &given).unwrap_err();
-    assert!(
-        matches!(&err, Error::ShareUnknownMember { share, members } if share == "mallory" && members.len() == 9),
-        "{err}"
-    );
-
-    // One share under two names (member id and file name) counts once, loudly.
-    let mut given = five.clone();
-    given.push(("shares/alice.age".into(), five[0].1.clone()));
-    let err = shares::combine(&set.manifest, &given).unwrap_err();
-    assert!(
-        matches!(&err, Error::ShareDuplicate { share, other, member }
-            if share == "shares/alice.age" && other == "alice" && member == "alice"),
-        "{err}"
-    );
-
-    // Alice's share presented as Frank's.
-    let mut given = five.clone();
-    given.push(("frank".into(), five[0].1.clone()));
-    let err = shares::combine(&set.manifest, &given).unwrap_err();
-    assert!(
-        matches!(&err, Error::ShareIndexMismatch { share, member, expected: 6, found: 1 }
-            if share == "frank" && member == "frank"),
-        "{err}"
+    // With five good ones besides: rebuilt, the bad one named.
+    let cases: [((String, Share), BadShareReason); 3] = [
+        (
+            ("mallory".into(), sixth.1.clone()),
+            BadShareReason::UnknownMember,
+        ),
+        // One share under two names (member id and file name) counts once, loudly.
+        (
+            ("shares/alice.age".into(), five[0].1.clone()),
+            BadShareReason::Duplicate {
+                other: "alice".into(),
+                member: "alice".into(),
+            },
+        ),
+        // Alice's share presented as Frank's.
+        (
+            ("frank".into(), five[0].1.clone()),
+            BadShareReason::IndexMismatch {
+                member: "frank".into(),
+                expected: 6,
+                found: 1,
+            },
+        ),
+    ];
+    for ((name, share), reason) in cases {
+        let mut given = five.clone();
+        given.push((name.clone(), share));
+        let combined = shares::combine(&set.manifest, &given).unwrap();
+        assert_eq!(combined.secret.expose_secret(), pin.expose_secret());
+        assert_eq!(
+            combined.bad_shares,
+            [BadShare {
+                share: name.clone(),
+                reason: reason.clone(),
+            }]
+        );
+        // Without one good share: refused, naming it.
+        given.remove(1);
+        let err = shares::combine(&set.manifest, &given).unwrap_err();
+        assert!(
+            matches!(&err, Error::NotEnoughShares { bad, .. }
+                if bad.len() == 1 && bad[0].share == name && bad[0].reason == reason),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&format!("`{name}` (")), "{err}");
+    }
+    assert_eq!(
+        BadShare {
+            share: "frank".into(),
+            reason: BadShareReason::IndexMismatch {
+                member: "frank".into(),
+                expected: 6,
+                found: 1
+            }
+        }
+        .to_string(),
+        "`frank` (has index 1, but member `frank` holds share 6)"
     );
 
     // File names work as names.
@@ -459,7 +536,8 @@ fn commitment_is_separated_by_token_label_and_secret_name() {
     let given = members.decrypt_all(&a, &[0, 1, 2, 3, 4]);
     assert!(matches!(
         shares::combine(&relabelled, &given),
-        Err(Error::ShareForeign { field: "token", .. })
+        Err(Error::NotEnoughShares { bad, .. }) if bad.len() == 5
+            && bad.iter().all(|b| matches!(b.reason, BadShareReason::Foreign { field: "token", .. }))
     ));
 }
 

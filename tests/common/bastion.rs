@@ -102,14 +102,12 @@ impl Bastion {
                 ));
             }
         }
-        std::fs::write(bastion.path("roster.toml"), &roster).unwrap();
-        // The roster before any roster change, for history replays.
-        std::fs::write(bastion.path("roster.genesis.toml"), &roster).unwrap();
         std::fs::copy(
             format!("{REPO}/policy/rust-root.toml"),
             bastion.path("policy.toml"),
         )
         .unwrap();
+        bastion.set_genesis_roster(&roster);
         // A token for the delegate owners' keys; the conf is shared with the root token.
         let status = Command::new(format!("{REPO}/softhsm-fixtures/new-token"))
             .arg(bastion.path("hsm"))
@@ -129,6 +127,29 @@ impl Bastion {
             "log.skey",
         ]);
         bastion
+    }
+
+    /// Make `text` the genesis roster (before any roster change): `roster.toml`,
+    /// `roster.genesis.toml` (for history replays) and the digest the policy copy pins
+    /// (`quorum.genesis_roster_sha256`).
+    pub fn set_genesis_roster(&self, text: &str) {
+        std::fs::write(self.path("roster.toml"), text).unwrap();
+        std::fs::write(self.path("roster.genesis.toml"), text).unwrap();
+        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+        let policy = std::fs::read_to_string(self.path("policy.toml")).unwrap();
+        let key = "genesis_roster_sha256 = ";
+        assert_eq!(policy.lines().filter(|l| l.starts_with(key)).count(), 1);
+        let pinned: String = policy
+            .lines()
+            .map(|line| {
+                if line.starts_with(key) {
+                    format!("{key}\"{digest}\"\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect();
+        std::fs::write(self.path("policy.toml"), pinned).unwrap();
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
