@@ -496,3 +496,35 @@ fn a_tampered_record_is_not_republished() {
     assert!(out.contains("was already executed"), "{out}");
     assert!(bastion.path("out/delegates/releases.pem").exists());
 }
+
+/// Attack 9 (seen from the roster side): `roster check` says whether a roster is the
+/// genesis roster the policy pins, so a substituted one is visible before any ceremony.
+#[test]
+fn roster_check_flags_a_roster_that_is_not_the_pinned_genesis() {
+    let bastion = Bastion::new();
+    let check = |roster: &str| {
+        bastion.ok(&[
+            "ceremony",
+            "roster",
+            "check",
+            "--roster",
+            roster,
+            "--policy",
+            "policy.toml",
+        ])
+    };
+    assert!(check("roster.toml").contains("(the genesis roster the policy pins)"));
+    let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+    let m1 = std::fs::read_to_string(bastion.key(1).with_extension("pub")).unwrap();
+    let m10 = std::fs::read_to_string(bastion.key(10).with_extension("pub")).unwrap();
+    std::fs::write(
+        bastion.path("substituted.toml"),
+        roster.replace(m1.trim(), m10.trim()),
+    )
+    .unwrap();
+    let shown = check("substituted.toml");
+    assert!(
+        shown.contains("NOT the genesis roster the policy pins"),
+        "{shown}"
+    );
+}

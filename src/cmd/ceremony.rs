@@ -251,10 +251,20 @@ pub fn load_roster(roster: &std::path::Path, policy: &std::path::Path) -> anyhow
 }
 
 fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
-    let roster = load_roster(&args.roster.path, &args.policy.path)?;
+    let policy = load_policy(&args.policy.path)?;
+    let roster = Roster::load(&args.roster.path, &policy.quorum)?;
     if let Some(path) = &args.allowed_signers_out {
         rust_pki_ca::output::ensure_absent([path.as_path()])?;
     }
+    let genesis = if hex::encode(roster.sha256()) == policy.quorum.genesis_roster_sha256 {
+        "the genesis roster the policy pins".to_owned()
+    } else {
+        format!(
+            "NOT the genesis roster the policy pins ({}): in force only if a roster-change \
+             ceremony installed it",
+            policy.quorum.genesis_roster_sha256
+        )
+    };
 
     let header = [
         "id",
@@ -281,7 +291,7 @@ fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "roster {}", roster.path().display())?;
-    writeln!(out, "sha256 {}", hex::encode(roster.sha256()))?;
+    writeln!(out, "sha256 {} ({genesis})", hex::encode(roster.sha256()))?;
     writeln!(out)?;
     write_table(&mut out, header, &rows)?;
     writeln!(out)?;
