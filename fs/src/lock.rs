@@ -127,7 +127,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = DirLock::acquire(dir.path(), "ceremony state", Duration::ZERO).unwrap();
         let second = DirLock::acquire(dir.path(), "ceremony state", Duration::from_millis(60));
-        let Err(LockError::Timeout { dir: named, waited, .. }) = second else {
+        let Err(LockError::Timeout {
+            dir: named, waited, ..
+        }) = second
+        else {
             panic!("expected a timeout, got {second:?}");
         };
         assert_eq!(named, dir.path());
