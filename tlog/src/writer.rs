@@ -14,8 +14,9 @@
 //! dropped, and reads the checkpoint and tiles only once it holds it. Two processes
 //! appending at once would otherwise both extend the same head and sign two different
 //! roots for one size. A second writer waits for the first (up to a timeout) instead of
-//! failing. Readers ([`crate::replica`], bundle verification) do not lock: every file is
-//! replaced by an atomic rename, so they see one checkpoint or the next.
+//! failing. Readers of the files ([`crate::replica`], monitors, bundle verification) do
+//! not lock: every file is replaced by an atomic rename, so they see one checkpoint or the
+//! next. A `Log` opened only to prove (no signer) still locks, so it reads a settled tree.
 //!
 //! On open, the whole tree is recomputed from the entry bundles, checked against the
 //! checkpoint's root, and every hash tile is compared with the recomputed hashes; a
