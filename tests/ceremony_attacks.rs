@@ -39,18 +39,7 @@ fn refused(bastion: &Bastion, args: &[&str]) -> String {
 }
 
 fn show_refused(bastion: &Bastion, request: &Path) -> String {
-    refused(
-        bastion,
-        &[
-            "ceremony",
-            "show",
-            request.to_str().unwrap(),
-            "--policy",
-            "policy.toml",
-            "--roster",
-            "roster.toml",
-        ],
-    )
+    refused(bastion, &Bastion::show_args(request))
 }
 
 fn approve_refused(bastion: &Bastion, request: &Path, member: usize) -> String {
