@@ -48,12 +48,13 @@
 
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256};
-use tlog_tiles::{Hash, check_record, record_hash};
 
 use crate::checkpoint::SignedCheckpoint;
 use crate::cosignature::verify_cosignature;
 use crate::entry::Entry;
+use crate::merkle::{Hash, check_record, record_hash};
 use crate::note::VerifierKey;
+#[cfg(feature = "writer")]
 use crate::writer::Log;
 use crate::{Error, Result};
 
@@ -188,6 +189,7 @@ impl StapledBundle {
     /// # Errors
     /// [`Error::StapledEntryMismatch`] when `entry` does not name the leaf, or it is not
     /// the entry at `index`; log errors from [`Log::prove_inclusion`].
+    #[cfg(feature = "writer")]
     pub fn from_log(
         log: &Log,
         index: u64,
@@ -205,7 +207,7 @@ impl StapledBundle {
             certificates,
             entry: entry.to_vec(),
             index,
-            proof,
+            proof: proof.into_iter().map(Hash::from).collect(),
             checkpoint: head.note,
             delegate: None,
         })
@@ -218,6 +220,7 @@ impl StapledBundle {
     /// # Errors
     /// [`Error::StapledDelegate`] when the chain has no intermediate, the entry is not a
     /// ceremony record naming it, it is not in `log`, or the log has moved on; log errors.
+    #[cfg(feature = "writer")]
     pub fn add_delegate(&mut self, log: &Log, delegate_entry: &[u8]) -> Result<()> {
         let delegate = self.certificates.get(1).cloned().unwrap_or_default();
         let fail = |reason: String| Error::StapledDelegate {
@@ -247,7 +250,7 @@ impl StapledBundle {
         self.delegate = Some(DelegateProof {
             entry: delegate_entry.to_vec(),
             index,
-            proof,
+            proof: proof.into_iter().map(Hash::from).collect(),
         });
         Ok(())
     }
@@ -563,13 +566,12 @@ pub fn verify_bundle(
     if bundle.index >= checkpoint.size {
         return Err(inclusion("index is outside the tree".into()));
     }
-    let leaf_hash = record_hash(&bundle.entry);
     check_record(
         &bundle.proof,
         checkpoint.size,
-        Hash(checkpoint.root_hash),
+        &Hash(checkpoint.root_hash),
         bundle.index,
-        leaf_hash,
+        &record_hash(&bundle.entry),
     )
     .map_err(|e| inclusion(format!("proof does not lead to the checkpoint root ({e})")))?;
 
@@ -638,9 +640,9 @@ fn verify_delegate(
     check_record(
         &proof.proof,
         checkpoint.size,
-        Hash(checkpoint.root_hash),
+        &Hash(checkpoint.root_hash),
         proof.index,
-        record_hash(&proof.entry),
+        &record_hash(&proof.entry),
     )
     .map_err(|e| {
         fail(format!(

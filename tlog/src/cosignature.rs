@@ -7,8 +7,10 @@
 
 use base64ct::{Base64, Encoding};
 
-use crate::note::{KeyType, SignerKey, VerifierKey};
-use crate::{Error, Result};
+#[cfg(feature = "writer")]
+use crate::note::SignerKey;
+use crate::note::{KeyType, VerifierKey};
+use crate::{Error, Result, ed25519};
 
 /// The message a cosignature/v1 signs.
 pub fn signed_message(timestamp: u64, checkpoint_body: &[u8]) -> Vec<u8> {
@@ -78,6 +80,7 @@ impl Cosignature {
 }
 
 /// Cosigns a checkpoint body at `timestamp` with a witness key (type 0x04); returns the line.
+#[cfg(feature = "writer")]
 pub fn cosign(witness: &SignerKey, checkpoint_body: &[u8], timestamp: u64) -> Result<String> {
     if witness.key_type() != KeyType::CosignatureV1 {
         return Err(Error::KeyFormat {
@@ -123,12 +126,15 @@ pub fn verify_cosignature(
             expected: witness.label(),
         });
     }
-    let sig = ed25519_dalek::Signature::from_bytes(&c.signature);
-    witness
-        .public_key()
-        .verify_strict(&signed_message(c.timestamp, checkpoint_body), &sig)
-        .map_err(|_| Error::CosignatureBadSignature {
+    // Strict, as ed25519-dalek's `verify_strict` (small-order keys and R refused).
+    if !ed25519::verify_strict(
+        witness.public_key(),
+        &signed_message(c.timestamp, checkpoint_body),
+        &c.signature,
+    ) {
+        return Err(Error::CosignatureBadSignature {
             witness: witness.label(),
-        })?;
+        });
+    }
     Ok(c)
 }

@@ -54,6 +54,7 @@ pub enum Error {
     LogOrigin { expected: String, found: String },
     /// Another process holds the log's write lock (or the lock file cannot be opened):
     /// the message names the log directory and its lock file.
+    #[cfg(feature = "writer")]
     #[error(transparent)]
     LogLocked(#[from] rust_pki_fs::LockError),
     /// `Log::create` found an existing log.
@@ -73,6 +74,7 @@ pub enum Error {
         size: u64,
     },
     /// A Merkle tree computation of `tlog_tiles` failed.
+    #[cfg(feature = "writer")]
     #[error("{context}: {source}")]
     Merkle {
         context: String,

@@ -1,23 +1,31 @@
 //! rust-pki-tlog: the transparency log of the Rust PKI (DESIGN §5).
 //!
-//! RFC 6962 hashing and proofs come from `tlog_tiles`, signed notes from `signed_note`;
-//! this crate adds what they lack: C2SP tile paths, entry bundles, tlog-cosignature/v1,
-//! and an on-disk writer whose appends are atomic.
+//! Two halves. The verifier's (always built, light: `ring`, `sha2`, `base64ct`, `hex`):
+//! stapled bundles, log entries, checkpoints, signed notes and cosignatures, RFC 6962
+//! inclusion proofs ([`merkle`]). The writer's (feature `writer`, on by default): the
+//! on-disk log, verified replicas, the witness and its HTTP protocol, key generation and
+//! signing; it stores and proves with `tlog_tiles` and signs notes with `signed_note`.
 #![forbid(unsafe_code)]
 
+mod ed25519;
 mod error;
 
 pub mod bundle;
 pub mod bundle_file;
-pub mod entry;
-pub mod replica;
-pub mod tiles;
-pub mod writer;
-
 pub mod checkpoint;
 pub mod cosignature;
+pub mod entry;
+pub mod merkle;
 pub mod note;
+pub mod tiles;
+
+#[cfg(feature = "writer")]
+pub mod replica;
+#[cfg(feature = "writer")]
 pub mod witness;
+#[cfg(feature = "writer")]
 pub mod witness_protocol;
+#[cfg(feature = "writer")]
+pub mod writer;
 
 pub use error::{Error, Result};

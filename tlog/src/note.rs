@@ -8,16 +8,18 @@
 //! Type 0x01 is an Ed25519 note signer (the log's key); type 0x04 an Ed25519
 //! tlog-cosignature/v1 witness key (see [`crate::cosignature`]).
 //!
-//! Notes are signed and verified with the `signed_note` crate; this module adds strict key
-//! parsing with errors naming the problem, and key generation.
+//! Notes are signed with the `signed_note` crate (feature `writer`) and verified here, on
+//! `ring` (see [`crate::ed25519`]), with the same rules as `signed_note` 0.2: this is what
+//! a verifier needs, without the writer's crates. Key parsing is strict, with errors naming
+//! the problem; key generation is part of the writer.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256};
-use signed_note::{Note, NoteError, StandardSigner, StandardVerifier, Verifier, VerifierList};
 
-use crate::{Error, Result};
+use crate::{Error, Result, ed25519};
 
 /// The signature type byte of a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +108,7 @@ pub struct VerifierKey {
     name: String,
     id: u32,
     key_type: KeyType,
-    public: ed25519_dalek::VerifyingKey,
+    public: [u8; 32],
 }
 
 impl fmt::Debug for VerifierKey {
@@ -119,7 +121,7 @@ impl fmt::Display for VerifierKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut material = Vec::with_capacity(33);
         material.push(self.key_type.byte());
-        material.extend_from_slice(self.public.as_bytes());
+        material.extend_from_slice(&self.public);
         write!(
             f,
             "{}+{:08x}+{}",
@@ -151,8 +153,9 @@ impl VerifierKey {
         }
         let id = parse_id(K, id16)?;
         let (key_type, bytes) = parse_material(K, b64)?;
-        let public = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
-            .map_err(|_| key_err(K, "not a valid Ed25519 public key"))?;
+        if !ed25519::is_valid_point(&bytes) {
+            return Err(key_err(K, "not a valid Ed25519 public key"));
+        }
         let want = key_id(name, key_type, &bytes);
         if want != id {
             return Err(key_err(
@@ -164,7 +167,7 @@ impl VerifierKey {
             name: name.to_owned(),
             id,
             key_type,
-            public,
+            public: bytes,
         })
     }
 
@@ -183,8 +186,8 @@ impl VerifierKey {
         self.key_type
     }
 
-    /// The Ed25519 public key.
-    pub fn public_key(&self) -> &ed25519_dalek::VerifyingKey {
+    /// The Ed25519 public key (32 bytes, a valid curve point).
+    pub fn public_key(&self) -> &[u8; 32] {
         &self.public
     }
 
@@ -192,15 +195,11 @@ impl VerifierKey {
     pub fn label(&self) -> String {
         format!("{}+{:08x}", self.name, self.id)
     }
-
-    fn standard_verifier(&self) -> Result<StandardVerifier> {
-        StandardVerifier::new(&self.to_string())
-            .map_err(|e| key_err("verifier", format!("signed_note rejects it: {e}")))
-    }
 }
 
-/// A signer key (`skey`). SECRET: its Debug output is redacted; the text is only available
+/// A signer key (`skey`, feature `writer`). SECRET: its Debug output is redacted; the text is only available
 /// through [`SignerKey::expose_secret`], for the caller to write with restrictive permissions.
+#[cfg(feature = "writer")]
 #[derive(Clone)]
 pub struct SignerKey {
     name: String,
@@ -209,6 +208,7 @@ pub struct SignerKey {
     signing: ed25519_dalek::SigningKey,
 }
 
+#[cfg(feature = "writer")]
 impl fmt::Debug for SignerKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -219,6 +219,7 @@ impl fmt::Debug for SignerKey {
     }
 }
 
+#[cfg(feature = "writer")]
 impl SignerKey {
     /// Generates a fresh Ed25519 key from the operating system's RNG.
     pub fn generate(name: &str, key_type: KeyType) -> Result<Self> {
@@ -289,7 +290,7 @@ impl SignerKey {
             name: self.name.clone(),
             id: self.id,
             key_type: self.key_type,
-            public: self.signing.verifying_key(),
+            public: self.signing.verifying_key().to_bytes(),
         }
     }
 
@@ -314,18 +315,16 @@ impl SignerKey {
     }
 }
 
-fn map_note_err(e: NoteError) -> Error {
-    match e {
-        NoteError::InvalidSignature { name, id } => Error::NoteBadSignature {
-            key: format!("{name}+{id:08x}"),
-        },
-        other => Error::NoteMalformed(other.to_string()),
-    }
+#[cfg(feature = "writer")]
+fn map_note_err(e: signed_note::NoteError) -> Error {
+    Error::NoteMalformed(e.to_string())
 }
 
 /// Signs `text` (UTF-8, ending in a newline, no control characters but newline) with an
 /// Ed25519 (type 0x01) key, returning the signed note bytes.
+#[cfg(feature = "writer")]
 pub fn sign_note(text: &[u8], key: &SignerKey) -> Result<Vec<u8>> {
+    use signed_note::{Note, StandardSigner};
     if key.key_type != KeyType::Ed25519 {
         return Err(key_err(
             "signer",
@@ -350,54 +349,138 @@ pub struct VerifiedNote {
     pub other_signatures: Vec<(String, u32, Vec<u8>)>,
 }
 
-/// Verifies a signed note against Ed25519 (type 0x01) verifier keys. Errors: malformed
-/// note, no signature by a known key, bad signature by a known key.
-pub fn verify_note(msg: &[u8], keys: &[VerifierKey]) -> Result<VerifiedNote> {
-    let note = Note::from_bytes(msg).map_err(map_note_err)?;
-    let mut list: Vec<Box<dyn Verifier>> = Vec::new();
-    for k in keys {
-        if k.key_type != KeyType::Ed25519 {
-            return Err(key_err(
-                "verifier",
-                format!("{} is not a note (type 0x01) key", k.label()),
-            ));
-        }
-        list.push(Box::new(k.standard_verifier()?));
+/// Largest note accepted, and most signature lines (the limits of `signed_note` 0.2).
+const MAX_NOTE_SIZE: usize = 1_000_000;
+const MAX_NOTE_SIGNATURES: usize = 100;
+
+/// One signature line of a note.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct NoteSignature {
+    name: String,
+    id: u32,
+    signature: Vec<u8>,
+}
+
+impl NoteSignature {
+    fn label(&self) -> String {
+        format!("{}+{:08x}", self.name, self.id)
     }
-    match note.verify(&VerifierList::new(list)) {
-        Ok((verified, others)) => Ok(VerifiedNote {
-            text: note.text().to_vec(),
-            verified_by: verified
-                .iter()
-                .map(|s| format!("{}+{:08x}", s.name(), s.id()))
-                .collect(),
-            other_signatures: others
-                .iter()
-                .map(|s| (s.name().to_owned(), s.id(), s.signature().to_vec()))
-                .collect(),
-        }),
-        Err(NoteError::UnverifiedNote) => Err(Error::NoteUnknownKey {
+}
+
+fn malformed(reason: impl Into<String>) -> Error {
+    Error::NoteMalformed(reason.into())
+}
+
+/// Splits a signed note into its text (with its final newline) and signature lines, with
+/// C2SP signed-note's rules: UTF-8 without control characters but newline, the text ends
+/// at the last blank line, every line after it is `— <name> <base64(id ‖ signature)>`.
+fn parse_note(msg: &[u8]) -> Result<(&[u8], Vec<NoteSignature>)> {
+    if msg.len() > MAX_NOTE_SIZE {
+        return Err(malformed(format!(
+            "{} bytes, more than {MAX_NOTE_SIZE}",
+            msg.len()
+        )));
+    }
+    let text = std::str::from_utf8(msg).map_err(|e| malformed(format!("not UTF-8 ({e})")))?;
+    if let Some(c) = text.chars().find(|&c| c < ' ' && c != '\n') {
+        return Err(malformed(format!("control character {c:?}")));
+    }
+    let (body, sigs) = text
+        .rsplit_once("\n\n")
+        .ok_or_else(|| malformed("no blank line before the signatures"))?;
+    let sigs = sigs
+        .strip_suffix('\n')
+        .ok_or_else(|| malformed("the last signature line does not end in a newline"))?;
+    let mut parsed = Vec::new();
+    for line in sigs.split('\n') {
+        if parsed.len() == MAX_NOTE_SIGNATURES {
+            return Err(malformed(format!(
+                "more than {MAX_NOTE_SIGNATURES} signatures"
+            )));
+        }
+        parsed.push(parse_signature_line(line)?);
+    }
+    Ok((&msg[..=body.len()], parsed))
+}
+
+fn parse_signature_line(line: &str) -> Result<NoteSignature> {
+    let bad = |reason: &str| malformed(format!("signature line {line:?}: {reason}"));
+    let rest = line
+        .strip_prefix("— ")
+        .ok_or_else(|| bad("does not start with \"— \""))?;
+    let (name, b64) = rest
+        .split_once(' ')
+        .ok_or_else(|| bad("no space after the key name"))?;
+    let raw = Base64::decode_vec(b64).map_err(|_| bad("not padded standard base64"))?;
+    if raw.len() < 5 {
+        return Err(bad("shorter than a key id and a signature"));
+    }
+    if !is_valid_key_name(name) {
+        return Err(bad("invalid key name"));
+    }
+    let (id, signature) = raw.split_at(4);
+    Ok(NoteSignature {
+        name: name.to_owned(),
+        id: u32::from_be_bytes([id[0], id[1], id[2], id[3]]),
+        signature: signature.to_vec(),
+    })
+}
+
+/// Verifies a signed note against Ed25519 (type 0x01) verifier keys. Errors: malformed
+/// note, no signature by a known key, bad signature by a known key. As in `signed_note`,
+/// every signature by a known key must verify (the first one per key counts), and
+/// signatures by other keys are returned once each.
+pub fn verify_note(msg: &[u8], keys: &[VerifierKey]) -> Result<VerifiedNote> {
+    let (text, signatures) = parse_note(msg)?;
+    if let Some(k) = keys.iter().find(|k| k.key_type != KeyType::Ed25519) {
+        return Err(key_err(
+            "verifier",
+            format!("{} is not a note (type 0x01) key", k.label()),
+        ));
+    }
+    let mut verified_by = Vec::new();
+    let mut other_signatures = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut seen_other = BTreeSet::new();
+    for sig in &signatures {
+        let mut known = keys.iter().filter(|k| k.name == sig.name && k.id == sig.id);
+        match (known.next(), known.next()) {
+            (Some(_), Some(_)) => {
+                return Err(malformed(format!("ambiguous key {}", sig.label())));
+            }
+            (Some(key), None) => {
+                if !seen.insert((&sig.name, sig.id)) {
+                    continue;
+                }
+                if !ed25519::verify(&key.public, text, &sig.signature) {
+                    return Err(Error::NoteBadSignature { key: sig.label() });
+                }
+                verified_by.push(sig.label());
+            }
+            (None, _) => {
+                if seen_other.insert(sig) {
+                    other_signatures.push((sig.name.clone(), sig.id, sig.signature.clone()));
+                }
+            }
+        }
+    }
+    if verified_by.is_empty() {
+        return Err(Error::NoteUnknownKey {
             known: keys
                 .iter()
                 .map(VerifierKey::label)
                 .collect::<Vec<_>>()
                 .join(", "),
-            signers: signature_labels(msg).join(", "),
-        }),
-        Err(e) => Err(map_note_err(e)),
+            signers: signatures
+                .iter()
+                .map(NoteSignature::label)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
     }
-}
-
-/// `name+hexid` of each signature line of a (well-formed) note, for error messages.
-fn signature_labels(msg: &[u8]) -> Vec<String> {
-    let Ok(s) = std::str::from_utf8(msg) else {
-        return Vec::new();
-    };
-    let Some((_, sigs)) = s.rsplit_once("\n\n") else {
-        return Vec::new();
-    };
-    sigs.lines()
-        .filter_map(|l| signed_note::Signature::from_bytes(l.as_bytes()).ok())
-        .map(|s| format!("{}+{:08x}", s.name(), s.id()))
-        .collect()
+    Ok(VerifiedNote {
+        text: text.to_vec(),
+        verified_by,
+        other_signatures,
+    })
 }

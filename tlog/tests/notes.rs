@@ -1,5 +1,7 @@
 //! Keys, signed notes, checkpoints and cosignatures; interop with an independent Python
 //! signed-note implementation (tests/interop/signed_note.py).
+// The writer side (feature `writer`, on by default) builds the logs and keys used here.
+#![cfg(feature = "writer")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -222,7 +224,7 @@ fn c2sp_tlog_cosignature_example() {
 
     // Key id rule: SHA-256(name ‖ "\n" ‖ 0x04 ‖ pubkey)[:4] differs from the 0x01 id.
     let w = SignerKey::generate("witness.example.com/w1", KeyType::CosignatureV1).unwrap();
-    let pk = *w.verifier().public_key().as_bytes();
+    let pk = *w.verifier().public_key();
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(b"witness.example.com/w1\n\x04");

@@ -1,4 +1,6 @@
 //! C2SP tlog-tiles path vectors (tests/data/c2sp-tile-paths.txt) and entry bundles.
+// Compares with `tlog_tiles`, a dependency of the writer side (feature `writer`).
+#![cfg(feature = "writer")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rust_pki_tlog::Error;

@@ -1,6 +1,7 @@
 //! Known answers from transparency-dev/merkle (tests/data/transparency-dev-merkle/, see its
 //! README for source commit and license): every inclusion and consistency probe through
-//! `tlog_tiles::check_record` / `check_tree`, and the happy paths against the proofs our
+//! `tlog_tiles::check_record` / `check_tree` (inclusion also through our own
+//! `rust_pki_tlog::merkle::check_record`, which must agree on every probe), and the happy paths against the proofs our
 //! on-disk `Log` serves.
 //!
 //! A probe is "accepted" when all its hashes parse as `tlog_tiles::Hash` (32 bytes, via
@@ -11,6 +12,8 @@
 //! also checked in an "analogue" form where every non-32-byte value `v` is replaced by
 //! SHA-256(v) (equal values stay equal, distinct ones stay distinct). The cases where the two
 //! forms disagree with `wantErr` are listed exactly below, with the reason.
+// Compares with `tlog_tiles`, a dependency of the writer side (feature `writer`).
+#![cfg(feature = "writer")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
@@ -19,6 +22,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use base64ct::{Base64, Encoding};
+use rust_pki_tlog::merkle;
 use rust_pki_tlog::writer::Log;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -193,7 +197,39 @@ fn inclusion_verdicts(name: &str, c: &InclusionCase) -> (Verdict, Verdict) {
             analogue(&c.leaf_hash),
         )
     });
+    // The verifier side's own RFC 6962 check (rust_pki_tlog::merkle, what bundles use)
+    // must agree with tlog_tiles on every probe, both forms.
+    if let Ok((v, p)) = strict_all(&[&c.root, &c.leaf_hash], &proof) {
+        assert_eq!(
+            light_check(&p, c.tree_size, v[0], c.leaf_idx, v[1]),
+            strict_verdict.accepted(),
+            "{name}: rust_pki_tlog::merkle and tlog_tiles disagree"
+        );
+    }
+    assert_eq!(
+        light_check(
+            &p,
+            c.tree_size,
+            analogue(&c.root),
+            c.leaf_idx,
+            analogue(&c.leaf_hash)
+        ),
+        analogue_verdict.accepted(),
+        "{name} (analogue): rust_pki_tlog::merkle and tlog_tiles disagree"
+    );
     (strict_verdict, analogue_verdict)
+}
+
+fn light_check(proof: &[Hash], size: u64, root: Hash, index: u64, leaf: Hash) -> bool {
+    let proof: Vec<merkle::Hash> = proof.iter().map(|h| merkle::Hash(h.0)).collect();
+    merkle::check_record(
+        &proof,
+        size,
+        &merkle::Hash(root.0),
+        index,
+        &merkle::Hash(leaf.0),
+    )
+    .is_ok()
 }
 
 fn consistency_verdicts(name: &str, c: &ConsistencyCase) -> (Verdict, Verdict) {

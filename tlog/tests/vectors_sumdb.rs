@@ -3,6 +3,8 @@
 //! tile paths in Go form against `tlog_tiles::Tile` and, translated, in C2SP form against our
 //! `TileId`; `NewTiles` counts; empty-tree and record hashes; the sumdb tree note, which is a
 //! C2SP checkpoint body with origin "go.sum database tree".
+// Compares with `tlog_tiles`, a dependency of the writer side (feature `writer`).
+#![cfg(feature = "writer")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rust_pki_tlog::checkpoint::checkpoint_body;

@@ -1,5 +1,7 @@
 //! Witness: first checkpoint, consistent growth, rollback, split view, bad proof, unknown
 //! origin, persistence.
+// The writer side (feature `writer`, on by default) builds the logs and keys used here.
+#![cfg(feature = "writer")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::cell::RefCell;
