@@ -354,7 +354,7 @@ fn leaf_under_a_delegate_that_was_never_logged_is_refused() {
     forged.delegate = Some(DelegateProof {
         entry: as_leaf,
         index: 0,
-        proof,
+        proof: proof.into_iter().map(Into::into).collect(),
     });
     forged.checkpoint = cosigned(&forged.checkpoint, &log_key_vkey, &s.witness);
     let b = write_bundle(dir.path(), "forged.bundle", &forged);
