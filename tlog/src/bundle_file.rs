@@ -47,7 +47,6 @@
 //! in `rust-pki verify --bundle`.
 
 use base64ct::{Base64, Encoding};
-use sha2::{Digest, Sha256};
 
 use crate::checkpoint::SignedCheckpoint;
 use crate::cosignature::verify_cosignature;
@@ -56,7 +55,7 @@ use crate::merkle::{Hash, check_record, record_hash};
 use crate::note::VerifierKey;
 #[cfg(feature = "writer")]
 use crate::writer::Log;
-use crate::{Error, Result};
+use crate::{Error, Result, sha256_of};
 
 /// First line of the bundles written now.
 pub const HEADER: &str = "rust-pki-bundle/v2";
@@ -199,7 +198,7 @@ impl StapledBundle {
         let leaf = certificates.first().map(Vec::as_slice).unwrap_or_default();
         if !entry_matches_leaf(entry, leaf) || log.find_entry(entry) != Some(index) {
             return Err(Error::StapledEntryMismatch {
-                leaf_sha256: hex::encode(Sha256::digest(leaf)),
+                leaf_sha256: hex::encode(sha256_of(leaf)),
             });
         }
         let (proof, head) = log.prove_inclusion(index)?;
@@ -224,7 +223,7 @@ impl StapledBundle {
     pub fn add_delegate(&mut self, log: &Log, delegate_entry: &[u8]) -> Result<()> {
         let delegate = self.certificates.get(1).cloned().unwrap_or_default();
         let fail = |reason: String| Error::StapledDelegate {
-            delegate_sha256: hex::encode(Sha256::digest(&delegate)),
+            delegate_sha256: hex::encode(sha256_of(&delegate)),
             reason,
         };
         if delegate.is_empty() {
@@ -578,7 +577,7 @@ pub fn verify_bundle(
     let leaf = bundle.leaf()?;
     if !entry_matches_leaf(&bundle.entry, leaf) {
         return Err(Error::StapledEntryMismatch {
-            leaf_sha256: hex::encode(Sha256::digest(leaf)),
+            leaf_sha256: hex::encode(sha256_of(leaf)),
         });
     }
     let delegate_index = match bundle.certificates.get(1) {
@@ -606,13 +605,13 @@ fn verify_delegate(
     checkpoint: &SignedCheckpoint,
 ) -> Result<u64> {
     let fail = |reason: String| Error::StapledDelegate {
-        delegate_sha256: hex::encode(Sha256::digest(delegate)),
+        delegate_sha256: hex::encode(sha256_of(delegate)),
         reason,
     };
     if let Ok(Entry::LeafIssuance {
         delegate_sha256, ..
     }) = Entry::parse(&bundle.entry)
-        && delegate_sha256 != <[u8; 32]>::from(Sha256::digest(delegate))
+        && delegate_sha256 != sha256_of(delegate)
     {
         return Err(fail(format!(
             "the leaf's log entry names another delegate (SHA-256 {})",

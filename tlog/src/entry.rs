@@ -50,10 +50,9 @@
 //! bundle for a delegate certificate can point at its ceremony's entry.
 
 use base64ct::{Base64, Encoding};
-use sha2::{Digest, Sha256};
 
 use crate::bundle::MAX_ENTRY_LEN;
-use crate::{Error, Result};
+use crate::{Error, Result, sha256_of};
 
 /// Header of every entry: the format name and version, followed by a space and the kind.
 pub const ENTRY_VERSION: &str = "rust-pki-log-entry/v1";
@@ -146,11 +145,8 @@ impl Entry {
         let mut entry = Self::CeremonyRecord {
             file_name: file_name.to_owned(),
             size: bytes.len() as u64,
-            sha256: Sha256::digest(bytes).into(),
-            certificates: certificates
-                .iter()
-                .map(|c| Sha256::digest(c.as_ref()).into())
-                .collect(),
+            sha256: sha256_of(bytes),
+            certificates: certificates.iter().map(|c| sha256_of(c.as_ref())).collect(),
             record: Some(bytes.to_vec()),
         };
         if entry.encoded_len() > MAX_ENTRY_LEN
@@ -176,7 +172,7 @@ impl Entry {
         }
         let entry = Self::LeafIssuance {
             certificate: certificate_der.to_vec(),
-            delegate_sha256: Sha256::digest(delegate_der).into(),
+            delegate_sha256: sha256_of(delegate_der),
         };
         entry.check_len()?;
         Ok(entry)
@@ -223,7 +219,7 @@ impl Entry {
         match self {
             Self::LeafIssuance { certificate, .. } => certificate == der,
             Self::CeremonyRecord { certificates, .. } => {
-                let digest: [u8; 32] = Sha256::digest(der).into();
+                let digest: [u8; 32] = sha256_of(der);
                 certificates.contains(&digest)
             }
             Self::Artifact { .. } | Self::BastionEvent { .. } => false,
@@ -291,7 +287,7 @@ impl Entry {
                     if record.len() as u64 != size {
                         return Err(malformed(line, "record length does not match size"));
                     }
-                    if <[u8; 32]>::from(Sha256::digest(record)) != sha256 {
+                    if sha256_of(record) != sha256 {
                         return Err(malformed(line, "record does not match sha256"));
                     }
                 }
@@ -409,9 +405,7 @@ impl Entry {
                     if record.is_empty() {
                         return Err(Error::EntryInvalid("the ceremony record is empty".into()));
                     }
-                    if record.len() as u64 != *size
-                        || <[u8; 32]>::from(Sha256::digest(record)) != *sha256
-                    {
+                    if record.len() as u64 != *size || sha256_of(record) != *sha256 {
                         return Err(Error::EntryInvalid(
                             "the ceremony record does not match its size and sha256".into(),
                         ));

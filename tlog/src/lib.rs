@@ -1,6 +1,6 @@
 //! rust-pki-tlog: the transparency log of the Rust PKI (DESIGN §5).
 //!
-//! Two halves. The verifier's (always built, light: `ring`, `sha2`, `base64ct`, `hex`):
+//! Two halves. The verifier's (always built, light: `ring`, `base64ct`, `hex`):
 //! stapled bundles, log entries, checkpoints, signed notes and cosignatures, RFC 6962
 //! inclusion proofs ([`merkle`]). The writer's (feature `writer`, on by default): the
 //! on-disk log, verified replicas, the witness and its HTTP protocol, key generation and
@@ -29,3 +29,8 @@ pub mod witness_protocol;
 pub mod writer;
 
 pub use error::{Error, Result};
+
+/// SHA-256 of `data`.
+pub(crate) fn sha256_of(data: &[u8]) -> [u8; 32] {
+    merkle::sha256_parts(&[data])
+}

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
+use ring::digest::{Context, SHA256};
 
 /// A SHA-256 Merkle tree hash.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,19 +44,23 @@ pub enum ProofError {
 
 /// RFC 6962 leaf hash: SHA-256(0x00 ‖ data).
 pub fn record_hash(data: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0x00]);
-    h.update(data);
-    Hash(h.finalize().into())
+    Hash(sha256_parts(&[&[0x00], data]))
 }
 
 /// RFC 6962 interior node hash: SHA-256(0x01 ‖ left ‖ right).
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0x01]);
-    h.update(left.0);
-    h.update(right.0);
-    Hash(h.finalize().into())
+    Hash(sha256_parts(&[&[0x01], &left.0, &right.0]))
+}
+
+/// SHA-256 of the concatenation of `parts` (ring's, already in the verifier).
+pub(crate) fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
+    let mut context = Context::new(&SHA256);
+    for part in parts {
+        context.update(part);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(context.finish().as_ref());
+    out
 }
 
 /// Checks that `leaf` is the hash of entry `index` in the tree of `size` entries whose root

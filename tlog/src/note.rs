@@ -17,7 +17,6 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use base64ct::{Base64, Encoding};
-use sha2::{Digest, Sha256};
 
 use crate::{Error, Result, ed25519};
 
@@ -50,12 +49,7 @@ impl KeyType {
 
 /// The signed-note key id: first 4 bytes of SHA-256(name ‖ "\n" ‖ type ‖ public key).
 pub fn key_id(name: &str, key_type: KeyType, public: &[u8; 32]) -> u32 {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update(b"\n");
-    h.update([key_type.byte()]);
-    h.update(public);
-    let d = h.finalize();
+    let d = crate::merkle::sha256_parts(&[name.as_bytes(), b"\n", &[key_type.byte()], public]);
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
