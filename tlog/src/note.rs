@@ -9,7 +9,7 @@
 //! tlog-cosignature/v1 witness key (see [`crate::cosignature`]).
 //!
 //! Notes are signed with the `signed_note` crate (feature `writer`) and verified here, on
-//! `ring` (see [`crate::ed25519`]), with the same rules as `signed_note` 0.2: this is what
+//! `ring` (module `ed25519`), with the same rules as `signed_note` 0.2: this is what
 //! a verifier needs, without the writer's crates. Key parsing is strict, with errors naming
 //! the problem; key generation is part of the writer.
 
