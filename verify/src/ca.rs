@@ -105,7 +105,7 @@ pub fn verify_ca(
     root.check_validity(at)?;
 
     for (cert, issuer) in below_root.iter().zip(&issuers) {
-        profile::check_issued(cert, issuer)?;
+        profile::check_issued(cert, issuer, std::ptr::eq(*issuer, root))?;
     }
 
     for cert in &below_root {

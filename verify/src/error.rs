@@ -496,8 +496,11 @@ pub enum Error {
         not_after: OffsetDateTime,
     },
 
-    /// A public key of a type the policy does not allow (allowed: ECDSA P-384, Ed25519).
-    #[error("{cert}: public key algorithm {algorithm} is not allowed (P-384 or Ed25519)")]
+    /// A public key of a type the policy does not allow: ECDSA P-384 and Ed25519, and RSA of
+    /// at least 2048 bits in an end entity (the CloudHSM cluster certificate) only.
+    #[error(
+        "{cert}: public key algorithm {algorithm} is not allowed (P-384 or Ed25519; RSA of at least 2048 bits only in an end entity)"
+    )]
     DisallowedKeyAlgorithm {
         /// The certificate.
         cert: Box<CertRef>,

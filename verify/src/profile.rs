@@ -6,10 +6,10 @@
 //! is loaded ([`Facts`]); the checks then only read those facts, so they cost little on top
 //! of path validation.
 
-use der::Decode;
-use der::asn1::ObjectIdentifier;
+use der::asn1::{ObjectIdentifier, UintRef};
 use der::flagset::FlagSet;
 use der::oid::AssociatedOid;
+use der::{Decode, Reader, SliceReader};
 use x509_cert::TbsCertificate;
 use x509_cert::certificate::Version;
 use x509_cert::ext::pkix::crl::CrlDistributionPoints;
@@ -30,6 +30,10 @@ const MAX_SERIAL_OCTETS: usize = 20;
 const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const ID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+/// The policy's `[cluster] min_rsa_bits`: the one RSA key of the PKI is the CloudHSM
+/// cluster's (AWS generates it), in an end-entity certificate signed by the root.
+const MIN_RSA_BITS: usize = 2048;
 const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 /// anyExtendedKeyUsage, as DER content bytes.
 const ANY_EKU: &[u8] = &[0x55, 0x1d, 0x25, 0x00];
@@ -192,6 +196,7 @@ pub(crate) fn check_intrinsic(cert: &ParsedCert) -> Result<(), Error> {
     let key_allowed = match spki.oid {
         ID_EC_PUBLIC_KEY => curve == Some(SECP384R1),
         ID_ED25519 => spki.parameters.is_none(),
+        RSA_ENCRYPTION => rsa_bits(cert).is_some_and(|bits| bits >= MIN_RSA_BITS),
         _ => false,
     };
     if !key_allowed {
@@ -249,6 +254,28 @@ pub(crate) fn check_intrinsic(cert: &ParsedCert) -> Result<(), Error> {
     Ok(())
 }
 
+/// The size of an RSA public key's modulus, if the key decodes.
+fn rsa_bits(cert: &ParsedCert) -> Option<usize> {
+    let key = cert
+        .x509
+        .tbs_certificate()
+        .subject_public_key_info()
+        .subject_public_key
+        .as_bytes()?;
+    let mut reader = SliceReader::new(key).ok()?;
+    let modulus = reader
+        .sequence(|seq: &mut SliceReader<'_>| {
+            let modulus = UintRef::decode(seq)?;
+            UintRef::decode(seq)?;
+            Ok::<_, der::Error>(modulus)
+        })
+        .ok()?;
+    reader.finish().ok()?;
+    let bytes = modulus.as_bytes();
+    let first = bytes.first()?;
+    Some(bytes.len() * 8 - first.leading_zeros() as usize)
+}
+
 /// Why a serial number (INTEGER content octets) is not allowed, if it is not.
 fn serial_problem(serial: &[u8]) -> Option<&'static str> {
     if serial.first().is_some_and(|b| b & 0x80 != 0) {
@@ -292,6 +319,17 @@ pub(crate) fn check(cert: &ParsedCert, role: Role) -> Result<(), Error> {
             }
         }
         Role::Ca | Role::Root => {
+            let spki = &cert
+                .x509
+                .tbs_certificate()
+                .subject_public_key_info()
+                .algorithm;
+            if spki.oid == RSA_ENCRYPTION {
+                return Err(Error::DisallowedKeyAlgorithm {
+                    cert: id(),
+                    algorithm: spki.oid.to_string(),
+                });
+            }
             if cert.subject().is_empty() {
                 return Err(Error::EmptySubject { cert: id() });
             }
@@ -348,7 +386,17 @@ fn check_root(root: &ParsedCert) -> Result<(), Error> {
 
 /// The rules between a certificate and its issuer on the path: the AKI names the issuer's
 /// SKI (required unless self-issued), and the validity is inside the issuer's.
-pub(crate) fn check_issued(cert: &ParsedCert, issuer: &ParsedCert) -> Result<(), Error> {
+///
+/// Nesting is not required of a CA under a CA other than the root: in this PKI (root →
+/// delegate → leaf) such an issuer is a cross-certificate, which certifies a newer root's
+/// key only until the older root expires, while that key's own certificates (and the
+/// delegates they issue) may run longer (root rotation). Validity at the verification time
+/// is still required of every certificate.
+pub(crate) fn check_issued(
+    cert: &ParsedCert,
+    issuer: &ParsedCert,
+    issuer_is_root: bool,
+) -> Result<(), Error> {
     let id = || cert.id.clone().into();
     let key_id = cert
         .facts
@@ -375,7 +423,10 @@ pub(crate) fn check_issued(cert: &ParsedCert, issuer: &ParsedCert) -> Result<(),
         }
         _ => {}
     }
-    if cert.not_before() < issuer.not_before() || cert.not_after() > issuer.not_after() {
+    let cross_certified = cert.is_ca() && !issuer_is_root;
+    if !cross_certified
+        && (cert.not_before() < issuer.not_before() || cert.not_after() > issuer.not_after())
+    {
         return Err(Error::ValidityOutsideIssuer {
             cert: id(),
             issuer: issuer.id.clone().into(),

@@ -169,7 +169,7 @@ fn check_policy(cx: &Context<'_, '_>, path: &VerifiedPath<'_>) -> Result<(), Err
     }
     cx.store.root.check_validity(cx.at)?;
     for (cert, issuer) in below_root.iter().zip(issuers) {
-        profile::check_issued(cert, issuer)?;
+        profile::check_issued(cert, issuer, std::ptr::eq(issuer, cx.store.root))?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use common::mutate::{self, DELEGATE_SUBJECT, ROOT_SUBJECT};
 use common::*;
 use rcgen::KeyUsagePurpose;
 use rust_pki_verify::{Chain, Position, Purpose, Root, verify_ca};
+use time::macros::datetime;
 
 /// Verifies the mutation `name` as a leaf chain and checks the rule and certificate named.
 // A test helper outside #[test]: clippy.toml's allow-unwrap-in-tests does not reach it.
@@ -227,6 +228,77 @@ fn policy_with_bad_eku_is_an_error_naming_the_file() {
     assert_eq!(error.file(), Some(path.display().to_string().as_str()));
     assert!(
         error.to_string().contains("purposes.releases.eku"),
+        "{error}"
+    );
+}
+
+/// Root rotation: a client pinned to the old root reaches a delegate of the new root through
+/// the cross-certificate, which ends with the old root while the delegate runs longer. The
+/// nesting rule does not apply under a cross-certificate; it still does under the root.
+#[test]
+fn cross_certificate_path_is_exempt_from_nesting_only_under_the_cross_certificate() {
+    let old_root = Spec::ca("Old Root", 1)
+        .valid(
+            datetime!(2026-01-01 00:00 UTC),
+            datetime!(2031-01-01 00:00 UTC),
+        )
+        .self_signed();
+    let new_root = Spec::ca("New Root", 2).self_signed();
+    let mut cross_params = new_root.params.clone();
+    cross_params.not_after = old_root.params.not_after;
+    cross_params
+        .extended_key_usages
+        .push(rcgen::ExtendedKeyUsagePurpose::Other(RELEASES.to_vec()));
+    let cross = cross_params
+        .signed_by(&new_root.key, &old_root.issuer())
+        .unwrap();
+    let delegate = Spec::ca("Rust Test Delegate", 0x0100)
+        .path_len(0)
+        .eku(RELEASES)
+        .valid(
+            datetime!(2026-01-01 00:00 UTC),
+            datetime!(2033-01-01 00:00 UTC),
+        )
+        .signed_by(&new_root);
+    let leaf = Spec::leaf("Rust Test Leaf", 0x1001)
+        .eku(RELEASES)
+        .signed_by(&delegate);
+    let verified = verify_pems(
+        &Files::new(),
+        &old_root.pem(),
+        &[&leaf.pem(), &delegate.pem(), &cross.pem()],
+        &[],
+        &releases(),
+        AT,
+    )
+    .unwrap();
+    assert_eq!(verified.path.len(), 4);
+
+    // The same delegate directly under the old root breaks the rule.
+    let delegate = Spec::ca("Rust Test Delegate", 0x0100)
+        .path_len(0)
+        .eku(RELEASES)
+        .valid(
+            datetime!(2026-01-01 00:00 UTC),
+            datetime!(2033-01-01 00:00 UTC),
+        )
+        .signed_by(&old_root);
+    let leaf = Spec::leaf("Rust Test Leaf", 0x1001)
+        .eku(RELEASES)
+        .signed_by(&delegate);
+    let error = verify_pems(
+        &Files::new(),
+        &old_root.pem(),
+        &[&leaf.pem(), &delegate.pem()],
+        &[],
+        &releases(),
+        AT,
+    )
+    .unwrap_err();
+    assert_eq!(error.rule(), "validity-outside-issuer");
+    assert_eq!(
+        error.cert().unwrap().position,
+        Position::Intermediate(1),
         "{error}"
     );
 }
