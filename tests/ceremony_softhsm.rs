@@ -1103,6 +1103,8 @@ fn cluster_init_certifies_the_cloudhsm_cluster_key() {
         "out/root.pem",
         "--log-key",
         "log/log.vkey",
+        "--min-witnesses",
+        "0",
         "--eku",
         "1.3.6.1.4.1.32473.1.4",
     ]);

@@ -41,10 +41,11 @@ pub struct VerifyArgs {
     #[arg(long)]
     ca: bool,
 
-    /// A stapled bundle (rust-pki-bundle/v1: chain, log entry, inclusion proof, signed
-    /// checkpoint) instead of --chain: checks the chain as --chain does, and that its first
-    /// certificate (leaf, or delegate CA) is in the log (checkpoint signed by --log-key,
-    /// --min-witnesses cosignatures).
+    /// A stapled bundle (rust-pki-bundle/v2: chain, log entry, inclusion proof, the
+    /// delegate's ceremony entry and its proof, signed checkpoint) instead of --chain:
+    /// checks the chain as --chain does, that its first certificate (leaf, or delegate CA)
+    /// is in the log (checkpoint signed by --log-key, --min-witnesses cosignatures), and,
+    /// for a leaf, that its delegate is in the log as the record of a ceremony.
     #[arg(long, value_name = "FILE", requires = "log_key")]
     bundle: Option<PathBuf>,
 
@@ -56,8 +57,11 @@ pub struct VerifyArgs {
     #[arg(long = "witness", value_name = "VKEY_FILE", requires = "bundle")]
     witnesses: Vec<PathBuf>,
 
-    /// How many of the --witness keys must have cosigned the bundle's checkpoint.
-    #[arg(long, value_name = "K", default_value_t = 0, requires = "bundle")]
+    /// How many of the --witness keys must have cosigned the bundle's checkpoint. At least
+    /// 1 by default: without a witness, the log operator alone could show this bundle a
+    /// checkpoint nobody else sees. 0 is allowed with a warning (e.g. for a log without
+    /// witnesses in a test).
+    #[arg(long, value_name = "K", default_value_t = 1, requires = "bundle")]
     min_witnesses: usize,
 
     /// Purpose the chain must be valid for, as named in the policy (releases, crates-io,
@@ -183,7 +187,7 @@ fn target(verified: &VerifiedChain) -> &'static str {
 
 /// Why a `--bundle` verification failed: the chain (rules of rust-pki-verify) or the log
 /// proof (rules of [`bundle_file::rule`]: bundle-format, log-signature, witnesses,
-/// inclusion, entry).
+/// inclusion, entry, delegate-entry).
 #[derive(Debug)]
 enum BundleFailure {
     Chain(Error),
@@ -235,6 +239,12 @@ fn verify_bundle(
         .iter()
         .map(|p| read_vkey(p, "witness key"))
         .collect::<Result<Vec<_>, _>>()?;
+    if args.min_witnesses == 0 {
+        eprintln!(
+            "warning: --min-witnesses 0: no witness cosignature is required, so this bundle's \
+             checkpoint may be one the log showed to nobody else (a split view)"
+        );
+    }
 
     let chain = Chain::from_bytes(&path.display().to_string(), bundle.chain_pem().as_bytes())
         .map_err(BundleFailure::Chain)?;
@@ -269,6 +279,7 @@ fn run_bundle(
                             "tree_size": logged.tree_size,
                             "root_hash": hex::encode(logged.root_hash),
                             "witnesses": logged.witnesses,
+                            "delegate_index": logged.delegate_index,
                         }),
                     );
                 }
@@ -288,6 +299,12 @@ fn run_bundle(
                         format!(" ({})", logged.witnesses.join(", "))
                     }
                 )?;
+                if let Some(index) = logged.delegate_index {
+                    writeln!(
+                        stdout,
+                        "  delegate logged as the ceremony record at entry {index} of the same tree"
+                    )?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

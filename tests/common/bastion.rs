@@ -181,6 +181,9 @@ impl Bastion {
             "out/root.pem",
             "--log-key",
             "log/log.vkey",
+            // This harness runs no witness (the demo and tests/log_concurrency.rs do).
+            "--min-witnesses",
+            "0",
             "--purpose",
             purpose,
             "--ca",
