@@ -176,7 +176,7 @@ fn main() -> Result<()> {
         what: "chain verify: rust_pki_verify::verify",
         ops: ours,
         baseline: Some(("rustls-webpki verify_for_usage", raw)),
-        goal: Some(0.7),
+        goal: Some(0.9),
     });
     let (raw, ours) = compare(seconds, &mut || raw_verify(true), &mut || {
         ours_verify(&crls)

@@ -174,7 +174,8 @@ fn decodes<'a, T: Decode<'a, Error = der::Error>>(bytes: &'a [u8]) -> der::Resul
 
 /// The rules a certificate meets or breaks on its own, whatever its role: version 3, the
 /// serial number, the policy's algorithms, well-formed extensions, no unprocessed critical
-/// extension, and the criticality of SKI, AKI and EKU, keyUsage and basicConstraints.
+/// extension, keyUsage present and critical, SKI and AKI not critical, EKU not critical and
+/// without anyExtendedKeyUsage.
 pub(crate) fn check_intrinsic(cert: &ParsedCert) -> Result<(), Error> {
     let tbs = cert.x509.tbs_certificate();
     let id = || cert.id.clone().into();

@@ -35,12 +35,16 @@ use crate::signed::ALGS;
 /// Verifies `chain` against the pinned `root` for `purpose` at time `at`, checking
 /// revocation against `crls` (may be empty).
 ///
-/// Rules: the certificate profile on every certificate supplied, the root included (see
-/// [`crate::profile`]: the leaf must be an end entity, every other certificate a CA); a path
-/// from the leaf through intermediates of `chain` to `root` that rustls-webpki accepts (signatures, validity, basicConstraints and pathLen, name constraints, EKU, CRLs);
-/// the purpose's EKU in the leaf and every intermediate (checked again with x509-cert); the
-/// root valid at `at` (rustls-webpki does not check anchors' validity); every CRL
-/// authenticated and current.
+/// Rules: the certificate profile on every certificate supplied, the root included (the
+/// leaf must be an end entity, never a CA, and every other certificate a CA; the rules are
+/// the profile variants of [`Error`], from [`Error::NotV3`] to
+/// [`Error::DisallowedSignatureAlgorithm`]); a path from the leaf through intermediates of
+/// `chain` to `root` that rustls-webpki accepts (signatures, validity, basicConstraints and
+/// pathLen, name constraints, EKU, CRLs); the purpose's EKU in the leaf and every
+/// intermediate (checked again with x509-cert); the root valid at `at` (rustls-webpki does
+/// not check anchors' validity); each certificate's AKI equal to its issuer's SKI and its
+/// validity inside its issuer's (except under a cross-certificate); every CRL authenticated
+/// and current.
 ///
 /// # Errors
 /// The first broken rule, naming the certificate (or CRL file) that broke it.
