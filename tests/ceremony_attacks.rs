@@ -39,18 +39,7 @@ fn refused(bastion: &Bastion, args: &[&str]) -> String {
 }
 
 fn show_refused(bastion: &Bastion, request: &Path) -> String {
-    refused(
-        bastion,
-        &[
-            "ceremony",
-            "show",
-            request.to_str().unwrap(),
-            "--policy",
-            "policy.toml",
-            "--roster",
-            "roster.toml",
-        ],
-    )
+    refused(bastion, &Bastion::show_args(request))
 }
 
 fn approve_refused(bastion: &Bastion, request: &Path, member: usize) -> String {
@@ -378,8 +367,12 @@ fn copied_or_linked_request_folders_do_not_execute() {
     }
     std::fs::remove_file(&link).unwrap();
     bastion.execute_ok(&request);
+    // Once executed, the log names the ceremony too: that refusal comes first.
     let err = bastion.execute_fails(&copy.join("request.toml"));
-    assert!(err.contains("executes only from its own folder"), "{err}");
+    assert!(
+        err.contains("the log already holds a record of 002-delegate-issue.toml"),
+        "{err}"
+    );
     assert_eq!(bastion.records(), 2);
     assert_eq!(bastion.log_size(), size_before + 1);
 }
@@ -527,4 +520,37 @@ fn roster_check_flags_a_roster_that_is_not_the_pinned_genesis() {
         shown.contains("NOT the genesis roster the policy pins"),
         "{shown}"
     );
+}
+
+/// Attack 6 (the log side): a record edited after it was logged (here only its finishing
+/// time, which nothing else pins) is refused against its log entry; a record deleted after
+/// it was logged does not let the request execute a second time.
+#[test]
+fn records_must_match_their_log_entry_and_a_logged_ceremony_never_runs_twice() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.execute_ok(&request);
+    let size = bastion.log_size();
+    let record = request.parent().unwrap().join("record.toml");
+    let original = std::fs::read_to_string(&record).unwrap();
+    let at = original.find("finished_at = \"").unwrap() + "finished_at = \"".len();
+    let mut edited = original.clone();
+    edited.replace_range(at..at + 4, "2027");
+    std::fs::write(&record, &edited).unwrap();
+    let output = bastion.execute(&request, None);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && err.contains("the record does not match its log entry"),
+        "{err}"
+    );
+
+    // The record removed: the chain would let the request run again; the log does not.
+    std::fs::remove_file(&record).unwrap();
+    let err = bastion.execute_fails(&request);
+    assert!(
+        err.contains("the log already holds a record of 002-delegate-issue.toml"),
+        "{err}"
+    );
+    assert_eq!(bastion.log_size(), size);
 }

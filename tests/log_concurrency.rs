@@ -467,6 +467,14 @@ fn crash_between_log_append_and_bundle_is_finished_by_a_rerun_without_a_second_e
             .names_certificate(&der)
     );
 
+    // A crash after OUT was written, before the pending copy was removed: the rerun
+    // only removes the copy (no signature, no entry).
+    std::fs::copy(lab.path("crashed.pem"), lab.path("crashed.pem.pending")).unwrap();
+    let stdout = assert_ok(&lab_command(&lab, &args).output().unwrap());
+    assert!(stdout.contains("was issued and logged already"), "{stdout}");
+    assert!(!lab.path("crashed.pem.pending").exists());
+    assert_eq!(replica(&lab.path("log")).checkpoint.size, 2);
+
     // No witness here: the default refuses, naming the witness rule; 0 is allowed, warned.
     let out = verify_bundle(&lab, "crashed", &[]);
     assert_eq!(out.status.code(), Some(1));

@@ -70,13 +70,13 @@ pub struct Inputs<'a> {
     pub now: SystemTime,
 }
 
-/// What `execute` did.
+/// What `execute` did, with the record and its exact bytes (checked, not re-read).
 #[derive(Debug)]
 pub enum Outcome {
     /// The ceremony ran now.
-    Executed(Record),
+    Executed(Record, Vec<u8>),
     /// It had run before: its record exists and matches the request (nothing was signed).
-    AlreadyExecuted(Record),
+    AlreadyExecuted(Record, Vec<u8>),
 }
 
 /// Execute the ceremony in `ceremony`, holding the state's `lock` (see
@@ -109,7 +109,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
         // The chain from the first record to this one must hold too: a record edited in
         // place breaks the digest its successor (or the log entry) names.
         inputs.state.records()?;
-        return Ok(Outcome::AlreadyExecuted(record));
+        return Ok(Outcome::AlreadyExecuted(record, record_bytes));
     }
 
     // ---- every check, before the HSM ----
@@ -183,7 +183,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
         keys,
     };
     check_record(&record, &ceremony.record(), &request, &bytes, &folder)?;
-    record.write_atomically(&ceremony.record())?;
+    let record_bytes = record.write_atomically(&ceremony.record())?;
     fault_point("recorded");
     let journal = ceremony.path.join(crate::gate::PENDING_PINS_FILE);
     if journal.exists() {
@@ -200,7 +200,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
             source,
         })?;
     }
-    Ok(Outcome::Executed(record))
+    Ok(Outcome::Executed(record, record_bytes))
 }
 
 /// The new roster a roster-change request carries, checked against its digest and the

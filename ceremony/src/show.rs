@@ -161,20 +161,21 @@ fn render_parameters(out: &mut String, request: &Request) {
     } else {
         "CSR sha256"
     };
+    let key = |digest: &Option<String>| digest.as_ref().map(|d| format!("sha256:{d}"));
     let named = [
-        ("token", &p.token),
-        ("key label", &p.key_label),
-        ("purpose", &p.purpose),
-        (csr, &p.csr_sha256),
-        ("delegate key sha256", &p.delegate_key_sha256),
+        ("token", p.token.clone()),
+        ("key label", p.key_label.clone()),
+        ("purpose", p.purpose.clone()),
+        (csr, p.csr_sha256.clone()),
+        ("delegate key", key(&p.delegate_key_sha256)),
         // What to compare with the AWS console / `aws cloudhsmv2 describe-clusters`.
-        ("CloudHSM cluster", &p.cluster_id),
-        ("cluster key sha256", &p.cluster_key_sha256),
-        ("new roster sha256", &p.new_roster_sha256),
+        ("CloudHSM cluster", p.cluster_id.clone()),
+        ("cluster key", key(&p.cluster_key_sha256)),
+        ("new roster sha256", p.new_roster_sha256.clone()),
     ];
     for (label, value) in named {
         if let Some(value) = value {
-            let _ = writeln!(out, "  {:<19}{}", format!("{label}:"), inert(value));
+            let _ = writeln!(out, "  {:<19}{}", format!("{label}:"), inert(&value));
         }
     }
     if !p.revoked_serials.is_empty() {

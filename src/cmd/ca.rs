@@ -334,6 +334,20 @@ fn issue_logged_leaf(
     let out = leaf.out;
     let bundle_file = bundle_path(out);
     let pending = pending_path(out);
+    // A crash after OUT was written, before its pending copy was removed: already done.
+    if pending.symlink_metadata().is_ok()
+        && out.symlink_metadata().is_ok()
+        && std::fs::read(out).ok() == std::fs::read(&pending).ok()
+    {
+        std::fs::remove_file(&pending).with_context(|| format!("{}", pending.display()))?;
+        writeln!(
+            std::io::stdout().lock(),
+            "{} was issued and logged already; removed {}",
+            out.display(),
+            pending.display()
+        )?;
+        return Ok(());
+    }
     ensure_absent([out])?;
     let der = if pending.symlink_metadata().is_ok() {
         let der = resume_pending(&pending, leaf)?;

@@ -19,7 +19,7 @@ use rust_pki_ceremony::{
     state::{CeremonyDir, State},
     template::Template,
 };
-use rust_pki_tlog::entry::Entry;
+use rust_pki_tlog::entry::{Entry, find_ceremony_record};
 use sha2::Digest;
 
 use super::{
@@ -451,18 +451,32 @@ fn render_with_local_files(
 
 fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
     // Every root operation is logged: refuse before anything else when there is no log.
-    let Some(mut log) = args.log.open()? else {
-        anyhow::bail!(
-            "ceremony execute needs --log DIR --log-key SKEY_FILE: every ceremony is \
-             appended to the transparency log"
-        );
-    };
+    anyhow::ensure!(
+        args.log.dir.is_some(),
+        "ceremony execute needs --log DIR --log-key SKEY_FILE: every ceremony is appended \
+         to the transparency log"
+    );
     let state = State::open(&args.state.path)?;
-    // Held until the outputs are logged and published: one execution at a time.
+    // Held until the outputs are logged and published: one execution at a time. The state
+    // is always locked before the log, never the other way round.
     let lock = state.lock()?;
+    let mut log = args.log.open()?.context("the transparency log")?;
     let mut ceremony = CeremonyDir::of_request(&args.request)?;
     if let Some(approvals) = &args.approvals {
         ceremony.approvals = approvals.clone();
+    }
+    // The log is the public history: a ceremony folder it already names must hold exactly
+    // the record it logged (checked below), and one without a record must not run again.
+    let file_name = format!("{}.toml", ceremony.folder_name());
+    let logged = find_ceremony_record(&log.read_entries()?, &file_name);
+    if let Some((index, _)) = logged {
+        anyhow::ensure!(
+            ceremony.record().exists(),
+            "{}: the log already holds a record of {file_name} (entry {index}) but this \
+             folder has none: this state directory is not the one the log was written from; \
+             nothing was signed",
+            ceremony.path.display()
+        );
     }
     let tool = tool_sha256()?;
     // Before root-init there is no root to unlock (and root-init needs no gate).
@@ -477,18 +491,32 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
         tool_sha256: &tool,
         now: SystemTime::now(),
     };
-    let (verb, record) = match execute::execute(inputs, &ceremony, &lock)? {
-        execute::Outcome::Executed(record) => ("executed", record),
-        execute::Outcome::AlreadyExecuted(record) => {
-            ("was already executed; outputs republished", record)
+    let (verb, record, record_bytes) = match execute::execute(inputs, &ceremony, &lock)? {
+        execute::Outcome::Executed(record, bytes) => ("executed", record, bytes),
+        execute::Outcome::AlreadyExecuted(record, bytes) => {
+            ("was already executed; outputs republished", record, bytes)
         }
     };
+    if let Some((index, logged_sha256)) = logged {
+        anyhow::ensure!(
+            logged_sha256 == <[u8; 32]>::from(sha2::Sha256::digest(&record_bytes)),
+            "{}: the record does not match its log entry {index} ({file_name}): it was \
+             changed after it was logged; refusing to republish",
+            ceremony.record().display()
+        );
+    }
     // Logged and stapled before anything is published: no certificate leaves the state
     // directory without its log entry and bundle.
     create_output_dirs(&args.out, &record, &ceremony.record())?;
-    let stapled = args
-        .log
-        .staple(&mut log, &[logged_record(&ceremony, &record, &args.out)?])?;
+    let stapled = args.log.staple(
+        &mut log,
+        &[logged_record(
+            &file_name,
+            &record,
+            &record_bytes,
+            &args.out,
+        )?],
+    )?;
     publish(&args.out, &record, &ceremony.record())?;
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -521,20 +549,14 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
 /// The log entry of an executed ceremony (named after its folder, e.g.
 /// `003-delegate-issue.toml`) and a bundle for each certificate it published.
 fn logged_record(
-    ceremony: &CeremonyDir,
+    file_name: &str,
     record: &Record,
+    record_bytes: &[u8],
     out_dir: &std::path::Path,
 ) -> anyhow::Result<Issued> {
-    let path = ceremony.record();
-    let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
-    let folder = ceremony
-        .path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .with_context(|| format!("{}: no UTF-8 folder name", ceremony.path.display()))?;
     let certificates = record.certificates();
     let ders: Vec<&[u8]> = certificates.iter().map(|(_, der)| der.as_slice()).collect();
-    let entry = Entry::ceremony_record(&format!("{folder}.toml"), &bytes, &ders)?.encode()?;
+    let entry = Entry::ceremony_record(file_name, record_bytes, &ders)?.encode()?;
     let bundles = certificates
         .iter()
         .map(|(name, der)| (bundle_path(&out_dir.join(name)), vec![der.clone()]))

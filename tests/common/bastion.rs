@@ -458,7 +458,12 @@ impl Bastion {
 
     /// `ceremony show` as a member with this bastion's policy and roster would run it.
     pub fn show(&self, request: &Path) -> String {
-        self.ok(&[
+        self.ok(&Self::show_args(request))
+    }
+
+    /// The arguments of [`Bastion::show`], for tests that expect a refusal.
+    pub fn show_args(request: &Path) -> [&str; 7] {
+        [
             "ceremony",
             "show",
             request.to_str().unwrap(),
@@ -466,7 +471,7 @@ impl Bastion {
             "policy.toml",
             "--roster",
             "roster.toml",
-        ])
+        ]
     }
 
     pub fn records(&self) -> usize {

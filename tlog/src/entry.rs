@@ -108,6 +108,22 @@ pub enum Entry {
     },
 }
 
+/// The first `ceremony-record` entry among `entries` stored as `file_name`: its index and
+/// the SHA-256 of the record it logs. Entries that do not parse are skipped.
+pub fn find_ceremony_record(entries: &[Vec<u8>], file_name: &str) -> Option<(u64, [u8; 32])> {
+    entries
+        .iter()
+        .zip(0u64..)
+        .find_map(|(bytes, index)| match Entry::parse(bytes) {
+            Ok(Entry::CeremonyRecord {
+                file_name: name,
+                sha256,
+                ..
+            }) if name == file_name => Some((index, sha256)),
+            _ => None,
+        })
+}
+
 impl Entry {
     /// A ceremony-record entry for the record `bytes` stored as `file_name`, naming the
     /// certificates (DER) it issued: with the bytes when the encoded entry fits in 65535

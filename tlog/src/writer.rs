@@ -345,6 +345,28 @@ impl Log {
         })
     }
 
+    /// Every entry of the log, in order, read from its entry bundles and checked against
+    /// the current tree head (a rerun compares what it would log with what is logged).
+    ///
+    /// # Errors
+    /// Unreadable or damaged entry bundles, [`Error::LogRootMismatch`].
+    pub fn read_entries(&self) -> Result<Vec<Vec<u8>>> {
+        let mut entries = Vec::new();
+        let state = load(
+            &DirSource(self.dir.clone()),
+            self.head.size,
+            &mut |_, entry| entries.push(entry.to_vec()),
+        )?;
+        if state.root != self.head.root {
+            return Err(Error::LogRootMismatch {
+                size: self.head.size,
+                expected: hex::encode(self.head.root.0),
+                computed: hex::encode(state.root.0),
+            });
+        }
+        Ok(entries)
+    }
+
     /// Adds witness cosignature lines to the current checkpoint (same body, more
     /// signatures) and rewrites the `checkpoint` file atomically. Lines already present are
     /// not repeated. The caller verifies the cosignatures; this only checks their syntax.
