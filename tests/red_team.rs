@@ -64,3 +64,50 @@ fn renamed_folder_without_record_does_not_execute_again() {
     assert!(stderr.contains("already"), "{stderr}");
     assert_eq!(bastion.log_size(), size);
 }
+
+/// Finding 2: the operator copies the whole state directory and the log before executing
+/// (`cp -a state state2; cp -a log log2`). The request in the copy is "a direct child of
+/// --state" (the copy), its chain head and log are consistent copies: it executes there,
+/// then the original executes too. Two signatures by the root over the approved TBS and a
+/// forked log (detectable only by witnesses, which are asked after the HSM signed).
+/// Expected: something the operator cannot copy decides "executed once" before the HSM
+/// signs (e.g. a per-ceremony object on the token, or a witnessed log entry of the intent).
+#[test]
+#[ignore = "red team: a copied state directory and log execute the same request twice"]
+fn a_copied_state_and_log_do_not_execute_twice() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    copy_tree(&bastion.path("state"), &bastion.path("state2"));
+    copy_tree(&bastion.path("log"), &bastion.path("log2"));
+    bastion.execute_ok(&request);
+    let copied = bastion.path("state2/002-delegate-issue/request.toml");
+    let output = bastion.rust_pki(
+        &[
+            "ceremony",
+            "execute",
+            copied.to_str().unwrap(),
+            "--out",
+            "out2",
+            "--state",
+            "state2",
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--module",
+            common::MODULE,
+            "--log",
+            "log2",
+            "--log-key",
+            "log.skey",
+        ],
+        None,
+    );
+    assert!(
+        !output.status.success(),
+        "executed a second time from a copy: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(!bastion.path("out2/delegates/releases.pem").exists());
+}
