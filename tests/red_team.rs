@@ -432,3 +432,52 @@ fn a_huge_sparse_request_is_refused_by_size_before_reading() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("breaks rule `size`"), "{err}");
 }
+
+/// Finding 9: an executed folder renamed (002-delegate-issue -> 005-delegate-issue, record
+/// kept) is "already executed" to the chain, but the log is searched by folder name only:
+/// the rerun logs the same record a second time under the new name (and staples a second
+/// bundle), so the public history holds one ceremony twice and the monitor's replay of it
+/// breaks.
+/// Expected: a rerun finds the record's own log entry (by record digest / ceremony id)
+/// whatever the folder is called, and appends nothing.
+#[test]
+#[ignore = "red team: a renamed executed folder is logged a second time"]
+fn a_renamed_executed_folder_is_not_logged_again() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.execute_ok(&request);
+    let size = bastion.log_size();
+    let renamed = bastion.path("state/005-delegate-issue");
+    std::fs::rename(request.parent().unwrap(), &renamed).unwrap();
+    let output = bastion.execute_into(&renamed.join("request.toml"), "out-renamed", None);
+    assert_eq!(
+        bastion.log_size(),
+        size,
+        "logged again: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+/// Refused correctly: a record inserted in the middle of the chain (a copy of record 2 as
+/// folder 003, the real 003 renumbered 004) breaks `records()`: execute stops before the
+/// HSM naming the record chain.
+#[test]
+fn a_record_inserted_in_the_middle_breaks_the_chain_before_the_hsm() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.execute_ok(&request);
+    let next = bastion.delegate_request();
+    bastion.approve(&next, &[1, 2, 3, 4, 5], true);
+    std::fs::rename(next.parent().unwrap(), bastion.path("state/004-delegate-issue")).unwrap();
+    let inserted = bastion.path("state/003-delegate-issue");
+    std::fs::create_dir(&inserted).unwrap();
+    std::fs::copy(
+        request.parent().unwrap().join("record.toml"),
+        inserted.join("record.toml"),
+    )
+    .unwrap();
+    let err = bastion.execute_fails(&bastion.path("state/004-delegate-issue/request.toml"));
+    assert!(err.contains("expected sequence 3"), "{err}");
+}
