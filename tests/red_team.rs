@@ -549,3 +549,28 @@ fn show_displays_the_crl_number() {
         "show does not display the cRLNumber; only these lines changed: {differing:#?}"
     );
 }
+
+/// Finding 11: the pre-HSM output check looks only at the planned certificate paths (with
+/// `symlink_metadata`, which still follows a symlinked directory on the way) and not at the
+/// bundles. With `out/delegates` a symlink to an empty folder (or a file already at
+/// `out/delegates/releases.bundle`) every check passes, the root signs, the record is
+/// written — and only then is the output directory refused, after the HSM.
+/// Expected: every path the run will write (outputs, bundles, their directories) is checked
+/// before the HSM, refusing symlinks on the way.
+#[test]
+#[ignore = "red team: symlinked --out directories are refused only after the HSM signed"]
+fn a_symlinked_output_directory_is_refused_before_the_hsm() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    std::fs::create_dir(bastion.path("elsewhere")).unwrap();
+    std::fs::create_dir(bastion.path("out-link")).unwrap();
+    std::os::unix::fs::symlink(
+        bastion.path("elsewhere"),
+        bastion.path("out-link/delegates"),
+    )
+    .unwrap();
+    let (output, calls) = bastion.execute_spied(&request, "out-link");
+    assert!(!output.status.success());
+    assert_hsm_untouched(&calls);
+}
