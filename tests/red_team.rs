@@ -574,3 +574,57 @@ fn a_symlinked_output_directory_is_refused_before_the_hsm() {
     assert!(!output.status.success());
     assert_hsm_untouched(&calls);
 }
+
+/// Finding 12: nothing pins which log a ceremony is appended to. The operator makes a log
+/// of their own (`log init rogue`, their own key) and executes an approved delegate-issue
+/// into it: the root signs, the certificate is published with a bundle from the rogue log,
+/// and the real log never hears of it (its next ceremony is not refused either: the state
+/// and the real log are never compared). A root signature exists that no monitor of the
+/// real log can see.
+/// Expected: the log's identity (origin and verifier key) is pinned by the policy (and
+/// shown by `show`); execute refuses another log before the HSM, and refuses a state whose
+/// records are not all in the log.
+#[test]
+#[ignore = "red team: execute appends to any log the operator names"]
+fn execute_refuses_a_log_the_policy_does_not_pin() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.ok(&[
+        "log",
+        "init",
+        "rogue",
+        "--origin",
+        "bastion.example/log",
+        "--key-out",
+        "rogue.skey",
+    ]);
+    let real = bastion.log_size();
+    let output = bastion.rust_pki(
+        &[
+            "ceremony",
+            "execute",
+            request.to_str().unwrap(),
+            "--out",
+            "out",
+            "--state",
+            "state",
+            "--roster",
+            "roster.toml",
+            "--policy",
+            "policy.toml",
+            "--module",
+            common::MODULE,
+            "--log",
+            "rogue",
+            "--log-key",
+            "rogue.skey",
+        ],
+        None,
+    );
+    assert!(
+        !output.status.success(),
+        "signed into a log of the operator's choosing (real log still size {real}): {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
