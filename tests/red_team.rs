@@ -628,3 +628,49 @@ fn execute_refuses_a_log_the_policy_does_not_pin() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+/// Finding 13: a revoked (key-compromise) delegate key is certified again. Revocation is by
+/// serial; `prepare` refuses to *renew* a revoked delegate but a delegate-issue with the
+/// same CSR (the compromised key) prepares, `show` gives no hint that this key was revoked
+/// for key compromise in the latest root CRL, and execute signs: the compromised key is a
+/// valid delegate again under a new serial the CRL does not list. (Execute re-checks none
+/// of prepare's revocation checks, so a hand-made delegate-renew of a revoked delegate also
+/// signs.)
+/// Expected: prepare and execute refuse to certify a key any revoked delegate certificate
+/// carried (or at least `show` marks it loudly).
+#[test]
+#[ignore = "red team: a key revoked for compromise is certified again"]
+fn a_revoked_delegate_key_is_not_certified_again() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.execute_ok(&request);
+    let revoke = bastion.prepare(
+        "delegate-revoke",
+        "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n",
+    );
+    bastion.approve(&revoke, &[5, 6, 7, 8, 9], true);
+    bastion.execute_ok(&revoke);
+    let csr = bastion.path("releases-1.csr");
+    let file = bastion.path("again.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "kind = \"delegate-issue\"\nwindow_hours = 24\npurpose = \"releases\"\ncsr = \"{}\"\n",
+            csr.display()
+        ),
+    )
+    .unwrap();
+    let prepared = bastion.prepare_output(&file);
+    if !prepared.status.success() {
+        return; // refused at prepare: the rule holds
+    }
+    let again = bastion.path("state/004-delegate-issue/request.toml");
+    let shown = bastion.show(&again);
+    bastion.approve(&again, &[1, 2, 3, 4, 5], true);
+    let output = bastion.execute_into(&again, "out-again", None);
+    assert!(
+        !output.status.success(),
+        "the compromised key was certified again; show said: {shown}"
+    );
+}
