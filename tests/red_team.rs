@@ -674,3 +674,22 @@ fn a_revoked_delegate_key_is_not_certified_again() {
         "the compromised key was certified again; show said: {shown}"
     );
 }
+
+/// Refused correctly: a request nested 100 000 arrays deep (200 kB, under the `size`
+/// limit) does not overflow the stack; the parser's recursion limit refuses it.
+#[test]
+fn a_deeply_nested_request_is_refused_without_a_crash() {
+    let bastion = Bastion::new();
+    let request = bastion.path("state/001-x/request.toml");
+    std::fs::create_dir_all(request.parent().unwrap()).unwrap();
+    let depth = 100_000;
+    std::fs::write(
+        &request,
+        format!("a = {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+    )
+    .unwrap();
+    let output = bastion.rust_pki(&Bastion::show_args(&request), None);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("max recursion depth"), "{err}");
+}
