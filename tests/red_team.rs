@@ -693,3 +693,23 @@ fn a_deeply_nested_request_is_refused_without_a_crash() {
     assert_eq!(output.status.code(), Some(1), "{err}");
     assert!(err.contains("max recursion depth"), "{err}");
 }
+
+/// Finding 14: the ceremony folder's name is free text after `NNN-`, and it becomes the log
+/// entry's file name. With a bidi override (`002-delegate-issue\u{202e}lmot.exe`) the
+/// ceremony executes and is logged under that name, which `log audit` prints raw (the
+/// monitor's line renders reversed); with an ESC in it the root signs and the record is
+/// written, and only the log refuses the entry name — after the HSM. A folder named
+/// `005-root-crl` may also hold a delegate-issue: the name's kind is never compared.
+/// Expected: before the HSM, the folder is exactly `NNN-<kind of the request>`.
+#[test]
+#[ignore = "red team: ceremony folder names are free text logged after the HSM signed"]
+fn a_ceremony_folder_must_be_named_after_its_kind() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    let renamed = bastion.path("state/002-x\u{1b}[2J");
+    std::fs::rename(request.parent().unwrap(), &renamed).unwrap();
+    let (output, calls) = bastion.execute_spied(&renamed.join("request.toml"), "out");
+    assert!(!output.status.success());
+    assert_hsm_untouched(&calls);
+}
