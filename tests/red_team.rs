@@ -713,3 +713,32 @@ fn a_ceremony_folder_must_be_named_after_its_kind() {
     assert!(!output.status.success());
     assert_hsm_untouched(&calls);
 }
+
+/// Refused correctly: a request whose window opens in an hour (edited before approval, so
+/// the approvals are over these bytes) is refused before the HSM, naming the window.
+#[test]
+fn a_window_that_has_not_opened_is_refused_before_the_hsm() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    let text = std::fs::read_to_string(&request).unwrap();
+    let key = "\nnot_before = \"";
+    let at = text.find(key).unwrap() + key.len();
+    let hour: u32 = text[at + 11..at + 13].parse().unwrap();
+    let later = format!(
+        "{}{:02}{}",
+        &text[at..at + 11],
+        (hour + 1) % 24,
+        &text[at + 13..at + 20]
+    );
+    // Near midnight the next hour is tomorrow: keep the test about "not yet open".
+    if hour == 23 {
+        return;
+    }
+    set_field(&request, "not_before", &later);
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    let err = bastion.execute_fails(&request);
+    assert!(
+        err.contains(&format!("the request may be executed from {later}")),
+        "{err}"
+    );
+}
