@@ -742,3 +742,56 @@ fn a_window_that_has_not_opened_is_refused_before_the_hsm() {
         "{err}"
     );
 }
+
+/// Finding 15: a delegate-revoke that revokes nothing real. The operator edits a prepared
+/// revoke of the releases delegate: another serial (last octet changed) in the CRL TBS, in
+/// `revoked_serials` and in the summary. `validate` only checks that the CRL and
+/// `revoked_serials` agree with each other; `show` still says `purpose: releases` and
+/// prints a serial no member can tie to a certificate; execute signs. The compromised
+/// delegate stays valid, and the state believes it was revoked.
+/// Expected: a delegate-revoke's serials are bound to the purpose's delegate (the request
+/// carries the certificate being revoked and `show` prints its subject, key and serial,
+/// or execute checks the serial against the purpose's latest delegate record before the
+/// HSM).
+#[test]
+#[ignore = "red team: a delegate-revoke can revoke another serial than the purpose's delegate"]
+fn a_delegate_revoke_revokes_the_purposes_delegate() {
+    use base64ct::{Base64, Encoding};
+    use sha2::{Digest, Sha256};
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.execute_ok(&request);
+    let revoke = bastion.prepare(
+        "delegate-revoke",
+        "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n",
+    );
+    let text = std::fs::read_to_string(&revoke).unwrap();
+    let key = "revoked_serials = [\"";
+    let at = text.find(key).unwrap() + key.len();
+    let serial = text[at..at + text[at..].find('"').unwrap()].to_owned();
+    let mut bytes = hex::decode(&serial).unwrap();
+    *bytes.last_mut().unwrap() ^= 0x01;
+    let other = hex::encode(&bytes);
+    let mut text = text.replace(&serial, &other);
+    let tbs_key = "\ntbs = \"";
+    let t = text.find(tbs_key).unwrap() + tbs_key.len();
+    let end = t + text[t..].find('"').unwrap();
+    let mut der = Base64::decode_vec(&text[t..end]).unwrap();
+    let old = hex::decode(&serial).unwrap();
+    let i = der
+        .windows(old.len())
+        .position(|w| w == old.as_slice())
+        .unwrap();
+    der[i..i + old.len()].copy_from_slice(&bytes);
+    text.replace_range(t..end, &Base64::encode_string(&der));
+    std::fs::write(&revoke, text).unwrap();
+    set_field(&revoke, "tbs_sha256", &hex::encode(Sha256::digest(&der)));
+    let shown = bastion.show(&revoke);
+    bastion.approve(&revoke, &[5, 6, 7, 8, 9], true);
+    let output = bastion.execute_into(&revoke, "out-revoke", None);
+    assert!(
+        !output.status.success(),
+        "signed a CRL revoking {other} instead of the releases delegate {serial}; show said: {shown}"
+    );
+}
