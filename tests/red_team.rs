@@ -795,3 +795,54 @@ fn a_delegate_revoke_revokes_the_purposes_delegate() {
         "signed a CRL revoking {other} instead of the releases delegate {serial}; show said: {shown}"
     );
 }
+
+/// Finding 4b: the same rollback without hiding anything. The operator keeps a copy of the
+/// state from before a delegate-revoke, prepares a root-crl there (no revocation to carry
+/// over), points its `previous_record_sha256` at the real head and moves it into the real
+/// state. Every rule holds; `show` prints "revoked: none"; execute never compares the new
+/// CRL with the revocations of the latest root CRL in the chain, and signs: the revoked
+/// delegate is valid again on the newest root CRL.
+/// Expected: execute (and validate against the chain) refuses a root-crl or delegate-revoke
+/// whose CRL does not carry every revocation of the latest root CRL.
+#[test]
+#[ignore = "red team: a root-crl may drop the revocations of the latest root CRL"]
+fn a_root_crl_carries_every_earlier_revocation() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.execute_ok(&request);
+    copy_tree(&bastion.path("state"), &bastion.path("state-old"));
+    let revoke = bastion.prepare(
+        "delegate-revoke",
+        "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n",
+    );
+    bastion.approve(&revoke, &[5, 6, 7, 8, 9], true);
+    bastion.execute_ok(&revoke);
+    let head = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        std::fs::read(revoke.parent().unwrap().join("record.toml")).unwrap(),
+    ));
+    let file = bastion.path("resign.toml");
+    std::fs::write(&file, "kind = \"root-crl\"\nwindow_hours = 24\n").unwrap();
+    bastion.ok(&[
+        "ceremony",
+        "prepare",
+        file.to_str().unwrap(),
+        "--roster",
+        "roster.toml",
+        "--policy",
+        "policy.toml",
+        "--state",
+        "state-old",
+    ]);
+    let moved = bastion.path("state/004-root-crl");
+    std::fs::rename(bastion.path("state-old/003-root-crl"), &moved).unwrap();
+    let resign = moved.join("request.toml");
+    set_field(&resign, "previous_record_sha256", &head);
+    let shown = bastion.show(&resign);
+    bastion.approve(&resign, &[1, 3, 5, 7, 9], true);
+    let output = bastion.execute_into(&resign, "resigned", None);
+    assert!(
+        !output.status.success(),
+        "a root CRL dropping the revoked delegate was signed; show said: {shown}"
+    );
+}
