@@ -846,3 +846,38 @@ fn a_root_crl_carries_every_earlier_revocation() {
         "a root CRL dropping the revoked delegate was signed; show said: {shown}"
     );
 }
+
+/// Finding 8b: approvals are read whole, following symlinks, while execute holds the state
+/// and log locks: `approvals/m1.sig -> /dev/zero` reads until memory runs out (here an
+/// "out of memory" error under a 512 MB limit; unbounded, the OOM killer), and a FIFO named
+/// `m1.sig` blocks execute forever with both locks held.
+/// Expected: approval (and share) files are regular files, not followed through symlinks,
+/// read with a size bound, refused naming the file and the `size` rule.
+#[test]
+#[ignore = "red team: approvals are read unbounded through symlinks"]
+fn an_endless_approval_file_is_refused_by_size() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[2, 3, 4, 5, 6], true);
+    let approvals = request.parent().unwrap().join("approvals");
+    std::os::unix::fs::symlink("/dev/zero", approvals.join("m1.sig")).unwrap();
+    let output = Command::new("sh")
+        .current_dir(bastion.path(""))
+        .env("SOFTHSM2_CONF", bastion.path("hsm/softhsm2.conf"))
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 524288; exec {} ceremony execute {} --out out --state state \
+             --roster roster.toml --policy policy.toml --module {} --log log --log-key log.skey",
+            env!("CARGO_BIN_EXE_rust-pki"),
+            request.display(),
+            common::MODULE
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        err.contains("m1.sig") && !err.contains("out of memory"),
+        "{err}"
+    );
+}
