@@ -360,6 +360,12 @@ pub enum Error {
     /// Another command holds the state directory.
     #[error(transparent)]
     Lock(#[from] rust_pki_fs::LockError),
+    /// The state's record chain and the log's ceremony records tell different histories
+    /// (a record hidden, renamed, edited or executed a second time).
+    #[error(
+        "{state}: the ceremony state and the transparency log disagree: {reason}; nothing was signed"
+    )]
+    StateLogMismatch { state: PathBuf, reason: String },
     /// A record that does not match its request, its own digests or its log entry.
     #[error("{path}: the record does not match {against}: {reason}; refusing to republish")]
     RecordMismatch {

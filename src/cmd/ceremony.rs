@@ -16,10 +16,10 @@ use rust_pki_ceremony::{
     request::Request,
     schedule,
     show::{LocalFiles, render},
-    state::{CeremonyDir, State},
+    state::{CeremonyDir, LoggedRecord, State},
     template::Template,
 };
-use rust_pki_tlog::entry::{Entry, find_ceremony_record};
+use rust_pki_tlog::entry::{Entry, ceremony_records};
 use sha2::Digest;
 
 use super::{
@@ -465,19 +465,17 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
     if let Some(approvals) = &args.approvals {
         ceremony.approvals = approvals.clone();
     }
-    // The log is the public history: a ceremony folder it already names must hold exactly
-    // the record it logged (checked below), and one without a record must not run again.
+    // The log is the public history: the state must tell the same one, before the HSM.
+    let logged: Vec<LoggedRecord> = ceremony_records(&log.read_entries()?)
+        .into_iter()
+        .map(|(index, file_name, sha256)| LoggedRecord {
+            index,
+            file_name,
+            sha256: hex::encode(sha256),
+        })
+        .collect();
+    state.check_logged(&logged, &ceremony)?;
     let file_name = format!("{}.toml", ceremony.folder_name());
-    let logged = find_ceremony_record(&log.read_entries()?, &file_name);
-    if let Some((index, _)) = logged {
-        anyhow::ensure!(
-            ceremony.record().exists(),
-            "{}: the log already holds a record of {file_name} (entry {index}) but this \
-             folder has none: this state directory is not the one the log was written from; \
-             nothing was signed",
-            ceremony.path.display()
-        );
-    }
     let tool = tool_sha256()?;
     // Before root-init there is no root to unlock (and root-init needs no gate).
     let gate = SoftHsmShares::from_state(&state, &args.module).ok();
@@ -497,14 +495,6 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
             ("was already executed; outputs republished", record, bytes)
         }
     };
-    if let Some((index, logged_sha256)) = logged {
-        anyhow::ensure!(
-            logged_sha256 == <[u8; 32]>::from(sha2::Sha256::digest(&record_bytes)),
-            "{}: the record does not match its log entry {index} ({file_name}): it was \
-             changed after it was logged; refusing to republish",
-            ceremony.record().display()
-        );
-    }
     // Logged and stapled before anything is published: no certificate leaves the state
     // directory without its log entry and bundle.
     create_output_dirs(&args.out, &record, &ceremony.record())?;
