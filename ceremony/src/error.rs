@@ -360,6 +360,9 @@ pub enum Error {
     /// Another command holds the state directory.
     #[error(transparent)]
     Lock(#[from] rust_pki_fs::LockError),
+    /// A request that contradicts the history in the state's records (see `history`).
+    #[error("the request breaks rule `{rule}`: {reason}")]
+    History { rule: &'static str, reason: String },
     /// The state's record chain and the log's ceremony records tell different histories
     /// (a record hidden, renamed, edited or executed a second time).
     #[error(

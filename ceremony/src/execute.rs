@@ -124,6 +124,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
         &bytes,
         &read_approval_dir(&ceremony.approvals())?,
     )?;
+    crate::history::check_history(inputs.state, &request)?;
     check_example_arcs(&policy, &request)?;
     let root = current_root(inputs.state)?;
     lint_outputs(&policy, root.as_ref(), &request)?;

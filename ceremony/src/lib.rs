@@ -11,6 +11,7 @@ pub mod contribute;
 mod error;
 pub mod execute;
 pub mod gate;
+pub mod history;
 pub mod inert;
 pub mod prepare;
 pub mod publish;
