@@ -21,6 +21,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file that is not a regular file, or larger than its bound.
+    #[error("{path}: refused: {reason}")]
+    FileRefused { path: PathBuf, reason: String },
     // ---- roster ----
     /// The roster file is not valid TOML, or has an unknown, missing or mistyped field.
     #[error("{path}: {message}")]

@@ -98,7 +98,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
     }
     check_in_state(inputs.state, ceremony)?;
     let request_path = ceremony.request();
-    let bytes = read(&request_path)?;
+    let bytes = crate::validate::read_request(&request_path)?;
     let request = Request::parse(&bytes, &request_path)?;
     let folder = ceremony.folder_name();
 
@@ -635,10 +635,7 @@ fn spki_sha256(signer: &dyn Signer) -> Result<String> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })
+    crate::bounded::read(path, crate::bounded::MAX_STATE_FILE_BYTES)
 }
 
 /// Abort here if the crash tests asked for it (see [`FAULT_ENV`]).

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod approval;
+pub mod bounded;
 pub mod contribute;
 mod error;
 pub mod execute;

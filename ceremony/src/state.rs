@@ -214,10 +214,7 @@ impl State {
             if !path.exists() {
                 continue;
             }
-            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = crate::bounded::read(&path, crate::bounded::MAX_STATE_FILE_BYTES)?;
             let record = Record::parse(&bytes, &path)?;
             let expected_previous = out
                 .last()

@@ -36,6 +36,17 @@ pub const MAX_SUMMARY_CHARS: usize = 400;
 /// Longest execution window, from the prepare time: approvals do not stay usable for long.
 pub const MAX_WINDOW: Duration = Duration::from_secs(14 * 24 * 3600);
 
+/// The bytes of the request file at `path`: a regular file, read no further than one byte
+/// past the `size` bound, so that a huge or endless file is refused by that rule.
+///
+/// # Errors
+/// [`Error::RequestRule`] (`size`), [`Error::FileRefused`], I/O errors.
+pub fn read_request(path: &Path) -> Result<Vec<u8>> {
+    let bytes = crate::bounded::read_at_most(path, MAX_REQUEST_BYTES as u64)?;
+    check_size(&bytes, path)?;
+    Ok(bytes)
+}
+
 /// The `size` rule on the whole file, checked before it is parsed.
 ///
 /// # Errors

@@ -18,6 +18,7 @@ use rust_pki_ceremony::{
     show::{LocalFiles, render},
     state::{CeremonyDir, LoggedRecord, State},
     template::Template,
+    validate::read_request,
 };
 use rust_pki_tlog::entry::{Entry, ceremony_records};
 use sha2::Digest;
@@ -307,8 +308,7 @@ fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
-    let request = std::fs::read(&args.request)
-        .with_context(|| format!("reading {}", args.request.display()))?;
+    let request = read_request(&args.request)?;
     // Sign nothing `show` would refuse to display or `execute` would refuse to run.
     Request::parse(&request, &args.request)?;
     let roster = args
@@ -423,8 +423,7 @@ fn prepare(args: PrepareArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.request)
-        .with_context(|| format!("reading {}", args.request.display()))?;
+    let bytes = read_request(&args.request)?;
     let request = Request::parse(&bytes, &args.request)?;
     let text = render_with_local_files(&request, &bytes, &args.policy.path, &args.roster.path)?;
     write!(std::io::stdout().lock(), "{text}")?;
