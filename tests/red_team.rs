@@ -395,7 +395,6 @@ fn a_request_dated_in_the_future_is_not_approved() {
 /// TOML key spelled with `\u001b` escapes: serde's "unknown field" error names it raw.
 /// Expected: errors are printed inert too (control characters escaped).
 #[test]
-#[ignore = "red team: TOML parse errors echo raw escapes from the file"]
 fn show_prints_parse_errors_inert() {
     let bastion = Bastion::new();
     let request = bastion.path("state/001-x/request.toml");
@@ -557,7 +556,6 @@ fn show_displays_the_crl_number() {
 /// Expected: every path the run will write (outputs, bundles, their directories) is checked
 /// before the HSM, refusing symlinks on the way.
 #[test]
-#[ignore = "red team: symlinked --out directories are refused only after the HSM signed"]
 fn a_symlinked_output_directory_is_refused_before_the_hsm() {
     let bastion = Bastion::with_root();
     let request = bastion.delegate_request();
@@ -572,6 +570,11 @@ fn a_symlinked_output_directory_is_refused_before_the_hsm() {
     let (output, calls) = bastion.execute_spied(&request, "out-link");
     assert!(!output.status.success());
     assert_hsm_untouched(&calls);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("out-link/delegates: a symlink or not a directory"),
+        "{err}"
+    );
 }
 
 /// Finding 12: nothing pins which log a ceremony is appended to. The operator makes a log
@@ -694,7 +697,6 @@ fn a_deeply_nested_request_is_refused_without_a_crash() {
 /// `005-root-crl` may also hold a delegate-issue: the name's kind is never compared.
 /// Expected: before the HSM, the folder is exactly `NNN-<kind of the request>`.
 #[test]
-#[ignore = "red team: ceremony folder names are free text logged after the HSM signed"]
 fn a_ceremony_folder_must_be_named_after_its_kind() {
     let bastion = Bastion::with_root();
     let request = bastion.delegate_request();
@@ -704,6 +706,12 @@ fn a_ceremony_folder_must_be_named_after_its_kind() {
     let (output, calls) = bastion.execute_spied(&renamed.join("request.toml"), "out");
     assert!(!output.status.success());
     assert_hsm_untouched(&calls);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("breaks rule `folder-name`"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "the folder name is printed inert: {err:?}"
+    );
 }
 
 /// Refused correctly: a request whose window opens in an hour (edited before approval, so

@@ -328,6 +328,9 @@ pub enum Error {
     /// An output file exists with other contents than the record's.
     #[error("{path}: exists with other contents than the ceremony record; refusing to overwrite")]
     OutputConflict { path: PathBuf },
+    /// A directory on an output's way is a symlink or a file.
+    #[error("{path}: a symlink or not a directory; outputs are never written through it")]
+    OutputPathUnsafe { path: PathBuf },
     /// A record file that cannot be read as a record.
     #[error("{path}: {reason}")]
     RecordFile { path: PathBuf, reason: String },

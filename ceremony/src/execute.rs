@@ -34,7 +34,7 @@ use crate::{
     approval::{Approval, read_approval_dir},
     gate::{QuorumGate, share_new_pins, share_set_dir},
     prepare::{CLUSTER_PROFILE, current_root, rfc3339},
-    publish::{allowed_record_paths, check_record},
+    publish::{allowed_record_paths, check_output_paths, check_record},
     quorum::quorum_approvals,
     record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
     request::{Kind, OutputType, Request, sha256_hex},
@@ -101,6 +101,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
     let bytes = crate::validate::read_request(&request_path)?;
     let request = Request::parse(&bytes, &request_path)?;
     let folder = ceremony.folder_name();
+    check_folder_name(&folder, &request, &request_path)?;
 
     if ceremony.record().exists() {
         let record_bytes = read(&ceremony.record())?;
@@ -128,11 +129,16 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
     check_example_arcs(&policy, &request)?;
     let root = current_root(inputs.state)?;
     lint_outputs(&policy, root.as_ref(), &request)?;
-    // Outputs are never overwritten: refuse now rather than after the HSM has signed.
-    let planned: Vec<_> = allowed_record_paths(&request, &folder)
-        .iter()
-        .map(|p| inputs.out.join(p))
-        .collect();
+    // Outputs are never overwritten, nor written through a symlink: refuse now rather
+    // than after the HSM has signed. Bundles go next to the certificates, in the same
+    // directories.
+    let publishes = allowed_record_paths(&request, &folder);
+    check_output_paths(
+        inputs.out,
+        publishes.iter().map(String::as_str),
+        &request_path,
+    )?;
+    let planned: Vec<_> = publishes.iter().map(|p| inputs.out.join(p)).collect();
     rust_pki_ca::output::ensure_absent(planned.iter().map(|p| p.as_path()))?;
     fault_point("checked");
 
@@ -307,6 +313,30 @@ fn check_in_state(state: &State, ceremony: &CeremonyDir) -> Result<()> {
         return Err(outside());
     }
     Ok(())
+}
+
+/// The folder is named `NNN-<kind>` after the request's kind: its name becomes the record's
+/// name in the log, so it is never free text.
+fn check_folder_name(folder: &str, request: &Request, request_path: &Path) -> Result<()> {
+    let named = folder.split_once('-').is_some_and(|(number, kind)| {
+        !number.is_empty()
+            && number.bytes().all(|b| b.is_ascii_digit())
+            && kind == request.kind.name()
+    });
+    if named {
+        return Ok(());
+    }
+    Err(Error::RequestRule {
+        path: request_path.to_owned(),
+        field: "folder".into(),
+        rule: "folder-name",
+        reason: format!(
+            "a {} request lives in a folder named NNN-{}, not `{}`",
+            request.kind,
+            request.kind,
+            crate::inert::inert(folder)
+        ),
+    })
 }
 
 fn check_pinned_files(inputs: Inputs<'_>, request: &Request) -> Result<Policy> {
