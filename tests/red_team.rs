@@ -351,7 +351,6 @@ fn execute_does_not_hand_the_pin_to_an_operator_chosen_module() {
 /// Expected: show/approve refuse (or loudly flag) a prepared_at in the future of the
 /// member's clock, and a window that does not start near now.
 #[test]
-#[ignore = "red team: a request dated a year ahead is approved without a warning"]
 fn a_request_dated_in_the_future_is_not_approved() {
     let bastion = Bastion::with_root();
     let request = bastion.delegate_request();
@@ -385,6 +384,15 @@ fn a_request_dated_in_the_future_is_not_approved() {
     assert!(
         !approve.status.success(),
         "approved a request prepared a year from now; show said: {shown}"
+    );
+    assert!(
+        shown.contains("WARNING: ") && shown.contains("breaks rule `clock`"),
+        "{shown}"
+    );
+    let err = String::from_utf8_lossy(&approve.stderr);
+    assert!(
+        err.contains("field `prepared_at` breaks rule `clock`"),
+        "{err}"
     );
 }
 

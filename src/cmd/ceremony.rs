@@ -18,7 +18,7 @@ use rust_pki_ceremony::{
     show::{LocalFiles, render},
     state::{CeremonyDir, LoggedRecord, State},
     template::Template,
-    validate::read_request,
+    validate::{check_clock, read_request, window_closed},
 };
 use rust_pki_tlog::entry::{Entry, ceremony_records};
 use sha2::Digest;
@@ -309,8 +309,10 @@ fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
 
 fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
     let request = read_request(&args.request)?;
-    // Sign nothing `show` would refuse to display or `execute` would refuse to run.
-    Request::parse(&request, &args.request)?;
+    // Sign nothing `show` would refuse to display or `execute` would refuse to run, nor a
+    // request dated ahead of this machine's clock.
+    let parsed = Request::parse(&request, &args.request)?;
+    check_clock(&parsed, SystemTime::now(), &args.request)?;
     let roster = args
         .roster
         .as_deref()
@@ -426,7 +428,18 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let bytes = read_request(&args.request)?;
     let request = Request::parse(&bytes, &args.request)?;
     let text = render_with_local_files(&request, &bytes, &args.policy.path, &args.roster.path)?;
-    write!(std::io::stdout().lock(), "{text}")?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}")?;
+    let now = SystemTime::now();
+    if let Err(e) = check_clock(&request, now, &args.request) {
+        writeln!(out, "\nWARNING: {}: do not approve", inert(&e.to_string()))?;
+    }
+    if window_closed(&request, now) {
+        writeln!(
+            out,
+            "\nWARNING: the execution window has closed: this request will not run"
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
