@@ -124,7 +124,6 @@ fn a_copied_state_and_log_do_not_execute_twice() {
 /// `approved_by`, keys and times as written) before it is logged, and nothing from it is
 /// printed raw.
 #[test]
-#[ignore = "red team: an unlogged record edited after a crash is logged as is"]
 fn an_unlogged_record_edited_after_a_crash_is_not_logged() {
     let bastion = Bastion::with_root();
     let request = bastion.delegate_request();
@@ -151,6 +150,11 @@ fn an_unlogged_record_edited_after_a_crash_is_not_logged() {
     assert!(
         !output.status.success(),
         "a forged record was logged: {stdout}"
+    );
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("the record does not match its approvals"),
+        "{err}"
     );
     assert_eq!(bastion.log_size(), size);
 }

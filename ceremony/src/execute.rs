@@ -107,6 +107,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
         let record_bytes = read(&ceremony.record())?;
         let record = Record::parse(&record_bytes, &ceremony.record())?;
         check_record(&record, &ceremony.record(), &request, &bytes, &folder)?;
+        check_record_approvals(inputs, &request, &bytes, &record)?;
         // The chain from the first record to this one must hold too: a record edited in
         // place breaks the digest its successor (or the log entry) names.
         inputs.state.records()?;
@@ -288,6 +289,70 @@ pub fn check_roster_in_force(
             path: roster_path.to_owned(),
             record: dir.record(),
         });
+    }
+    Ok(())
+}
+
+/// A record found on a rerun vouches for itself only through its approvals (until it is in
+/// the log): each must verify over the request bytes from the member it names, under the
+/// roster the request pins, the threshold must be met, and `approved_by` must be exactly
+/// those members. Key events name only the actions execute writes.
+fn check_record_approvals(
+    inputs: Inputs<'_>,
+    request: &Request,
+    bytes: &[u8],
+    record: &Record,
+) -> Result<()> {
+    let mismatch = |reason: String| Error::RecordMismatch {
+        path: inputs.roster.to_owned(),
+        against: "its approvals",
+        reason,
+    };
+    let roster_bytes = read(inputs.roster)?;
+    if sha256_hex(&roster_bytes) != request.roster_sha256 {
+        return Err(mismatch(format!(
+            "give --roster the roster this request pins (sha256 {}) to check the record's \
+             approvals",
+            request.roster_sha256
+        )));
+    }
+    let policy = Policy::load(inputs.policy)?;
+    let roster = Roster::load(inputs.roster, &policy.quorum)?;
+    let given: Vec<_> = record
+        .approvals
+        .iter()
+        .map(|a| {
+            (
+                std::path::PathBuf::from(format!(
+                    "record approval of {}",
+                    crate::inert::inert(&a.member)
+                )),
+                a.signature.clone(),
+            )
+        })
+        .collect();
+    let verified = quorum_approvals(&roster, policy.quorum.threshold, bytes, &given)?;
+    let members: Vec<&str> = verified.iter().map(|a| a.member.as_str()).collect();
+    let named: Vec<&str> = record.approvals.iter().map(|a| a.member.as_str()).collect();
+    let approved_by: Vec<&str> = record.approved_by.iter().map(String::as_str).collect();
+    if members != named || members != approved_by {
+        return Err(mismatch(format!(
+            "approved_by and the approvals name [{}] and [{}], the signatures verify as [{}]",
+            crate::inert::inert(&approved_by.join(", ")),
+            crate::inert::inert(&named.join(", ")),
+            members.join(", ")
+        )));
+    }
+    if let Some(key) = record.keys.iter().find(|k| {
+        !matches!(
+            k.action.as_str(),
+            "created" | "used" | "revoked" | "pin-changed"
+        )
+    }) {
+        return Err(mismatch(format!(
+            "key event action `{}` is not one execute writes",
+            crate::inert::inert(&key.action)
+        )));
     }
     Ok(())
 }

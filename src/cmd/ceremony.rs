@@ -520,27 +520,40 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
         )?],
     )?;
     publish(&args.out, &record, &ceremony.record())?;
+    // Record text came from a file: printed inert.
+    let shown = |text: &str| inert(text);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "ceremony {} ({}) {verb}",
-        record.ceremony_id, record.kind
+        shown(&record.ceremony_id),
+        record.kind
     )?;
-    writeln!(out, "  record:      {}", ceremony.record().display())?;
-    writeln!(out, "  approved by: {}", record.approved_by.join(", "))?;
+    writeln!(
+        out,
+        "  record:      {}",
+        shown(&ceremony.record().display().to_string())
+    )?;
+    writeln!(
+        out,
+        "  approved by: {}",
+        shown(&record.approved_by.join(", "))
+    )?;
     for output in &record.outputs {
         writeln!(
             out,
             "  output:      {} (sha256 {})",
-            args.out.join(&output.path).display(),
-            output.sha256
+            shown(&args.out.join(&output.path).display().to_string()),
+            shown(&output.sha256)
         )?;
     }
     for key in &record.keys {
         writeln!(
             out,
             "  key {}:  {} spki sha256 {}",
-            key.action, key.key, key.spki_sha256
+            shown(&key.action),
+            shown(&key.key),
+            shown(&key.spki_sha256)
         )?;
     }
     drop(out);
