@@ -164,7 +164,6 @@ fn an_unlogged_record_edited_after_a_crash_is_not_logged() {
 /// writes escapes onto the monitor's terminal.
 /// Expected: every string from a log entry is printed through `inert()`.
 #[test]
-#[ignore = "red team: log audit prints record text raw"]
 fn log_audit_prints_record_text_inert() {
     let bastion = Bastion::with_root();
     let request = bastion.delegate_request();
