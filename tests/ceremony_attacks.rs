@@ -157,6 +157,12 @@ fn show_marks_every_substituted_key_of_a_roster_change() {
     let bastion = Bastion::with_root();
     let (request, new_roster) = bastion.prepare_roster_change_m9_to_m10();
     let honest = bastion.show(&request);
+    assert!(honest.contains("(the same as this binary)"), "{honest}");
+    assert!(
+        honest.contains("(matches your policy.toml)")
+            && honest.contains("(matches your roster.toml)"),
+        "{honest}"
+    );
     assert!(honest.contains("    + m10  Member 9"), "{honest}");
     assert!(honest.contains("    - m9  Member 9"), "{honest}");
     assert!(honest.contains("(removed)"), "{honest}");

@@ -36,6 +36,8 @@ pub struct LocalFiles<'a> {
     pub policy: (&'a [u8], &'a Policy),
     /// The roster in force, as the member has it.
     pub roster: &'a Roster,
+    /// SHA-256 of the member's own `rust-pki` binary.
+    pub tool_sha256: &'a str,
 }
 
 /// Render `request` (parsed from `bytes`) as text, comparing its pins against `local`.
@@ -91,7 +93,19 @@ pub fn render(request: &Request, bytes: &[u8], local: LocalFiles<'_>) -> Result<
         inert(&request.previous_record_sha256)
     };
     let _ = writeln!(line, "  previous record:   {previous}");
-    let _ = writeln!(line, "  tool sha256:       {}", inert(&request.tool_sha256));
+    let tool = if request.tool_sha256 == local.tool_sha256 {
+        "the same as this binary".to_owned()
+    } else {
+        format!(
+            "NOT this binary ({}): check which release prepared it",
+            local.tool_sha256
+        )
+    };
+    let _ = writeln!(
+        line,
+        "  tool sha256:       {} ({tool})",
+        inert(&request.tool_sha256)
+    );
     let _ = writeln!(
         line,
         "  ceremony key:      {}",

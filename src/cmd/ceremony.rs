@@ -454,9 +454,11 @@ fn render_with_local_files(
         std::fs::read(policy_path).with_context(|| format!("reading {}", policy_path.display()))?;
     let policy = load_policy(policy_path)?;
     let roster = Roster::load(roster_path, &policy.quorum)?;
+    let tool = tool_sha256()?;
     let local = LocalFiles {
         policy: (&policy_bytes, &policy),
         roster: &roster,
+        tool_sha256: &tool,
     };
     Ok(render(request, bytes, local)?)
 }
