@@ -560,3 +560,37 @@ fn records_must_match_their_log_entry_and_a_logged_ceremony_never_runs_twice() {
     );
     assert_eq!(bastion.log_size(), size);
 }
+
+/// A member whose term ended (`reappoint_by` in the past) no longer counts towards the
+/// quorum: five approvals with theirs are four; a sixth member in term makes it five.
+#[test]
+fn approvals_of_members_whose_term_ended_do_not_count() {
+    let bastion = Bastion::new();
+    let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+    // m1 was appointed in 2026 and had to be re-appointed by 2026-02-01.
+    let at = roster.find("id = \"m1\"").unwrap();
+    let end = at + roster[at..].find("reappoint_by = \"2028-01-01\"").unwrap();
+    let mut lapsed = roster.clone();
+    lapsed.replace_range(end..end + 27, "reappoint_by = \"2026-02-01\"");
+    assert_ne!(lapsed, roster);
+    bastion.set_genesis_roster(&lapsed);
+    let init = bastion.prepare(
+        "root-init",
+        &std::fs::read_to_string(format!("{}/policy/ceremonies/root-init.toml", common::REPO))
+            .unwrap(),
+    );
+    bastion.approve(&init, &[2, 3, 4, 5, 6], false);
+    bastion.execute_ok(&init);
+
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    let err = bastion.execute_fails(&request);
+    assert!(
+        err.contains("approval set aside: the member's term ended") && err.contains("m1"),
+        "{err}"
+    );
+    assert!(err.contains("quorum not met: 4"), "{err}");
+    bastion.approve(&request, &[6], true);
+    let out = bastion.execute_ok(&request);
+    assert!(out.contains("approved by: m2, m3, m4, m5, m6"), "{out}");
+}

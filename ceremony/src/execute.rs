@@ -126,6 +126,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
         &bytes,
         &read_approval_dir(&ceremony.approvals())?,
     )?;
+    let approvals = in_term(&roster, approvals, policy.quorum.threshold, inputs.now)?;
     crate::history::check_history(inputs.state, &request)?;
     check_example_arcs(&policy, &request)?;
     let root = current_root(inputs.state)?;
@@ -291,6 +292,39 @@ pub fn check_roster_in_force(
         });
     }
     Ok(())
+}
+
+/// Approvals of members whose term ended (`reappoint_by` before today) do not count: they
+/// are set aside, named on stderr, and the rest must still reach the threshold.
+///
+/// # Errors
+/// [`Error::QuorumNotMet`] when the members in term are too few.
+fn in_term(
+    roster: &Roster,
+    approvals: Vec<Approval>,
+    threshold: usize,
+    now: SystemTime,
+) -> Result<Vec<Approval>> {
+    let today = time::OffsetDateTime::from(now).date();
+    let (current, lapsed): (Vec<_>, Vec<_>) = approvals.into_iter().partition(|a| {
+        roster
+            .member(&a.member)
+            .is_some_and(|m| m.reappoint_by >= today)
+    });
+    for approval in &lapsed {
+        tracing::warn!(
+            member = %approval.member,
+            "approval set aside: the member's term ended (reappoint_by is before {today})"
+        );
+    }
+    if current.len() < threshold {
+        return Err(Error::QuorumNotMet {
+            found: current.len(),
+            needed: threshold,
+            members: current.iter().map(|a| a.member.clone()).collect(),
+        });
+    }
+    Ok(current)
 }
 
 /// A record found on a rerun vouches for itself only through its approvals (until it is in
