@@ -1,5 +1,6 @@
 //! Rosters (ceremony roster.toml, `Roster::parse` with the policy's 5-of-9 quorum rules),
-//! and what the CLI derives from one that parses.
+//! and what the CLI derives from one that parses; the CLI prints roster text through
+//! `inert`, whose output must be inert whatever the text.
 #![no_main]
 
 use std::path::Path;
@@ -7,11 +8,13 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 use rust_pki_ca::policy::QuorumPolicy;
 use rust_pki_ceremony::Roster;
+use rust_pki_ceremony::inert::{inert, is_inert};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    assert!(is_inert(&inert(text)));
     // policy/rust-root.toml [quorum]; the genesis digest is not Roster::parse's business.
     let quorum = QuorumPolicy {
         threshold: 5,
