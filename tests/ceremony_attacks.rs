@@ -39,18 +39,7 @@ fn refused(bastion: &Bastion, args: &[&str]) -> String {
 }
 
 fn show_refused(bastion: &Bastion, request: &Path) -> String {
-    refused(
-        bastion,
-        &[
-            "ceremony",
-            "show",
-            request.to_str().unwrap(),
-            "--policy",
-            "policy.toml",
-            "--roster",
-            "roster.toml",
-        ],
-    )
+    refused(bastion, &Bastion::show_args(request))
 }
 
 fn approve_refused(bastion: &Bastion, request: &Path, member: usize) -> String {
@@ -168,6 +157,12 @@ fn show_marks_every_substituted_key_of_a_roster_change() {
     let bastion = Bastion::with_root();
     let (request, new_roster) = bastion.prepare_roster_change_m9_to_m10();
     let honest = bastion.show(&request);
+    assert!(honest.contains("(the same as this binary)"), "{honest}");
+    assert!(
+        honest.contains("(matches your policy.toml)")
+            && honest.contains("(matches your roster.toml)"),
+        "{honest}"
+    );
     assert!(honest.contains("    + m10  Member 9"), "{honest}");
     assert!(honest.contains("    - m9  Member 9"), "{honest}");
     assert!(honest.contains("(removed)"), "{honest}");
@@ -444,10 +439,12 @@ fn a_tampered_record_is_not_republished() {
     let bastion = Bastion::with_root();
     let request = bastion.delegate_request();
     bastion.approve(&request, &[1, 2, 3, 4, 5], true);
-    bastion.execute_ok(&request);
+    // Stopped after the record was written, before it was logged: only the record vouches
+    // for itself (a logged one must also match its log entry).
+    let crashed = bastion.execute(&request, Some("recorded"));
+    assert!(!crashed.status.success());
     let record = request.parent().unwrap().join("record.toml");
     let original = std::fs::read_to_string(&record).unwrap();
-    std::fs::remove_file(bastion.path("out/delegates/releases.pem")).unwrap();
 
     // Another certificate (the root's) in place of the delegate's, its digest fixed up.
     let root = std::fs::read_to_string(bastion.path("out/root.pem")).unwrap();
@@ -527,4 +524,39 @@ fn roster_check_flags_a_roster_that_is_not_the_pinned_genesis() {
         shown.contains("NOT the genesis roster the policy pins"),
         "{shown}"
     );
+}
+
+/// Attack 6 (the log side): a record edited after it was logged (here only its finishing
+/// time, which nothing else pins) is refused against its log entry; a record deleted after
+/// it was logged does not let the request execute a second time.
+#[test]
+fn records_must_match_their_log_entry_and_a_logged_ceremony_never_runs_twice() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    bastion.execute_ok(&request);
+    let size = bastion.log_size();
+    let record = request.parent().unwrap().join("record.toml");
+    let original = std::fs::read_to_string(&record).unwrap();
+    let at = original.find("finished_at = \"").unwrap() + "finished_at = \"".len();
+    let mut edited = original.clone();
+    edited.replace_range(at..at + 4, "2027");
+    std::fs::write(&record, &edited).unwrap();
+    let output = bastion.execute(&request, None);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success()
+            && err.contains("the ceremony state and the transparency log disagree")
+            && err.contains("log entry 1 is ceremony record #2 (002-delegate-issue.toml"),
+        "{err}"
+    );
+
+    // The record removed: the chain would let the request run again; the log does not.
+    std::fs::remove_file(&record).unwrap();
+    let err = bastion.execute_fails(&request);
+    assert!(
+        err.contains("log entry 1 is ceremony record #2 (002-delegate-issue.toml), which the state does not hold"),
+        "{err}"
+    );
+    assert_eq!(bastion.log_size(), size);
 }

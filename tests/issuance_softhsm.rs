@@ -533,6 +533,12 @@ fn leaf_issuance_with_log_staples_a_bundle_and_refuses_a_modified_log_before_sig
         "--key-out",
         &p("log.skey"),
     ]);
+    // The delegate as a ceremony would have left it: logged, with its bundle.
+    common::log_as_ceremony_output(
+        &lab.path("releases.pem"),
+        &lab.path("log"),
+        &lab.path("log.skey"),
+    );
     let leaf = |name: &str| {
         let leaf_key = lab.keygen("leaf-owners", name);
         lab.rust_pki([
@@ -557,7 +563,7 @@ fn leaf_issuance_with_log_staples_a_bundle_and_refuses_a_modified_log_before_sig
     let first = leaf("first");
     let stdout = String::from_utf8_lossy(&first.stdout);
     assert!(first.status.success(), "{stdout}");
-    assert!(stdout.contains("logged as entry 0"), "{stdout}");
+    assert!(stdout.contains("logged as entry 1"), "{stdout}");
     assert!(
         stdout.contains("first.bundle: stapled log bundle"),
         "{stdout}"
@@ -573,22 +579,36 @@ fn leaf_issuance_with_log_staples_a_bundle_and_refuses_a_modified_log_before_sig
             &p("log/log.vkey"),
             "--purpose",
             "releases",
+            // No witness in this test (warned about).
+            "--min-witnesses",
+            "0",
         ])
     };
-    assert!(verify(&p("root.pem")).status.success());
+    let verified = verify(&p("root.pem"));
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&verified.stdout)
+            .contains("delegate logged as the ceremony record at entry 0"),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
     // Another PKI's root is refused.
     let other_root = format!("{REPO}/verify/tests/data/cli/root.pem");
     assert!(!verify(&other_root).status.success());
 
     // A modified log: refused before the delegate key signs, so no leaf appears.
-    let bundle = lab.path("log/tile/entries/000.p/1");
+    let bundle = lab.path("log/tile/entries/000.p/2");
     let mut bytes = std::fs::read(&bundle).unwrap();
     bytes[3] ^= 1;
     std::fs::write(&bundle, &bytes).unwrap();
     let second = leaf("second");
     assert!(!second.status.success());
     let err = String::from_utf8_lossy(&second.stderr);
-    assert!(err.contains("tile/entries/000.p/1"), "{err}");
+    assert!(err.contains("tile/entries/000.p/2"), "{err}");
     assert!(!lab.path("second.pem").exists());
     assert!(!lab.path("second.bundle").exists());
 }

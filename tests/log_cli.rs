@@ -175,21 +175,33 @@ fn init_append_prove_verify() {
     );
     // ...and not with another log's key, even one with the same name.
     let (other, _) = init(tmp.path(), "other", "example.com/log");
-    fails(&[
+    let err = fails(&[
         &"log",
         &"verify-checkpoint",
         &log,
         &"--log-key",
         &other.join("log.vkey"),
     ]);
+    assert!(
+        err.contains(&format!(
+            "{} does not verify with example.com/log+",
+            log.join("checkpoint").display()
+        )) && err.contains("no signature by a known key"),
+        "{err}"
+    );
     let (third, _) = init(tmp.path(), "third", "example.org/log");
-    fails(&[
+    let err = fails(&[
         &"log",
         &"verify-checkpoint",
         &log,
         &"--log-key",
         &third.join("log.vkey"),
     ]);
+    assert!(
+        err.contains("does not verify with example.org/log+")
+            && err.contains("no signature by a known key"),
+        "{err}"
+    );
 
     // Inclusion of the leaf issuance (index 1) and consistency of size 1 with size 3.
     let proof = ok(&[
@@ -224,8 +236,12 @@ fn init_append_prove_verify() {
     assert!(check_tree(&consistency, 3, root3, 1, root3).is_err());
 
     // Out of range.
-    fails(&[&"log", &"prove", &log, &"--index", &"3"]);
-    fails(&[
+    let err = fails(&[&"log", &"prove", &log, &"--index", &"3"]);
+    assert!(
+        err.contains("entry index 3 is out of range for tree size 3"),
+        "{err}"
+    );
+    let err = fails(&[
         &"log",
         &"prove",
         &log,
@@ -234,6 +250,10 @@ fn init_append_prove_verify() {
         &"--old-size",
         &"4",
     ]);
+    assert!(
+        err.contains("old tree size 4 is out of range for tree size 3"),
+        "{err}"
+    );
 
     // A modified entry bundle is detected.
     let bundle = log.join("tile/entries/000.p/3");
@@ -241,7 +261,13 @@ fn init_append_prove_verify() {
     let last = data.len() - 2;
     data[last] ^= 1;
     std::fs::write(&bundle, data).unwrap();
-    fails(&[&"log", &"verify-checkpoint", &log, &"--log-key", &trusted]);
+    let err = fails(&[&"log", &"verify-checkpoint", &log, &"--log-key", &trusted]);
+    assert!(
+        err.contains("does not match its checkpoint")
+            && err.contains("is damaged or was modified")
+            && err.contains("tile/entries/000.p/3"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -266,7 +292,7 @@ fn init_refuses_an_existing_key_file() {
     // A second init of the same log directory is refused too, without touching the key.
     let (log, _) = init(tmp.path(), "log2", "example.com/log");
     let key2 = tmp.path().join("new.skey");
-    fails(&[
+    let err = fails(&[
         &"log",
         &"init",
         &log,
@@ -275,6 +301,13 @@ fn init_refuses_an_existing_key_file() {
         &"--key-out",
         &key2,
     ]);
+    assert!(
+        err.contains(&format!(
+            "{} already exists",
+            log.join("log.vkey").display()
+        )),
+        "{err}"
+    );
     assert!(!key2.exists());
 }
 
@@ -301,7 +334,7 @@ fn append_with_a_wrong_key_changes_nothing() {
     }
     let garbage = tmp.path().join("garbage.skey");
     std::fs::write(&garbage, "PRIVATE+KEY+x+00000000+AAAA").unwrap();
-    fails(&[
+    let err = fails(&[
         &"log",
         &"append",
         &log,
@@ -310,6 +343,10 @@ fn append_with_a_wrong_key_changes_nothing() {
         &"--artifact",
         &artifact,
     ]);
+    assert!(
+        err.contains(&format!("{}: malformed signer key", garbage.display())),
+        "{err}"
+    );
     assert_eq!(std::fs::read(log.join("checkpoint")).unwrap(), before);
     assert!(!log.join("tile/entries").exists());
 }
@@ -318,7 +355,13 @@ fn append_with_a_wrong_key_changes_nothing() {
 fn append_needs_entries_and_matching_delegates() {
     let tmp = tempfile::tempdir().unwrap();
     let (log, key) = init(tmp.path(), "log", "example.com/log");
-    fails(&[&"log", &"append", &log, &"--key", &key]);
+    let err = fails(&[&"log", &"append", &log, &"--key", &key]);
+    assert!(
+        err.contains("required arguments were not provided")
+            && err.contains("--ceremony-record")
+            && err.contains("--artifact"),
+        "{err}"
+    );
     let (leaf, delegate) = leaf_and_delegate(tmp.path());
     // The leaf is not a delegate's issuer: swapped arguments are refused.
     let err = fails(&[
@@ -333,7 +376,11 @@ fn append_needs_entries_and_matching_delegates() {
         &leaf,
     ]);
     assert!(err.contains("was not issued by"), "{err}");
-    fails(&[&"log", &"append", &log, &"--key", &key, &"--leaf", &leaf]);
+    let err = fails(&[&"log", &"append", &log, &"--key", &key, &"--leaf", &leaf]);
+    assert!(
+        err.contains("required arguments were not provided") && err.contains("--delegate <CERT>"),
+        "{err}"
+    );
     let size = ok(&[
         &"log",
         &"verify-checkpoint",

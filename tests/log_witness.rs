@@ -682,6 +682,21 @@ fn verify_accepts_a_bundle_cosigned_by_the_served_witness() {
     std::fs::write(&leaf, &certificates[0]).unwrap();
     std::fs::write(&delegate, &certificates[1]).unwrap();
     append(&f.log, "a", 2);
+    // The delegate's ceremony record (entry 2), which the leaf's bundle must prove too.
+    let key = rust_pki_tlog::note::SignerKey::parse(
+        std::fs::read_to_string(&f.log.skey).unwrap().trim_end(),
+    )
+    .unwrap();
+    let record = Entry::ceremony_record("002-delegate-issue.toml", b"record", &[&certificates[1]])
+        .unwrap()
+        .encode()
+        .unwrap();
+    rust_pki_tlog::writer::Log::open(&f.log.dir, ORIGIN, move |body: &[u8]| {
+        rust_pki_tlog::note::sign_note(body, &key)
+    })
+    .unwrap()
+    .append(std::slice::from_ref(&record))
+    .unwrap();
     ok(&[
         &"log",
         &"append",
@@ -698,17 +713,13 @@ fn verify_accepts_a_bundle_cosigned_by_the_served_witness() {
     let no_signer =
         |_: &[u8]| -> rust_pki_tlog::Result<Vec<u8>> { Err(rust_pki_tlog::Error::EntryNoSigner) };
     let log = rust_pki_tlog::writer::Log::open(&f.log.dir, ORIGIN, no_signer).unwrap();
-    let (proof, head) = log.prove_inclusion(2).unwrap();
-    let bundle = StapledBundle {
-        entry: Entry::leaf_issuance(&certificates[0], &certificates[1])
-            .unwrap()
-            .encode()
-            .unwrap(),
-        certificates,
-        index: 2,
-        proof,
-        checkpoint: head.note,
-    };
+    let entry = Entry::leaf_issuance(&certificates[0], &certificates[1])
+        .unwrap()
+        .encode()
+        .unwrap();
+    let mut bundle = StapledBundle::from_log(&log, 3, &entry, certificates).unwrap();
+    bundle.add_delegate(&log, &record).unwrap();
+    drop(log);
     let path = f.tmp.path().join("leaf.bundle");
     std::fs::write(&path, bundle.to_text()).unwrap();
     let verify = |min: &str| {
@@ -741,5 +752,11 @@ fn verify_accepts_a_bundle_cosigned_by_the_served_witness() {
         stdout.contains(&format!("1 witness cosignature(s) ({WITNESS}+")),
         "{stdout}"
     );
-    assert!(!verify("2").status.success());
+    let out = verify("2");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("INVALID [witnesses]: 1 valid witness cosignature(s), 2 required"),
+        "{stderr}"
+    );
 }

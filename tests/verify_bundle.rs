@@ -1,16 +1,17 @@
-//! `rust-pki verify --bundle`: chain, purpose and log inclusion in one go. The chain comes
-//! from verify/tests/data/cli (root → releases delegate → leaf, valid on 2026-12-01); the
-//! log is a real rust-pki-tlog log built here.
+//! `rust-pki verify --bundle`: chain, purpose, log inclusion, the delegate's own ceremony
+//! entry and the witness policy in one go. The chain comes from verify/tests/data/cli
+//! (root → releases delegate → leaf, valid on 2026-12-01); the log is a real rust-pki-tlog
+//! log built here, and its checkpoint is cosigned by a witness unless a test says not.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use rust_pki_tlog::bundle_file::{StapledBundle, pem_certificates};
+use rust_pki_tlog::bundle_file::{DelegateProof, StapledBundle, pem_certificates};
 use rust_pki_tlog::checkpoint::SignedCheckpoint;
 use rust_pki_tlog::cosignature::cosign;
 use rust_pki_tlog::entry::Entry;
-use rust_pki_tlog::note::{KeyType, SignerKey, sign_note};
+use rust_pki_tlog::note::{KeyType, SignerKey, VerifierKey, sign_note};
 use rust_pki_tlog::writer::Log;
 
 const AT: &str = "2026-12-01T00:00:00Z";
@@ -34,8 +35,24 @@ impl Setup {
     }
 }
 
-/// A log holding the fixture leaf's SHA-256 at index 2 of 4, its vkey in `log.vkey`, a
-/// witness vkey in `witness.vkey`, and the bundle (not yet written).
+/// The ceremony record entry that issued the fixture delegate.
+fn delegate_record(delegate_der: &[u8]) -> Vec<u8> {
+    Entry::ceremony_record("002-delegate-issue.toml", b"record", &[delegate_der])
+        .unwrap()
+        .encode()
+        .unwrap()
+}
+
+/// `note` with a cosignature by `witness` added.
+fn cosigned(note: &[u8], log_vkey: &VerifierKey, witness: &SignerKey) -> Vec<u8> {
+    let cp = SignedCheckpoint::verify(note, log_vkey).unwrap();
+    let line = cosign(witness, &cp.body().unwrap(), 1_790_000_000).unwrap();
+    cp.with_signature_lines(&[line]).note
+}
+
+/// A log holding the delegate's ceremony record at index 1 and the fixture leaf's issuance
+/// at index 2 of 4, its vkey in `log.vkey`, a witness vkey in `witness.vkey`, and the
+/// leaf's bundle (not yet written), cosigned by the witness.
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let chain_pem = std::fs::read_to_string(fixture("chain.pem")).unwrap();
@@ -44,8 +61,10 @@ fn setup() -> Setup {
         .unwrap()
         .encode()
         .unwrap();
+    let record = delegate_record(&certificates[1]);
 
     let key = SignerKey::generate(ORIGIN, KeyType::Ed25519).unwrap();
+    let log_vkey = key.verifier();
     std::fs::write(dir.path().join("log.vkey"), format!("{}\n", key.verifier())).unwrap();
     let witness = SignerKey::generate("witness.example/w1", KeyType::CosignatureV1).unwrap();
     std::fs::write(
@@ -58,18 +77,14 @@ fn setup() -> Setup {
         sign_note(body, &key)
     })
     .unwrap();
-    log.append(&[b"a".to_vec(), b"b".to_vec(), entry.clone(), b"d".to_vec()])
+    log.append(&[b"a".to_vec(), record.clone(), entry.clone(), b"d".to_vec()])
         .unwrap();
-    let (proof, head) = log.prove_inclusion(2).unwrap();
+    let mut bundle = StapledBundle::from_log(&log, 2, &entry, certificates).unwrap();
+    bundle.add_delegate(&log, &record).unwrap();
+    bundle.checkpoint = cosigned(&bundle.checkpoint, &log_vkey, &witness);
     Setup {
         dir,
-        bundle: StapledBundle {
-            certificates,
-            entry,
-            index: 2,
-            proof,
-            checkpoint: head.note,
-        },
+        bundle,
         witness,
     }
 }
@@ -80,12 +95,14 @@ fn write_bundle(dir: &Path, name: &str, bundle: &StapledBundle) -> String {
     path.display().to_string()
 }
 
+/// `verify --bundle BUNDLE` against the fixture root, the log key and the witness key.
 fn rust_pki(s: &Setup, bundle: &str, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rust-pki"))
         .arg("verify")
         .args(["--bundle", bundle, "--root"])
         .arg(fixture("root.pem"))
         .args(["--log-key", &s.path("log.vkey"), "--at", AT])
+        .args(["--witness", &s.path("witness.vkey")])
         .args(["--purpose", "releases"])
         .args(extra)
         .output()
@@ -108,7 +125,13 @@ fn good_bundle_exits_0() {
         "{stdout}"
     );
     assert!(
-        stdout.contains(&format!("logged in {ORIGIN} as entry 2 of tree size 4")),
+        stdout.contains(&format!(
+            "logged in {ORIGIN} as entry 2 of tree size 4, 1 witness cosignature(s)"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("delegate logged as the ceremony record at entry 1 of the same tree"),
         "{stdout}"
     );
 
@@ -118,6 +141,7 @@ fn good_bundle_exits_0() {
     assert_eq!(json["valid"], true);
     assert_eq!(json["log"]["index"], 2);
     assert_eq!(json["log"]["tree_size"], 4);
+    assert_eq!(json["log"]["delegate_index"], 1);
 }
 
 #[test]
@@ -142,10 +166,7 @@ fn tampered_bundle_exits_1_naming_the_rule() {
     let forger = SignerKey::generate(ORIGIN, KeyType::Ed25519).unwrap();
     let cp = SignedCheckpoint::verify(
         &s.bundle.checkpoint,
-        &rust_pki_tlog::note::VerifierKey::parse(
-            std::fs::read_to_string(s.path("log.vkey")).unwrap().trim(),
-        )
-        .unwrap(),
+        &VerifierKey::parse(std::fs::read_to_string(s.path("log.vkey")).unwrap().trim()).unwrap(),
     )
     .unwrap();
     forged.checkpoint = SignedCheckpoint::sign(&forger, cp.size, cp.root_hash)
@@ -209,30 +230,151 @@ fn chain_rules_still_apply_to_bundles() {
 }
 
 #[test]
-fn witness_policy() {
+fn witness_policy_is_required_by_default() {
     let s = setup();
-    let b = write_bundle(s.dir.path(), "leaf.bundle", &s.bundle);
-    let w = s.path("witness.vkey");
-    let out = rust_pki(&s, &b, &["--witness", &w, "--min-witnesses", "1"]);
+    let log_vkey =
+        VerifierKey::parse(std::fs::read_to_string(s.path("log.vkey")).unwrap().trim()).unwrap();
+    // The same bundle with the log's signature only (the witness's line dropped).
+    let mut bare = s.bundle.clone();
+    let note = String::from_utf8(s.bundle.checkpoint.clone()).unwrap();
+    bare.checkpoint = note
+        .lines()
+        .filter(|l| !l.starts_with("\u{2014} witness.example/w1 "))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .into_bytes();
+    assert!(bare.checkpoint.len() < s.bundle.checkpoint.len());
+    let b = write_bundle(s.dir.path(), "bare.bundle", &bare);
+    // No --min-witnesses: at least one is required.
+    let out = rust_pki(&s, &b, &[]);
     assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .starts_with("INVALID [witnesses]: 0 valid witness cosignature(s), 1 required"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Without any --witness key, the same.
+    let out = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+        .arg("verify")
+        .args(["--bundle", &b, "--root"])
+        .arg(fixture("root.pem"))
+        .args(["--log-key", &s.path("log.vkey"), "--at", AT])
+        .args(["--purpose", "releases", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["error"]["rule"], "witnesses");
+    // --min-witnesses 0 is an explicit choice, and warned about.
+    let out = rust_pki(&s, &b, &["--min-witnesses", "0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("warning: --min-witnesses 0: no witness cosignature is required"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Cosigned by a witness the verifier does not trust: still refused.
+    let stranger = SignerKey::generate("witness.example/w1", KeyType::CosignatureV1).unwrap();
+    let mut foreign = bare.clone();
+    foreign.checkpoint = cosigned(&bare.checkpoint, &log_vkey, &stranger);
+    let b = write_bundle(s.dir.path(), "foreign.bundle", &foreign);
+    let out = rust_pki(&s, &b, &[]);
     assert!(
         text(&out.stderr).starts_with("INVALID [witnesses]"),
         "{}",
         text(&out.stderr)
     );
-
-    let log_key = rust_pki_tlog::note::VerifierKey::parse(
-        std::fs::read_to_string(s.path("log.vkey")).unwrap().trim(),
-    )
-    .unwrap();
-    let cp = SignedCheckpoint::verify(&s.bundle.checkpoint, &log_key).unwrap();
-    let line = cosign(&s.witness, &cp.body().unwrap(), 1_790_000_000).unwrap();
-    let mut cosigned = s.bundle.clone();
-    cosigned.checkpoint = cp.with_signature_lines(&[line]).note;
-    let b = write_bundle(s.dir.path(), "cosigned.bundle", &cosigned);
-    let out = rust_pki(&s, &b, &["--witness", &w, "--min-witnesses", "1"]);
+    // The trusted witness's cosignature: accepted.
+    let b = write_bundle(s.dir.path(), "cosigned.bundle", &s.bundle);
+    let out = rust_pki(&s, &b, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("1 witness cosignature(s) (witness.example/w1+"));
+    assert!(!text(&out.stderr).contains("warning"));
+}
+
+#[test]
+fn leaf_under_a_delegate_that_was_never_logged_is_refused() {
+    // The fixture delegate was certified outside any ceremony: the log holds only the
+    // leaf's issuance, as `log append --leaf` (or an operator's own tooling) would add it.
+    let s = setup();
+    let mut orphan = s.bundle.clone();
+    orphan.delegate = None;
+    let b = write_bundle(s.dir.path(), "orphan.bundle", &orphan);
+    let out = rust_pki(&s, &b, &["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("INVALID [delegate-entry]: the delegate certificate (SHA-256 "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("carries no delegate entry"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["error"]["rule"], "delegate-entry");
+    // Written as a v1 bundle (no place for the delegate at all): the same refusal.
+    let b = s.path("orphan-v1.bundle");
+    std::fs::write(
+        &b,
+        orphan
+            .to_text()
+            .replacen("rust-pki-bundle/v2", "rust-pki-bundle/v1", 1),
+    )
+    .unwrap();
+    let out = rust_pki(&s, &b, &[]);
+    assert!(
+        text(&out.stderr).starts_with("INVALID [delegate-entry]"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // The delegate logged as if it were a leaf (`log append --leaf delegate --delegate
+    // root`), proven in the same tree: a leaf issuance is not a ceremony record.
+    let chain_pem = std::fs::read_to_string(fixture("chain.pem")).unwrap();
+    let certificates = pem_certificates(&chain_pem).unwrap();
+    let root_der = pem_certificates(&std::fs::read_to_string(fixture("root.pem")).unwrap())
+        .unwrap()
+        .remove(0);
+    let as_leaf = Entry::leaf_issuance(&certificates[1], &root_der)
+        .unwrap()
+        .encode()
+        .unwrap();
+    let leaf_entry = s.bundle.entry.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let log_key = SignerKey::generate(ORIGIN, KeyType::Ed25519).unwrap();
+    let log_key_vkey = log_key.verifier();
+    std::fs::write(dir.path().join("log.vkey"), format!("{log_key_vkey}\n")).unwrap();
+    let mut log = Log::create(dir.path().join("log"), ORIGIN, move |body: &[u8]| {
+        sign_note(body, &log_key)
+    })
+    .unwrap();
+    log.append(&[as_leaf.clone(), leaf_entry.clone()]).unwrap();
+    let mut forged = StapledBundle::from_log(&log, 1, &leaf_entry, certificates).unwrap();
+    let (proof, _) = log.prove_inclusion(0).unwrap();
+    forged.delegate = Some(DelegateProof {
+        entry: as_leaf,
+        index: 0,
+        proof,
+    });
+    forged.checkpoint = cosigned(&forged.checkpoint, &log_key_vkey, &s.witness);
+    let b = write_bundle(dir.path(), "forged.bundle", &forged);
+    let out = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+        .arg("verify")
+        .args(["--bundle", &b, "--root"])
+        .arg(fixture("root.pem"))
+        .arg("--log-key")
+        .arg(dir.path().join("log.vkey"))
+        .args(["--at", AT, "--witness", &s.path("witness.vkey")])
+        .args(["--purpose", "releases"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("INVALID [delegate-entry]")
+            && text(&out.stderr).contains("not a ceremony record naming this certificate"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// A delegate CA's own bundle: chain = [releases delegate of the fixtures], logged as the
@@ -247,24 +389,25 @@ fn delegate_setup() -> Setup {
         .unwrap();
 
     let key = SignerKey::generate(ORIGIN, KeyType::Ed25519).unwrap();
+    let log_vkey = key.verifier();
     std::fs::write(dir.path().join("log.vkey"), format!("{}\n", key.verifier())).unwrap();
     let witness = SignerKey::generate("witness.example/w1", KeyType::CosignatureV1).unwrap();
+    std::fs::write(
+        dir.path().join("witness.vkey"),
+        witness.verifier().to_string(),
+    )
+    .unwrap();
     let mut log = Log::create(dir.path().join("log"), ORIGIN, move |body: &[u8]| {
         sign_note(body, &key)
     })
     .unwrap();
     log.append(&[b"a".to_vec(), entry.clone(), b"c".to_vec()])
         .unwrap();
-    let (proof, head) = log.prove_inclusion(1).unwrap();
+    let mut bundle = StapledBundle::from_log(&log, 1, &entry, vec![delegate_der]).unwrap();
+    bundle.checkpoint = cosigned(&bundle.checkpoint, &log_vkey, &witness);
     Setup {
         dir,
-        bundle: StapledBundle {
-            certificates: vec![delegate_der],
-            entry,
-            index: 1,
-            proof,
-            checkpoint: head.note,
-        },
+        bundle,
         witness,
     }
 }
@@ -273,7 +416,16 @@ fn delegate_setup() -> Setup {
 fn delegate_bundle_verifies_as_a_ca() {
     let s = delegate_setup();
     let b = write_bundle(s.dir.path(), "releases.bundle", &s.bundle);
+    // No implicit CA mode: without --ca the delegate is a CA where a leaf should be.
     let out = rust_pki(&s, &b, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("INVALID [ca-as-leaf]: leaf CN=Rust Test Delegate"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = rust_pki(&s, &b, &["--ca"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
@@ -287,7 +439,7 @@ fn delegate_bundle_verifies_as_a_ca() {
         "{stdout}"
     );
 
-    let out = rust_pki(&s, &b, &["--json"]);
+    let out = rust_pki(&s, &b, &["--ca", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["valid"], true);
@@ -308,7 +460,7 @@ fn delegate_bundle_for_other_purpose_exits_1_naming_the_rule() {
         .args(["--bundle", &b, "--root"])
         .arg(fixture("root.pem"))
         .args(["--log-key", &s.path("log.vkey"), "--at", AT])
-        .args(["--purpose", "bors", "--json"])
+        .args(["--purpose", "bors", "--ca", "--json"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -333,7 +485,7 @@ fn delegate_chain_file_verifies_as_a_ca() {
         .arg("verify")
         .args(["--chain", &chain, "--root"])
         .arg(fixture("root.pem"))
-        .args(["--at", AT, "--purpose", "releases"])
+        .args(["--at", AT, "--purpose", "releases", "--ca"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

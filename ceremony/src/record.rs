@@ -125,9 +125,11 @@ impl Record {
     /// Write the record to `path` atomically: a temporary file in the same directory,
     /// fsync, rename, fsync of the directory. Refuses to replace an existing record.
     ///
+    /// Returns the bytes written (what the log entry and the next record's chain name).
+    ///
     /// # Errors
     /// The record exists already, or I/O failure.
-    pub fn write_atomically(&self, path: &Path) -> Result<()> {
+    pub fn write_atomically(&self, path: &Path) -> Result<Vec<u8>> {
         if path.exists() {
             return Err(Error::RecordExists {
                 path: path.to_owned(),
@@ -160,7 +162,7 @@ impl Record {
                 .and_then(|d| d.sync_all())
                 .map_err(io(dir))?;
         }
-        Ok(())
+        Ok(text.into_bytes())
     }
 }
 

@@ -1,28 +1,37 @@
 //! `rust-pki ca …`: issue the root, delegates, leaves and CRLs. Every certificate is
 //! linted (signed first with a throwaway key) before the HSM key is asked to sign.
 
-use std::{path::PathBuf, process::ExitCode, str::FromStr, time::SystemTime};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    str::FromStr,
+    time::SystemTime,
+};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use rust_pki_ca::{
     Signer,
     authority::{issue_crl_for, issue_delegate, issue_leaf, issue_root},
     crl::Revocation,
     csr::read_csr,
-    output::ensure_absent,
-    pem::label,
+    output::{ensure_absent, write_new},
+    pem::{self, label},
+    policy::Policy,
 };
 use spki::SubjectPublicKeyInfoOwned;
-use x509_cert::{ext::pkix::CrlReason, name::Name};
+use x509_cert::{Certificate, ext::pkix::CrlReason, name::Name};
 
-use der::Encode;
+use der::{Decode, Encode};
+use rust_pki_tlog::bundle_file::StapledBundle;
 use rust_pki_tlog::entry::Entry;
+use rust_pki_tlog::writer::Log;
 
 use super::common::{
     DEFAULT_POLICY, describe_certificate, load_certificate, load_policy, open_key, parse_time,
-    write_output,
+    print_warnings, write_output,
 };
-use super::log::staple::{Issued, LogTarget, bundle_path, report_stapled};
+use super::log::staple::{Issued, LogTarget, Stapled, bundle_path, report_stapled, write_bundle};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CaCommand {
@@ -88,9 +97,16 @@ pub enum CaCommand {
         #[arg(long, value_name = "RFC3339")]
         not_after: Option<String>,
         /// Where to write the certificate (PEM); must not exist. With --log, its bundle
-        /// goes next to it (FILE with the extension .bundle).
+        /// goes next to it (FILE with the extension .bundle), and the certificate is
+        /// written only once it is logged and its bundle exists; until then it is kept as
+        /// FILE.pending, which a rerun with the same arguments finishes.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// With --log: the delegate's own bundle, whose ceremony-record entry (which must
+        /// be in the --log) is proven in the leaf's bundle. Default: --issuer-cert with the
+        /// extension .bundle, as `ceremony execute` publishes it.
+        #[arg(long, value_name = "FILE", requires = "dir")]
+        delegate_bundle: Option<PathBuf>,
         #[command(flatten)]
         log: LogTarget,
     },
@@ -199,6 +215,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
             subject_key,
             not_after,
             out,
+            delegate_bundle,
             log,
         } => {
             let policy = load_policy(&policy.path)?;
@@ -206,30 +223,33 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
             let subject = Name::from_str(&subject)
                 .with_context(|| format!("--subject `{subject}` is not an RFC 4514 name"))?;
             let not_after = not_after.as_deref().map(parse_time).transpose()?;
-            let bundle = bundle_path(&out);
-            ensure_absent([out.as_path()])?;
-            if log.dir.is_some() {
-                ensure_absent([bundle.as_path()])?;
-            }
-            // The log is checked before the key signs anything.
-            let mut opened = log.open()?;
-            let key = subject_key.public_key()?;
-            let signer = open_key(&issuer_key, "--issuer-key")?;
-            let signed = issue_leaf(&policy, &delegate, &signer, subject, key, now, not_after)?;
-            write_output(
-                &out,
-                label::CERTIFICATE,
-                &signed,
-                &describe_certificate(&signed.der)?,
-            )?;
-            if let Some(opened) = &mut opened {
-                let delegate_der = delegate.to_der()?;
-                let entry = Entry::leaf_issuance(&signed.der, &delegate_der)?.encode()?;
-                let issued = Issued {
-                    entry,
-                    bundles: vec![(bundle, vec![signed.der.clone(), delegate_der])],
-                };
-                report_stapled(&log.staple(opened, &[issued])?, opened)?;
+            let leaf = LeafArgs {
+                policy: &policy,
+                delegate: &delegate,
+                issuer_key: &issuer_key,
+                subject,
+                subject_key: &subject_key,
+                now,
+                not_after,
+                out: &out,
+            };
+            // The log is opened (and locked) before the key signs anything.
+            match log.open()? {
+                Some(mut opened) => {
+                    let delegate_bundle =
+                        delegate_bundle.unwrap_or_else(|| bundle_path(&issuer_cert));
+                    issue_logged_leaf(&leaf, &log, &mut opened, &delegate_bundle)?;
+                }
+                None => {
+                    ensure_absent([out.as_path()])?;
+                    let signed = leaf.issue()?;
+                    write_output(
+                        &out,
+                        label::CERTIFICATE,
+                        &signed,
+                        &describe_certificate(&signed.der)?,
+                    )?;
+                }
             }
         }
         CaCommand::Crl {
@@ -262,4 +282,179 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `ca leaf` issues.
+struct LeafArgs<'a> {
+    policy: &'a Policy,
+    delegate: &'a Certificate,
+    issuer_key: &'a str,
+    subject: Name,
+    subject_key: &'a SubjectKeyArgs,
+    now: SystemTime,
+    not_after: Option<SystemTime>,
+    out: &'a Path,
+}
+
+impl LeafArgs<'_> {
+    fn issue(&self) -> anyhow::Result<rust_pki_ca::issue::Signed> {
+        let key = self.subject_key.public_key()?;
+        let signer = open_key(self.issuer_key, "--issuer-key")?;
+        Ok(issue_leaf(
+            self.policy,
+            self.delegate,
+            &signer,
+            self.subject.clone(),
+            key,
+            self.now,
+            self.not_after,
+        )?)
+    }
+}
+
+/// Where `ca leaf --log` keeps a signed leaf until its log entry and bundle exist.
+fn pending_path(out: &Path) -> PathBuf {
+    let mut name = out.as_os_str().to_owned();
+    name.push(".pending");
+    PathBuf::from(name)
+}
+
+/// `ca leaf --log`, in the order that never leaves a certificate without its log entry and
+/// bundle: sign (kept as OUT.pending), append to the log, write the bundle (with the
+/// delegate's ceremony entry), then write OUT. A rerun after a crash finds OUT.pending and
+/// finishes it: its entry is not appended twice, and nothing is signed again.
+fn issue_logged_leaf(
+    leaf: &LeafArgs<'_>,
+    target: &LogTarget,
+    log: &mut Log,
+    delegate_bundle: &Path,
+) -> anyhow::Result<()> {
+    let delegate_der = leaf.delegate.to_der()?;
+    let delegate_entry = delegate_entry(delegate_bundle, &delegate_der, log)?;
+    let out = leaf.out;
+    let bundle_file = bundle_path(out);
+    let pending = pending_path(out);
+    // A crash after OUT was written, before its pending copy was removed: already done.
+    if pending.symlink_metadata().is_ok()
+        && out.symlink_metadata().is_ok()
+        && std::fs::read(out).ok() == std::fs::read(&pending).ok()
+    {
+        std::fs::remove_file(&pending).with_context(|| format!("{}", pending.display()))?;
+        writeln!(
+            std::io::stdout().lock(),
+            "{} was issued and logged already; removed {}",
+            out.display(),
+            pending.display()
+        )?;
+        return Ok(());
+    }
+    ensure_absent([out])?;
+    let der = if pending.symlink_metadata().is_ok() {
+        let der = resume_pending(&pending, leaf)?;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(
+            stdout,
+            "resuming {}: finishing its logging (nothing signed again)",
+            pending.display()
+        )?;
+        der
+    } else {
+        ensure_absent([bundle_file.as_path()])?;
+        let signed = leaf.issue()?;
+        write_new(
+            &pending,
+            pem::encode(label::CERTIFICATE, &signed.der)?.as_bytes(),
+        )?;
+        print_warnings(&signed);
+        signed.der
+    };
+    let entry = Entry::leaf_issuance(&der, &delegate_der)?.encode()?;
+    let mut stapled = target.staple(
+        log,
+        &[Issued {
+            entry: entry.clone(),
+            bundles: Vec::new(),
+        }],
+    )?;
+    let Some(Stapled { index, written }) = stapled.first_mut() else {
+        bail!("the log returned no index for the leaf's entry");
+    };
+    let mut bundle = StapledBundle::from_log(log, *index, &entry, vec![der.clone(), delegate_der])?;
+    bundle.add_delegate(log, &delegate_entry)?;
+    if write_bundle(&bundle_file, &bundle)? {
+        written.push(bundle_file);
+    }
+    report_stapled(&stapled, log)?;
+    write_new(out, pem::encode(label::CERTIFICATE, &der)?.as_bytes())?;
+    std::fs::remove_file(&pending).with_context(|| format!("{}", pending.display()))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "wrote {}: {}",
+        out.display(),
+        describe_certificate(&der)?
+    )?;
+    Ok(())
+}
+
+/// The ceremony-record entry of the delegate, from its bundle: it must name the delegate
+/// certificate and be in `log` (checked before anything is signed).
+fn delegate_entry(bundle: &Path, delegate_der: &[u8], log: &Log) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(bundle).with_context(|| {
+        format!(
+            "{}: the delegate's bundle (from its delegate-issue ceremony) is needed to prove \
+             the delegate is logged; give --delegate-bundle",
+            bundle.display()
+        )
+    })?;
+    let parsed = StapledBundle::parse(&bytes).with_context(|| format!("{}", bundle.display()))?;
+    let named = Entry::parse(&parsed.entry).is_ok_and(|e| {
+        matches!(e, Entry::CeremonyRecord { .. }) && e.names_certificate(delegate_der)
+    });
+    if !named {
+        bail!(
+            "{}: its entry is not the ceremony record of the --issuer-cert delegate",
+            bundle.display()
+        );
+    }
+    if log.find_entry(&parsed.entry).is_none() {
+        bail!(
+            "{}: the delegate's ceremony record is not in the log {}",
+            bundle.display(),
+            log.dir().display()
+        );
+    }
+    Ok(parsed.entry)
+}
+
+/// The leaf an interrupted run left in `pending`, if it is the one these arguments ask
+/// for (issuer, subject, key) and the delegate's key signed it.
+fn resume_pending(pending: &Path, leaf: &LeafArgs<'_>) -> anyhow::Result<Vec<u8>> {
+    let der = pem::read_der(pending, label::CERTIFICATE)?;
+    let cert = Certificate::from_der(&der)
+        .with_context(|| format!("{}: malformed certificate", pending.display()))?;
+    let tbs = cert.tbs_certificate();
+    let issuer = leaf.delegate.tbs_certificate();
+    if tbs.issuer() != issuer.subject()
+        || tbs.subject() != &leaf.subject
+        || tbs.subject_public_key_info() != &leaf.subject_key.public_key()?
+    {
+        bail!(
+            "{} was left by an interrupted `ca leaf` for another issuer, subject or key: \
+             rerun that issuance, or remove the file if that certificate is not wanted",
+            pending.display()
+        );
+    }
+    let signature = cert
+        .signature()
+        .as_bytes()
+        .with_context(|| format!("{}: signature has unused bits", pending.display()))?;
+    rust_pki_ca::signature::verify_signature(
+        issuer.subject_public_key_info(),
+        cert.signature_algorithm(),
+        &tbs.to_der()?,
+        signature,
+        &pending.display().to_string(),
+    )?;
+    Ok(der)
 }

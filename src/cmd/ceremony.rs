@@ -16,10 +16,11 @@ use rust_pki_ceremony::{
     request::Request,
     schedule,
     show::{LocalFiles, render},
-    state::{CeremonyDir, State},
+    state::{CeremonyDir, LoggedRecord, State},
     template::Template,
+    validate::{check_clock, read_request, window_closed},
 };
-use rust_pki_tlog::entry::Entry;
+use rust_pki_tlog::entry::{Entry, ceremony_records};
 use sha2::Digest;
 
 use super::{
@@ -307,10 +308,11 @@ fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
-    let request = std::fs::read(&args.request)
-        .with_context(|| format!("reading {}", args.request.display()))?;
-    // Sign nothing `show` would refuse to display or `execute` would refuse to run.
-    Request::parse(&request, &args.request)?;
+    let request = read_request(&args.request)?;
+    // Sign nothing `show` would refuse to display or `execute` would refuse to run, nor a
+    // request dated ahead of this machine's clock.
+    let parsed = Request::parse(&request, &args.request)?;
+    check_clock(&parsed, SystemTime::now(), &args.request)?;
     let roster = args
         .roster
         .as_deref()
@@ -423,11 +425,21 @@ fn prepare(args: PrepareArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.request)
-        .with_context(|| format!("reading {}", args.request.display()))?;
+    let bytes = read_request(&args.request)?;
     let request = Request::parse(&bytes, &args.request)?;
     let text = render_with_local_files(&request, &bytes, &args.policy.path, &args.roster.path)?;
-    write!(std::io::stdout().lock(), "{text}")?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}")?;
+    let now = SystemTime::now();
+    if let Err(e) = check_clock(&request, now, &args.request) {
+        writeln!(out, "\nWARNING: {}: do not approve", inert(&e.to_string()))?;
+    }
+    if window_closed(&request, now) {
+        writeln!(
+            out,
+            "\nWARNING: the execution window has closed: this request will not run"
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -442,28 +454,42 @@ fn render_with_local_files(
         std::fs::read(policy_path).with_context(|| format!("reading {}", policy_path.display()))?;
     let policy = load_policy(policy_path)?;
     let roster = Roster::load(roster_path, &policy.quorum)?;
+    let tool = tool_sha256()?;
     let local = LocalFiles {
         policy: (&policy_bytes, &policy),
         roster: &roster,
+        tool_sha256: &tool,
     };
     Ok(render(request, bytes, local)?)
 }
 
 fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
     // Every root operation is logged: refuse before anything else when there is no log.
-    let Some(mut log) = args.log.open()? else {
-        anyhow::bail!(
-            "ceremony execute needs --log DIR --log-key SKEY_FILE: every ceremony is \
-             appended to the transparency log"
-        );
-    };
+    anyhow::ensure!(
+        args.log.dir.is_some(),
+        "ceremony execute needs --log DIR --log-key SKEY_FILE: every ceremony is appended \
+         to the transparency log"
+    );
     let state = State::open(&args.state.path)?;
-    // Held until the outputs are logged and published: one execution at a time.
+    // Held until the outputs are logged and published: one execution at a time. The state
+    // is always locked before the log, never the other way round.
     let lock = state.lock()?;
+    let mut log = args.log.open()?.context("the transparency log")?;
     let mut ceremony = CeremonyDir::of_request(&args.request)?;
     if let Some(approvals) = &args.approvals {
         ceremony.approvals = approvals.clone();
     }
+    // The log is the public history: the state must tell the same one, before the HSM.
+    let logged: Vec<LoggedRecord> = ceremony_records(&log.read_entries()?)
+        .into_iter()
+        .map(|(index, file_name, sha256)| LoggedRecord {
+            index,
+            file_name,
+            sha256: hex::encode(sha256),
+        })
+        .collect();
+    state.check_logged(&logged, &ceremony)?;
+    let file_name = format!("{}.toml", ceremony.folder_name());
     let tool = tool_sha256()?;
     // Before root-init there is no root to unlock (and root-init needs no gate).
     let gate = SoftHsmShares::from_state(&state, &args.module).ok();
@@ -477,40 +503,59 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
         tool_sha256: &tool,
         now: SystemTime::now(),
     };
-    let (verb, record) = match execute::execute(inputs, &ceremony, &lock)? {
-        execute::Outcome::Executed(record) => ("executed", record),
-        execute::Outcome::AlreadyExecuted(record) => {
-            ("was already executed; outputs republished", record)
+    let (verb, record, record_bytes) = match execute::execute(inputs, &ceremony, &lock)? {
+        execute::Outcome::Executed(record, bytes) => ("executed", record, bytes),
+        execute::Outcome::AlreadyExecuted(record, bytes) => {
+            ("was already executed; outputs republished", record, bytes)
         }
     };
     // Logged and stapled before anything is published: no certificate leaves the state
     // directory without its log entry and bundle.
     create_output_dirs(&args.out, &record, &ceremony.record())?;
-    let stapled = args
-        .log
-        .staple(&mut log, &[logged_record(&ceremony, &record, &args.out)?])?;
+    let stapled = args.log.staple(
+        &mut log,
+        &[logged_record(
+            &file_name,
+            &record,
+            &record_bytes,
+            &args.out,
+        )?],
+    )?;
     publish(&args.out, &record, &ceremony.record())?;
+    // Record text came from a file: printed inert.
+    let shown = |text: &str| inert(text);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "ceremony {} ({}) {verb}",
-        record.ceremony_id, record.kind
+        shown(&record.ceremony_id),
+        record.kind
     )?;
-    writeln!(out, "  record:      {}", ceremony.record().display())?;
-    writeln!(out, "  approved by: {}", record.approved_by.join(", "))?;
+    writeln!(
+        out,
+        "  record:      {}",
+        shown(&ceremony.record().display().to_string())
+    )?;
+    writeln!(
+        out,
+        "  approved by: {}",
+        shown(&record.approved_by.join(", "))
+    )?;
     for output in &record.outputs {
         writeln!(
             out,
             "  output:      {} (sha256 {})",
-            args.out.join(&output.path).display(),
-            output.sha256
+            shown(&args.out.join(&output.path).display().to_string()),
+            shown(&output.sha256)
         )?;
     }
     for key in &record.keys {
         writeln!(
             out,
             "  key {}:  {} spki sha256 {}",
-            key.action, key.key, key.spki_sha256
+            shown(&key.action),
+            shown(&key.key),
+            shown(&key.spki_sha256)
         )?;
     }
     drop(out);
@@ -521,20 +566,14 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
 /// The log entry of an executed ceremony (named after its folder, e.g.
 /// `003-delegate-issue.toml`) and a bundle for each certificate it published.
 fn logged_record(
-    ceremony: &CeremonyDir,
+    file_name: &str,
     record: &Record,
+    record_bytes: &[u8],
     out_dir: &std::path::Path,
 ) -> anyhow::Result<Issued> {
-    let path = ceremony.record();
-    let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
-    let folder = ceremony
-        .path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .with_context(|| format!("{}: no UTF-8 folder name", ceremony.path.display()))?;
     let certificates = record.certificates();
     let ders: Vec<&[u8]> = certificates.iter().map(|(_, der)| der.as_slice()).collect();
-    let entry = Entry::ceremony_record(&format!("{folder}.toml"), &bytes, &ders)?.encode()?;
+    let entry = Entry::ceremony_record(file_name, record_bytes, &ders)?.encode()?;
     let bundles = certificates
         .iter()
         .map(|(name, der)| (bundle_path(&out_dir.join(name)), vec![der.clone()]))

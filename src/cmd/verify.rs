@@ -1,29 +1,24 @@
 //! `rust-pki verify`: check a certificate chain against the pinned root, for a purpose;
 //! with `--bundle`, also the stapled log proof of the leaf (rust-pki-tlog bundle_file).
-//! A chain (or bundle) whose first certificate is a CA — a delegate's own bundle — is
-//! checked with `rust_pki_verify::verify_ca` instead of `verify`.
+//! A delegate CA certificate (a delegate's own chain or bundle) is checked only on request,
+//! with `--ca` (`rust_pki_verify::verify_ca`); without it a CA first is an error.
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use rust_pki_ca::policy::Policy;
 use rust_pki_tlog::bundle_file::{self, StapledBundle, VerifiedBundle};
 use rust_pki_tlog::note::VerifierKey;
 use rust_pki_verify::{Chain, Crl, Error, Oid, Position, Purpose, Root, VerifiedChain};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// The repository's policy, built in so that a CI machine needs only the binary and the
-/// pinned root; `--policy` points at another copy.
-const BUILT_IN_POLICY: &str = include_str!("../../policy/rust-root.toml");
-
-fn load_purpose(policy: Option<&Path>, name: &str) -> anyhow::Result<Purpose> {
-    let policy = match policy {
-        Some(path) => Policy::load(path)?,
-        None => Policy::parse(BUILT_IN_POLICY, Path::new("built-in policy/rust-root.toml"))?,
-    };
-    let purpose = policy.purpose(name)?;
-    Ok(Purpose::new(purpose.name.clone(), purpose.eku.clone()))
+/// The purposes are the verifier's built-in ones (the repository's policy), so that a CI
+/// machine needs only the binary and the pinned root; `--policy` reads another policy file.
+fn load_purpose(policy: Option<&Path>, name: &str) -> Result<Purpose, Error> {
+    match policy {
+        Some(path) => Purpose::from_policy(path, name),
+        None => Purpose::built_in(name),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -36,15 +31,21 @@ pub struct VerifyArgs {
     root: PathBuf,
 
     /// The chain to verify: PEM with the leaf first, then its intermediates (delegate CA);
-    /// a single DER certificate is also accepted. A chain that starts with a CA certificate
-    /// (a delegate, then its issuers in order) verifies that CA.
+    /// a single DER certificate is also accepted. With --ca: the delegate CA first, then its
+    /// issuers in order.
     #[arg(long, value_name = "CHAIN.pem")]
     chain: Option<PathBuf>,
 
-    /// A stapled bundle (rust-pki-bundle/v1: chain, log entry, inclusion proof, signed
-    /// checkpoint) instead of --chain: checks the chain as --chain does, and that its first
-    /// certificate (leaf, or delegate CA) is in the log (checkpoint signed by --log-key,
-    /// --min-witnesses cosignatures).
+    /// Verify a delegate CA certificate (the first of the chain or bundle) instead of a
+    /// leaf. Without it, a CA certificate where the leaf should be is an error.
+    #[arg(long)]
+    ca: bool,
+
+    /// A stapled bundle (rust-pki-bundle/v2: chain, log entry, inclusion proof, the
+    /// delegate's ceremony entry and its proof, signed checkpoint) instead of --chain:
+    /// checks the chain as --chain does, that its first certificate (leaf, or delegate CA)
+    /// is in the log (checkpoint signed by --log-key, --min-witnesses cosignatures), and,
+    /// for a leaf, that its delegate is in the log as the record of a ceremony.
     #[arg(long, value_name = "FILE", requires = "log_key")]
     bundle: Option<PathBuf>,
 
@@ -56,8 +57,11 @@ pub struct VerifyArgs {
     #[arg(long = "witness", value_name = "VKEY_FILE", requires = "bundle")]
     witnesses: Vec<PathBuf>,
 
-    /// How many of the --witness keys must have cosigned the bundle's checkpoint.
-    #[arg(long, value_name = "K", default_value_t = 0, requires = "bundle")]
+    /// How many of the --witness keys must have cosigned the bundle's checkpoint. At least
+    /// 1 by default: without a witness, the log operator alone could show this bundle a
+    /// checkpoint nobody else sees. 0 is allowed with a warning (e.g. for a log without
+    /// witnesses in a test).
+    #[arg(long, value_name = "K", default_value_t = 1, requires = "bundle")]
     min_witnesses: usize,
 
     /// Purpose the chain must be valid for, as named in the policy (releases, crates-io,
@@ -161,7 +165,7 @@ fn verify_parsed(
         .iter()
         .map(|path| Crl::from_file(path))
         .collect::<Result<Vec<_>, _>>()?;
-    if chain.first_is_ca() {
+    if args.ca {
         rust_pki_verify::verify_ca(&root, chain, &crls, purpose, at)
     } else {
         rust_pki_verify::verify(&root, chain, &crls, purpose, at)
@@ -183,7 +187,7 @@ fn target(verified: &VerifiedChain) -> &'static str {
 
 /// Why a `--bundle` verification failed: the chain (rules of rust-pki-verify) or the log
 /// proof (rules of [`bundle_file::rule`]: bundle-format, log-signature, witnesses,
-/// inclusion, entry).
+/// inclusion, entry, delegate-entry).
 #[derive(Debug)]
 enum BundleFailure {
     Chain(Error),
@@ -235,6 +239,12 @@ fn verify_bundle(
         .iter()
         .map(|p| read_vkey(p, "witness key"))
         .collect::<Result<Vec<_>, _>>()?;
+    if args.min_witnesses == 0 {
+        eprintln!(
+            "warning: --min-witnesses 0: no witness cosignature is required, so this bundle's \
+             checkpoint may be one the log showed to nobody else (a split view)"
+        );
+    }
 
     let chain = Chain::from_bytes(&path.display().to_string(), bundle.chain_pem().as_bytes())
         .map_err(BundleFailure::Chain)?;
@@ -269,6 +279,7 @@ fn run_bundle(
                             "tree_size": logged.tree_size,
                             "root_hash": hex::encode(logged.root_hash),
                             "witnesses": logged.witnesses,
+                            "delegate_index": logged.delegate_index,
                         }),
                     );
                 }
@@ -288,6 +299,12 @@ fn run_bundle(
                         format!(" ({})", logged.witnesses.join(", "))
                     }
                 )?;
+                if let Some(index) = logged.delegate_index {
+                    writeln!(
+                        stdout,
+                        "  delegate logged as the ceremony record at entry {index} of the same tree"
+                    )?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

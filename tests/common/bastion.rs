@@ -171,8 +171,8 @@ impl Bastion {
         words[at + 1].parse().unwrap()
     }
 
-    /// `rust-pki verify --bundle` of a stapled certificate against the first root.
-    pub fn verify_bundle(&self, bundle: &str, purpose: &str) {
+    /// `rust-pki verify --bundle --ca` of a delegate's stapled bundle against the first root.
+    pub fn verify_delegate_bundle(&self, bundle: &str, purpose: &str) {
         self.ok(&[
             "verify",
             "--bundle",
@@ -181,8 +181,12 @@ impl Bastion {
             "out/root.pem",
             "--log-key",
             "log/log.vkey",
+            // This harness runs no witness (the demo and tests/log_concurrency.rs do).
+            "--min-witnesses",
+            "0",
             "--purpose",
             purpose,
+            "--ca",
         ]);
     }
 
@@ -454,7 +458,12 @@ impl Bastion {
 
     /// `ceremony show` as a member with this bastion's policy and roster would run it.
     pub fn show(&self, request: &Path) -> String {
-        self.ok(&[
+        self.ok(&Self::show_args(request))
+    }
+
+    /// The arguments of [`Bastion::show`], for tests that expect a refusal.
+    pub fn show_args(request: &Path) -> [&str; 7] {
+        [
             "ceremony",
             "show",
             request.to_str().unwrap(),
@@ -462,7 +471,7 @@ impl Bastion {
             "policy.toml",
             "--roster",
             "roster.toml",
-        ])
+        ]
     }
 
     pub fn records(&self) -> usize {

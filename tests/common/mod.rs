@@ -139,3 +139,30 @@ pub fn pkilint(command: &str) -> String {
     }
     command.to_owned()
 }
+
+/// Logs the certificate in `delegate` (made with `ca delegate`) as the output of a
+/// delegate-issue ceremony, and writes its bundle next to it (`<delegate>.bundle`), as
+/// `ceremony execute` does: `ca leaf --log` proves its delegate's entry from that bundle.
+/// The record bytes are a stand-in (only a monitor's replay reads them). Returns the
+/// entry's index.
+pub fn log_as_ceremony_output(delegate: &Path, log_dir: &Path, log_skey: &Path) -> u64 {
+    use rust_pki_tlog::{bundle_file::StapledBundle, entry::Entry, note, writer::Log};
+    let der = rust_pki_ca::pem::read_der(delegate, rust_pki_ca::pem::label::CERTIFICATE).unwrap();
+    let key =
+        note::SignerKey::parse(std::fs::read_to_string(log_skey).unwrap().trim_end()).unwrap();
+    let origin = key.name().to_owned();
+    let record = format!("stand-in record of {}", delegate.display());
+    let entry = Entry::ceremony_record("002-delegate-issue.toml", record.as_bytes(), &[&der])
+        .unwrap()
+        .encode()
+        .unwrap();
+    let mut log = Log::open(log_dir, &origin, move |body: &[u8]| {
+        note::sign_note(body, &key)
+    })
+    .unwrap();
+    log.append(std::slice::from_ref(&entry)).unwrap();
+    let index = log.find_entry(&entry).unwrap();
+    let bundle = StapledBundle::from_log(&log, index, &entry, vec![der]).unwrap();
+    std::fs::write(delegate.with_extension("bundle"), bundle.to_text()).unwrap();
+    index
+}

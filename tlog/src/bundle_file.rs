@@ -1,24 +1,32 @@
 //! Stapled bundles: the file shipped next to each issued certificate (DESIGN §5), holding
-//! everything needed to check offline that the certificate is in the log.
+//! everything needed to check offline that the certificate, and the delegate that issued
+//! it, are in the log.
 //!
-//! # Format `rust-pki-bundle/v1`
+//! # Format `rust-pki-bundle/v2`
 //!
 //! UTF-8 text, `\n` line endings, sections in this order, nothing else:
 //!
 //! ```text
-//! rust-pki-bundle/v1
+//! rust-pki-bundle/v2
 //! -----BEGIN CERTIFICATE-----      one or more PEM certificates, leaf first,
 //! MIIB...                          then its intermediates (the root is not needed)
 //! -----END CERTIFICATE-----
 //! entry: <base64 of the log entry bytes>
 //! index: <decimal index of the entry in the log>
 //! proof: <base64 hash>,<base64 hash>,...   (empty after "proof:" for a one-entry tree)
+//! delegate-entry: <base64>         only when the chain has an intermediate: the log entry
+//! delegate-index: <decimal>        of the ceremony record that issued it (the second
+//! delegate-proof: <base64>,...     certificate), its index and its inclusion proof in
+//!                                  the tree of the same checkpoint
 //! checkpoint:
 //! <the signed checkpoint note, verbatim to the end of the file: body, blank line,
 //!  the log's signature line, any witness cosignature lines>
 //! ```
 //!
 //! Base64 is standard (RFC 4648 §4, padded). The parser is strict; its errors name the line.
+//! `rust-pki-bundle/v1` is the same without the three `delegate-` lines; it is still read
+//! (delegate and root bundles written before v2 verify), but a v1 bundle of a leaf fails
+//! verification: it does not prove that the leaf's delegate was logged.
 //!
 //! # Entry ↔ certificate
 //!
@@ -26,9 +34,17 @@
 //! `rust-pki-log-entry/v1` entry naming it ([`Entry::names_certificate`]): a leaf issuance
 //! of exactly that certificate, or the record of the ceremony that issued it.
 //!
+//! # The whole path is logged
+//!
+//! A delegate certificate is issued only in a quorum ceremony, whose record is logged. A
+//! leaf under a delegate that was never logged (certified outside a ceremony) must not
+//! verify, so a leaf bundle also proves, against the same checkpoint, a `ceremony-record`
+//! entry naming its delegate; a `leaf-issuance` entry must name that same delegate.
+//!
 //! [`verify_bundle`] checks the log's part: checkpoint signature, witness cosignatures,
-//! inclusion of the entry and entry ↔ leaf. The chain itself (path, purpose, validity,
-//! CRLs) is checked by `rust-pki-verify`, e.g. in `rust-pki verify --bundle`.
+//! inclusion of the entry and entry ↔ leaf, inclusion of the delegate's ceremony record.
+//! The chain itself (path, purpose, validity, CRLs) is checked by `rust-pki-verify`, e.g.
+//! in `rust-pki verify --bundle`.
 
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256};
@@ -41,8 +57,10 @@ use crate::note::VerifierKey;
 use crate::writer::Log;
 use crate::{Error, Result};
 
-/// First line of a v1 bundle.
-pub const HEADER: &str = "rust-pki-bundle/v1";
+/// First line of the bundles written now.
+pub const HEADER: &str = "rust-pki-bundle/v2";
+/// First line of a bundle without the delegate's entry (still read).
+pub const HEADER_V1: &str = "rust-pki-bundle/v1";
 
 const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
 const END: &str = "-----END CERTIFICATE-----";
@@ -60,6 +78,21 @@ pub struct StapledBundle {
     pub proof: Vec<Hash>,
     /// The signed checkpoint note (log signature and any cosignature lines).
     pub checkpoint: Vec<u8>,
+    /// For a chain with an intermediate: the delegate's own log entry, proven in the same
+    /// checkpoint's tree.
+    pub delegate: Option<DelegateProof>,
+}
+
+/// The log entry of the ceremony that issued the chain's second certificate (the leaf's
+/// delegate CA), with its inclusion proof in the bundle's checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DelegateProof {
+    /// The `ceremony-record` entry naming the delegate certificate.
+    pub entry: Vec<u8>,
+    /// Index of that entry in the log.
+    pub index: u64,
+    /// RFC 6962 inclusion proof of the entry in the checkpoint's tree.
+    pub proof: Vec<Hash>,
 }
 
 /// What [`verify_bundle`] established.
@@ -79,12 +112,16 @@ pub struct VerifiedBundle {
     pub root_hash: [u8; 32],
     /// `name+hexid` of each given witness key with a valid cosignature.
     pub witnesses: Vec<String>,
+    /// Index of the delegate's ceremony record, for a chain with an intermediate.
+    pub delegate_index: Option<u64>,
 }
 
 /// The rule an error of this module breaks, for `[rule]` in CLI messages: `bundle-format`,
-/// `log-signature`, `witnesses`, `inclusion`, `entry`; `log` for other errors.
+/// `log-signature`, `witnesses`, `inclusion`, `entry`, `delegate-entry`; `log` for other
+/// errors.
 pub fn rule(error: &Error) -> &'static str {
     match error {
+        Error::StapledDelegate { .. } => "delegate-entry",
         Error::StapledFormat { .. } => "bundle-format",
         Error::StapledLogSignature { .. } => "log-signature",
         Error::StapledWitnesses { .. } => "witnesses",
@@ -170,7 +207,49 @@ impl StapledBundle {
             index,
             proof,
             checkpoint: head.note,
+            delegate: None,
         })
+    }
+
+    /// Adds the inclusion proof of the delegate's `ceremony-record` entry `delegate_entry`
+    /// (which must name the chain's second certificate) in the tree of this bundle's
+    /// checkpoint, which must still be `log`'s current one.
+    ///
+    /// # Errors
+    /// [`Error::StapledDelegate`] when the chain has no intermediate, the entry is not a
+    /// ceremony record naming it, it is not in `log`, or the log has moved on; log errors.
+    pub fn add_delegate(&mut self, log: &Log, delegate_entry: &[u8]) -> Result<()> {
+        let delegate = self.certificates.get(1).cloned().unwrap_or_default();
+        let fail = |reason: String| Error::StapledDelegate {
+            delegate_sha256: hex::encode(Sha256::digest(&delegate)),
+            reason,
+        };
+        if delegate.is_empty() {
+            return Err(fail("the chain has no delegate certificate".into()));
+        }
+        if !is_delegate_record(delegate_entry, &delegate) {
+            return Err(fail(
+                "the given entry is not a ceremony record naming it".into(),
+            ));
+        }
+        let index = log.find_entry(delegate_entry).ok_or_else(|| {
+            fail(format!(
+                "its ceremony record is not in the log {}",
+                log.dir().display()
+            ))
+        })?;
+        let (proof, head) = log.prove_inclusion(index)?;
+        if head.note != self.checkpoint {
+            return Err(fail(
+                "the log's checkpoint changed since the leaf was proven".into(),
+            ));
+        }
+        self.delegate = Some(DelegateProof {
+            entry: delegate_entry.to_vec(),
+            index,
+            proof,
+        });
+        Ok(())
     }
 
     /// The chain as PEM text, leaf first.
@@ -199,15 +278,14 @@ impl StapledBundle {
         out.push_str(&self.chain_pem());
         out.push_str(&format!("entry: {}\n", Base64::encode_string(&self.entry)));
         out.push_str(&format!("index: {}\n", self.index));
-        let proof: Vec<String> = self
-            .proof
-            .iter()
-            .map(|h| Base64::encode_string(&h.0))
-            .collect();
-        if proof.is_empty() {
-            out.push_str("proof:\n");
-        } else {
-            out.push_str(&format!("proof: {}\n", proof.join(",")));
+        out.push_str(&format!("proof:{}\n", proof_text(&self.proof)));
+        if let Some(d) = &self.delegate {
+            out.push_str(&format!(
+                "delegate-entry: {}\n",
+                Base64::encode_string(&d.entry)
+            ));
+            out.push_str(&format!("delegate-index: {}\n", d.index));
+            out.push_str(&format!("delegate-proof:{}\n", proof_text(&d.proof)));
         }
         out.push_str("checkpoint:\n");
         out.push_str(&String::from_utf8_lossy(&self.checkpoint));
@@ -248,13 +326,17 @@ impl StapledBundle {
             .enumerate()
             .map(|(i, l)| (i + 1, *l))
             .peekable();
-        match it.next() {
-            Some((_, HEADER)) => {}
+        let v2 = match it.next() {
+            Some((_, HEADER)) => true,
+            Some((_, HEADER_V1)) => false,
             Some((n, l)) => {
-                return Err(format_err(n, format!("expected {HEADER:?}, found {l:?}")));
+                return Err(format_err(
+                    n,
+                    format!("expected {HEADER:?} or {HEADER_V1:?}, found {l:?}"),
+                ));
             }
             None => return Err(format_err(1, "empty file")),
-        }
+        };
 
         let mut certificates = Vec::new();
         while let Some(&(n, l)) = it.peek() {
@@ -285,56 +367,31 @@ impl StapledBundle {
             return Err(format_err(n, format!("expected a certificate ({BEGIN})")));
         }
 
-        let mut field = |name: &str| -> Result<(usize, &str)> {
-            match it.next() {
-                Some((n, l)) => {
-                    let value = l
-                        .strip_prefix(name)
-                        .and_then(|v| v.strip_prefix(':'))
-                        .ok_or_else(|| {
-                            format_err(n, format!("expected \"{name}:\", found {l:?}"))
-                        })?;
-                    if value.is_empty() {
-                        return Ok((n, value));
-                    }
-                    let value = value.strip_prefix(' ').ok_or_else(|| {
-                        format_err(n, format!("expected a space after \"{name}:\""))
-                    })?;
-                    Ok((n, value))
-                }
-                None => Err(format_err(
-                    note_line - 1,
-                    format!("missing \"{name}:\" line"),
-                )),
-            }
-        };
-
-        let (n, v) = field("entry")?;
-        let entry =
-            Base64::decode_vec(v).map_err(|e| format_err(n, format!("entry: bad base64: {e}")))?;
-        let (n, v) = field("index")?;
-        if v.is_empty()
-            || !v.bytes().all(|b| b.is_ascii_digit())
-            || (v.len() > 1 && v.starts_with('0'))
+        let (n, v) = next_field(&mut it, "entry", note_line)?;
+        let entry = parse_b64(n, "entry", v)?;
+        let (n, v) = next_field(&mut it, "index", note_line)?;
+        let index = parse_index(n, "index", v)?;
+        let (n, v) = next_field(&mut it, "proof", note_line)?;
+        let proof = parse_proof(n, "proof", v)?;
+        let mut delegate = None;
+        if v2
+            && it
+                .peek()
+                .is_some_and(|(_, l)| l.starts_with("delegate-entry:"))
         {
-            return Err(format_err(n, format!("index: not a decimal number: {v:?}")));
+            let (n, v) = next_field(&mut it, "delegate-entry", note_line)?;
+            let entry = parse_b64(n, "delegate-entry", v)?;
+            let (n, v) = next_field(&mut it, "delegate-index", note_line)?;
+            let index = parse_index(n, "delegate-index", v)?;
+            let (n, v) = next_field(&mut it, "delegate-proof", note_line)?;
+            let proof = parse_proof(n, "delegate-proof", v)?;
+            delegate = Some(DelegateProof {
+                entry,
+                index,
+                proof,
+            });
         }
-        let index = v
-            .parse()
-            .map_err(|e| format_err(n, format!("index: {e}")))?;
-        let (n, v) = field("proof")?;
-        let mut proof = Vec::new();
-        if !v.is_empty() {
-            for (k, h) in v.split(',').enumerate() {
-                let raw = Base64::decode_vec(h)
-                    .map_err(|e| format_err(n, format!("proof hash {k}: bad base64: {e}")))?;
-                let hash: [u8; 32] = raw.try_into().map_err(|raw: Vec<u8>| {
-                    format_err(n, format!("proof hash {k}: {} bytes, not 32", raw.len()))
-                })?;
-                proof.push(Hash(hash));
-            }
-        }
-        let (n, v) = field("checkpoint")?;
+        let (n, v) = next_field(&mut it, "checkpoint", note_line)?;
         if !v.is_empty() {
             return Err(format_err(n, "the checkpoint note starts on the next line"));
         }
@@ -344,8 +401,84 @@ impl StapledBundle {
             index,
             proof,
             checkpoint: note.as_bytes().to_vec(),
+            delegate,
         })
     }
+}
+
+/// The next `name: value` line; `note_line` is where the checkpoint starts (for a missing
+/// line's error).
+fn next_field<'a>(
+    it: &mut dyn Iterator<Item = (usize, &'a str)>,
+    name: &str,
+    note_line: usize,
+) -> Result<(usize, &'a str)> {
+    let Some((n, l)) = it.next() else {
+        return Err(format_err(
+            note_line - 1,
+            format!("missing \"{name}:\" line"),
+        ));
+    };
+    let value = l
+        .strip_prefix(name)
+        .and_then(|v| v.strip_prefix(':'))
+        .ok_or_else(|| format_err(n, format!("expected \"{name}:\", found {l:?}")))?;
+    if value.is_empty() {
+        return Ok((n, value));
+    }
+    let value = value
+        .strip_prefix(' ')
+        .ok_or_else(|| format_err(n, format!("expected a space after \"{name}:\"")))?;
+    Ok((n, value))
+}
+
+fn parse_b64(n: usize, name: &str, v: &str) -> Result<Vec<u8>> {
+    Base64::decode_vec(v).map_err(|e| format_err(n, format!("{name}: bad base64: {e}")))
+}
+
+fn parse_index(n: usize, name: &str, v: &str) -> Result<u64> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) || (v.len() > 1 && v.starts_with('0'))
+    {
+        return Err(format_err(
+            n,
+            format!("{name}: not a decimal number: {v:?}"),
+        ));
+    }
+    v.parse().map_err(|e| format_err(n, format!("{name}: {e}")))
+}
+
+fn parse_proof(n: usize, name: &str, v: &str) -> Result<Vec<Hash>> {
+    if v.is_empty() {
+        return Ok(Vec::new());
+    }
+    v.split(',')
+        .enumerate()
+        .map(|(k, h)| {
+            let raw = Base64::decode_vec(h)
+                .map_err(|e| format_err(n, format!("{name} hash {k}: bad base64: {e}")))?;
+            let hash: [u8; 32] = raw.try_into().map_err(|raw: Vec<u8>| {
+                format_err(n, format!("{name} hash {k}: {} bytes, not 32", raw.len()))
+            })?;
+            Ok(Hash(hash))
+        })
+        .collect()
+}
+
+/// A `proof:` value: base64 hashes separated by commas, after a space unless empty.
+fn proof_text(proof: &[Hash]) -> String {
+    let hashes: Vec<String> = proof.iter().map(|h| Base64::encode_string(&h.0)).collect();
+    if hashes.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", hashes.join(","))
+    }
+}
+
+/// Whether `entry` is a `ceremony-record` entry naming the certificate `delegate_der`.
+fn is_delegate_record(entry: &[u8], delegate_der: &[u8]) -> bool {
+    Entry::parse(entry).is_ok_and(|e| {
+        matches!(e, Entry::CeremonyRecord { .. }) && e.names_certificate(delegate_der)
+    })
 }
 
 /// Whether `entry` is a log entry naming the leaf certificate `leaf_der` (see the module
@@ -446,6 +579,10 @@ pub fn verify_bundle(
             leaf_sha256: hex::encode(Sha256::digest(leaf)),
         });
     }
+    let delegate_index = match bundle.certificates.get(1) {
+        Some(delegate) => Some(verify_delegate(bundle, delegate, &checkpoint)?),
+        None => None,
+    };
 
     Ok(VerifiedBundle {
         chain_pem: bundle.chain_pem(),
@@ -455,5 +592,61 @@ pub fn verify_bundle(
         tree_size: checkpoint.size,
         root_hash: checkpoint.root_hash,
         witnesses,
+        delegate_index,
     })
+}
+
+/// The chain's second certificate, `delegate`, must be named by a `ceremony-record` entry
+/// proven in the checkpoint's tree (see the module documentation); returns its index.
+fn verify_delegate(
+    bundle: &StapledBundle,
+    delegate: &[u8],
+    checkpoint: &SignedCheckpoint,
+) -> Result<u64> {
+    let fail = |reason: String| Error::StapledDelegate {
+        delegate_sha256: hex::encode(Sha256::digest(delegate)),
+        reason,
+    };
+    if let Ok(Entry::LeafIssuance {
+        delegate_sha256, ..
+    }) = Entry::parse(&bundle.entry)
+        && delegate_sha256 != <[u8; 32]>::from(Sha256::digest(delegate))
+    {
+        return Err(fail(format!(
+            "the leaf's log entry names another delegate (SHA-256 {})",
+            hex::encode(delegate_sha256)
+        )));
+    }
+    let Some(proof) = &bundle.delegate else {
+        return Err(fail(
+            "the bundle carries no delegate entry (rust-pki-bundle/v2 delegate-entry): \
+             no logged ceremony record shows that the root certified this delegate"
+                .into(),
+        ));
+    };
+    if !is_delegate_record(&proof.entry, delegate) {
+        return Err(fail(
+            "the delegate entry is not a ceremony record naming this certificate".into(),
+        ));
+    }
+    if proof.index >= checkpoint.size {
+        return Err(fail(format!(
+            "delegate entry index {} is outside the tree of size {}",
+            proof.index, checkpoint.size
+        )));
+    }
+    check_record(
+        &proof.proof,
+        checkpoint.size,
+        Hash(checkpoint.root_hash),
+        proof.index,
+        record_hash(&proof.entry),
+    )
+    .map_err(|e| {
+        fail(format!(
+            "delegate entry {} is not proven included in the tree of size {} ({e})",
+            proof.index, checkpoint.size
+        ))
+    })?;
+    Ok(proof.index)
 }

@@ -108,6 +108,21 @@ pub enum Entry {
     },
 }
 
+/// The `ceremony-record` entries among `entries`, in log order: (index, file name, SHA-256
+/// of the record). Entries that do not parse are skipped (the monitor reports them).
+pub fn ceremony_records(entries: &[Vec<u8>]) -> Vec<(u64, String, [u8; 32])> {
+    entries
+        .iter()
+        .zip(0u64..)
+        .filter_map(|(bytes, index)| match Entry::parse(bytes) {
+            Ok(Entry::CeremonyRecord {
+                file_name, sha256, ..
+            }) => Some((index, file_name, sha256)),
+            _ => None,
+        })
+        .collect()
+}
+
 impl Entry {
     /// A ceremony-record entry for the record `bytes` stored as `file_name`, naming the
     /// certificates (DER) it issued: with the bytes when the encoded entry fits in 65535

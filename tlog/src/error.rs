@@ -52,6 +52,10 @@ pub enum Error {
     /// A log directory was opened for another origin.
     #[error("log origin is {found:?}, expected {expected:?}")]
     LogOrigin { expected: String, found: String },
+    /// Another process holds the log's write lock (or the lock file cannot be opened):
+    /// the message names the log directory and its lock file.
+    #[error(transparent)]
+    LogLocked(#[from] rust_pki_fs::LockError),
     /// `Log::create` found an existing log.
     #[error("a log already exists at {path}")]
     LogExists { path: PathBuf },
@@ -177,6 +181,12 @@ pub enum Error {
     StapledInclusion {
         index: u64,
         size: u64,
+        reason: String,
+    },
+    /// The chain's delegate certificate is not proven logged by its ceremony's record.
+    #[error("the delegate certificate (SHA-256 {delegate_sha256}) is not proven logged: {reason}")]
+    StapledDelegate {
+        delegate_sha256: String,
         reason: String,
     },
     /// The log entry does not name the bundle's leaf certificate.

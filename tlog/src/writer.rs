@@ -9,6 +9,15 @@
 //! size may already have been signed, so the log re-signs the same body and never signs
 //! another root for that size.
 //!
+//! One writer at a time: a [`Log`] holds an exclusive lock on its directory
+//! (`rust_pki_fs::DirLock` on `<dir>/.lock`) from [`Log::open`]/[`Log::create`] until it is
+//! dropped, and reads the checkpoint and tiles only once it holds it. Two processes
+//! appending at once would otherwise both extend the same head and sign two different
+//! roots for one size. A second writer waits for the first (up to a timeout) instead of
+//! failing. Readers of the files ([`crate::replica`], monitors, bundle verification) do
+//! not lock: every file is replaced by an atomic rename, so they see one checkpoint or the
+//! next. A `Log` opened only to prove (no signer) still locks, so it reads a settled tree.
+//!
 //! On open, the whole tree is recomputed from the entry bundles, checked against the
 //! checkpoint's root, and every hash tile is compared with the recomputed hashes; a
 //! modified, truncated or missing file is refused with an error naming it.
@@ -19,7 +28,9 @@ use std::fmt;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use rust_pki_fs::{DEFAULT_LOCK_TIMEOUT, DirLock};
 use tlog_tiles::{
     Checkpoint, EMPTY_HASH, HASH_SIZE, Hash, HashReader, Tile, TileHashReader, TileReader,
     check_record, check_tree, prove_record, prove_tree, record_hash, stored_hash_index,
@@ -35,6 +46,8 @@ use crate::{Error, Result};
 pub const CHECKPOINT_FILE: &str = "checkpoint";
 /// Name of the file holding a checkpoint body while it is being signed.
 pub const PENDING_FILE: &str = ".checkpoint.pending";
+/// What the log directory is called in lock errors.
+const LOCK_WHAT: &str = "transparency log";
 
 /// Signs a checkpoint body; returns the complete signed note (body, blank line, signature
 /// lines). Implemented for every `Fn(&[u8]) -> Result<Vec<u8>>`.
@@ -75,8 +88,10 @@ pub enum Fault {
     AfterSign,
 }
 
-/// An open log directory.
+/// An open log directory, locked for writing while this value lives.
 pub struct Log {
+    // Held for the lifetime of the Log: nobody appends without it.
+    _lock: DirLock,
     dir: PathBuf,
     origin: String,
     signer: Box<dyn CheckpointSigner>,
@@ -99,22 +114,32 @@ impl fmt::Debug for Log {
 }
 
 impl Log {
-    /// Creates a new, empty log in `dir` (created if needed) and signs its size-0 checkpoint.
+    /// Creates a new, empty log in `dir` (created if needed) and signs its size-0
+    /// checkpoint. The log is locked (see the module documentation), waiting up to
+    /// [`DEFAULT_LOCK_TIMEOUT`].
     ///
     /// # Errors
-    /// [`Error::LogExists`] when `dir` already has a checkpoint; I/O and signer errors.
+    /// [`Error::LogExists`] when `dir` already has a checkpoint; [`Error::LogLocked`]; I/O
+    /// and signer errors.
     pub fn create(
         dir: impl Into<PathBuf>,
         origin: &str,
         signer: impl CheckpointSigner + 'static,
     ) -> Result<Self> {
         let dir = dir.into();
-        let cp = dir.join(CHECKPOINT_FILE);
-        if cp.exists() || dir.join(PENDING_FILE).exists() {
+        let exists =
+            |dir: &Path| dir.join(CHECKPOINT_FILE).exists() || dir.join(PENDING_FILE).exists();
+        if exists(&dir) {
             return Err(Error::LogExists { path: dir });
         }
         fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let lock = DirLock::acquire(&dir, LOCK_WHAT, DEFAULT_LOCK_TIMEOUT)?;
+        // Checked again under the lock: another `create` may have won the race.
+        if exists(&dir) {
+            return Err(Error::LogExists { path: dir });
+        }
         let mut log = Self {
+            _lock: lock,
             dir,
             origin: origin.to_owned(),
             signer: Box::new(signer),
@@ -130,20 +155,39 @@ impl Log {
         Ok(log)
     }
 
-    /// Opens the log in `dir`: reads its checkpoint, recomputes the tree from the entry
-    /// bundles, checks the root and every hash tile, and rolls forward an interrupted
-    /// checkpoint.
+    /// [`Log::open_with_timeout`] waiting up to [`DEFAULT_LOCK_TIMEOUT`] for the lock.
     ///
     /// # Errors
-    /// [`Error::LogCheckpoint`], [`Error::LogOrigin`], [`Error::LogTileDamaged`] (naming
-    /// the file), [`Error::LogRootMismatch`], [`Error::LogConflictingCheckpoint`], I/O.
+    /// As [`Log::open_with_timeout`].
     pub fn open(
         dir: impl Into<PathBuf>,
         origin: &str,
         signer: impl CheckpointSigner + 'static,
     ) -> Result<Self> {
+        Self::open_with_timeout(dir, origin, signer, DEFAULT_LOCK_TIMEOUT)
+    }
+
+    /// Opens the log in `dir` for writing: takes its lock (waiting up to `lock_timeout`
+    /// for another writer), then reads its checkpoint, recomputes the tree from the entry
+    /// bundles, checks the root and every hash tile, and rolls forward an interrupted
+    /// checkpoint. The lock is held until the `Log` is dropped.
+    ///
+    /// # Errors
+    /// [`Error::LogLocked`] (naming the directory and lock file), [`Error::LogCheckpoint`],
+    /// [`Error::LogOrigin`], [`Error::LogTileDamaged`] (naming the file),
+    /// [`Error::LogRootMismatch`], [`Error::LogConflictingCheckpoint`], I/O.
+    pub fn open_with_timeout(
+        dir: impl Into<PathBuf>,
+        origin: &str,
+        signer: impl CheckpointSigner + 'static,
+        lock_timeout: Duration,
+    ) -> Result<Self> {
         let dir = dir.into();
         let cp_path = dir.join(CHECKPOINT_FILE);
+        // No lock file is created in a directory that holds no log.
+        fs::metadata(&cp_path).map_err(io(&cp_path))?;
+        let lock = DirLock::acquire(&dir, LOCK_WHAT, lock_timeout)?;
+        // Everything below is read under the lock: the head is the latest writer's.
         let note = fs::read(&cp_path).map_err(io(&cp_path))?;
         let cp = parse_checkpoint_note(&cp_path, &note)?;
         if cp.origin() != origin {
@@ -161,6 +205,7 @@ impl Log {
             });
         }
         let mut log = Self {
+            _lock: lock,
             dir,
             origin: origin.to_owned(),
             signer: Box::new(signer),
@@ -298,6 +343,28 @@ impl Log {
                 .and_then(|k| self.hashes.get(k))
                 == Some(&leaf)
         })
+    }
+
+    /// Every entry of the log, in order, read from its entry bundles and checked against
+    /// the current tree head (a rerun compares what it would log with what is logged).
+    ///
+    /// # Errors
+    /// Unreadable or damaged entry bundles, [`Error::LogRootMismatch`].
+    pub fn read_entries(&self) -> Result<Vec<Vec<u8>>> {
+        let mut entries = Vec::new();
+        let state = load(
+            &DirSource(self.dir.clone()),
+            self.head.size,
+            &mut |_, entry| entries.push(entry.to_vec()),
+        )?;
+        if state.root != self.head.root {
+            return Err(Error::LogRootMismatch {
+                size: self.head.size,
+                expected: hex::encode(self.head.root.0),
+                computed: hex::encode(state.root.0),
+            });
+        }
+        Ok(entries)
     }
 
     /// Adds witness cosignature lines to the current checkpoint (same body, more

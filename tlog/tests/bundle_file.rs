@@ -24,6 +24,14 @@ struct Fixture {
     index: u64,
 }
 
+/// The ceremony record that issued `DELEGATE`.
+fn delegate_record() -> Vec<u8> {
+    Entry::ceremony_record("002-delegate-issue.toml", b"record", &[DELEGATE])
+        .unwrap()
+        .encode()
+        .unwrap()
+}
+
 /// The leaf-issuance entry of `LEAF`.
 fn leaf_entry() -> Vec<u8> {
     Entry::leaf_issuance(LEAF, DELEGATE)
@@ -40,7 +48,7 @@ fn log_with_entry() -> Fixture {
     let mut log = Log::create(dir.path().join("log"), ORIGIN, signer).unwrap();
     log.append(&[
         b"before 0".to_vec(),
-        b"before 1".to_vec(),
+        delegate_record(),
         b"before 2".to_vec(),
     ])
     .unwrap();
@@ -55,15 +63,13 @@ fn log_with_entry() -> Fixture {
     }
 }
 
+/// The leaf's bundle, with the delegate's ceremony record (index 1) proven in the same
+/// checkpoint.
 fn bundle(f: &Fixture) -> StapledBundle {
-    let (proof, head) = f.log.prove_inclusion(f.index).unwrap();
-    StapledBundle {
-        certificates: vec![LEAF.to_vec(), DELEGATE.to_vec()],
-        entry: leaf_entry(),
-        index: f.index,
-        proof,
-        checkpoint: head.note,
-    }
+    let certificates = vec![LEAF.to_vec(), DELEGATE.to_vec()];
+    let mut b = StapledBundle::from_log(&f.log, f.index, &leaf_entry(), certificates).unwrap();
+    b.add_delegate(&f.log, &delegate_record()).unwrap();
+    b
 }
 
 #[test]
@@ -71,11 +77,13 @@ fn good_bundle_round_trips_and_verifies() {
     let f = log_with_entry();
     let b = bundle(&f);
     let text = b.to_text();
-    assert!(text.starts_with("rust-pki-bundle/v1\n-----BEGIN CERTIFICATE-----\n"));
+    assert!(text.starts_with("rust-pki-bundle/v2\n-----BEGIN CERTIFICATE-----\n"));
+    assert!(text.contains("\ndelegate-index: 1\n"), "{text}");
     let parsed = StapledBundle::parse(text.as_bytes()).unwrap();
     assert_eq!(parsed, b);
     let v = verify_bundle(&parsed, &f.log_key, &[], 0).unwrap();
     assert_eq!((v.index, v.tree_size, v.origin.as_str()), (3, 6, ORIGIN));
+    assert_eq!(v.delegate_index, Some(1));
     assert_eq!(
         bundle_file::pem_certificates(&v.chain_pem).unwrap(),
         vec![LEAF.to_vec(), DELEGATE.to_vec()]
@@ -153,6 +161,10 @@ fn proof_for_another_tree_size_is_rejected() {
     let (proof, head) = f.log.prove_inclusion(3).unwrap();
     b.proof = proof;
     b.checkpoint = head.note;
+    // ...once the delegate's proof is for that tree too.
+    let e = verify_bundle(&b, &f.log_key, &[], 0).unwrap_err();
+    assert_eq!(bundle_file::rule(&e), "delegate-entry", "{e}");
+    b.add_delegate(&f.log, &delegate_record()).unwrap();
     verify_bundle(&b, &f.log_key, &[], 0).unwrap();
 }
 
@@ -270,8 +282,17 @@ fn malformed_bundles_name_the_line() {
     let (line, reason) = parse_error_line(&text);
     assert_eq!(line, n);
     assert!(reason.contains("expected \"index:\""), "{reason}");
-    let (_, text) = replace("rust-pki-bundle", "rust-pki-bundle/v2");
+    let (_, text) = replace("rust-pki-bundle", "rust-pki-bundle/v3");
     assert_eq!(parse_error_line(&text).0, 1);
+    // v1 has no delegate lines.
+    let (_, text) = replace("rust-pki-bundle", "rust-pki-bundle/v1");
+    let (line, reason) = parse_error_line(&text);
+    assert_eq!(line, find("delegate-entry:"));
+    assert!(reason.contains("expected \"checkpoint:\""), "{reason}");
+    let (n, text) = replace("delegate-index:", "delegate-index: x");
+    assert_eq!(parse_error_line(&text).0, n);
+    let (n, text) = replace("delegate-proof:", "delegate-proof: AAAA");
+    assert_eq!(parse_error_line(&text).0, n);
     let (n, text) = replace("-----END CERTIFICATE-----", "entry: AAAA");
     assert_eq!(parse_error_line(&text).0, n);
 
@@ -287,4 +308,78 @@ fn malformed_bundles_name_the_line() {
     assert!(parse_error_line("rust-pki-bundle/v1").1.contains("\\n"));
     let empty_note = &good[..good.find("checkpoint:").unwrap() + "checkpoint:\n".len()];
     assert!(parse_error_line(empty_note).1.contains("empty checkpoint"));
+}
+
+#[test]
+fn leaf_bundle_must_prove_its_delegates_ceremony_record() {
+    let f = log_with_entry();
+    let delegate_rule = |b: &StapledBundle| {
+        let e = verify_bundle(b, &f.log_key, &[], 0).unwrap_err();
+        assert!(matches!(e, Error::StapledDelegate { .. }), "{e}");
+        assert_eq!(bundle_file::rule(&e), "delegate-entry");
+        e.to_string()
+    };
+    // No delegate section (what `ca leaf` wrote before v2, or a delegate never logged).
+    let mut b = bundle(&f);
+    b.delegate = None;
+    let e = delegate_rule(&b);
+    assert!(e.contains("carries no delegate entry"), "{e}");
+    // A v1 file of the same leaf parses, and fails the same way.
+    let v1 = b
+        .to_text()
+        .replacen("rust-pki-bundle/v2", "rust-pki-bundle/v1", 1);
+    let parsed = StapledBundle::parse(v1.as_bytes()).unwrap();
+    assert!(delegate_rule(&parsed).contains("carries no delegate entry"));
+
+    // A delegate entry that is not a ceremony record naming the delegate: the leaf's own
+    // entry, proven at its own index.
+    let mut b = bundle(&f);
+    let (proof, _) = f.log.prove_inclusion(3).unwrap();
+    b.delegate = Some(bundle_file::DelegateProof {
+        entry: leaf_entry(),
+        index: 3,
+        proof,
+    });
+    assert!(delegate_rule(&b).contains("not a ceremony record naming"));
+
+    // A tampered delegate proof, or one at another index.
+    let mut b = bundle(&f);
+    b.delegate.as_mut().unwrap().proof[0].0[0] ^= 1;
+    assert!(delegate_rule(&b).contains("not proven included"));
+    let mut b = bundle(&f);
+    b.delegate.as_mut().unwrap().index = 2;
+    assert!(delegate_rule(&b).contains("not proven included"));
+    let mut b = bundle(&f);
+    b.delegate.as_mut().unwrap().index = 6;
+    assert!(delegate_rule(&b).contains("outside the tree"));
+
+    // A ceremony record not in the log cannot be added.
+    let mut b = bundle(&f);
+    let other = Entry::ceremony_record("009-delegate-issue.toml", b"other", &[DELEGATE])
+        .unwrap()
+        .encode()
+        .unwrap();
+    let e = b.add_delegate(&f.log, &other).unwrap_err();
+    assert!(e.to_string().contains("not in the log"), "{e}");
+}
+
+#[test]
+fn leaf_issuance_must_name_the_chains_delegate() {
+    let key = SignerKey::generate(ORIGIN, KeyType::Ed25519).unwrap();
+    let log_key = key.verifier();
+    let dir = tempfile::tempdir().unwrap();
+    let mut log =
+        Log::create(dir.path(), ORIGIN, move |body: &[u8]| sign_note(body, &key)).unwrap();
+    // The leaf was logged as issued by another delegate; the chain shows DELEGATE.
+    let entry = Entry::leaf_issuance(LEAF, b"\x30\x03another delegate")
+        .unwrap()
+        .encode()
+        .unwrap();
+    log.append(&[delegate_record(), entry.clone()]).unwrap();
+    let certificates = vec![LEAF.to_vec(), DELEGATE.to_vec()];
+    let mut b = StapledBundle::from_log(&log, 1, &entry, certificates).unwrap();
+    b.add_delegate(&log, &delegate_record()).unwrap();
+    let e = verify_bundle(&b, &log_key, &[], 0).unwrap_err();
+    assert_eq!(bundle_file::rule(&e), "delegate-entry", "{e}");
+    assert!(e.to_string().contains("names another delegate"), "{e}");
 }

@@ -64,9 +64,11 @@ fn rfc6962_roots_one_at_a_time_and_batched() {
         let (size, root) = v.roots[i + 1];
         assert_eq!(head.size, size);
         assert_eq!(head.root, root, "size {size}");
-        // Reopening recomputes the same root from the files.
-        let reopened = Log::open(dir.path().join("log"), ORIGIN, signer).unwrap();
-        assert_eq!(reopened.head(), &head);
+        // Reopening recomputes the same root from the files (the old Log releases the
+        // lock first).
+        drop(log);
+        log = Log::open(dir.path().join("log"), ORIGIN, signer).unwrap();
+        assert_eq!(log.head(), &head);
     }
     for &(size, root) in &v.roots[1..] {
         let d = tempfile::tempdir().unwrap();
@@ -240,6 +242,7 @@ fn crash_after_tiles_keeps_the_old_checkpoint() {
     assert_eq!(head.size, 280);
     let (proof, _) = log.prove_consistency(250).unwrap();
     check_tree(&proof, 280, head.root, 250, before.root).unwrap();
+    drop(log);
     let reopened = Log::open(dir.path(), ORIGIN, signer).unwrap();
     assert_eq!(reopened.head(), &head);
 }
@@ -279,6 +282,7 @@ fn crash_after_signing_rolls_forward_and_never_forks() {
     assert_eq!(log.head().root, expected.root);
     assert!(!dir.path().join(PENDING_FILE).exists());
     log.append(&entries("more", 0..3)).unwrap();
+    drop(log);
     assert_eq!(
         Log::open(dir.path(), ORIGIN, signer).unwrap().head().size,
         18
@@ -385,8 +389,66 @@ fn hundred_thousand_appends() {
     }
     let head = log.head().clone();
     assert_eq!(head.size, 100_000);
+    drop(log);
     let reopened = Log::open(dir.path(), ORIGIN, signer).unwrap();
     assert_eq!(reopened.head(), &head);
     let (proof, _) = reopened.prove_inclusion(77_777).unwrap();
     check_record(&proof, head.size, head.root, 77_777, record_hash(b"c77777")).unwrap();
+}
+
+#[test]
+fn writers_take_turns_and_never_fork() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Log::create(dir.path(), ORIGIN, signer).unwrap());
+    // Each thread opens its own Log (own lock file descriptor), as separate processes do.
+    let threads: Vec<_> = (0..8u64)
+        .map(|t| {
+            let path = dir.path().to_owned();
+            std::thread::spawn(move || {
+                let mut log = Log::open(&path, ORIGIN, signer).unwrap();
+                log.append(&entries(&format!("t{t}-"), 0..3)).unwrap().size
+            })
+        })
+        .collect();
+    let mut sizes: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    sizes.sort_unstable();
+    // Every append saw the previous one's head: sizes 3, 6, ..., 24, each signed once.
+    assert_eq!(sizes, (1..=8).map(|k| k * 3).collect::<Vec<_>>());
+    let log = Log::open(dir.path(), ORIGIN, signer).unwrap();
+    assert_eq!(log.head().size, 24);
+    for t in 0..8u64 {
+        for e in entries(&format!("t{t}-"), 0..3) {
+            assert!(
+                log.find_entry(&e).is_some(),
+                "{}",
+                String::from_utf8_lossy(&e)
+            );
+        }
+    }
+}
+
+#[test]
+fn second_writer_times_out_naming_the_log_and_its_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), ORIGIN, signer).unwrap();
+    let err = Log::open_with_timeout(
+        dir.path(),
+        ORIGIN,
+        signer,
+        std::time::Duration::from_millis(50),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::LogLocked(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("transparency log {}", dir.path().display()))
+            && message.contains(".lock"),
+        "{message}"
+    );
+    // A second create waits for the lock too, then finds the log.
+    drop(log);
+    assert!(matches!(
+        Log::create(dir.path(), ORIGIN, signer),
+        Err(Error::LogExists { .. })
+    ));
 }

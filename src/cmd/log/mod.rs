@@ -12,6 +12,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use base64ct::{Base64, Encoding};
@@ -105,6 +106,10 @@ pub struct AppendArgs {
     /// Entries are appended in this order: ceremony records, leaves, artifacts.
     #[arg(long = "artifact", value_name = "FILE")]
     artifacts: Vec<PathBuf>,
+    /// How long to wait, in seconds, for another command writing to DIR (one writer at a
+    /// time: appends wait their turn); then give up naming the log and its lock file.
+    #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = parse_lock_timeout)]
+    lock_timeout: Duration,
 }
 
 #[derive(Debug, clap::Args)]
@@ -188,8 +193,13 @@ pub(crate) fn write_key_pair(
 
 /// Opens the log in `dir` for appending with the secret key in `key_path`: the key must be
 /// the one in DIR/log.vkey and must have signed DIR/checkpoint; the tree on disk is
-/// checked against the checkpoint.
-pub(crate) fn open_writable(dir: &Path, key_path: &Path) -> anyhow::Result<Log> {
+/// checked against the checkpoint. The log is locked (waiting up to `lock_timeout` for
+/// another writer) until the returned `Log` is dropped.
+pub(crate) fn open_writable(
+    dir: &Path,
+    key_path: &Path,
+    lock_timeout: Duration,
+) -> anyhow::Result<Log> {
     let key = read_signer_key(key_path)?;
     let vkey = read_vkey(&dir.join(VKEY_FILE))?;
     if key.verifier().to_string() != vkey.to_string() {
@@ -200,11 +210,26 @@ pub(crate) fn open_writable(dir: &Path, key_path: &Path) -> anyhow::Result<Log> 
             vkey.label()
         );
     }
+    // Checked before opening too: opening may re-sign an interrupted checkpoint, which
+    // must not happen on a log this key did not sign.
     let cp_path = dir.join(CHECKPOINT_FILE);
     let note = fs::read(&cp_path).with_context(|| format!("{}", cp_path.display()))?;
     SignedCheckpoint::verify(&note, &vkey).with_context(|| format!("{}", cp_path.display()))?;
     let origin = key.name().to_owned();
-    Log::open(dir, &origin, note_signer(key)).with_context(|| format!("log {}", dir.display()))
+    let log = Log::open_with_timeout(dir, &origin, note_signer(key), lock_timeout)
+        .with_context(|| format!("log {}", dir.display()))?;
+    // And the checkpoint in force now, read under the lock.
+    SignedCheckpoint::verify(&log.head().note, &vkey)
+        .with_context(|| format!("{}", cp_path.display()))?;
+    Ok(log)
+}
+
+/// `--lock-timeout SECONDS` (decimal).
+pub(crate) fn parse_lock_timeout(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a number of seconds"))
 }
 
 fn append(args: &AppendArgs) -> anyhow::Result<()> {
@@ -213,7 +238,7 @@ fn append(args: &AppendArgs) -> anyhow::Result<()> {
         .iter()
         .map(Entry::encode)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut log = open_writable(&args.dir, &args.key)?;
+    let mut log = open_writable(&args.dir, &args.key, args.lock_timeout)?;
     let first = log.head().size;
     let head = log.append(&encoded)?;
     let mut out = std::io::stdout().lock();

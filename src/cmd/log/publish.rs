@@ -54,6 +54,13 @@ pub fn publish(args: &PublishArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| args.dir.join(VKEY_FILE));
     let vkey = super::read_vkey(&key_path)?;
+    // The site and records/ are written into the log directory: one writer at a time, and
+    // what is rendered is the log as it stands under the lock.
+    let _lock = rust_pki_fs::DirLock::acquire(
+        &args.dir,
+        "transparency log",
+        rust_pki_fs::DEFAULT_LOCK_TIMEOUT,
+    )?;
     let replica = Replica::fetch(&DirSource(args.dir.clone()), &vkey).with_context(|| {
         format!(
             "the log in {} does not verify with {}; nothing was published",

@@ -1,17 +1,25 @@
 //! Stapling at issuance: log what was issued, get the witnesses' cosignatures on the new
-//! checkpoint, and write a bundle (`rust-pki-bundle/v1`) next to each certificate.
+//! checkpoint, and write a bundle (`rust-pki-bundle/v2`) next to each certificate.
 //!
-//! Used by `ca leaf` and `ceremony execute`. Each step is idempotent, so rerunning an
-//! interrupted issuance completes it: an entry already in the log is not appended again,
-//! and a bundle already written is left alone (files are never overwritten).
+//! Used by `ca leaf`, `ceremony execute` and `bastion`. Each step is idempotent, so
+//! rerunning an interrupted issuance completes it: an entry already in the log is not
+//! appended again, and a bundle already written is left alone (files are never
+//! overwritten). The opened log holds the log's lock until it is dropped, so one command's
+//! appends, cosignatures and bundles are never interleaved with another's.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use rust_pki_tlog::bundle_file::StapledBundle;
 use rust_pki_tlog::writer::Log;
 
-use super::{open_writable, read_vkey};
+use super::{open_writable, parse_lock_timeout, read_vkey};
+
+/// Environment variable naming a step at which stapling aborts the process (as `kill -9`
+/// would), for the crash tests: `appended` (the entries are in the log, no witness asked,
+/// no bundle written).
+pub const FAULT_ENV: &str = "RUST_PKI_LOG_FAULT";
 
 /// Where issued certificates are logged (shared by the issuing commands).
 #[derive(Debug, Clone, clap::Args)]
@@ -33,6 +41,11 @@ pub struct LogTarget {
     /// cosignature is checked before it is added.
     #[arg(long = "witness-key", value_name = "VKEY")]
     pub witness_keys: Vec<PathBuf>,
+    /// How long to wait, in seconds, for another command writing to the --log (it is
+    /// locked from opening to the last write); then give up naming the log and its lock.
+    #[arg(long = "log-lock-timeout", value_name = "SECONDS", default_value = "120",
+          value_parser = parse_lock_timeout)]
+    pub lock_timeout: Duration,
 }
 
 /// One entry to log and the certificates it covers.
@@ -55,10 +68,13 @@ pub struct Stapled {
 }
 
 impl LogTarget {
-    /// Opens the log, checking it before anything is issued (`None` without `--log`).
+    /// Opens the log for writing, checking it before anything is issued (`None` without
+    /// `--log`). The log stays locked while the returned `Log` lives: hold it until the
+    /// last write of the command.
     ///
     /// # Errors
-    /// Wrong key, modified or unreadable log, witness arguments not paired.
+    /// Wrong key, modified or unreadable log, witness arguments not paired, the lock not
+    /// obtained within --log-lock-timeout.
     pub fn open(&self) -> anyhow::Result<Option<Log>> {
         let (Some(dir), Some(key)) = (&self.dir, &self.log_key) else {
             return Ok(None);
@@ -70,7 +86,7 @@ impl LogTarget {
                 self.witness_keys.len()
             );
         }
-        Ok(Some(open_writable(dir, key)?))
+        Ok(Some(open_writable(dir, key, self.lock_timeout)?))
     }
 
     /// Appends the entries not yet in `log`, has the witnesses cosign the new checkpoint,
@@ -87,6 +103,7 @@ impl LogTarget {
             .collect();
         log.append(&new)
             .with_context(|| format!("appending to the log {}", log.dir().display()))?;
+        fault_point("appended");
         self.cosign(log)?;
 
         let mut done = Vec::with_capacity(issued.len());
@@ -147,9 +164,16 @@ pub fn bundle_path(certificate_path: &Path) -> PathBuf {
     certificate_path.with_extension("bundle")
 }
 
+/// Abort here if the crash tests asked for it (see [`FAULT_ENV`]).
+fn fault_point(step: &str) {
+    if std::env::var(FAULT_ENV).is_ok_and(|wanted| wanted == step) {
+        std::process::abort();
+    }
+}
+
 /// Writes a new bundle; `false` when a bundle of the same entry and chain is there from an
 /// earlier run (its older checkpoint still proves inclusion).
-fn write_bundle(path: &Path, bundle: &StapledBundle) -> anyhow::Result<bool> {
+pub fn write_bundle(path: &Path, bundle: &StapledBundle) -> anyhow::Result<bool> {
     if path.symlink_metadata().is_ok() {
         let existing = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
         let same = StapledBundle::parse(&existing).is_ok_and(|old| {

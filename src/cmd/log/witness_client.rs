@@ -1,13 +1,11 @@
 //! `rust-pki log cosign`: ask witnesses to cosign the log's checkpoint (C2SP tlog-witness
 //! add-checkpoint, client side) and add their verified cosignatures to the checkpoint.
 
-use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use rust_pki_tlog::checkpoint::SignedCheckpoint;
 use rust_pki_tlog::cosignature::verify_cosignature;
 use rust_pki_tlog::note::VerifierKey;
 use rust_pki_tlog::witness_protocol::{
@@ -17,7 +15,7 @@ use rust_pki_tlog::witness_protocol::{
 use rust_pki_tlog::writer::{CHECKPOINT_FILE, Log};
 
 use super::witness::read_witness_vkey;
-use super::{VKEY_FILE, note_signer, read_signer_key, read_vkey};
+use super::{open_writable, parse_lock_timeout};
 
 /// How long one request to a witness may take, connection included.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,6 +36,10 @@ pub struct CosignArgs {
     /// The verifier key file of the witness at the --witness of the same position.
     #[arg(long = "witness-key", value_name = "VKEY", required = true)]
     witness_keys: Vec<PathBuf>,
+    /// How long to wait, in seconds, for another command writing to DIR (the log is locked
+    /// while the cosignatures are fetched and added); then give up naming the lock.
+    #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = parse_lock_timeout)]
+    lock_timeout: Duration,
 }
 
 /// Asks the witness at `url` (its submission prefix) to cosign `log`'s current checkpoint,
@@ -200,21 +202,9 @@ pub fn cosign(args: &CosignArgs) -> anyhow::Result<()> {
         .iter()
         .map(|p| read_witness_vkey(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let key = read_signer_key(&args.key)?;
-    let vkey = read_vkey(&args.dir.join(VKEY_FILE))?;
-    if key.verifier() != vkey {
-        bail!(
-            "{} is not the key of this log ({} is {})",
-            args.key.display(),
-            VKEY_FILE,
-            vkey.label()
-        );
-    }
+    // The log stays locked until the cosignatures are added: they are for this head.
+    let mut log = open_writable(&args.dir, &args.key, args.lock_timeout)?;
     let cp_path = args.dir.join(CHECKPOINT_FILE);
-    let note = fs::read(&cp_path).with_context(|| format!("{}", cp_path.display()))?;
-    SignedCheckpoint::verify(&note, &vkey).with_context(|| format!("{}", cp_path.display()))?;
-    let origin = key.name().to_owned();
-    let mut log = Log::open(&args.dir, &origin, note_signer(key))?;
     let body = checkpoint_body(&log.head().note)?;
 
     let mut out = std::io::stdout().lock();
