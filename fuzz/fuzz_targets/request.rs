@@ -36,6 +36,8 @@ fuzz_target!(|data: &[u8]| {
     let local = LocalFiles {
         policy: (POLICY_TEXT.as_bytes(), &POLICY),
         roster: &ROSTER,
+        // A digest of no real binary: show compares it with the request's tool_sha256.
+        tool_sha256: "0000000000000000000000000000000000000000000000000000000000000000",
     };
     if let Ok(shown) = render(&request, data, local) {
         if let Some(line) = shown.lines().find(|line| !is_inert(line)) {
