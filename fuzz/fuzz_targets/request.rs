@@ -39,9 +39,9 @@ fuzz_target!(|data: &[u8]| {
         // A digest of no real binary: show compares it with the request's tool_sha256.
         tool_sha256: "0000000000000000000000000000000000000000000000000000000000000000",
     };
-    if let Ok(shown) = render(&request, data, local) {
-        if let Some(line) = shown.lines().find(|line| !is_inert(line)) {
-            panic!("`ceremony show` printed a line that is not inert: {line:?}");
-        }
+    if let Ok(shown) = render(&request, data, local)
+        && let Some(line) = shown.lines().find(|line| !is_inert(line))
+    {
+        panic!("`ceremony show` printed a line that is not inert: {line:?}");
     }
 });
