@@ -6,6 +6,7 @@ mod cmd;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use rust_pki_ceremony::inert::inert;
 
 /// Tooling for the Rust project's public key infrastructure: an HSM-held P-384 root,
 /// delegate CAs for releases, crates.io and bors, and an offline verifier.
@@ -61,7 +62,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Errors quote files (TOML snippets, paths, names): printed inert, line by
+            // line, so a file cannot move the cursor or forge a line on the terminal.
+            let text = format!("{error:#}");
+            let lines: Vec<String> = text.lines().map(inert).collect();
+            eprintln!("error: {}", lines.join("\n"));
             ExitCode::FAILURE
         }
     }

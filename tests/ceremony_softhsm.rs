@@ -75,7 +75,7 @@ fn root_init_then_delegate_issue_with_five_of_nine() {
     // Both ceremonies are in the log, and the delegate carries its stapled bundle.
     assert_eq!(bastion.log_size(), 2);
     assert!(out.contains("logged as entry 1"), "{out}");
-    bastion.verify_bundle("out/delegates/releases.bundle", "releases");
+    bastion.verify_delegate_bundle("out/delegates/releases.bundle", "releases");
     // Rerunning an executed request issues nothing new and logs nothing new.
     let again = bastion.execute_ok(&request);
     assert!(again.contains("already executed"), "{again}");
@@ -466,7 +466,7 @@ fn crash_at_each_step_then_rerun_issues_exactly_once() {
             before as u64 + 1,
             "{step}: one log entry"
         );
-        bastion.verify_bundle("out/delegates/releases.bundle", "releases");
+        bastion.verify_delegate_bundle("out/delegates/releases.bundle", "releases");
         std::fs::remove_file(bastion.path("out/delegates/releases.pem")).unwrap();
         std::fs::remove_file(bastion.path("out/delegates/releases.bundle")).unwrap();
     }

@@ -416,7 +416,16 @@ fn delegate_setup() -> Setup {
 fn delegate_bundle_verifies_as_a_ca() {
     let s = delegate_setup();
     let b = write_bundle(s.dir.path(), "releases.bundle", &s.bundle);
+    // No implicit CA mode: without --ca the delegate is a CA where a leaf should be.
     let out = rust_pki(&s, &b, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("INVALID [ca-as-leaf]: leaf CN=Rust Test Delegate"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = rust_pki(&s, &b, &["--ca"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
@@ -430,7 +439,7 @@ fn delegate_bundle_verifies_as_a_ca() {
         "{stdout}"
     );
 
-    let out = rust_pki(&s, &b, &["--json"]);
+    let out = rust_pki(&s, &b, &["--ca", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["valid"], true);
@@ -451,7 +460,7 @@ fn delegate_bundle_for_other_purpose_exits_1_naming_the_rule() {
         .args(["--bundle", &b, "--root"])
         .arg(fixture("root.pem"))
         .args(["--log-key", &s.path("log.vkey"), "--at", AT])
-        .args(["--purpose", "bors", "--json"])
+        .args(["--purpose", "bors", "--ca", "--json"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -476,7 +485,7 @@ fn delegate_chain_file_verifies_as_a_ca() {
         .arg("verify")
         .args(["--chain", &chain, "--root"])
         .arg(fixture("root.pem"))
-        .args(["--at", AT, "--purpose", "releases"])
+        .args(["--at", AT, "--purpose", "releases", "--ca"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -241,3 +241,53 @@ fn bad_time_and_bad_oid_are_usage_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("invalid OID"));
 }
+
+#[test]
+fn ca_flag_is_explicit_and_refuses_a_leaf() {
+    // The leaf chain checked as a CA: the first certificate is not one.
+    let p = paths();
+    let mut args = base(&p.root, &p.chain);
+    args.extend(["--purpose", "releases", "--ca", "--json"]);
+    let output = rust_pki(&args);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with("INVALID [leaf-as-ca]: leaf "),
+        "{}",
+        stderr(&output)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["error"]["rule"], "leaf-as-ca");
+}
+
+#[test]
+fn purposes_are_built_in_and_policy_overrides_them() {
+    let p = paths();
+    let mut args = base(&p.root, &p.chain);
+    args.extend(["--purpose", "nightly"]);
+    let output = rust_pki(&args);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("unknown purpose \"nightly\"; known: releases, crates-io, bors"),
+        "{err}"
+    );
+
+    // A policy whose releases purpose has another OID: the fixture chain no longer fits.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[purposes.releases]\neku = \"1.3.6.1.4.1.32473.1.9\"\n",
+    )
+    .unwrap();
+    let policy = policy.display().to_string();
+    let mut args = base(&p.root, &p.chain);
+    args.extend(["--purpose", "releases", "--policy", &policy]);
+    let output = rust_pki(&args);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with("INVALID [wrong-eku]: "),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -241,7 +241,7 @@ pub fn read_approval_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     paths
         .into_iter()
         .map(|path| {
-            let bytes = std::fs::read(&path).map_err(io(&path))?;
+            let bytes = crate::bounded::read(&path, crate::bounded::MAX_APPROVAL_BYTES)?;
             let text = String::from_utf8(bytes).map_err(|_| {
                 in_file(
                     &path,

@@ -36,10 +36,7 @@ pub fn reencrypt_for_request(
         }
     })?;
     let identity = ShareIdentity::from_file(identity)?;
-    let bytes = std::fs::read(share_file).map_err(|source| Error::Io {
-        path: share_file.to_owned(),
-        source,
-    })?;
+    let bytes = crate::bounded::read(share_file, crate::bounded::MAX_SHARE_BYTES)?;
     let share = decrypt_share(&bytes, &identity)?;
     Ok((
         share.secret_name().to_owned(),

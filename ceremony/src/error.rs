@@ -21,6 +21,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file that is not a regular file, or larger than its bound.
+    #[error("{path}: refused: {reason}")]
+    FileRefused { path: PathBuf, reason: String },
     // ---- roster ----
     /// The roster file is not valid TOML, or has an unknown, missing or mistyped field.
     #[error("{path}: {message}")]
@@ -325,6 +328,9 @@ pub enum Error {
     /// An output file exists with other contents than the record's.
     #[error("{path}: exists with other contents than the ceremony record; refusing to overwrite")]
     OutputConflict { path: PathBuf },
+    /// A directory on an output's way is a symlink or a file.
+    #[error("{path}: a symlink or not a directory; outputs are never written through it")]
+    OutputPathUnsafe { path: PathBuf },
     /// A record file that cannot be read as a record.
     #[error("{path}: {reason}")]
     RecordFile { path: PathBuf, reason: String },
@@ -360,6 +366,15 @@ pub enum Error {
     /// Another command holds the state directory.
     #[error(transparent)]
     Lock(#[from] rust_pki_fs::LockError),
+    /// A request that contradicts the history in the state's records (see `history`).
+    #[error("the request breaks rule `{rule}`: {reason}")]
+    History { rule: &'static str, reason: String },
+    /// The state's record chain and the log's ceremony records tell different histories
+    /// (a record hidden, renamed, edited or executed a second time).
+    #[error(
+        "{state}: the ceremony state and the transparency log disagree: {reason}; nothing was signed"
+    )]
+    StateLogMismatch { state: PathBuf, reason: String },
     /// A record that does not match its request, its own digests or its log entry.
     #[error("{path}: the record does not match {against}: {reason}; refusing to republish")]
     RecordMismatch {

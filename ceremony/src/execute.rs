@@ -34,7 +34,7 @@ use crate::{
     approval::{Approval, read_approval_dir},
     gate::{QuorumGate, share_new_pins, share_set_dir},
     prepare::{CLUSTER_PROFILE, current_root, rfc3339},
-    publish::{allowed_record_paths, check_record},
+    publish::{allowed_record_paths, check_output_paths, check_record},
     quorum::quorum_approvals,
     record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
     request::{Kind, OutputType, Request, sha256_hex},
@@ -98,14 +98,16 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
     }
     check_in_state(inputs.state, ceremony)?;
     let request_path = ceremony.request();
-    let bytes = read(&request_path)?;
+    let bytes = crate::validate::read_request(&request_path)?;
     let request = Request::parse(&bytes, &request_path)?;
     let folder = ceremony.folder_name();
+    check_folder_name(&folder, &request, &request_path)?;
 
     if ceremony.record().exists() {
         let record_bytes = read(&ceremony.record())?;
         let record = Record::parse(&record_bytes, &ceremony.record())?;
         check_record(&record, &ceremony.record(), &request, &bytes, &folder)?;
+        check_record_approvals(inputs, &request, &bytes, &record)?;
         // The chain from the first record to this one must hold too: a record edited in
         // place breaks the digest its successor (or the log entry) names.
         inputs.state.records()?;
@@ -124,14 +126,21 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
         &bytes,
         &read_approval_dir(&ceremony.approvals())?,
     )?;
+    let approvals = in_term(&roster, approvals, policy.quorum.threshold, inputs.now)?;
+    crate::history::check_history(inputs.state, &request)?;
     check_example_arcs(&policy, &request)?;
     let root = current_root(inputs.state)?;
     lint_outputs(&policy, root.as_ref(), &request)?;
-    // Outputs are never overwritten: refuse now rather than after the HSM has signed.
-    let planned: Vec<_> = allowed_record_paths(&request, &folder)
-        .iter()
-        .map(|p| inputs.out.join(p))
-        .collect();
+    // Outputs are never overwritten, nor written through a symlink: refuse now rather
+    // than after the HSM has signed. Bundles go next to the certificates, in the same
+    // directories.
+    let publishes = allowed_record_paths(&request, &folder);
+    check_output_paths(
+        inputs.out,
+        publishes.iter().map(String::as_str),
+        &request_path,
+    )?;
+    let planned: Vec<_> = publishes.iter().map(|p| inputs.out.join(p)).collect();
     rust_pki_ca::output::ensure_absent(planned.iter().map(|p| p.as_path()))?;
     fault_point("checked");
 
@@ -285,6 +294,103 @@ pub fn check_roster_in_force(
     Ok(())
 }
 
+/// Approvals of members whose term ended (`reappoint_by` before today) do not count: they
+/// are set aside, named on stderr, and the rest must still reach the threshold.
+///
+/// # Errors
+/// [`Error::QuorumNotMet`] when the members in term are too few.
+fn in_term(
+    roster: &Roster,
+    approvals: Vec<Approval>,
+    threshold: usize,
+    now: SystemTime,
+) -> Result<Vec<Approval>> {
+    let today = time::OffsetDateTime::from(now).date();
+    let (current, lapsed): (Vec<_>, Vec<_>) = approvals.into_iter().partition(|a| {
+        roster
+            .member(&a.member)
+            .is_some_and(|m| m.reappoint_by >= today)
+    });
+    for approval in &lapsed {
+        tracing::warn!(
+            member = %approval.member,
+            "approval set aside: the member's term ended (reappoint_by is before {today})"
+        );
+    }
+    if current.len() < threshold {
+        return Err(Error::QuorumNotMet {
+            found: current.len(),
+            needed: threshold,
+            members: current.iter().map(|a| a.member.clone()).collect(),
+        });
+    }
+    Ok(current)
+}
+
+/// A record found on a rerun vouches for itself only through its approvals (until it is in
+/// the log): each must verify over the request bytes from the member it names, under the
+/// roster the request pins, the threshold must be met, and `approved_by` must be exactly
+/// those members. Key events name only the actions execute writes.
+fn check_record_approvals(
+    inputs: Inputs<'_>,
+    request: &Request,
+    bytes: &[u8],
+    record: &Record,
+) -> Result<()> {
+    let mismatch = |reason: String| Error::RecordMismatch {
+        path: inputs.roster.to_owned(),
+        against: "its approvals",
+        reason,
+    };
+    let roster_bytes = read(inputs.roster)?;
+    if sha256_hex(&roster_bytes) != request.roster_sha256 {
+        return Err(mismatch(format!(
+            "give --roster the roster this request pins (sha256 {}) to check the record's \
+             approvals",
+            request.roster_sha256
+        )));
+    }
+    let policy = Policy::load(inputs.policy)?;
+    let roster = Roster::load(inputs.roster, &policy.quorum)?;
+    let given: Vec<_> = record
+        .approvals
+        .iter()
+        .map(|a| {
+            (
+                std::path::PathBuf::from(format!(
+                    "record approval of {}",
+                    crate::inert::inert(&a.member)
+                )),
+                a.signature.clone(),
+            )
+        })
+        .collect();
+    let verified = quorum_approvals(&roster, policy.quorum.threshold, bytes, &given)?;
+    let members: Vec<&str> = verified.iter().map(|a| a.member.as_str()).collect();
+    let named: Vec<&str> = record.approvals.iter().map(|a| a.member.as_str()).collect();
+    let approved_by: Vec<&str> = record.approved_by.iter().map(String::as_str).collect();
+    if members != named || members != approved_by {
+        return Err(mismatch(format!(
+            "approved_by and the approvals name [{}] and [{}], the signatures verify as [{}]",
+            crate::inert::inert(&approved_by.join(", ")),
+            crate::inert::inert(&named.join(", ")),
+            members.join(", ")
+        )));
+    }
+    if let Some(key) = record.keys.iter().find(|k| {
+        !matches!(
+            k.action.as_str(),
+            "created" | "used" | "revoked" | "pin-changed"
+        )
+    }) {
+        return Err(mismatch(format!(
+            "key event action `{}` is not one execute writes",
+            crate::inert::inert(&key.action)
+        )));
+    }
+    Ok(())
+}
+
 /// The request executes only from its own folder, a direct child of the state directory
 /// (no symlinks on the way): a copy of the folder elsewhere would escape the record chain
 /// and the lock.
@@ -306,6 +412,30 @@ fn check_in_state(state: &State, ceremony: &CeremonyDir) -> Result<()> {
         return Err(outside());
     }
     Ok(())
+}
+
+/// The folder is named `NNN-<kind>` after the request's kind: its name becomes the record's
+/// name in the log, so it is never free text.
+fn check_folder_name(folder: &str, request: &Request, request_path: &Path) -> Result<()> {
+    let named = folder.split_once('-').is_some_and(|(number, kind)| {
+        !number.is_empty()
+            && number.bytes().all(|b| b.is_ascii_digit())
+            && kind == request.kind.name()
+    });
+    if named {
+        return Ok(());
+    }
+    Err(Error::RequestRule {
+        path: request_path.to_owned(),
+        field: "folder".into(),
+        rule: "folder-name",
+        reason: format!(
+            "a {} request lives in a folder named NNN-{}, not `{}`",
+            request.kind,
+            request.kind,
+            crate::inert::inert(folder)
+        ),
+    })
 }
 
 fn check_pinned_files(inputs: Inputs<'_>, request: &Request) -> Result<Policy> {
@@ -634,10 +764,7 @@ fn spki_sha256(signer: &dyn Signer) -> Result<String> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })
+    crate::bounded::read(path, crate::bounded::MAX_STATE_FILE_BYTES)
 }
 
 /// Abort here if the crash tests asked for it (see [`FAULT_ENV`]).

@@ -241,10 +241,7 @@ fn write_journal(path: &Path, key: &age::x25519::Identity, pins: &NewPins) -> Re
 }
 
 fn resume_pins(path: &Path, key: &age::x25519::Identity, ceremony_dir: &Path) -> Result<NewPins> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = crate::bounded::read(path, crate::bounded::MAX_SHARE_BYTES)?;
     let plain = zeroize::Zeroizing::new(age::decrypt(key, &bytes).map_err(|e| Error::Request {
         field: PENDING_PINS_FILE.into(),
         reason: e.to_string(),
@@ -308,11 +305,7 @@ impl SoftHsmShares {
                 .join(contributed_share_file(&approval.member, secret));
             // A missing or undecryptable share is set aside like a corrupted or foreign
             // one: the other approvers' shares may still reach the threshold.
-            let share = std::fs::read(&path)
-                .map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                })
+            let share = crate::bounded::read(&path, crate::bounded::MAX_SHARE_BYTES)
                 .and_then(|bytes| shares::decrypt_share(&bytes, &identity));
             match share {
                 Ok(share) => decrypted.push((approval.member.clone(), share)),

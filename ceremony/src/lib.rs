@@ -7,10 +7,12 @@
 #![forbid(unsafe_code)]
 
 pub mod approval;
+pub mod bounded;
 pub mod contribute;
 mod error;
 pub mod execute;
 pub mod gate;
+pub mod history;
 pub mod inert;
 pub mod prepare;
 pub mod publish;

@@ -366,6 +366,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
 
     // Never ask members to approve what `show` and `execute` would refuse.
     crate::validate::validate(&request, &template.path)?;
+    crate::history::check_history(inputs.state, &request)?;
     let text = request.to_toml()?;
     crate::validate::check_size(text.as_bytes(), &template.path)?;
     let dir = inputs.state.new_ceremony(kind)?;

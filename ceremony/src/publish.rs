@@ -218,19 +218,45 @@ fn check_relative(path: &str, record_path: &Path) -> Result<()> {
     }
 }
 
+/// Before the HSM signs: every path below `out` is a plain relative name and no directory
+/// on its way exists as anything but a directory (a symlink would lead the outputs or
+/// their bundles elsewhere).
+///
+/// # Errors
+/// [`Error::RequestRule`] for a path that is not a plain relative name,
+/// [`Error::OutputPathUnsafe`] naming the symlink or file in the way.
+pub fn check_output_paths<'a>(
+    out: &Path,
+    paths: impl IntoIterator<Item = &'a str>,
+    request_path: &Path,
+) -> Result<()> {
+    for path in paths {
+        check_relative(path, request_path)?;
+        walk_parents(out, path, false)?;
+    }
+    Ok(())
+}
+
 /// Create the directories of `relative` below `out`, refusing any that is a symlink.
 fn create_parents(out: &Path, relative: &str) -> Result<()> {
+    walk_parents(out, relative, true)
+}
+
+/// Each directory of `relative` below `out` must be a directory (not a symlink); missing
+/// ones are created when `create`.
+fn walk_parents(out: &Path, relative: &str, create: bool) -> Result<()> {
     let mut dir = out.to_path_buf();
     let segments: Vec<&str> = relative.split('/').collect();
     for segment in &segments[..segments.len().saturating_sub(1)] {
         dir.push(segment);
         match dir.symlink_metadata() {
             Ok(meta) if meta.is_dir() => {}
-            Ok(_) => return Err(Error::OutputConflict { path: dir }),
-            Err(_) => std::fs::create_dir(&dir).map_err(|source| Error::Io {
+            Ok(_) => return Err(Error::OutputPathUnsafe { path: dir }),
+            Err(_) if create => std::fs::create_dir(&dir).map_err(|source| Error::Io {
                 path: dir.clone(),
                 source,
             })?,
+            Err(_) => return Ok(()),
         }
     }
     Ok(())

@@ -120,10 +120,7 @@ impl Roster {
     /// # Errors
     /// The file cannot be read, or as [`Roster::parse`].
     pub fn load(path: &Path, quorum: &QuorumPolicy) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = crate::bounded::read(path, crate::bounded::MAX_STATE_FILE_BYTES)?;
         let text = String::from_utf8(bytes).map_err(|e| Error::RosterSyntax {
             path: path.to_owned(),
             message: format!("not UTF-8: {e}"),

@@ -36,6 +36,8 @@ pub struct LocalFiles<'a> {
     pub policy: (&'a [u8], &'a Policy),
     /// The roster in force, as the member has it.
     pub roster: &'a Roster,
+    /// SHA-256 of the member's own `rust-pki` binary.
+    pub tool_sha256: &'a str,
 }
 
 /// Render `request` (parsed from `bytes`) as text, comparing its pins against `local`.
@@ -91,7 +93,19 @@ pub fn render(request: &Request, bytes: &[u8], local: LocalFiles<'_>) -> Result<
         inert(&request.previous_record_sha256)
     };
     let _ = writeln!(line, "  previous record:   {previous}");
-    let _ = writeln!(line, "  tool sha256:       {}", inert(&request.tool_sha256));
+    let tool = if request.tool_sha256 == local.tool_sha256 {
+        "the same as this binary".to_owned()
+    } else {
+        format!(
+            "NOT this binary ({}): check which release prepared it",
+            local.tool_sha256
+        )
+    };
+    let _ = writeln!(
+        line,
+        "  tool sha256:       {} ({tool})",
+        inert(&request.tool_sha256)
+    );
     let _ = writeln!(
         line,
         "  ceremony key:      {}",
@@ -380,6 +394,16 @@ fn algorithm_name(oid: &str) -> String {
     format!("{name} ({oid})")
 }
 
+/// An unsigned big-endian integer in decimal (up to 128 bits) and hex.
+fn number(bytes: &[u8]) -> String {
+    let hex = hex::encode(bytes);
+    if bytes.len() > 16 {
+        return format!("0x{hex}");
+    }
+    let value = bytes.iter().fold(0u128, |n, &b| (n << 8) | u128::from(b));
+    format!("{value} (0x{hex})")
+}
+
 fn render_crl(out: &mut String, der: &[u8]) {
     let Ok(tbs) = TbsCertList::from_der(der) else {
         let _ = writeln!(out, "    (TBS does not decode)");
@@ -393,6 +417,28 @@ fn render_crl(out: &mut String, der: &[u8]) {
     let _ = writeln!(out, "    this update:     {}", tbs.this_update);
     if let Some(next) = tbs.next_update {
         let _ = writeln!(out, "    next update:     {next}");
+    }
+    for ext in tbs.crl_extensions.as_deref().unwrap_or_default() {
+        let critical = if ext.critical { " (critical)" } else { "" };
+        let value = ext.extn_value.as_bytes();
+        let text = match ext.extn_id.to_string().as_str() {
+            "2.5.29.20" => der::asn1::UintRef::from_der(value).map_or_else(
+                |e| format!("cRLNumber{critical}: malformed ({e})"),
+                |n| format!("cRLNumber{critical}: {}", number(n.as_bytes())),
+            ),
+            "2.5.29.35" => AuthorityKeyIdentifier::from_der(value).map_or_else(
+                |e| format!("authorityKeyIdentifier{critical}: malformed ({e})"),
+                |aki| {
+                    let id = aki
+                        .key_identifier
+                        .map(|k| hex::encode(k.as_bytes()))
+                        .unwrap_or_default();
+                    format!("authorityKeyIdentifier{critical}: {id}")
+                },
+            ),
+            other => format!("{other}{critical}: {}", hex::encode(value)),
+        };
+        let _ = writeln!(out, "    {}", inert(&text));
     }
     match revocations_of(&tbs) {
         Ok(entries) if entries.is_empty() => {

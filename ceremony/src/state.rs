@@ -30,6 +30,17 @@ pub struct StateLock {
     lock: DirLock,
 }
 
+/// A ceremony record as the transparency log holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRecord {
+    /// Its entry's index in the log.
+    pub index: u64,
+    /// The file name it was logged under (`NNN-<kind>.toml`).
+    pub file_name: String,
+    /// SHA-256 of the record bytes, lower-case hex.
+    pub sha256: String,
+}
+
 /// An open state directory.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -203,10 +214,7 @@ impl State {
             if !path.exists() {
                 continue;
             }
-            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = crate::bounded::read(&path, crate::bounded::MAX_STATE_FILE_BYTES)?;
             let record = Record::parse(&bytes, &path)?;
             let expected_previous = out
                 .last()
@@ -231,6 +239,56 @@ impl State {
             out.push((ceremony, record, bytes));
         }
         Ok(out)
+    }
+
+    /// Check the state against the ceremony records of the transparency log (`logged`, in
+    /// log order: entry index, file name, SHA-256 of the record) before `current` executes
+    /// or republishes. The log is the public history, so: every logged record is the
+    /// state's record at the same position, under its folder's name; and at most one state
+    /// record is not logged yet — the last one, and only when it is `current`'s (a run that
+    /// stopped between its record and its log entry). A record hidden, renamed, edited after
+    /// logging, or deleted so that its request could run again is refused.
+    ///
+    /// # Errors
+    /// [`Error::StateLogMismatch`] naming the record and the log entry; as
+    /// [`State::records`].
+    pub fn check_logged(&self, logged: &[LoggedRecord], current: &CeremonyDir) -> Result<()> {
+        let records = self.records()?;
+        let mismatch = |reason: String| Error::StateLogMismatch {
+            state: self.dir.clone(),
+            reason,
+        };
+        for (position, entry) in logged.iter().enumerate() {
+            let Some((dir, _, bytes)) = records.get(position) else {
+                return Err(mismatch(format!(
+                    "log entry {} is ceremony record #{} ({}), which the state does not hold",
+                    entry.index,
+                    position + 1,
+                    crate::inert::inert(&entry.file_name)
+                )));
+            };
+            let name = format!("{}.toml", dir.folder_name());
+            if sha256_hex(bytes) != entry.sha256 || name != entry.file_name {
+                return Err(mismatch(format!(
+                    "log entry {} is ceremony record #{} ({}, sha256 {}), the state holds {} (sha256 {})",
+                    entry.index,
+                    position + 1,
+                    crate::inert::inert(&entry.file_name),
+                    entry.sha256,
+                    dir.record().display(),
+                    sha256_hex(bytes)
+                )));
+            }
+        }
+        let unlogged = &records[logged.len().min(records.len())..];
+        match unlogged {
+            [] => Ok(()),
+            [(dir, _, _)] if dir.folder_name() == current.folder_name() => Ok(()),
+            [(dir, _, _), ..] => Err(mismatch(format!(
+                "record {} is not in the log: rerun its own execute to log it first",
+                dir.record().display()
+            ))),
+        }
     }
 
     /// The latest contents of output `path` (e.g. `root.pem`, `root.crl`,

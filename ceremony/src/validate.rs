@@ -13,7 +13,11 @@
 //! - `tbs`: each planned TBS decodes (so `show` displays it) and agrees with the
 //!   parameters it is shown next to (certified key, revoked serials).
 
-use std::{collections::BTreeSet, path::Path, time::Duration};
+use std::{
+    collections::BTreeSet,
+    path::Path,
+    time::{Duration, SystemTime},
+};
 
 use base64ct::{Base64, Encoding};
 use der::{Decode, Encode};
@@ -35,6 +39,52 @@ pub const MAX_ROSTER_BYTES: usize = 64 * 1024;
 pub const MAX_SUMMARY_CHARS: usize = 400;
 /// Longest execution window, from the prepare time: approvals do not stay usable for long.
 pub const MAX_WINDOW: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// How far a request's prepare time may be ahead of a member's clock.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(10 * 60);
+
+/// The `clock` rule, on the member's machine: the request was not prepared in the future
+/// by the member's own clock (a request dated ahead would keep approvals usable until
+/// then). `approve` refuses such a request; `show` warns about it and about a closed
+/// window ([`window_closed`]).
+///
+/// # Errors
+/// [`Error::RequestRule`] (`clock`).
+pub fn check_clock(request: &Request, now: SystemTime, path: &Path) -> Result<()> {
+    let broken = |field: &str, reason: String| Error::RequestRule {
+        path: path.to_owned(),
+        field: field.to_owned(),
+        rule: "clock",
+        reason,
+    };
+    let parse = |text: &str| rust_pki_ca::policy::parse_rfc3339(text).ok();
+    let now_text = crate::prepare::rfc3339(now);
+    if parse(&request.prepared_at).is_none_or(|prepared| prepared > now + MAX_CLOCK_SKEW) {
+        return Err(broken(
+            "prepared_at",
+            format!(
+                "later than your clock ({now_text}): a request is approved after it is prepared"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the request's window closed before `now` (approving it is pointless).
+pub fn window_closed(request: &Request, now: SystemTime) -> bool {
+    rust_pki_ca::policy::parse_rfc3339(&request.not_after).is_ok_and(|end| end < now)
+}
+
+/// The bytes of the request file at `path`: a regular file, read no further than one byte
+/// past the `size` bound, so that a huge or endless file is refused by that rule.
+///
+/// # Errors
+/// [`Error::RequestRule`] (`size`), [`Error::FileRefused`], I/O errors.
+pub fn read_request(path: &Path) -> Result<Vec<u8>> {
+    let bytes = crate::bounded::read_at_most(path, MAX_REQUEST_BYTES as u64)?;
+    check_size(&bytes, path)?;
+    Ok(bytes)
+}
 
 /// The `size` rule on the whole file, checked before it is parsed.
 ///

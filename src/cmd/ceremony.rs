@@ -16,10 +16,11 @@ use rust_pki_ceremony::{
     request::Request,
     schedule,
     show::{LocalFiles, render},
-    state::{CeremonyDir, State},
+    state::{CeremonyDir, LoggedRecord, State},
     template::Template,
+    validate::{check_clock, read_request, window_closed},
 };
-use rust_pki_tlog::entry::{Entry, find_ceremony_record};
+use rust_pki_tlog::entry::{Entry, ceremony_records};
 use sha2::Digest;
 
 use super::{
@@ -307,10 +308,11 @@ fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
-    let request = std::fs::read(&args.request)
-        .with_context(|| format!("reading {}", args.request.display()))?;
-    // Sign nothing `show` would refuse to display or `execute` would refuse to run.
-    Request::parse(&request, &args.request)?;
+    let request = read_request(&args.request)?;
+    // Sign nothing `show` would refuse to display or `execute` would refuse to run, nor a
+    // request dated ahead of this machine's clock.
+    let parsed = Request::parse(&request, &args.request)?;
+    check_clock(&parsed, SystemTime::now(), &args.request)?;
     let roster = args
         .roster
         .as_deref()
@@ -423,11 +425,21 @@ fn prepare(args: PrepareArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.request)
-        .with_context(|| format!("reading {}", args.request.display()))?;
+    let bytes = read_request(&args.request)?;
     let request = Request::parse(&bytes, &args.request)?;
     let text = render_with_local_files(&request, &bytes, &args.policy.path, &args.roster.path)?;
-    write!(std::io::stdout().lock(), "{text}")?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}")?;
+    let now = SystemTime::now();
+    if let Err(e) = check_clock(&request, now, &args.request) {
+        writeln!(out, "\nWARNING: {}: do not approve", inert(&e.to_string()))?;
+    }
+    if window_closed(&request, now) {
+        writeln!(
+            out,
+            "\nWARNING: the execution window has closed: this request will not run"
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -442,9 +454,11 @@ fn render_with_local_files(
         std::fs::read(policy_path).with_context(|| format!("reading {}", policy_path.display()))?;
     let policy = load_policy(policy_path)?;
     let roster = Roster::load(roster_path, &policy.quorum)?;
+    let tool = tool_sha256()?;
     let local = LocalFiles {
         policy: (&policy_bytes, &policy),
         roster: &roster,
+        tool_sha256: &tool,
     };
     Ok(render(request, bytes, local)?)
 }
@@ -465,19 +479,17 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
     if let Some(approvals) = &args.approvals {
         ceremony.approvals = approvals.clone();
     }
-    // The log is the public history: a ceremony folder it already names must hold exactly
-    // the record it logged (checked below), and one without a record must not run again.
+    // The log is the public history: the state must tell the same one, before the HSM.
+    let logged: Vec<LoggedRecord> = ceremony_records(&log.read_entries()?)
+        .into_iter()
+        .map(|(index, file_name, sha256)| LoggedRecord {
+            index,
+            file_name,
+            sha256: hex::encode(sha256),
+        })
+        .collect();
+    state.check_logged(&logged, &ceremony)?;
     let file_name = format!("{}.toml", ceremony.folder_name());
-    let logged = find_ceremony_record(&log.read_entries()?, &file_name);
-    if let Some((index, _)) = logged {
-        anyhow::ensure!(
-            ceremony.record().exists(),
-            "{}: the log already holds a record of {file_name} (entry {index}) but this \
-             folder has none: this state directory is not the one the log was written from; \
-             nothing was signed",
-            ceremony.path.display()
-        );
-    }
     let tool = tool_sha256()?;
     // Before root-init there is no root to unlock (and root-init needs no gate).
     let gate = SoftHsmShares::from_state(&state, &args.module).ok();
@@ -497,14 +509,6 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
             ("was already executed; outputs republished", record, bytes)
         }
     };
-    if let Some((index, logged_sha256)) = logged {
-        anyhow::ensure!(
-            logged_sha256 == <[u8; 32]>::from(sha2::Sha256::digest(&record_bytes)),
-            "{}: the record does not match its log entry {index} ({file_name}): it was \
-             changed after it was logged; refusing to republish",
-            ceremony.record().display()
-        );
-    }
     // Logged and stapled before anything is published: no certificate leaves the state
     // directory without its log entry and bundle.
     create_output_dirs(&args.out, &record, &ceremony.record())?;
@@ -518,27 +522,40 @@ fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
         )?],
     )?;
     publish(&args.out, &record, &ceremony.record())?;
+    // Record text came from a file: printed inert.
+    let shown = |text: &str| inert(text);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "ceremony {} ({}) {verb}",
-        record.ceremony_id, record.kind
+        shown(&record.ceremony_id),
+        record.kind
     )?;
-    writeln!(out, "  record:      {}", ceremony.record().display())?;
-    writeln!(out, "  approved by: {}", record.approved_by.join(", "))?;
+    writeln!(
+        out,
+        "  record:      {}",
+        shown(&ceremony.record().display().to_string())
+    )?;
+    writeln!(
+        out,
+        "  approved by: {}",
+        shown(&record.approved_by.join(", "))
+    )?;
     for output in &record.outputs {
         writeln!(
             out,
             "  output:      {} (sha256 {})",
-            args.out.join(&output.path).display(),
-            output.sha256
+            shown(&args.out.join(&output.path).display().to_string()),
+            shown(&output.sha256)
         )?;
     }
     for key in &record.keys {
         writeln!(
             out,
             "  key {}:  {} spki sha256 {}",
-            key.action, key.key, key.spki_sha256
+            shown(&key.action),
+            shown(&key.key),
+            shown(&key.spki_sha256)
         )?;
     }
     drop(out);

@@ -1,29 +1,24 @@
 //! `rust-pki verify`: check a certificate chain against the pinned root, for a purpose;
 //! with `--bundle`, also the stapled log proof of the leaf (rust-pki-tlog bundle_file).
-//! A chain (or bundle) whose first certificate is a CA — a delegate's own bundle — is
-//! checked with `rust_pki_verify::verify_ca` instead of `verify`.
+//! A delegate CA certificate (a delegate's own chain or bundle) is checked only on request,
+//! with `--ca` (`rust_pki_verify::verify_ca`); without it a CA first is an error.
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use rust_pki_ca::policy::Policy;
 use rust_pki_tlog::bundle_file::{self, StapledBundle, VerifiedBundle};
 use rust_pki_tlog::note::VerifierKey;
 use rust_pki_verify::{Chain, Crl, Error, Oid, Position, Purpose, Root, VerifiedChain};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// The repository's policy, built in so that a CI machine needs only the binary and the
-/// pinned root; `--policy` points at another copy.
-const BUILT_IN_POLICY: &str = include_str!("../../policy/rust-root.toml");
-
-fn load_purpose(policy: Option<&Path>, name: &str) -> anyhow::Result<Purpose> {
-    let policy = match policy {
-        Some(path) => Policy::load(path)?,
-        None => Policy::parse(BUILT_IN_POLICY, Path::new("built-in policy/rust-root.toml"))?,
-    };
-    let purpose = policy.purpose(name)?;
-    Ok(Purpose::new(purpose.name.clone(), purpose.eku.clone()))
+/// The purposes are the verifier's built-in ones (the repository's policy), so that a CI
+/// machine needs only the binary and the pinned root; `--policy` reads another policy file.
+fn load_purpose(policy: Option<&Path>, name: &str) -> Result<Purpose, Error> {
+    match policy {
+        Some(path) => Purpose::from_policy(path, name),
+        None => Purpose::built_in(name),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -36,10 +31,15 @@ pub struct VerifyArgs {
     root: PathBuf,
 
     /// The chain to verify: PEM with the leaf first, then its intermediates (delegate CA);
-    /// a single DER certificate is also accepted. A chain that starts with a CA certificate
-    /// (a delegate, then its issuers in order) verifies that CA.
+    /// a single DER certificate is also accepted. With --ca: the delegate CA first, then its
+    /// issuers in order.
     #[arg(long, value_name = "CHAIN.pem")]
     chain: Option<PathBuf>,
+
+    /// Verify a delegate CA certificate (the first of the chain or bundle) instead of a
+    /// leaf. Without it, a CA certificate where the leaf should be is an error.
+    #[arg(long)]
+    ca: bool,
 
     /// A stapled bundle (rust-pki-bundle/v2: chain, log entry, inclusion proof, the
     /// delegate's ceremony entry and its proof, signed checkpoint) instead of --chain:
@@ -165,7 +165,7 @@ fn verify_parsed(
         .iter()
         .map(|path| Crl::from_file(path))
         .collect::<Result<Vec<_>, _>>()?;
-    if chain.first_is_ca() {
+    if args.ca {
         rust_pki_verify::verify_ca(&root, chain, &crls, purpose, at)
     } else {
         rust_pki_verify::verify(&root, chain, &crls, purpose, at)

@@ -171,8 +171,8 @@ impl Bastion {
         words[at + 1].parse().unwrap()
     }
 
-    /// `rust-pki verify --bundle` of a stapled certificate against the first root.
-    pub fn verify_bundle(&self, bundle: &str, purpose: &str) {
+    /// `rust-pki verify --bundle --ca` of a delegate's stapled bundle against the first root.
+    pub fn verify_delegate_bundle(&self, bundle: &str, purpose: &str) {
         self.ok(&[
             "verify",
             "--bundle",
@@ -186,6 +186,7 @@ impl Bastion {
             "0",
             "--purpose",
             purpose,
+            "--ca",
         ]);
     }
 

@@ -107,20 +107,19 @@ pub enum Entry {
     },
 }
 
-/// The first `ceremony-record` entry among `entries` stored as `file_name`: its index and
-/// the SHA-256 of the record it logs. Entries that do not parse are skipped.
-pub fn find_ceremony_record(entries: &[Vec<u8>], file_name: &str) -> Option<(u64, [u8; 32])> {
+/// The `ceremony-record` entries among `entries`, in log order: (index, file name, SHA-256
+/// of the record). Entries that do not parse are skipped (the monitor reports them).
+pub fn ceremony_records(entries: &[Vec<u8>]) -> Vec<(u64, String, [u8; 32])> {
     entries
         .iter()
         .zip(0u64..)
-        .find_map(|(bytes, index)| match Entry::parse(bytes) {
+        .filter_map(|(bytes, index)| match Entry::parse(bytes) {
             Ok(Entry::CeremonyRecord {
-                file_name: name,
-                sha256,
-                ..
-            }) if name == file_name => Some((index, sha256)),
+                file_name, sha256, ..
+            }) => Some((index, file_name, sha256)),
             _ => None,
         })
+        .collect()
 }
 
 impl Entry {

@@ -16,18 +16,9 @@ use time::OffsetDateTime;
 use crate::cert::{Chain, ParsedCert, Root};
 use crate::crl::{self, Crl};
 use crate::error::{Error, Position};
+use crate::profile::{self, Role};
 use crate::purpose::Purpose;
 use crate::report::{VerifiedChain, unix_secs};
-
-impl Chain {
-    /// Whether the chain's first certificate is a CA (basicConstraints cA true): such a chain
-    /// is checked with [`verify_ca`], any other with [`crate::verify`].
-    pub fn first_is_ca(&self) -> bool {
-        self.certs
-            .first()
-            .is_some_and(|cert| matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.ca))
-    }
-}
 
 /// Verifies `chain`, whose first certificate is a CA (a delegate), against the pinned `root`
 /// for `purpose` at time `at`, checking revocation against `crls` (may be empty).
@@ -36,6 +27,8 @@ impl Chain {
 /// including) the root. Rules, in the order they are checked:
 /// - the first certificate has basicConstraints cA true ([`Error::LeafAsCa`] otherwise: use
 ///   [`crate::verify`] for a leaf);
+/// - the certificate profile on every certificate, each as a CA, the root included (see
+///   [`crate::verify`]);
 /// - every CRL is authenticated by a CA of the inputs and current (as for [`crate::verify`]);
 /// - each certificate's issuer name is the next certificate's subject, and the last one's is
 ///   the root's ([`Error::IssuerNotNext`], [`Error::UnknownIssuer`]); each issuer is a CA
@@ -46,6 +39,7 @@ impl Chain {
 ///   counted) ([`Error::PathLenViolated`]);
 /// - every certificate and the root are valid at `at` ([`Error::Expired`],
 ///   [`Error::NotYetValid`]);
+/// - each certificate's AKI is its issuer's SKI and its validity is inside its issuer's;
 /// - the purpose's EKU is in every certificate below the root ([`Error::MissingEku`],
 ///   [`Error::WrongEku`]);
 /// - no certificate is on a supplied CRL of its issuer ([`Error::Revoked`]); as in
@@ -71,7 +65,7 @@ pub fn verify_ca(
             expected: "certificate",
         });
     };
-    if !matches!(first.basic_constraints()?, Some(bc) if bc.ca) {
+    if !first.is_ca() {
         return Err(Error::LeafAsCa {
             cert: first.id.clone().into(),
         });
@@ -83,6 +77,10 @@ pub fn verify_ca(
         .chain(rest.iter().filter(|c| c.der != root.cert.der))
         .collect();
     let root = &root.cert;
+    for cert in &below_root {
+        profile::check(cert, Role::Ca)?;
+    }
+    profile::check(root, Role::Root)?;
 
     let cas: Vec<&ParsedCert> = std::iter::once(root)
         .chain(below_root.iter().copied())
@@ -105,6 +103,10 @@ pub fn verify_ca(
         cert.check_validity(at)?;
     }
     root.check_validity(at)?;
+
+    for (cert, issuer) in below_root.iter().zip(&issuers) {
+        profile::check_issued(cert, issuer, std::ptr::eq(*issuer, root))?;
+    }
 
     for cert in &below_root {
         purpose.check(cert)?;
@@ -138,9 +140,9 @@ fn check_issued_by(cert: &ParsedCert, issuer: &ParsedCert, root: &ParsedCert) ->
             }
         });
     }
-    // The pinned root is trusted as it is (rustls-webpki does not read an anchor's
-    // basicConstraints either); a certificate of the chain that issues must be a CA.
-    if !std::ptr::eq(issuer, root) && !matches!(issuer.basic_constraints()?, Some(bc) if bc.ca) {
+    // The pinned root's basicConstraints were checked by the profile; a certificate of the
+    // chain that issues must be a CA.
+    if !std::ptr::eq(issuer, root) && !issuer.is_ca() {
         return Err(Error::NotACa {
             cert: issuer.id.clone().into(),
         });
@@ -151,7 +153,7 @@ fn check_issued_by(cert: &ParsedCert, issuer: &ParsedCert, root: &ParsedCert) ->
 /// `issuer`'s pathLenConstraint, if any, allows `sub_cas` CA certificates below it (the
 /// first certificate of the chain, which ends the path, not counted).
 fn check_path_len(issuer: &ParsedCert, sub_cas: usize) -> Result<(), Error> {
-    match issuer.basic_constraints()? {
+    match issuer.basic_constraints() {
         Some(bc) => match bc.path_len_constraint {
             Some(path_len) if sub_cas > usize::from(path_len) => Err(Error::PathLenViolated {
                 cert: issuer.id.clone().into(),

@@ -4,16 +4,16 @@
 use std::path::Path;
 
 use der::Decode;
-use der::oid::AssociatedOid;
 use rustls_pki_types::CertificateDer;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::error::{CertRef, Error, Position};
 use crate::oid::Oid;
 use crate::pem::{self, Expected};
+use crate::profile::{self, Facts};
 use crate::report::datetime;
 use crate::signed::{self, Check, Signed};
 
@@ -26,6 +26,8 @@ pub(crate) struct ParsedCert {
     pub(crate) file: String,
     /// Index in its file, from 0.
     pub(crate) index: usize,
+    /// Its extensions, decoded once.
+    pub(crate) facts: Facts,
 }
 
 impl ParsedCert {
@@ -36,20 +38,6 @@ impl ParsedCert {
             source,
         })?;
         let der = CertificateDer::from(der);
-        let unsupported = |source| Error::UnsupportedCert {
-            file: file.to_owned(),
-            index,
-            source,
-        };
-        // Fail at load time, naming the file, on what the path validator cannot parse.
-        match position {
-            Position::Root => webpki::anchor_from_trusted_cert(&der)
-                .map(drop)
-                .map_err(unsupported)?,
-            _ => webpki::EndEntityCert::try_from(&der)
-                .map(drop)
-                .map_err(unsupported)?,
-        }
         Signed::split(&der).map_err(|source| Error::MalformedCert {
             file: file.to_owned(),
             index,
@@ -60,13 +48,30 @@ impl ParsedCert {
             subject: x509.tbs_certificate().subject().to_string(),
             serial: serial_hex(x509.tbs_certificate().serial_number().as_bytes()),
         };
-        Ok(Self {
+        let facts = Facts::read(x509.tbs_certificate());
+        let cert = Self {
             der,
             x509,
             id,
             file: file.to_owned(),
             index,
-        })
+            facts,
+        };
+        // Fail at load time on what the path validator cannot parse, naming the profile rule
+        // it breaks when there is one (version, serial, critical extensions), else the file.
+        let parsed = match position {
+            Position::Root => webpki::anchor_from_trusted_cert(&cert.der).map(drop),
+            _ => webpki::EndEntityCert::try_from(&cert.der).map(drop),
+        };
+        if let Err(source) = parsed {
+            profile::check_intrinsic(&cert)?;
+            return Err(Error::UnsupportedCert {
+                file: file.to_owned(),
+                index,
+                source,
+            });
+        }
+        Ok(cert)
     }
 
     pub(crate) fn subject(&self) -> &Name {
@@ -121,44 +126,28 @@ impl ParsedCert {
         Ok(())
     }
 
-    pub(crate) fn basic_constraints(&self) -> Result<Option<BasicConstraints>, Error> {
-        self.x509
-            .tbs_certificate()
-            .get_extension::<BasicConstraints>()
-            .map(|ext| ext.map(|(_, bc)| bc))
-            .map_err(|source| self.malformed(source))
+    /// basicConstraints, if present (decoded at load time).
+    pub(crate) fn basic_constraints(&self) -> Option<&BasicConstraints> {
+        self.facts.basic_constraints.as_ref().map(|ext| &ext.value)
+    }
+
+    /// Whether basicConstraints cA is true.
+    pub(crate) fn is_ca(&self) -> bool {
+        self.basic_constraints().is_some_and(|bc| bc.ca)
     }
 
     /// The EKU OIDs, or `None` without an EKU extension. Read by hand rather than with
     /// x509-cert's `ExtendedKeyUsage`, whose OID type cannot hold `2.999.…` (see [`Oid`]).
-    pub(crate) fn ekus(&self) -> Result<Option<Vec<Oid>>, Error> {
-        let mut extensions = self
-            .x509
-            .tbs_certificate()
-            .extensions()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter(|ext| ext.extn_id == ExtendedKeyUsage::OID);
-        let Some(eku) = extensions.next() else {
-            return Ok(None);
-        };
-        if extensions.next().is_some() {
-            return Err(self.malformed(der::ErrorKind::Failed.into()));
-        }
-        crate::oid::decode_eku(eku.extn_value.as_bytes())
-            .map(Some)
-            .map_err(|source| self.malformed(source))
+    pub(crate) fn ekus(&self) -> Option<&[Oid]> {
+        self.facts.eku.as_ref().map(|ext| ext.value.as_slice())
     }
 
     /// Whether a keyUsage extension, if present, allows signing CRLs.
-    pub(crate) fn may_sign_crls(&self) -> Result<bool, Error> {
-        let ku = self
-            .x509
-            .tbs_certificate()
-            .get_extension::<KeyUsage>()
-            .map_err(|source| self.malformed(source))?;
-        Ok(ku.is_none_or(|(_, ku)| ku.0.contains(KeyUsages::CRLSign)))
+    pub(crate) fn may_sign_crls(&self) -> bool {
+        self.facts
+            .key_usage
+            .as_ref()
+            .is_none_or(|ku| ku.value.contains(KeyUsages::CRLSign))
     }
 
     /// Checks that `self` signed `signed` (a certificate or CRL encoding).
@@ -182,14 +171,6 @@ impl ParsedCert {
                 issuer: issuer.id.clone().into(),
                 algorithm: self.x509.signature_algorithm().oid.to_string(),
             }),
-        }
-    }
-
-    fn malformed(&self, source: der::Error) -> Error {
-        Error::MalformedCert {
-            file: self.file.clone(),
-            index: self.index,
-            source,
         }
     }
 }

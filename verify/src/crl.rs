@@ -116,7 +116,7 @@ impl Crl {
                 crl: self.file.clone(),
                 issuer: self.issuer_string(),
             })?;
-        if !issuer.may_sign_crls()? {
+        if !issuer.may_sign_crls() {
             return Err(Error::CrlIssuerNotCrlSigner {
                 crl: self.file.clone(),
                 issuer: issuer.id.clone().into(),

@@ -49,15 +49,14 @@ fn violations(candidate: &Candidate<'_>, cx: &Context<'_, '_>) -> Vec<Error> {
     for (i, cert) in certs.iter().enumerate() {
         found.extend(cert.check_validity(cx.at).err());
         match cert.basic_constraints() {
-            Err(error) => found.push(error),
-            Ok(bc) if i == 0 => {
+            bc if i == 0 => {
                 if bc.is_some_and(|bc| bc.ca) {
                     found.push(Error::CaAsLeaf {
                         cert: cert.id.clone().into(),
                     });
                 }
             }
-            Ok(Some(bc)) if bc.ca => {
+            Some(bc) if bc.ca => {
                 // CA certificates between this one and the leaf.
                 let sub_cas = i - 1;
                 if let Some(path_len) = bc.path_len_constraint
@@ -70,7 +69,7 @@ fn violations(candidate: &Candidate<'_>, cx: &Context<'_, '_>) -> Vec<Error> {
                     });
                 }
             }
-            Ok(_) => found.push(Error::NotACa {
+            _ => found.push(Error::NotACa {
                 cert: cert.id.clone().into(),
             }),
         }

@@ -208,7 +208,7 @@ pub enum Error {
     },
 
     /// A certificate is signed with an algorithm this verifier does not accept (accepted:
-    /// ECDSA P-384/SHA-384, ECDSA P-256/SHA-256, Ed25519), or one that does not match the
+    /// ECDSA P-384/SHA-384, Ed25519), or one that does not match the
     /// issuer's key type.
     #[error("{cert}: signature algorithm {algorithm} is not accepted for issuer {issuer}")]
     UnsupportedSignatureAlgorithm {
@@ -316,6 +316,229 @@ pub enum Error {
         revocation_date: OffsetDateTime,
     },
 
+    // ---- the certificate profile (every certificate of the path, the root included) ----
+    /// A certificate is not X.509 version 3.
+    #[error("{cert}: X.509 version {version}, only version 3 is accepted")]
+    NotV3 {
+        /// The certificate.
+        cert: Box<CertRef>,
+        /// Its version (1, 2 or 3 as written on certificates).
+        version: u8,
+    },
+
+    /// A serial number is zero, negative or longer than 20 octets (RFC 5280 §4.1.2.2).
+    #[error("{cert}: serial number is {reason}")]
+    BadSerial {
+        /// The certificate.
+        cert: Box<CertRef>,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// A CA certificate has an empty subject.
+    #[error("{cert}: CA certificate with an empty subject")]
+    EmptySubject {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// A CA certificate has no basicConstraints extension.
+    #[error("{cert}: CA certificate without basicConstraints")]
+    MissingBasicConstraints {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// A CA certificate's basicConstraints is not critical.
+    #[error("{cert}: basicConstraints of a CA certificate is not critical")]
+    BasicConstraintsNotCritical {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// A CA certificate (basicConstraints cA true) whose keyUsage lacks keyCertSign.
+    #[error("{cert}: basicConstraints cA is true but keyUsage lacks keyCertSign")]
+    CaWithoutKeyCertSign {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// An end-entity certificate with keyCertSign in its keyUsage.
+    #[error("{cert}: end-entity certificate with keyCertSign in its keyUsage")]
+    KeyCertSignInEndEntity {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// A certificate has no keyUsage extension.
+    #[error("{cert}: no keyUsage extension")]
+    MissingKeyUsage {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// A certificate's keyUsage is not critical.
+    #[error("{cert}: keyUsage is not critical")]
+    KeyUsageNotCritical {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// An end-entity certificate whose keyUsage lacks digitalSignature.
+    #[error("{cert}: end-entity certificate whose keyUsage lacks digitalSignature")]
+    MissingDigitalSignature {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// A CA certificate has no subjectKeyIdentifier.
+    #[error("{cert}: CA certificate without subjectKeyIdentifier")]
+    MissingSubjectKeyIdentifier {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// A subjectKeyIdentifier is marked critical.
+    #[error("{cert}: subjectKeyIdentifier is critical")]
+    SubjectKeyIdentifierCritical {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// A certificate that is not self-issued has no authorityKeyIdentifier keyIdentifier.
+    #[error("{cert}: no authorityKeyIdentifier with a keyIdentifier (required unless self-issued)")]
+    MissingAuthorityKeyIdentifier {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// An authorityKeyIdentifier is marked critical.
+    #[error("{cert}: authorityKeyIdentifier is critical")]
+    AuthorityKeyIdentifierCritical {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// A certificate's authorityKeyIdentifier is not its issuer's subjectKeyIdentifier.
+    #[error(
+        "{cert}: authorityKeyIdentifier does not match the subjectKeyIdentifier of its issuer {issuer}"
+    )]
+    AuthorityKeyIdentifierMismatch {
+        /// The certificate.
+        cert: Box<CertRef>,
+        /// Its issuer on the path.
+        issuer: Box<CertRef>,
+    },
+
+    /// The root's authorityKeyIdentifier is not just a keyIdentifier equal to its own
+    /// subjectKeyIdentifier.
+    #[error("{cert}: the root's authorityKeyIdentifier {reason}")]
+    RootAuthorityKeyIdentifier {
+        /// The root.
+        cert: Box<CertRef>,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// The root has an extended key usage extension.
+    #[error("{cert}: the root has an extended key usage extension")]
+    EkuInRoot {
+        /// The root.
+        cert: Box<CertRef>,
+    },
+
+    /// An extended key usage extension is marked critical.
+    #[error("{cert}: extended key usage is critical")]
+    EkuCritical {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// An extended key usage extension contains anyExtendedKeyUsage (2.5.29.37.0).
+    #[error("{cert}: extended key usage contains anyExtendedKeyUsage")]
+    AnyExtendedKeyUsage {
+        /// The certificate.
+        cert: Box<CertRef>,
+    },
+
+    /// A critical extension this verifier does not process.
+    #[error("{cert}: unknown critical extension {oid}")]
+    UnknownCriticalExtension {
+        /// The certificate.
+        cert: Box<CertRef>,
+        /// The extension's OID, dotted.
+        oid: String,
+    },
+
+    /// An extension that does not decode as its type, or appears twice.
+    #[error("{cert}: malformed extension {oid}: {detail}")]
+    MalformedExtension {
+        /// The certificate.
+        cert: Box<CertRef>,
+        /// The extension's OID, dotted.
+        oid: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+
+    /// A certificate's validity period is not inside its issuer's.
+    #[error("{cert}: validity {}..{} is not inside that of its issuer {issuer}", rfc3339(*.not_before), rfc3339(*.not_after))]
+    ValidityOutsideIssuer {
+        /// The certificate.
+        cert: Box<CertRef>,
+        /// Its issuer on the path.
+        issuer: Box<CertRef>,
+        /// The certificate's notBefore.
+        #[serde(with = "time::serde::rfc3339")]
+        not_before: OffsetDateTime,
+        /// The certificate's notAfter.
+        #[serde(with = "time::serde::rfc3339")]
+        not_after: OffsetDateTime,
+    },
+
+    /// A public key of a type the policy does not allow: ECDSA P-384 and Ed25519, and RSA of
+    /// at least 2048 bits in an end entity (the CloudHSM cluster certificate) only.
+    #[error(
+        "{cert}: public key algorithm {algorithm} is not allowed (P-384 or Ed25519; RSA of at least 2048 bits only in an end entity)"
+    )]
+    DisallowedKeyAlgorithm {
+        /// The certificate.
+        cert: Box<CertRef>,
+        /// The key's algorithm (and curve), dotted OIDs.
+        algorithm: String,
+    },
+
+    /// A certificate signed with an algorithm the policy does not allow (allowed:
+    /// ecdsa-with-SHA384, Ed25519).
+    #[error(
+        "{cert}: signature algorithm {algorithm} is not allowed (ecdsa-with-SHA384 or Ed25519)"
+    )]
+    DisallowedSignatureAlgorithm {
+        /// The certificate.
+        cert: Box<CertRef>,
+        /// The signatureAlgorithm OID, dotted.
+        algorithm: String,
+    },
+
+    // ---- purposes ----
+    /// A purpose name that the policy (built in or given) does not define.
+    #[error("unknown purpose {name:?}; known: {}", .known.join(", "))]
+    UnknownPurpose {
+        /// The name asked for.
+        name: String,
+        /// The purposes the policy defines.
+        known: Vec<String>,
+    },
+
+    /// A policy file whose `[purposes]` cannot be read.
+    #[error("{file}: cannot read the purposes of the policy: {detail}")]
+    MalformedPolicy {
+        /// The policy file.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
+
     // ---- CRLs ----
     /// A CRL names an issuer that is a CA of these inputs, but its signature does not verify
     /// with that CA's key (forged, or signed by the wrong key).
@@ -420,6 +643,32 @@ impl Error {
             Self::NotACa { .. } => "not-a-ca",
             Self::CaAsLeaf { .. } => "ca-as-leaf",
             Self::Revoked { .. } => "revoked",
+            Self::NotV3 { .. } => "not-v3",
+            Self::BadSerial { .. } => "bad-serial",
+            Self::EmptySubject { .. } => "empty-subject",
+            Self::MissingBasicConstraints { .. } => "missing-basic-constraints",
+            Self::BasicConstraintsNotCritical { .. } => "basic-constraints-not-critical",
+            Self::CaWithoutKeyCertSign { .. } => "ca-without-key-cert-sign",
+            Self::KeyCertSignInEndEntity { .. } => "key-cert-sign-in-end-entity",
+            Self::MissingKeyUsage { .. } => "missing-key-usage",
+            Self::KeyUsageNotCritical { .. } => "key-usage-not-critical",
+            Self::MissingDigitalSignature { .. } => "missing-digital-signature",
+            Self::MissingSubjectKeyIdentifier { .. } => "missing-subject-key-identifier",
+            Self::SubjectKeyIdentifierCritical { .. } => "subject-key-identifier-critical",
+            Self::MissingAuthorityKeyIdentifier { .. } => "missing-authority-key-identifier",
+            Self::AuthorityKeyIdentifierCritical { .. } => "authority-key-identifier-critical",
+            Self::AuthorityKeyIdentifierMismatch { .. } => "authority-key-identifier-mismatch",
+            Self::RootAuthorityKeyIdentifier { .. } => "root-authority-key-identifier",
+            Self::EkuInRoot { .. } => "eku-in-root",
+            Self::EkuCritical { .. } => "eku-critical",
+            Self::AnyExtendedKeyUsage { .. } => "any-extended-key-usage",
+            Self::UnknownCriticalExtension { .. } => "unknown-critical-extension",
+            Self::MalformedExtension { .. } => "malformed-extension",
+            Self::ValidityOutsideIssuer { .. } => "validity-outside-issuer",
+            Self::DisallowedKeyAlgorithm { .. } => "disallowed-key-algorithm",
+            Self::DisallowedSignatureAlgorithm { .. } => "disallowed-signature-algorithm",
+            Self::UnknownPurpose { .. } => "unknown-purpose",
+            Self::MalformedPolicy { .. } => "malformed-policy",
             Self::CrlBadSignature { .. } => "crl-bad-signature",
             Self::CrlUnknownIssuer { .. } => "crl-unknown-issuer",
             Self::CrlExpired { .. } => "crl-expired",
@@ -445,6 +694,30 @@ impl Error {
             | Self::CaAsLeaf { cert }
             | Self::Revoked { cert, .. }
             | Self::LeafAsCa { cert }
+            | Self::NotV3 { cert, .. }
+            | Self::BadSerial { cert, .. }
+            | Self::EmptySubject { cert }
+            | Self::MissingBasicConstraints { cert }
+            | Self::BasicConstraintsNotCritical { cert }
+            | Self::CaWithoutKeyCertSign { cert }
+            | Self::KeyCertSignInEndEntity { cert }
+            | Self::MissingKeyUsage { cert }
+            | Self::KeyUsageNotCritical { cert }
+            | Self::MissingDigitalSignature { cert }
+            | Self::MissingSubjectKeyIdentifier { cert }
+            | Self::SubjectKeyIdentifierCritical { cert }
+            | Self::MissingAuthorityKeyIdentifier { cert }
+            | Self::AuthorityKeyIdentifierCritical { cert }
+            | Self::AuthorityKeyIdentifierMismatch { cert, .. }
+            | Self::RootAuthorityKeyIdentifier { cert, .. }
+            | Self::EkuInRoot { cert }
+            | Self::EkuCritical { cert }
+            | Self::AnyExtendedKeyUsage { cert }
+            | Self::UnknownCriticalExtension { cert, .. }
+            | Self::MalformedExtension { cert, .. }
+            | Self::ValidityOutsideIssuer { cert, .. }
+            | Self::DisallowedKeyAlgorithm { cert, .. }
+            | Self::DisallowedSignatureAlgorithm { cert, .. }
             | Self::IssuerNotNext { cert, .. } => Some(cert.as_ref()),
             _ => None,
         }
@@ -461,7 +734,8 @@ impl Error {
             | Self::MalformedCert { file, .. }
             | Self::UnsupportedCert { file, .. }
             | Self::MalformedCrl { file, .. }
-            | Self::UnsupportedCrl { file, .. } => Some(file),
+            | Self::UnsupportedCrl { file, .. }
+            | Self::MalformedPolicy { file, .. } => Some(file),
             Self::Revoked { crl, .. }
             | Self::CrlBadSignature { crl, .. }
             | Self::CrlUnknownIssuer { crl, .. }
@@ -628,6 +902,68 @@ mod tests {
                 crl_issuer: "CN=y".into(),
                 reason: None,
                 revocation_date: t,
+            },
+            Error::NotV3 {
+                cert: cert(),
+                version: 2,
+            },
+            Error::BadSerial {
+                cert: cert(),
+                reason: "zero",
+            },
+            Error::EmptySubject { cert: cert() },
+            Error::MissingBasicConstraints { cert: cert() },
+            Error::BasicConstraintsNotCritical { cert: cert() },
+            Error::CaWithoutKeyCertSign { cert: cert() },
+            Error::KeyCertSignInEndEntity { cert: cert() },
+            Error::MissingKeyUsage { cert: cert() },
+            Error::KeyUsageNotCritical { cert: cert() },
+            Error::MissingDigitalSignature { cert: cert() },
+            Error::MissingSubjectKeyIdentifier { cert: cert() },
+            Error::SubjectKeyIdentifierCritical { cert: cert() },
+            Error::MissingAuthorityKeyIdentifier { cert: cert() },
+            Error::AuthorityKeyIdentifierCritical { cert: cert() },
+            Error::AuthorityKeyIdentifierMismatch {
+                cert: cert(),
+                issuer: cert(),
+            },
+            Error::RootAuthorityKeyIdentifier {
+                cert: cert(),
+                reason: "x",
+            },
+            Error::EkuInRoot { cert: cert() },
+            Error::EkuCritical { cert: cert() },
+            Error::AnyExtendedKeyUsage { cert: cert() },
+            Error::UnknownCriticalExtension {
+                cert: cert(),
+                oid: "1.2.3".into(),
+            },
+            Error::MalformedExtension {
+                cert: cert(),
+                oid: "1.2.3".into(),
+                detail: "x".into(),
+            },
+            Error::ValidityOutsideIssuer {
+                cert: cert(),
+                issuer: cert(),
+                not_before: t,
+                not_after: t,
+            },
+            Error::DisallowedKeyAlgorithm {
+                cert: cert(),
+                algorithm: "1.2.3".into(),
+            },
+            Error::DisallowedSignatureAlgorithm {
+                cert: cert(),
+                algorithm: "1.2.3".into(),
+            },
+            Error::UnknownPurpose {
+                name: "x".into(),
+                known: vec!["releases".into()],
+            },
+            Error::MalformedPolicy {
+                file: file(),
+                detail: "x".into(),
             },
             Error::CrlBadSignature {
                 crl: file(),

@@ -16,14 +16,17 @@
 //! # }
 //! ```
 //!
-//! Path validation is rustls-webpki's (ring; ECDSA P-384/SHA-384, ECDSA P-256/SHA-256,
-//! Ed25519). On top of it: the purpose EKU in every certificate below the root, the root's own
-//! validity, strict checks of every supplied CRL, and errors that name the certificate (or
-//! file) and the rule ([`Error`]).
+//! Path validation is rustls-webpki's (ring; ECDSA P-384/SHA-384, Ed25519). On top of it: a
+//! strict RFC 5280 certificate profile on every certificate of the path, the pinned root
+//! included (version, serial, basicConstraints, keyUsage, SKI/AKI, EKU, critical
+//! extensions, nested validity, the policy's algorithms), the purpose EKU in every
+//! certificate below the root, the root's own validity, strict checks of every supplied CRL,
+//! and errors that name the certificate (or file) and the rule ([`Error`]).
 //!
-//! A delegate CA certificate itself (its chain starts with the CA) is checked with
-//! [`verify_ca`]: rustls-webpki refuses a CA as the end entity, so that is a direct,
-//! rule-by-rule check of a short ordered CA path ([`Chain::first_is_ca`] tells which applies).
+//! There are no implicit modes: [`verify`] checks a leaf and refuses a CA certificate in its
+//! place; a delegate CA certificate itself is checked only when asked for, with [`verify_ca`]
+//! (rustls-webpki refuses a CA as the end entity, so that is a direct, rule-by-rule check of a
+//! short ordered CA path).
 #![forbid(unsafe_code)]
 
 mod ca;
@@ -34,6 +37,7 @@ mod diagnose;
 mod error;
 mod oid;
 mod pem;
+mod profile;
 mod purpose;
 mod report;
 mod signed;

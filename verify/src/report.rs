@@ -69,9 +69,7 @@ impl VerifiedChain {
 
 impl CertSummary {
     fn new(cert: &ParsedCert) -> Self {
-        // The path validator accepted these certificates, so the extensions parse; a
-        // summary shows what could be read rather than failing after success.
-        let bc = cert.basic_constraints().ok().flatten();
+        let bc = cert.basic_constraints();
         let digest = ring::digest::digest(&ring::digest::SHA256, cert.der.as_ref());
         Self {
             cert: cert.id.clone(),
@@ -80,8 +78,6 @@ impl CertSummary {
             not_after: cert.not_after(),
             ekus: cert
                 .ekus()
-                .ok()
-                .flatten()
                 .unwrap_or_default()
                 .iter()
                 .map(ToString::to_string)

@@ -6,12 +6,10 @@ use der::{Decode, Header, Reader, SliceReader};
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm};
 use webpki::EndEntityCert;
 
-/// Signature algorithms accepted on certificates and CRLs.
-pub(crate) const ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
-    webpki::ring::ECDSA_P384_SHA384,
-    webpki::ring::ECDSA_P256_SHA256,
-    webpki::ring::ED25519,
-];
+/// Signature algorithms accepted on certificates and CRLs: the policy's keys (P-384,
+/// Ed25519).
+pub(crate) const ALGS: &[&dyn SignatureVerificationAlgorithm] =
+    &[webpki::ring::ECDSA_P384_SHA384, webpki::ring::ED25519];
 
 /// The three parts of an X.509 SIGNED{} structure (certificate or CRL), as they are in the
 /// encoding: the signature covers `tbs` byte for byte, so nothing is re-encoded.

@@ -27,6 +27,7 @@ use crate::chain::Store;
 use crate::crl::{self, Crl};
 use crate::diagnose::{self, Context};
 use crate::error::Error;
+use crate::profile::{self, Role};
 use crate::purpose::Purpose;
 use crate::report::{VerifiedChain, unix_secs};
 use crate::signed::ALGS;
@@ -34,11 +35,16 @@ use crate::signed::ALGS;
 /// Verifies `chain` against the pinned `root` for `purpose` at time `at`, checking
 /// revocation against `crls` (may be empty).
 ///
-/// Rules: a path from the leaf through intermediates of `chain` to `root` that rustls-webpki
-/// accepts (signatures, validity, basicConstraints and pathLen, name constraints, EKU, CRLs);
-/// the purpose's EKU in the leaf and every intermediate (checked again with x509-cert); the
-/// root valid at `at` (rustls-webpki does not check anchors' validity); every CRL
-/// authenticated and current.
+/// Rules: the certificate profile on every certificate supplied, the root included (the
+/// leaf must be an end entity, never a CA, and every other certificate a CA; the rules are
+/// the profile variants of [`Error`], from [`Error::NotV3`] to
+/// [`Error::DisallowedSignatureAlgorithm`]); a path from the leaf through intermediates of
+/// `chain` to `root` that rustls-webpki accepts (signatures, validity, basicConstraints and
+/// pathLen, name constraints, EKU, CRLs); the purpose's EKU in the leaf and every
+/// intermediate (checked again with x509-cert); the root valid at `at` (rustls-webpki does
+/// not check anchors' validity); each certificate's AKI equal to its issuer's SKI and its
+/// validity inside its issuer's (except under a cross-certificate); every CRL authenticated
+/// and current.
 ///
 /// # Errors
 /// The first broken rule, naming the certificate (or CRL file) that broke it.
@@ -66,6 +72,13 @@ fn verify_with(
         .map(|secs| UnixTime::since_unix_epoch(Duration::from_secs(secs)))
         .map_err(|_| Error::TimeOutOfRange { at })?;
     let store = Store::new(root, chain)?;
+    // The profile of every certificate supplied, before path building: a CA is never
+    // accepted as the leaf, and every certificate in the chain file must be a proper CA.
+    profile::check(store.leaf, Role::EndEntity)?;
+    for cert in &store.intermediates {
+        profile::check(cert, Role::Ca)?;
+    }
+    profile::check(store.root, Role::Root)?;
     let checked_crls = crl::check_all(crls, &store.cas(), at)?;
 
     let anchor = webpki::anchor_from_trusted_cert(&store.root.der)
@@ -142,17 +155,27 @@ fn verify_with(
 }
 
 /// Our policy layer on a path rustls-webpki has accepted: purpose EKU and validity of every
-/// certificate below the root (re-read with x509-cert), and validity of the root.
+/// certificate below the root, the profile's rules between each certificate and its issuer
+/// (AKI, nested validity), and validity of the root.
 fn check_policy(cx: &Context<'_, '_>, path: &VerifiedPath<'_>) -> Result<(), Error> {
     let mut below_root = vec![known(cx.store, path.end_entity().der().as_ref())?];
     for cert in path.intermediate_certificates() {
         below_root.push(known(cx.store, cert.der().as_ref())?);
     }
-    for cert in below_root {
+    let issuers = below_root
+        .iter()
+        .skip(1)
+        .copied()
+        .chain(std::iter::once(cx.store.root));
+    for cert in &below_root {
         cert.check_validity(cx.at)?;
         cx.purpose.check(cert)?;
     }
-    cx.store.root.check_validity(cx.at)
+    cx.store.root.check_validity(cx.at)?;
+    for (cert, issuer) in below_root.iter().zip(issuers) {
+        profile::check_issued(cert, issuer, std::ptr::eq(issuer, cx.store.root))?;
+    }
+    Ok(())
 }
 
 /// A certificate of the path, as loaded. rustls-webpki only builds paths from the
@@ -194,7 +217,7 @@ fn unsupported(cert: &ParsedCert, source: webpki::Error) -> Error {
 mod tests {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-        KeyPair, PKCS_ECDSA_P384_SHA384,
+        KeyPair, KeyUsagePurpose, PKCS_ECDSA_P384_SHA384,
     };
     use time::macros::datetime;
     use webpki::KeyPurposeIdIter;
@@ -214,11 +237,15 @@ mod tests {
     fn params(cn: &str, ca: bool, eku: Option<&[u64]>) -> CertificateParams {
         let mut params = CertificateParams::default();
         params.distinguished_name.push(DnType::CommonName, cn);
-        params.is_ca = if ca {
-            IsCa::Ca(BasicConstraints::Constrained(0))
+        (params.is_ca, params.key_usages) = if ca {
+            (
+                IsCa::Ca(BasicConstraints::Constrained(0)),
+                vec![KeyUsagePurpose::KeyCertSign],
+            )
         } else {
-            IsCa::ExplicitNoCa
+            (IsCa::ExplicitNoCa, vec![KeyUsagePurpose::DigitalSignature])
         };
+        params.use_authority_key_identifier_extension = true;
         params.not_before = datetime!(2026-01-01 00:00 UTC);
         params.not_after = datetime!(2027-01-01 00:00 UTC);
         params.extended_key_usages = eku

@@ -100,7 +100,6 @@ fn accepts_valid_delegate() {
 fn accepts_committed_fixture_delegate() {
     let root = Root::from_file(&cli_fixture("root.pem")).unwrap();
     let chain = Chain::from_bytes("delegate.pem", fixture_delegate_pem().as_bytes()).unwrap();
-    assert!(chain.first_is_ca());
     let verified = verify_ca(&root, &chain, &[], &releases(), AT).unwrap();
     assert_eq!(verified.path.len(), 2);
     assert_eq!(verified.path[0].cert.position, Position::Ca);
@@ -514,8 +513,8 @@ fn rejects_chain_out_of_order() {
 }
 
 #[test]
-fn leaf_verify_still_refuses_the_delegate_alone() {
-    // The leaf verifier is unchanged: a CA as end entity stays an error there.
+fn leaf_verify_refuses_the_delegate_alone() {
+    // No implicit CA mode: a CA where an end entity is expected is an error.
     let pki = pki();
     let files = Files::new();
     let error = verify_pems(
@@ -527,9 +526,11 @@ fn leaf_verify_still_refuses_the_delegate_alone() {
         AT,
     )
     .unwrap_err();
-    assert!(matches!(error, Error::CaAsLeaf { .. }), "{error:?}");
-    let chain = Chain::from_file(&files.write("c.pem", pki.leaf.pem())).unwrap();
-    assert!(!chain.first_is_ca());
+    let Error::CaAsLeaf { cert } = &error else {
+        panic!("expected CaAsLeaf, got {error:?}");
+    };
+    assert_eq!(cert.position, Position::Leaf);
+    assert_eq!(error.rule(), "ca-as-leaf");
 }
 
 #[test]

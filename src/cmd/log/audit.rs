@@ -250,9 +250,16 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
 
     let mut out = std::io::stdout().lock();
     if args.json {
+        // serde_json escapes every control character.
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_text(&mut out, &report)?;
+        // The report quotes the log's entries (record names, members, resources): each line
+        // is printed inert, so an entry cannot forge or hide a line of the audit.
+        let mut text = Vec::new();
+        print_text(&mut text, &report)?;
+        for line in String::from_utf8_lossy(&text).lines() {
+            writeln!(out, "{}", rust_pki_ceremony::inert::inert(line))?;
+        }
     }
     drop(out);
     if !ok {

@@ -5,6 +5,8 @@
 // Test helpers outside #[test] functions: clippy.toml's allow-unwrap-in-tests does not reach them.
 #![allow(clippy::unwrap_used)]
 
+pub mod mutate;
+
 use std::path::PathBuf;
 
 use rcgen::{
@@ -99,6 +101,18 @@ impl Spec {
 
     pub fn ed25519(mut self) -> Self {
         self.alg = &PKCS_ED25519;
+        self
+    }
+
+    /// The key algorithm of the certificate's own key.
+    pub fn alg(mut self, alg: &'static SignatureAlgorithm) -> Self {
+        self.alg = alg;
+        self
+    }
+
+    /// Any other change to the parameters.
+    pub fn with(mut self, change: impl FnOnce(&mut CertificateParams)) -> Self {
+        change(&mut self.params);
         self
     }
 
