@@ -495,3 +495,152 @@ fn delegate_chain_file_verifies_as_a_ca() {
         text(&out.stdout)
     );
 }
+
+/// The light `rust-pki-verify` binary (verify crate, feature `cli`), built with the same
+/// profile into the same target directory: `cargo test` builds only this package's binaries.
+fn light_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let rust_pki = PathBuf::from(env!("CARGO_BIN_EXE_rust-pki"));
+            let profile_dir = rust_pki.parent().unwrap().to_path_buf();
+            let mut cargo = Command::new(env!("CARGO"));
+            cargo
+                .args([
+                    "build",
+                    "--locked",
+                    "-p",
+                    "rust-pki-verify",
+                    "--features",
+                    "cli",
+                ])
+                .args(["--bin", "rust-pki-verify", "--manifest-path"])
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+                .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap());
+            if profile_dir.ends_with("release") {
+                cargo.arg("--release");
+            }
+            let status = cargo.status().unwrap();
+            assert!(status.success(), "building rust-pki-verify: {status}");
+            profile_dir.join(format!("rust-pki-verify{}", std::env::consts::EXE_SUFFIX))
+        })
+        .clone()
+}
+
+#[test]
+fn light_binary_gives_the_same_verdicts_as_rust_pki_verify() {
+    let s = setup();
+    let good = write_bundle(s.dir.path(), "leaf.bundle", &s.bundle);
+    let mut tampered = s.bundle.clone();
+    tampered.proof[0].0[0] ^= 1;
+    let tampered = write_bundle(s.dir.path(), "tampered.bundle", &tampered);
+    let root = fixture("root.pem").display().to_string();
+    let chain = fixture("chain.pem").display().to_string();
+    let (log_key, witness) = (s.path("log.vkey"), s.path("witness.vkey"));
+    let bundle_args = |bundle: &str| -> Vec<String> {
+        ["--bundle", bundle, "--root", &root, "--log-key", &log_key]
+            .into_iter()
+            .chain(["--witness", &witness, "--at", AT])
+            .map(str::to_owned)
+            .collect()
+    };
+    let chain_args: Vec<String> = ["--root", &root, "--chain", &chain, "--at", AT]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let with = |base: &[String], extra: &[&str]| -> Vec<String> {
+        base.iter()
+            .cloned()
+            .chain(extra.iter().map(|s| (*s).to_owned()))
+            .collect()
+    };
+    let cases: Vec<(&str, Vec<String>, i32)> = vec![
+        (
+            "good bundle",
+            with(&bundle_args(&good), &["--purpose", "releases"]),
+            0,
+        ),
+        (
+            "good bundle, JSON",
+            with(&bundle_args(&good), &["--purpose", "releases", "--json"]),
+            0,
+        ),
+        (
+            "tampered proof",
+            with(
+                &bundle_args(&tampered),
+                &["--purpose", "releases", "--json"],
+            ),
+            1,
+        ),
+        (
+            "too few witnesses",
+            with(
+                &bundle_args(&good),
+                &["--purpose", "releases", "--min-witnesses", "2"],
+            ),
+            1,
+        ),
+        (
+            "no witness required",
+            with(
+                &bundle_args(&good),
+                &["--purpose", "releases", "--min-witnesses", "0"],
+            ),
+            0,
+        ),
+        ("chain", with(&chain_args, &["--purpose", "releases"]), 0),
+        (
+            "chain, JSON",
+            with(&chain_args, &["--eku", "1.3.6.1.4.1.32473.1.1", "--json"]),
+            0,
+        ),
+        (
+            "chain, other purpose",
+            with(&chain_args, &["--purpose", "bors", "--json"]),
+            1,
+        ),
+        (
+            "chain, too late",
+            with(&chain_args, &["--purpose", "releases"])
+                .into_iter()
+                .map(|a| {
+                    if a == AT {
+                        "2040-01-01T00:00:00Z".to_owned()
+                    } else {
+                        a
+                    }
+                })
+                .collect(),
+            1,
+        ),
+        (
+            "unknown purpose",
+            with(&chain_args, &["--purpose", "nightly"]),
+            1,
+        ),
+    ];
+    let light = light_binary();
+    for (what, args, code) in cases {
+        let alias = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+            .arg("verify")
+            .args(&args)
+            .output()
+            .unwrap();
+        let own = Command::new(&light).args(&args).output().unwrap();
+        assert_eq!(
+            alias.status.code(),
+            Some(code),
+            "{what}: {}",
+            text(&alias.stderr)
+        );
+        assert_eq!(
+            own.status.code(),
+            Some(code),
+            "{what}: {}",
+            text(&own.stderr)
+        );
+        assert_eq!(text(&own.stdout), text(&alias.stdout), "{what}: stdout");
+        assert_eq!(text(&own.stderr), text(&alias.stderr), "{what}: stderr");
+    }
+}

@@ -27,11 +27,16 @@
 //! place; a delegate CA certificate itself is checked only when asked for, with [`verify_ca`]
 //! (rustls-webpki refuses a CA as the end entity, so that is a direct, rule-by-rule check of a
 //! short ordered CA path).
+//!
+//! With feature `cli`: [`cli`], the `verify` command line (chain, CRLs, stapled bundles,
+//! JSON), run by the `rust-pki-verify` binary and by `rust-pki verify`.
 #![forbid(unsafe_code)]
 
 mod ca;
 mod cert;
 mod chain;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod crl;
 mod diagnose;
 mod error;
