@@ -25,8 +25,15 @@ fn load_purpose(policy: Option<&Path>, name: &str) -> Result<Purpose, Error> {
 
 /// `rust-pki-verify`'s command line: the arguments of `rust-pki verify`, at top level.
 #[derive(Debug, clap::Parser)]
-#[command(name = "rust-pki-verify", version)]
+#[command(
+    name = "rust-pki-verify",
+    version,
+    about = "Verify a certificate chain or stapled bundle against the pinned root, offline, \
+             for a purpose (as `rust-pki verify`)",
+    long_about = None
+)]
 pub struct Cli {
+    /// The `verify` arguments.
     #[command(flatten)]
     pub args: VerifyArgs,
 }
@@ -57,6 +64,7 @@ pub fn error_message(error: &dyn std::error::Error) -> String {
         .join(": ")
 }
 
+/// The arguments of `verify` (`rust-pki-verify …`, `rust-pki verify …`).
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("usage").required(true).args(["purpose", "eku"])))]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["chain", "bundle"])))]
