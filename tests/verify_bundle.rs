@@ -534,91 +534,76 @@ fn light_binary_gives_the_same_verdicts_as_rust_pki_verify() {
     let mut tampered = s.bundle.clone();
     tampered.proof[0].0[0] ^= 1;
     let tampered = write_bundle(s.dir.path(), "tampered.bundle", &tampered);
+    let d = delegate_setup();
+    let delegate = write_bundle(d.dir.path(), "releases.bundle", &d.bundle);
     let root = fixture("root.pem").display().to_string();
     let chain = fixture("chain.pem").display().to_string();
-    let (log_key, witness) = (s.path("log.vkey"), s.path("witness.vkey"));
-    let bundle_args = |bundle: &str| -> Vec<String> {
-        ["--bundle", bundle, "--root", &root, "--log-key", &log_key]
-            .into_iter()
-            .chain(["--witness", &witness, "--at", AT])
+    // `verify` arguments: `base` (space-separated, no spaces in the paths) then `extra`.
+    let args = |base: String, extra: &str| -> Vec<String> {
+        base.split(' ')
+            .chain(extra.split(' ').filter(|a| !a.is_empty()))
             .map(str::to_owned)
             .collect()
     };
-    let chain_args: Vec<String> = ["--root", &root, "--chain", &chain, "--at", AT]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    let with = |base: &[String], extra: &[&str]| -> Vec<String> {
-        base.iter()
-            .cloned()
-            .chain(extra.iter().map(|s| (*s).to_owned()))
-            .collect()
+    let bundle = |setup: &Setup, bundle: &str, extra: &str| {
+        let base = format!(
+            "--bundle {bundle} --root {root} --log-key {} --witness {} --at {AT}",
+            setup.path("log.vkey"),
+            setup.path("witness.vkey")
+        );
+        args(base, extra)
     };
-    let cases: Vec<(&str, Vec<String>, i32)> = vec![
-        (
-            "good bundle",
-            with(&bundle_args(&good), &["--purpose", "releases"]),
-            0,
-        ),
+    let chain_at =
+        |at: &str, extra: &str| args(format!("--root {root} --chain {chain} --at {at}"), extra);
+    let cases = [
+        ("good bundle", bundle(&s, &good, "--purpose releases"), 0),
         (
             "good bundle, JSON",
-            with(&bundle_args(&good), &["--purpose", "releases", "--json"]),
+            bundle(&s, &good, "--purpose releases --json"),
             0,
         ),
         (
             "tampered proof",
-            with(
-                &bundle_args(&tampered),
-                &["--purpose", "releases", "--json"],
-            ),
+            bundle(&s, &tampered, "--purpose releases --json"),
             1,
         ),
         (
             "too few witnesses",
-            with(
-                &bundle_args(&good),
-                &["--purpose", "releases", "--min-witnesses", "2"],
-            ),
+            bundle(&s, &good, "--purpose releases --min-witnesses 2"),
             1,
         ),
         (
             "no witness required",
-            with(
-                &bundle_args(&good),
-                &["--purpose", "releases", "--min-witnesses", "0"],
-            ),
+            bundle(&s, &good, "--purpose releases --min-witnesses 0"),
             0,
         ),
-        ("chain", with(&chain_args, &["--purpose", "releases"]), 0),
         (
-            "chain, JSON",
-            with(&chain_args, &["--eku", "1.3.6.1.4.1.32473.1.1", "--json"]),
+            "delegate bundle, --ca",
+            bundle(&d, &delegate, "--purpose releases --ca"),
+            0,
+        ),
+        (
+            "delegate bundle as a leaf",
+            bundle(&d, &delegate, "--purpose releases --json"),
+            1,
+        ),
+        ("chain", chain_at(AT, "--purpose releases"), 0),
+        (
+            "chain, EKU, JSON",
+            chain_at(AT, "--eku 1.3.6.1.4.1.32473.1.1 --json"),
             0,
         ),
         (
             "chain, other purpose",
-            with(&chain_args, &["--purpose", "bors", "--json"]),
+            chain_at(AT, "--purpose bors --json"),
             1,
         ),
         (
-            "chain, too late",
-            with(&chain_args, &["--purpose", "releases"])
-                .into_iter()
-                .map(|a| {
-                    if a == AT {
-                        "2040-01-01T00:00:00Z".to_owned()
-                    } else {
-                        a
-                    }
-                })
-                .collect(),
+            "chain, expired",
+            chain_at("2040-01-01T00:00:00Z", "--purpose releases"),
             1,
         ),
-        (
-            "unknown purpose",
-            with(&chain_args, &["--purpose", "nightly"]),
-            1,
-        ),
+        ("unknown purpose", chain_at(AT, "--purpose nightly"), 1),
     ];
     let light = light_binary();
     for (what, args, code) in cases {
