@@ -14,18 +14,9 @@ use base64ct::{Base64, Encoding};
 use common::{
     MODULE,
     bastion::{Bastion, SPY, spied_calls},
+    set_toml_string,
 };
 use sha2::{Digest, Sha256};
-
-/// Replace the string value of `field = "…"` (first occurrence) in the request.
-fn set_field(request: &Path, field: &str, value: &str) {
-    let mut text = std::fs::read_to_string(request).unwrap();
-    let key = format!("\n{field} = \"");
-    let start = text.find(&key).unwrap() + key.len();
-    let end = start + text[start..].find('"').unwrap();
-    text.replace_range(start..end, value);
-    std::fs::write(request, text).unwrap();
-}
 
 /// The refusal of `rust-pki args` (which must fail).
 fn refused(bastion: &Bastion, args: &[&str]) -> String {
@@ -198,12 +189,12 @@ fn show_marks_every_substituted_key_of_a_roster_change() {
         forged = forged.replace(theirs.trim(), mine.trim());
     }
     assert_ne!(forged, new_roster);
-    set_field(
+    set_toml_string(
         &request,
         "new_roster",
         &Base64::encode_string(forged.as_bytes()),
     );
-    set_field(
+    set_toml_string(
         &request,
         "new_roster_sha256",
         &hex::encode(Sha256::digest(forged.as_bytes())),
@@ -243,7 +234,7 @@ fn hostile_summary_is_refused_by_show_approve_and_execute() {
         "Issue the releases delegate\\u200B",
         "Issue \\u202Eesaeler",
     ] {
-        set_field(&request, "summary", hostile);
+        set_toml_string(&request, "summary", hostile);
         for err in [
             show_refused(&bastion, &request),
             approve_refused(&bastion, &request, 6),
@@ -279,7 +270,7 @@ fn output_paths_outside_the_fixed_set_are_refused() {
         "delegates/crates-io.pem",
     ] {
         std::fs::write(&request, &original).unwrap();
-        set_field(&request, "path", path);
+        set_toml_string(&request, "path", path);
         let err = bastion.execute_fails(&request);
         assert!(
             err.contains("field `output` breaks rule `outputs`")
@@ -298,7 +289,7 @@ fn output_paths_outside_the_fixed_set_are_refused() {
         "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n",
     );
     bastion.approve(&revoke, &[1, 2, 3, 4, 5], true);
-    set_field(&revoke, "path", "./root.crl");
+    set_toml_string(&revoke, "path", "./root.crl");
     assert!(approve_refused(&bastion, &revoke, 6).contains("breaks rule `outputs`"));
     let err = bastion.execute_fails(&revoke);
     assert!(err.contains("breaks rule `outputs`"), "{err}");
@@ -325,7 +316,7 @@ fn windows_beyond_fourteen_days_from_prepare_are_refused() {
         ),
     ] {
         std::fs::write(&request, &original).unwrap();
-        set_field(&request, field, value);
+        set_toml_string(&request, field, value);
         let err = approve_refused(&bastion, &request, 1);
         assert!(
             err.contains("breaks rule `window`") && err.contains(reason),
@@ -336,8 +327,8 @@ fn windows_beyond_fourteen_days_from_prepare_are_refused() {
     // Approved first, edited after: refused by the rule before the approvals are checked.
     std::fs::write(&request, &original).unwrap();
     bastion.approve(&request, &[1, 2, 3, 4, 5], true);
-    set_field(&request, "not_before", "1970-01-01T00:00:00Z");
-    set_field(&request, "not_after", "2099-01-01T00:00:00Z");
+    set_toml_string(&request, "not_before", "1970-01-01T00:00:00Z");
+    set_toml_string(&request, "not_after", "2099-01-01T00:00:00Z");
     let err = bastion.execute_fails(&request);
     assert!(err.contains("breaks rule `window`"), "{err}");
 }

@@ -166,3 +166,14 @@ pub fn log_as_ceremony_output(delegate: &Path, log_dir: &Path, log_skey: &Path) 
     std::fs::write(delegate.with_extension("bundle"), bundle.to_text()).unwrap();
     index
 }
+
+/// Replace the string value of `field = "…"` (its first occurrence at the start of a line)
+/// in a TOML file, as an operator editing a request or record between steps would.
+pub fn set_toml_string(file: &Path, field: &str, value: &str) {
+    let mut text = std::fs::read_to_string(file).unwrap();
+    let key = format!("\n{field} = \"");
+    let start = text.find(&key).unwrap() + key.len();
+    let end = start + text[start..].find('"').unwrap();
+    text.replace_range(start..end, value);
+    std::fs::write(file, text).unwrap();
+}
