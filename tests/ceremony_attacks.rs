@@ -284,10 +284,7 @@ fn output_paths_outside_the_fixed_set_are_refused() {
     // The revocation case: a delegate-revoke publishing `./root.crl`.
     std::fs::write(&request, &original).unwrap();
     bastion.execute_ok(&request);
-    let revoke = bastion.prepare(
-        "delegate-revoke",
-        "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n",
-    );
+    let revoke = bastion.revoke_releases_request();
     bastion.approve(&revoke, &[1, 2, 3, 4, 5], true);
     set_toml_string(&revoke, "path", "./root.crl");
     assert!(approve_refused(&bastion, &revoke, 6).contains("breaks rule `outputs`"));

@@ -880,7 +880,7 @@ fn delegate_revoke_then_root_crl_carries_the_entry_over() {
     let request = bastion.delegate_request();
     bastion.approve(&request, &[1, 2, 3, 4, 5], true);
     bastion.execute_ok(&request);
-    let revoke = bastion.prepare("delegate-revoke", "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n");
+    let revoke = bastion.revoke_releases_request();
     let shown = bastion.show(&revoke);
     assert!(
         shown.contains("revoked:") && shown.contains("KeyCompromise"),

@@ -215,10 +215,7 @@ fn hiding_the_latest_record_does_not_roll_back_a_revocation() {
     let request = bastion.delegate_request();
     bastion.approve(&request, &[1, 2, 3, 4, 5], true);
     bastion.execute_ok(&request);
-    let revoke = bastion.prepare(
-        "delegate-revoke",
-        "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n",
-    );
+    let revoke = bastion.revoke_releases_request();
     bastion.approve(&revoke, &[5, 6, 7, 8, 9], true);
     bastion.execute_ok(&revoke);
     let size = bastion.log_size();
@@ -655,10 +652,7 @@ fn a_revoked_delegate_key_is_not_certified_again() {
     let request = bastion.delegate_request();
     bastion.approve(&request, &[1, 2, 3, 4, 5], true);
     bastion.execute_ok(&request);
-    let revoke = bastion.prepare(
-        "delegate-revoke",
-        "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n",
-    );
+    let revoke = bastion.revoke_releases_request();
     bastion.approve(&revoke, &[5, 6, 7, 8, 9], true);
     bastion.execute_ok(&revoke);
     let csr = bastion.path("releases-1.csr");
@@ -770,10 +764,7 @@ fn a_delegate_revoke_revokes_the_purposes_delegate() {
     let request = bastion.delegate_request();
     bastion.approve(&request, &[1, 2, 3, 4, 5], true);
     bastion.execute_ok(&request);
-    let revoke = bastion.prepare(
-        "delegate-revoke",
-        "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n",
-    );
+    let revoke = bastion.revoke_releases_request();
     let text = std::fs::read_to_string(&revoke).unwrap();
     let key = "revoked_serials = [\"";
     let at = text.find(key).unwrap() + key.len();
@@ -821,10 +812,7 @@ fn a_root_crl_carries_every_earlier_revocation() {
     bastion.approve(&request, &[1, 2, 3, 4, 5], true);
     bastion.execute_ok(&request);
     copy_tree(&bastion.path("state"), &bastion.path("state-old"));
-    let revoke = bastion.prepare(
-        "delegate-revoke",
-        "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n",
-    );
+    let revoke = bastion.revoke_releases_request();
     bastion.approve(&revoke, &[5, 6, 7, 8, 9], true);
     bastion.execute_ok(&revoke);
     let head = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(

@@ -107,7 +107,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
         let record_bytes = read(&ceremony.record())?;
         let record = Record::parse(&record_bytes, &ceremony.record())?;
         check_record(&record, &ceremony.record(), &request, &bytes, &folder)?;
-        check_record_approvals(inputs, &request, &bytes, &record)?;
+        check_record_approvals(inputs, &request, &bytes, &record, &ceremony.record())?;
         // The chain from the first record to this one must hold too: a record edited in
         // place breaks the digest its successor (or the log entry) names.
         inputs.state.records()?;
@@ -336,9 +336,10 @@ fn check_record_approvals(
     request: &Request,
     bytes: &[u8],
     record: &Record,
+    record_path: &Path,
 ) -> Result<()> {
     let mismatch = |reason: String| Error::RecordMismatch {
-        path: inputs.roster.to_owned(),
+        path: record_path.to_owned(),
         against: "its approvals",
         reason,
     };

@@ -474,6 +474,14 @@ impl Bastion {
         ]
     }
 
+    /// A delegate-revoke request for the releases delegate (reason key-compromise).
+    pub fn revoke_releases_request(&self) -> PathBuf {
+        self.prepare(
+            "delegate-revoke",
+            "kind = \"delegate-revoke\"\nwindow_hours = 24\npurpose = \"releases\"\nreason = \"key-compromise\"\n",
+        )
+    }
+
     pub fn records(&self) -> usize {
         std::fs::read_dir(self.path("state"))
             .unwrap()
