@@ -2,8 +2,12 @@
 //!
 //! - [`lock`]: one writer at a time for a directory (the ceremony state, the log), held
 //!   across every check and write of a command, waited for with a bound.
+//! - [`durable`]: every file written is complete or absent after a crash, and outputs are
+//!   never overwritten.
 #![forbid(unsafe_code)]
 
+pub mod durable;
 pub mod lock;
 
+pub use durable::WriteError;
 pub use lock::{DEFAULT_LOCK_TIMEOUT, DirLock, LockError};
