@@ -3,6 +3,7 @@
 //!
 //! Each case re-runs this test binary as a child (`child_writer`) that performs one
 //! operation with `RUST_PKI_FS_FAULT` set, so it aborts exactly at the named step.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::{
     os::unix::process::ExitStatusExt,
