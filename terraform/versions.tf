@@ -1,4 +1,4 @@
-# rust-pki AWS infrastructure (DESIGN §7): the CloudHSM cluster that holds the root key, the
+# rust-pki AWS infrastructure (docs/ceremony-runbook.md): the CloudHSM cluster that holds the root key, the
 # ceremony bastion that alone reaches it, the quorum members' MFA-bound roles, and the audit
 # trail + alarms. HSMs themselves are NOT defined here: they are ephemeral, created by
 # `rust-pki bastion up` (restored from the latest backup) and deleted by `rust-pki bastion down`.

@@ -1,5 +1,5 @@
 //! rust-pki-bastion: the ephemeral ceremony bastion and the CloudHSM cluster that holds
-//! the root key (DESIGN §7).
+//! the root key (docs/ceremony-runbook.md).
 //!
 //! Every command is "plan, then act" (as tough's editor/signer split): read-only
 //! `Describe*` calls observe the account ([`state`]), a pure planner turns what was seen

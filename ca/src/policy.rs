@@ -44,7 +44,7 @@ pub struct Policy {
     pub test_policy: bool,
 }
 
-/// Quorum rules for ceremonies (DESIGN §4).
+/// Quorum rules for ceremonies (docs/threat-model.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuorumPolicy {
     /// Approvals needed (M).
@@ -113,7 +113,7 @@ pub struct LeafPolicy {
     pub key_algorithms: Vec<KeyAlgorithm>,
 }
 
-/// AWS CloudHSM cluster certificate rules (`cluster-init`, DESIGN §7): the root certifies
+/// AWS CloudHSM cluster certificate rules (`cluster-init`, docs/ceremony-runbook.md): the root certifies
 /// the RSA key that the cluster's HSMs generated when AWS's InitializeCluster asks for it.
 #[derive(Debug, Clone)]
 pub struct ClusterPolicy {

@@ -1,4 +1,4 @@
-//! The cryptographic half of the quorum (DESIGN §4): how the root key is unlocked once
+//! The cryptographic half of the quorum (docs/threat-model.md): how the root key is unlocked once
 //! the approvals have checked out. The CA builds every TBS itself; a gate only hands back
 //! a signer for the root key.
 

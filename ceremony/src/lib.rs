@@ -1,5 +1,5 @@
 //! rust-pki-ceremony: nothing uses the root key except through a ceremony that a quorum
-//! of distinct roster members approved (DESIGN §4).
+//! of distinct roster members approved (docs/threat-model.md).
 //!
 //! - [`roster`]: the members, checked against the policy's quorum rules.
 //! - [`approval`]: SSHSIG approvals over the exact request bytes.

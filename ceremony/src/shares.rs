@@ -1,4 +1,4 @@
-//! The token PINs as Shamir shares (DESIGN §4, SoftHSM2 backend): each PIN exists only
+//! The token PINs as Shamir shares (SoftHSM2 backend; see docs/threat-model.md): each PIN exists only
 //! as `threshold`-of-`n` shares, share *i* encrypted with age to member *i*.
 //!
 //! - [`generate_pin`] makes a PIN nobody sees; [`split`] shares it out

@@ -1,4 +1,4 @@
-//! Stapled bundles: the file shipped next to each issued certificate (DESIGN §5), holding
+//! Stapled bundles: the file shipped next to each issued certificate (docs/architecture.md), holding
 //! everything needed to check offline that the certificate, and the delegate that issued
 //! it, are in the log.
 //!

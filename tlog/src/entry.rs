@@ -1,4 +1,4 @@
-//! Log entries: the one, versioned encoding of what the Rust PKI logs (DESIGN §5).
+//! Log entries: the one, versioned encoding of what the Rust PKI logs (docs/architecture.md).
 //!
 //! # Format `rust-pki-log-entry/v1`
 //!

@@ -1,4 +1,4 @@
-//! rust-pki-tlog: the transparency log of the Rust PKI (DESIGN §5).
+//! rust-pki-tlog: the transparency log of the Rust PKI (docs/architecture.md).
 //!
 //! Two halves. The verifier's (always built, light: `ring`, `base64ct`, `hex`):
 //! stapled bundles, log entries, checkpoints, signed notes and cosignatures, RFC 6962

@@ -1,4 +1,4 @@
-//! The AWS CloudHSM gate (DESIGN §4): the root key carries a CloudHSM key quorum
+//! The AWS CloudHSM gate (docs/threat-model.md): the root key carries a CloudHSM key quorum
 //! (`use-private-key-quorum-value` = the policy threshold), so CloudHSM itself refuses to
 //! sign unless that many crypto users approved. Key quorum works only through CloudHSM
 //! CLI, so this gate drives `cloudhsm-cli` (see [`cli`]); the CA still builds every TBS.
