@@ -15,40 +15,66 @@ use crate::{Error, Result};
 #[non_exhaustive]
 pub enum Step {
     /// ec2:StartInstances.
-    StartInstance { instance_id: String },
+    StartInstance {
+        /// The bastion instance.
+        instance_id: String,
+    },
     /// ec2:StopInstances.
-    StopInstance { instance_id: String },
+    StopInstance {
+        /// The bastion instance.
+        instance_id: String,
+    },
     /// cloudhsmv2:CreateHsm; on a cluster that had HSMs, AWS restores the latest backup
     /// onto the new HSM.
     CreateHsm {
+        /// The cluster that gets the HSM.
         cluster_id: String,
+        /// Where the HSM is created (a zone with a subnet of the cluster).
         availability_zone: String,
     },
     /// DescribeClusters until every HSM of the cluster is ACTIVE.
     WaitHsmsActive {
+        /// The cluster polled.
         cluster_id: String,
+        /// When to give up.
         timeout: Duration,
+        /// The first wait between two calls (it grows from there).
         first_interval: Duration,
     },
     /// cloudhsmv2:DeleteHsm.
-    DeleteHsm { cluster_id: String, hsm_id: String },
+    DeleteHsm {
+        /// The cluster the HSM belongs to.
+        cluster_id: String,
+        /// The HSM deleted.
+        hsm_id: String,
+    },
     /// ec2-instance-connect:SendSSHPublicKey (the key is usable for 60 seconds).
     SendSshPublicKey {
+        /// The bastion instance.
         instance_id: String,
+        /// The OS user the key logs in as.
         os_user: String,
+        /// The instance's zone (the API requires it).
         availability_zone: String,
+        /// The roster member whose key it is.
         member: String,
+        /// The OpenSSH public key line.
         public_key: String,
     },
     /// cloudhsmv2:InitializeCluster.
     InitializeCluster {
+        /// The cluster initialised.
         cluster_id: String,
+        /// The cluster certificate (PEM), issued for the cluster's CSR.
         signed_cert: String,
+        /// The certificate (PEM) that issued it, which the cluster will trust.
         trust_anchor: String,
     },
     /// cloudhsmv2:CopyBackupToRegion.
     CopyBackupToRegion {
+        /// The backup copied.
         backup_id: String,
+        /// The region receiving the copy.
         destination_region: String,
     },
 }
@@ -192,7 +218,9 @@ fn key_summary(public_key: &str) -> String {
 /// know (which backup is restored, what to do next).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
+    /// The calls, in the order they run.
     pub steps: Vec<Step>,
+    /// What the operator should know, one sentence each.
     pub notes: Vec<String>,
 }
 

@@ -7,9 +7,11 @@ use time::format_description::well_known::Rfc3339;
 /// A CloudHSM cluster (DescribeClusters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
+    /// The cluster id (`cluster-…`).
     pub id: String,
     /// `UNINITIALIZED`, `INITIALIZED`, `ACTIVE`, ...
     pub state: String,
+    /// Its HSMs, in the order AWS listed them.
     pub hsms: Vec<Hsm>,
     /// Zones with a subnet in the cluster (keys of its SubnetMapping), sorted.
     pub availability_zones: Vec<String>,
@@ -23,24 +25,32 @@ pub struct Cluster {
 /// An HSM of the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hsm {
+    /// The HSM id (`hsm-…`).
     pub id: String,
+    /// Its zone.
     pub availability_zone: String,
     /// `CREATE_IN_PROGRESS`, `ACTIVE`, `DEGRADED`, `DELETE_IN_PROGRESS`, `DELETED`.
     pub state: String,
+    /// AWS's explanation of the state, if any.
     pub state_message: Option<String>,
+    /// The address of its network interface in the cluster's subnet, once it has one.
     pub eni_ip: Option<String>,
 }
 
 /// A cluster backup (DescribeBackups).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backup {
+    /// The backup id (`backup-…`).
     pub id: String,
     /// `CREATE_IN_PROGRESS`, `READY`, `DELETED`, `PENDING_DELETION`.
     pub state: String,
+    /// When it was taken.
     pub created: Option<OffsetDateTime>,
+    /// The cluster it was taken from (absent once that cluster is deleted).
     pub cluster_id: Option<String>,
     /// Set on a copy: the region it was copied from.
     pub source_region: Option<String>,
+    /// Exempt from the cluster's retention policy.
     pub never_expires: bool,
 }
 
@@ -59,10 +69,13 @@ impl Backup {
 /// The bastion EC2 instance (DescribeInstances).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
+    /// The instance id (`i-…`).
     pub id: String,
     /// `pending`, `running`, `stopping`, `stopped`, ...
     pub state: String,
+    /// Its zone.
     pub availability_zone: String,
+    /// Its private address in the VPC, while it has one.
     pub private_ip: Option<String>,
     /// When the instance was last started (EC2 LaunchTime is updated by each start).
     pub launch_time: Option<OffsetDateTime>,
