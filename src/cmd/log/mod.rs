@@ -30,7 +30,6 @@ use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
 mod publish;
-mod site;
 mod witness;
 mod witness_client;
 

@@ -1,6 +1,6 @@
 //! The static site of a published log: `index.html`, rendered from verified entries.
 //!
-//! Pure rendering, no I/O: `publish` verifies the log and gathers the data. The page is
+//! Pure rendering, no I/O: [`publish`](crate::publish) verifies the log and gathers the data. The page is
 //! static HTML with inline CSS, no JavaScript and no external resources, and its Content
 //! Security Policy forbids scripts and every fetch, so a text that escaped escaping still
 //! could not run. Every text taken from the log or a record goes through [`escape`].
