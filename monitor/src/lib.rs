@@ -3,10 +3,10 @@
 //! [`Source`](rust_pki_tlog::replica::Source) (a directory or its HTTP source) and prints
 //! what it returns.
 //!
-//! - [`audit`]: verify the log, check it against the checkpoint seen last ([`state`]),
+//! - [`audit()`]: verify the log, check it against the checkpoint seen last (the state file),
 //!   replay the quorum history from genesis, flag certificates missing from the log; every
 //!   broken rule is a typed [`Finding`].
-//! - [`publish`] and [`site`]: verify a log directory and write its `index.html` and
+//! - [`publish()`] and [`site`]: verify a log directory and write its `index.html` and
 //!   `records/`.
 #![forbid(unsafe_code)]
 
@@ -17,7 +17,7 @@ pub mod finding;
 mod history;
 pub mod publish;
 pub mod site;
-pub mod state;
+mod state;
 
 pub use audit::{Audit, Options, audit};
 pub use error::{Error, Result};
