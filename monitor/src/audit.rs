@@ -10,7 +10,7 @@
 //! * no certificate chaining to the Rust root ([`Options::roots`], [`Options::certs`]) is
 //!   missing from the log.
 //!
-//! A failure of the first two stops the audit ([`Error`](crate::Error)); every other
+//! A failure of the first two stops the audit ([`Error`]); every other
 //! broken rule is a [`Finding`] naming the rule, the entry and the file. The state file is
 //! updated only after an audit without findings.
 

@@ -1,5 +1,5 @@
 //! Publishing a log directory: verify it, then write its static site beside the tiles:
-//! `index.html` (see [`site`](crate::site)) and `records/<file name>` for ceremony
+//! `index.html` (see [`site`]) and `records/<file name>` for ceremony
 //! records whose bytes are too large for their log entry.
 //!
 //! The published directory is plain static files: any static host or CDN serves it and
