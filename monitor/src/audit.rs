@@ -28,6 +28,7 @@ use x509_cert::Certificate;
 
 use crate::error::{Error, Result};
 use crate::finding::{Finding, rule};
+use crate::logged::LoggedRecord;
 use crate::site::RECORDS_DIR;
 use crate::{certificates, history, state};
 
@@ -56,14 +57,6 @@ pub struct Audit {
     pub report: Value,
     /// Every broken rule, in the order found; empty when the audit is OK.
     pub findings: Vec<Finding>,
-}
-
-/// A ceremony record found in the log.
-pub(crate) struct LoggedRecord {
-    pub(crate) index: u64,
-    pub(crate) file_name: String,
-    pub(crate) bytes: Vec<u8>,
-    pub(crate) record: Record,
 }
 
 /// Audits the log served by `source` (named `location` in the report and messages) with

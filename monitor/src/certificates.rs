@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
-use crate::audit::LoggedRecord;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, rule};
+use crate::logged::LoggedRecord;
 
 /// A certificate from the log or a certificate directory.
 struct Candidate {

@@ -8,9 +8,9 @@ use rust_pki_ca::policy::Policy;
 use rust_pki_ceremony::replay::Replay;
 use serde_json::{Value, json};
 
-use crate::audit::LoggedRecord;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
+use crate::logged::LoggedRecord;
 
 /// Replays `records` (in log order) from the genesis `roster` under the policies at
 /// `policy_paths`; the first record that breaks a rule is a finding and ends the replay.

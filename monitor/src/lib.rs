@@ -15,6 +15,7 @@ mod certificates;
 pub mod error;
 pub mod finding;
 mod history;
+mod logged;
 pub mod publish;
 pub mod site;
 mod state;
