@@ -1,4 +1,4 @@
-//! `rust-pki ceremony`: quorum ceremonies (DESIGN §4) — the roster, members' approvals.
+//! `rust-pki ceremony`: quorum ceremonies (docs/threat-model.md) — the roster, members' approvals.
 
 use std::{path::PathBuf, process::ExitCode};
 
