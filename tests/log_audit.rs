@@ -703,6 +703,28 @@ fn digest_only_records_are_fetched_from_records_beside_the_log() {
         err.contains("rule record-digest") && err.contains("entry 0 (001-root-init.toml)"),
         "{err}"
     );
+    // The same finding in the --json report: its rule, entry index and file.
+    let mut json_args = replay.to_vec();
+    json_args.push(&"--json");
+    let out = run(&audit_args(&log.dir(), &log.vkey(), &json_args));
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "record-digest", "{report}");
+    assert_eq!(finding["entry"], 0, "{report}");
+    assert_eq!(
+        finding["file"],
+        records.join(RECORDS[0]).display().to_string(),
+        "{report}"
+    );
+    assert!(
+        report["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("rule record-digest: entry 0 (001-root-init.toml)"),
+        "{report}"
+    );
 
     // Published as logged: the replay runs, from the directory and over HTTP.
     std::fs::copy(h.record(0), records.join(RECORDS[0])).unwrap();

@@ -1,11 +1,11 @@
 //! The static site of a published log: `index.html`, rendered from verified entries.
 //!
-//! Pure rendering, no I/O: `publish` verifies the log and gathers the data. The page is
-//! static HTML with inline CSS, no JavaScript and no external resources, and its Content
-//! Security Policy forbids scripts and every fetch, so a text that escaped escaping still
-//! could not run. Every text taken from the log or a record goes through [`escape`].
-//! The output depends only on its input (no timestamp), so publishing an unchanged log
-//! writes identical bytes and mirrors copy nothing new.
+//! Pure rendering, no I/O: [`publish()`](crate::publish()) verifies the log and gathers
+//! the data. The page is static HTML with inline CSS, no JavaScript and no external
+//! resources, and its Content Security Policy forbids scripts and every fetch, so a text
+//! that escaped escaping still could not run. Every text taken from the log or a record
+//! goes through [`escape`]. The output depends only on its input (no timestamp), so
+//! publishing an unchanged log writes identical bytes and mirrors copy nothing new.
 
 use rust_pki_ceremony::record::Record;
 

@@ -1,37 +1,29 @@
 //! `rust-pki ca …`: issue the root, delegates, leaves and CRLs. Every certificate is
 //! linted (signed first with a throwaway key) before the HSM key is asked to sign.
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-    process::ExitCode,
-    str::FromStr,
-    time::SystemTime,
-};
+use std::{path::PathBuf, process::ExitCode, str::FromStr, time::SystemTime};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use rust_pki_ca::{
     Signer,
-    authority::{issue_crl_for, issue_delegate, issue_leaf, issue_root},
+    authority::{issue_crl_for, issue_delegate, issue_root},
     crl::Revocation,
     csr::read_csr,
-    output::{ensure_absent, write_new},
-    pem::{self, label},
-    policy::Policy,
+    output::ensure_absent,
+    pem::label,
 };
 use spki::SubjectPublicKeyInfoOwned;
-use x509_cert::{Certificate, ext::pkix::CrlReason, name::Name};
+use x509_cert::{ext::pkix::CrlReason, name::Name};
 
-use der::{Decode, Encode};
-use rust_pki_tlog::bundle_file::StapledBundle;
-use rust_pki_tlog::entry::Entry;
-use rust_pki_tlog::writer::Log;
-
-use super::common::{
+use crate::cmd::common::{
     DEFAULT_POLICY, describe_certificate, load_certificate, load_policy, open_key, parse_time,
-    print_warnings, write_output,
+    write_output,
 };
-use super::log::staple::{Issued, LogTarget, Stapled, bundle_path, report_stapled, write_bundle};
+use crate::cmd::log::staple::{LogTarget, bundle_path};
+
+mod leaf;
+
+use leaf::{LeafArgs, issue_logged_leaf};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CaCommand {
@@ -282,179 +274,4 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// What `ca leaf` issues.
-struct LeafArgs<'a> {
-    policy: &'a Policy,
-    delegate: &'a Certificate,
-    issuer_key: &'a str,
-    subject: Name,
-    subject_key: &'a SubjectKeyArgs,
-    now: SystemTime,
-    not_after: Option<SystemTime>,
-    out: &'a Path,
-}
-
-impl LeafArgs<'_> {
-    fn issue(&self) -> anyhow::Result<rust_pki_ca::issue::Signed> {
-        let key = self.subject_key.public_key()?;
-        let signer = open_key(self.issuer_key, "--issuer-key")?;
-        Ok(issue_leaf(
-            self.policy,
-            self.delegate,
-            &signer,
-            self.subject.clone(),
-            key,
-            self.now,
-            self.not_after,
-        )?)
-    }
-}
-
-/// Where `ca leaf --log` keeps a signed leaf until its log entry and bundle exist.
-fn pending_path(out: &Path) -> PathBuf {
-    let mut name = out.as_os_str().to_owned();
-    name.push(".pending");
-    PathBuf::from(name)
-}
-
-/// `ca leaf --log`, in the order that never leaves a certificate without its log entry and
-/// bundle: sign (kept as OUT.pending), append to the log, write the bundle (with the
-/// delegate's ceremony entry), then write OUT. A rerun after a crash finds OUT.pending and
-/// finishes it: its entry is not appended twice, and nothing is signed again.
-fn issue_logged_leaf(
-    leaf: &LeafArgs<'_>,
-    target: &LogTarget,
-    log: &mut Log,
-    delegate_bundle: &Path,
-) -> anyhow::Result<()> {
-    let delegate_der = leaf.delegate.to_der()?;
-    let delegate_entry = delegate_entry(delegate_bundle, &delegate_der, log)?;
-    let out = leaf.out;
-    let bundle_file = bundle_path(out);
-    let pending = pending_path(out);
-    // A crash after OUT was written, before its pending copy was removed: already done.
-    if pending.symlink_metadata().is_ok()
-        && out.symlink_metadata().is_ok()
-        && std::fs::read(out).ok() == std::fs::read(&pending).ok()
-    {
-        std::fs::remove_file(&pending).with_context(|| format!("{}", pending.display()))?;
-        writeln!(
-            std::io::stdout().lock(),
-            "{} was issued and logged already; removed {}",
-            out.display(),
-            pending.display()
-        )?;
-        return Ok(());
-    }
-    ensure_absent([out])?;
-    let der = if pending.symlink_metadata().is_ok() {
-        let der = resume_pending(&pending, leaf)?;
-        let mut stdout = std::io::stdout().lock();
-        writeln!(
-            stdout,
-            "resuming {}: finishing its logging (nothing signed again)",
-            pending.display()
-        )?;
-        der
-    } else {
-        ensure_absent([bundle_file.as_path()])?;
-        let signed = leaf.issue()?;
-        write_new(
-            &pending,
-            pem::encode(label::CERTIFICATE, &signed.der)?.as_bytes(),
-        )?;
-        print_warnings(&signed);
-        signed.der
-    };
-    let entry = Entry::leaf_issuance(&der, &delegate_der)?.encode()?;
-    let mut stapled = target.staple(
-        log,
-        &[Issued {
-            entry: entry.clone(),
-            bundles: Vec::new(),
-        }],
-    )?;
-    let Some(Stapled { index, written }) = stapled.first_mut() else {
-        bail!("the log returned no index for the leaf's entry");
-    };
-    let mut bundle = StapledBundle::from_log(log, *index, &entry, vec![der.clone(), delegate_der])?;
-    bundle.add_delegate(log, &delegate_entry)?;
-    if write_bundle(&bundle_file, &bundle)? {
-        written.push(bundle_file);
-    }
-    report_stapled(&stapled, log)?;
-    write_new(out, pem::encode(label::CERTIFICATE, &der)?.as_bytes())?;
-    std::fs::remove_file(&pending).with_context(|| format!("{}", pending.display()))?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(
-        stdout,
-        "wrote {}: {}",
-        out.display(),
-        describe_certificate(&der)?
-    )?;
-    Ok(())
-}
-
-/// The ceremony-record entry of the delegate, from its bundle: it must name the delegate
-/// certificate and be in `log` (checked before anything is signed).
-fn delegate_entry(bundle: &Path, delegate_der: &[u8], log: &Log) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(bundle).with_context(|| {
-        format!(
-            "{}: the delegate's bundle (from its delegate-issue ceremony) is needed to prove \
-             the delegate is logged; give --delegate-bundle",
-            bundle.display()
-        )
-    })?;
-    let parsed = StapledBundle::parse(&bytes).with_context(|| format!("{}", bundle.display()))?;
-    let named = Entry::parse(&parsed.entry).is_ok_and(|e| {
-        matches!(e, Entry::CeremonyRecord { .. }) && e.names_certificate(delegate_der)
-    });
-    if !named {
-        bail!(
-            "{}: its entry is not the ceremony record of the --issuer-cert delegate",
-            bundle.display()
-        );
-    }
-    if log.find_entry(&parsed.entry).is_none() {
-        bail!(
-            "{}: the delegate's ceremony record is not in the log {}",
-            bundle.display(),
-            log.dir().display()
-        );
-    }
-    Ok(parsed.entry)
-}
-
-/// The leaf an interrupted run left in `pending`, if it is the one these arguments ask
-/// for (issuer, subject, key) and the delegate's key signed it.
-fn resume_pending(pending: &Path, leaf: &LeafArgs<'_>) -> anyhow::Result<Vec<u8>> {
-    let der = pem::read_der(pending, label::CERTIFICATE)?;
-    let cert = Certificate::from_der(&der)
-        .with_context(|| format!("{}: malformed certificate", pending.display()))?;
-    let tbs = cert.tbs_certificate();
-    let issuer = leaf.delegate.tbs_certificate();
-    if tbs.issuer() != issuer.subject()
-        || tbs.subject() != &leaf.subject
-        || tbs.subject_public_key_info() != &leaf.subject_key.public_key()?
-    {
-        bail!(
-            "{} was left by an interrupted `ca leaf` for another issuer, subject or key: \
-             rerun that issuance, or remove the file if that certificate is not wanted",
-            pending.display()
-        );
-    }
-    let signature = cert
-        .signature()
-        .as_bytes()
-        .with_context(|| format!("{}: signature has unused bits", pending.display()))?;
-    rust_pki_ca::signature::verify_signature(
-        issuer.subject_public_key_info(),
-        cert.signature_algorithm(),
-        &tbs.to_der()?,
-        signature,
-        &pending.display().to_string(),
-    )?;
-    Ok(der)
 }

@@ -1,0 +1,55 @@
+//! `rust-pki log verify-checkpoint`: the checkpoint and the tree on disk, checked.
+
+use std::fs::{self};
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use base64ct::{Base64, Encoding};
+use rust_pki_tlog::checkpoint::SignedCheckpoint;
+use rust_pki_tlog::writer::{CHECKPOINT_FILE, Log};
+
+use super::{no_signer, read_vkey};
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyCheckpointArgs {
+    /// The log directory.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// The log's verifier key file (signed-note vkey text: name+hexid+base64), obtained
+    /// independently of DIR.
+    #[arg(long, value_name = "VKEY")]
+    log_key: PathBuf,
+}
+
+pub(super) fn verify_checkpoint(args: &VerifyCheckpointArgs) -> anyhow::Result<()> {
+    let vkey = read_vkey(&args.log_key)?;
+    let cp_path = args.dir.join(CHECKPOINT_FILE);
+    let note = fs::read(&cp_path).with_context(|| format!("{}", cp_path.display()))?;
+    let cp = SignedCheckpoint::verify(&note, &vkey).with_context(|| {
+        format!(
+            "{} does not verify with {}",
+            cp_path.display(),
+            vkey.label()
+        )
+    })?;
+    // Recomputes the tree from the entry bundles and checks every tile against the root.
+    let log = Log::open(&args.dir, &cp.origin, no_signer).with_context(|| {
+        format!(
+            "the tree in {} does not match its checkpoint",
+            args.dir.display()
+        )
+    })?;
+    if log.head().size != cp.size || log.head().root.0 != cp.root_hash {
+        bail!("the checkpoint changed while it was being checked");
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "checkpoint OK: {} size {} root {}",
+        cp.origin,
+        cp.size,
+        Base64::encode_string(&cp.root_hash)
+    )?;
+    Ok(())
+}
