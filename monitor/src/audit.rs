@@ -249,7 +249,7 @@ pub fn audit(
 
     // ---- the state: only after an audit without findings ----
     if ok && let Some(path) = &options.state {
-        state::write_atomically(path, &replica.note)?;
+        rust_pki_fs::durable::replace(path, &replica.note)?;
         report["state_updated"] = Value::from(path.display().to_string());
     }
     Ok(Audit { report, findings })

@@ -144,27 +144,9 @@ pub enum Error {
         /// The SHA-256 the entry commits to (hex).
         expected: String,
     },
-    /// Publishing: a file to replace has no parent directory.
-    #[error("{}: no parent directory", path.display())]
-    NoParent {
-        /// The file.
-        path: PathBuf,
-    },
-    /// Publishing: a file to replace has no UTF-8 name.
-    #[error("{}: no UTF-8 file name", path.display())]
-    FileName {
-        /// The file.
-        path: PathBuf,
-    },
-    /// Publishing: a file could not be replaced.
-    #[error("{}: cannot write", path.display())]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// Writing the site or the monitor's state (file, step and cause in the source).
+    #[error(transparent)]
+    Write(#[from] rust_pki_fs::WriteError),
     /// Publishing: another command holds the log directory.
     #[error(transparent)]
     Lock(#[from] rust_pki_fs::LockError),

@@ -7,12 +7,12 @@
 //! `records/` are derived data, replaced atomically; the checkpoint and tiles are never
 //! touched.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use der::Decode;
 use rust_pki_ceremony::record::Record;
+use rust_pki_fs::durable;
 use rust_pki_tlog::entry::Entry;
 use rust_pki_tlog::note::VerifierKey;
 use rust_pki_tlog::replica::{DirSource, Replica};
@@ -182,13 +182,13 @@ pub fn publish(dir: &Path, vkey: &VerifierKey, records: Option<&Path>) -> Result
         let records_dir = dir.join(RECORDS_DIR);
         fs::create_dir_all(&records_dir).map_err(Error::io(&records_dir))?;
         for (name, bytes) in &copies {
-            replace_atomically(&records_dir.join(name), bytes)?;
+            durable::replace(&records_dir.join(name), bytes)?;
         }
     }
     // After the records, so that the page never links to a record not yet there.
     let html = site::render(&summary, &rows);
     let index_path = dir.join(INDEX_FILE);
-    replace_atomically(&index_path, html.as_bytes())?;
+    durable::replace(&index_path, html.as_bytes())?;
     Ok(Published {
         index_path,
         origin: cp.origin.clone(),
@@ -359,40 +359,6 @@ fn leaf_row(index: u64, der: &[u8], delegate_sha256: [u8; 32]) -> LeafRow {
         sha256,
         delegate_sha256,
     }
-}
-
-/// Replace `path` with `contents`: a temporary file in the same directory, fsync, rename,
-/// fsync of the directory. Readers see the old file or the new one, never a part.
-fn replace_atomically(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = path.parent().ok_or_else(|| Error::NoParent {
-        path: path.to_owned(),
-    })?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| Error::FileName {
-            path: path.to_owned(),
-        })?;
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temporary, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        // Best effort: the error below is what matters.
-        let _ = fs::remove_file(&temporary);
-    }
-    result.map_err(|source| Error::Write {
-        path: path.to_owned(),
-        source,
-    })
 }
 
 #[cfg(test)]

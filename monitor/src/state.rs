@@ -2,8 +2,7 @@
 //! the log is caught on the next audit.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64ct::{Base64, Encoding};
 use rust_pki_tlog::checkpoint::SignedCheckpoint;
@@ -62,29 +61,5 @@ pub fn check_consistency(
             root: Base64::encode_string(&root),
         });
     }
-    Ok(())
-}
-
-/// Replace `path` with `contents`: a temporary file beside it, fsync, rename.
-pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".partial");
-    let temporary = dir.join(name);
-    let mut file = fs::File::create(&temporary).map_err(Error::io(&temporary))?;
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .map_err(Error::io(&temporary))?;
-    drop(file);
-    fs::rename(&temporary, path).map_err(Error::io(path))?;
-    fs::File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io(&dir))?;
     Ok(())
 }
