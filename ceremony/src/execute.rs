@@ -43,11 +43,6 @@ use crate::{
     state::{CEREMONY_KEY_FILE, CeremonyDir, State, StateLock},
 };
 
-/// Environment variable naming a step at which `execute` aborts the process (as
-/// `kill -9` would), for the crash tests: `checked`, `shared`, `token-initialised`,
-/// `signed`, `recorded`, and for roster changes `reshared`, `user-pin-changed`.
-pub const FAULT_ENV: &str = "RUST_PKI_CEREMONY_FAULT";
-
 /// Where a ceremony's inputs come from and its outputs go.
 #[derive(Debug, Clone, Copy)]
 pub struct Inputs<'a> {
@@ -142,7 +137,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
     )?;
     let planned: Vec<_> = publishes.iter().map(|p| inputs.out.join(p)).collect();
     rust_pki_ca::output::ensure_absent(planned.iter().map(|p| p.as_path()))?;
-    fault_point("checked");
+    crate::fault::point("checked");
 
     // ---- the HSM ----
     let started_at = rfc3339(inputs.now);
@@ -167,7 +162,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
             sign_outputs(&policy, &root, signer.as_ref(), &request)?
         }
     };
-    fault_point("signed");
+    crate::fault::point("signed");
 
     let record = Record {
         format: RECORD_FORMAT.into(),
@@ -193,7 +188,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
     };
     check_record(&record, &ceremony.record(), &request, &bytes, &folder)?;
     let record_bytes = record.write_atomically(&ceremony.record())?;
-    fault_point("recorded");
+    crate::fault::point("recorded");
     let journal = ceremony.path.join(crate::gate::PENDING_PINS_FILE);
     if journal.exists() {
         std::fs::remove_file(&journal).map_err(|source| Error::Io {
@@ -722,10 +717,10 @@ fn root_init(
         });
     }
     let pins = share_new_pins(&ceremony.path, token, roster, policy.quorum.threshold)?;
-    fault_point("shared");
+    crate::fault::point("shared");
     hsm::init_token(inputs.module, token, &pins.so)?;
     hsm::init_user_pin(inputs.module, token, &pins.so, &pins.user)?;
-    fault_point("token-initialised");
+    crate::fault::point("token-initialised");
     let uri = Pkcs11Uri {
         token: token.clone(),
         object: key_label.clone(),
@@ -766,11 +761,4 @@ fn spki_sha256(signer: &dyn Signer) -> Result<String> {
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     crate::bounded::read(path, crate::bounded::MAX_STATE_FILE_BYTES)
-}
-
-/// Abort here if the crash tests asked for it (see [`FAULT_ENV`]).
-pub(crate) fn fault_point(step: &str) {
-    if std::env::var(FAULT_ENV).is_ok_and(|wanted| wanted == step) {
-        std::process::abort();
-    }
 }

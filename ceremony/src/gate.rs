@@ -181,12 +181,12 @@ impl QuorumGate for SoftHsmShares {
             write_journal(&journal, &key, &pins)?;
             pins
         };
-        crate::execute::fault_point("reshared");
+        crate::fault::point("reshared");
         change_once(
             hsm::set_user_pin(module, token, &old_user, &pins.user),
             || hsm::Token::open_with_pin(module, token, &pins.user).map(drop),
         )?;
-        crate::execute::fault_point("user-pin-changed");
+        crate::fault::point("user-pin-changed");
         change_once(hsm::set_so_pin(module, token, &old_so, &pins.so), || {
             hsm::set_so_pin(module, token, &pins.so, &pins.so)
         })?;

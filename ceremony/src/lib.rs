@@ -11,6 +11,7 @@ pub mod bounded;
 pub mod contribute;
 mod error;
 pub mod execute;
+pub mod fault;
 pub mod gate;
 pub mod history;
 pub mod inert;
