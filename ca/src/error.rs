@@ -198,7 +198,7 @@ pub enum Error {
     #[error("lint refused {what}; nothing was signed:\n{}", findings.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
     LintFailed {
         what: String,
-        findings: Vec<crate::lint::Finding>,
+        findings: Vec<crate::finding::Finding>,
     },
     /// The signed TBS differs from the linted TBS.
     #[error("{what}: the signed TBS is not byte-identical to the linted TBS")]
