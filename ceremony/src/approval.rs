@@ -11,7 +11,7 @@ use std::{
     process::{Command, Stdio},
 };
 
-use ssh_key::{Algorithm, HashAlg, SshSig};
+use ssh_key::{Algorithm, HashAlg, PublicKey, SshSig};
 
 use crate::{
     Error, Result,
@@ -21,6 +21,26 @@ use crate::{
 /// The SSHSIG namespace of ceremony approvals: a signature made for anything else (git
 /// commits, files, other tools) is never an approval.
 pub const NAMESPACE: &str = "ceremony@pki.rust-lang.org";
+
+// Here rather than in `roster`, which the approvals depend on: the file is the
+// approvals' view of the roster.
+impl Roster {
+    /// An OpenSSH `allowed_signers` file for `ssh-keygen -Y verify`: one line per member,
+    /// `<id> namespaces="ceremony@pki.rust-lang.org" <key type> <base64>`.
+    #[must_use]
+    pub fn allowed_signers(&self) -> String {
+        let mut out = String::new();
+        for member in self.members() {
+            let key = PublicKey::new(member.ssh_key.key_data().clone(), "");
+            // Encoding a key that parsed cannot fail; skip it rather than panic if it did
+            // (ssh-keygen then refuses that member, which a test would show).
+            if let Ok(key) = key.to_openssh() {
+                out.push_str(&format!("{} namespaces=\"{NAMESPACE}\" {key}\n", member.id));
+            }
+        }
+        out
+    }
+}
 
 /// The FIDO/U2F user-presence flag (PROTOCOL.u2f: "flags" byte, bit 0).
 pub const SK_USER_PRESENT: u8 = 0x01;

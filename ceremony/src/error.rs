@@ -260,7 +260,7 @@ pub enum Error {
     NotEnoughShares {
         threshold: usize,
         given: usize,
-        bad: Vec<crate::shares::BadShare>,
+        bad: Vec<crate::bad_share::BadShare>,
     },
 
     /// No subset of `threshold` of the `valid` shares (each matching its digest)
@@ -438,7 +438,7 @@ pub enum Error {
 }
 
 /// Message of [`Error::NotEnoughShares`].
-fn not_enough_shares(threshold: usize, given: usize, bad: &[crate::shares::BadShare]) -> String {
+fn not_enough_shares(threshold: usize, given: usize, bad: &[crate::bad_share::BadShare]) -> String {
     if bad.is_empty() {
         return format!("{given} share(s) given, {threshold} needed to reconstruct the secret");
     }

@@ -33,14 +33,15 @@ use crate::{
     Error, Result,
     approval::{Approval, read_approval_dir},
     gate::{QuorumGate, share_new_pins, share_set_dir},
-    prepare::{CLUSTER_PROFILE, current_root, rfc3339},
+    in_force::{check_roster_in_force, current_root},
     publish::{allowed_record_paths, check_output_paths, check_record},
     quorum::quorum_approvals,
     record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
-    request::{Kind, OutputType, Request, sha256_hex},
+    request::{Kind, OutputType, Request, rfc3339, sha256_hex},
     roster::Roster,
     shares::USER_PIN,
     state::{CEREMONY_KEY_FILE, CeremonyDir, State, StateLock},
+    validate::{CLUSTER_PROFILE, CROSS_NEW_BY_OLD, CROSS_OLD_BY_NEW},
 };
 
 /// Where a ceremony's inputs come from and its outputs go.
@@ -244,49 +245,6 @@ pub fn new_roster(request: &Request, policy: &Policy) -> Result<(String, Roster)
         &policy.quorum,
     )?;
     Ok((text, roster))
-}
-
-/// The roster in force is the genesis roster the policy pins by digest, then the one the
-/// latest roster-change record installed: the roster file given must be that one, for
-/// the first ceremony too (an operator's substitute with other keys is refused).
-///
-/// # Errors
-/// [`Error::RosterNotGenesis`] before any roster change, [`Error::RosterNotInForce`]
-/// after one.
-pub fn check_roster_in_force(
-    state: &State,
-    roster_path: &Path,
-    quorum: &rust_pki_ca::policy::QuorumPolicy,
-) -> Result<()> {
-    let found = sha256_hex(&read(roster_path)?);
-    let records = state.records()?;
-    let Some((dir, record, _)) = records
-        .iter()
-        .rev()
-        .find(|(_, r, _)| r.kind == Kind::RosterChange)
-    else {
-        if found != quorum.genesis_roster_sha256 {
-            return Err(Error::RosterNotGenesis {
-                path: roster_path.to_owned(),
-                pinned: quorum.genesis_roster_sha256.clone(),
-                found,
-            });
-        }
-        return Ok(());
-    };
-    let installed = record
-        .outputs
-        .iter()
-        .find(|o| o.path == "roster.toml")
-        .map(|o| o.sha256.clone())
-        .unwrap_or_default();
-    if found != installed {
-        return Err(Error::RosterNotInForce {
-            path: roster_path.to_owned(),
-            record: dir.record(),
-        });
-    }
-    Ok(())
 }
 
 /// Approvals of members whose term ended (`reappoint_by` before today) do not count: they
@@ -527,11 +485,6 @@ fn roster_change(
     }];
     Ok((outputs, keys))
 }
-
-/// Where root-rotate publishes the new root's key certified by the old root.
-pub const CROSS_NEW_BY_OLD: &str = "cross/new-root-by-old-root.pem";
-/// Where root-rotate publishes the old root's key certified by the new root.
-pub const CROSS_OLD_BY_NEW: &str = "cross/old-root-by-new-root.pem";
 
 fn parse_der_certificate(der: &[u8]) -> Result<Certificate> {
     use der::Decode;

@@ -19,14 +19,17 @@ use rust_pki_ca::{
     pem,
     policy::Policy,
 };
-use x509_cert::Certificate;
 
 use crate::{
     Error, Result,
-    request::{OutputType, Parameters, PlannedOutput, REQUEST_FORMAT, Request, sha256_hex},
+    in_force::{current_root, parse_certificate},
+    request::{
+        OutputType, Parameters, PlannedOutput, REQUEST_FORMAT, Request, rfc3339, sha256_hex,
+    },
     roster::Roster,
     state::{CEREMONY_KEY_FILE, CeremonyDir, State},
     template::{Template, TemplateKind},
+    validate::{CLUSTER_PROFILE, cluster_output_path},
 };
 
 /// Where a ceremony's inputs come from.
@@ -70,7 +73,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
     let policy = Policy::load(inputs.policy)?;
     // Checked now so that no one is asked to approve under a roster that breaks the rules,
     // or one that a roster change has replaced.
-    crate::execute::check_roster_in_force(inputs.state, inputs.roster, &policy.quorum)?;
+    crate::in_force::check_roster_in_force(inputs.state, inputs.roster, &policy.quorum)?;
     let roster = Roster::load(inputs.roster, &policy.quorum)?;
     let (_, head) = inputs.state.head()?;
     let root = current_root(inputs.state)?;
@@ -383,14 +386,6 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
     })
 }
 
-/// The profile name of the cluster certificate in requests (`PlannedOutput::profile`).
-pub const CLUSTER_PROFILE: &str = "cluster";
-
-/// Where cluster-init publishes the certificate of cluster `cluster_id`.
-pub fn cluster_output_path(cluster_id: &str) -> String {
-    format!("cluster/{cluster_id}.pem")
-}
-
 /// "N days (until <notAfter>)" of a prepared certificate TBS, for the summary.
 fn validity_of(tbs: &[u8]) -> Result<String> {
     let tbs = x509_cert::TbsCertificate::from_der(tbs).map_err(|e| Error::Request {
@@ -425,17 +420,6 @@ fn plan(
     warnings.extend(prepared.warnings);
 }
 
-/// The root certificate issued by the latest root-init (or rotation) record.
-///
-/// # Errors
-/// Malformed records or certificate.
-pub fn current_root(state: &State) -> Result<Option<Certificate>> {
-    state
-        .latest_output("root.pem")?
-        .map(|pem| parse_certificate(&pem, "root.pem"))
-        .transpose()
-}
-
 /// The entries of the latest root CRL issued by a ceremony.
 fn current_revocations(state: &State) -> Result<Vec<Revocation>> {
     let Some(text) = state.latest_output("root.crl")? else {
@@ -447,19 +431,6 @@ fn current_revocations(state: &State) -> Result<Vec<Revocation>> {
             reason,
         })?;
     Ok(revocations_of(&parse_crl(&der)?.tbs_cert_list)?)
-}
-
-fn parse_certificate(pem_text: &str, what: &str) -> Result<Certificate> {
-    let der = pem::decode_der(pem_text.as_bytes(), pem::label::CERTIFICATE).map_err(|reason| {
-        Error::Request {
-            field: what.into(),
-            reason,
-        }
-    })?;
-    Certificate::from_der(&der).map_err(|e| Error::Request {
-        field: what.into(),
-        reason: e.to_string(),
-    })
 }
 
 fn serials(revoked: &[Revocation]) -> Vec<String> {
@@ -481,14 +452,6 @@ fn read(path: &Path) -> Result<Vec<u8>> {
         path: path.to_owned(),
         source,
     })
-}
-
-/// RFC 3339 with whole seconds, UTC.
-pub fn rfc3339(time: SystemTime) -> String {
-    let time = time::OffsetDateTime::from(time);
-    let time = time.replace_nanosecond(0).unwrap_or(time);
-    time.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// Write a secret to a new file readable by its owner only (0600, O_EXCL, synced).

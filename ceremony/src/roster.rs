@@ -24,7 +24,7 @@ use time::{Date, macros::format_description};
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::{GeneralSecurityProfile, MixedScript, skeleton};
 
-use crate::{Error, Result, approval::NAMESPACE};
+use crate::{Error, Result};
 
 /// The roster format this code reads.
 pub const ROSTER_VERSION: u32 = 1;
@@ -232,22 +232,6 @@ impl Roster {
     #[must_use]
     pub fn quorum(&self) -> &QuorumPolicy {
         &self.quorum
-    }
-
-    /// An OpenSSH `allowed_signers` file for `ssh-keygen -Y verify`: one line per member,
-    /// `<id> namespaces="ceremony@pki.rust-lang.org" <key type> <base64>`.
-    #[must_use]
-    pub fn allowed_signers(&self) -> String {
-        let mut out = String::new();
-        for member in &self.members {
-            let key = PublicKey::new(member.ssh_key.key_data().clone(), "");
-            // Encoding a key that parsed cannot fail; skip it rather than panic if it did
-            // (ssh-keygen then refuses that member, which a test would show).
-            if let Ok(key) = key.to_openssh() {
-                out.push_str(&format!("{} namespaces=\"{NAMESPACE}\" {key}\n", member.id));
-            }
-        }
-        out
     }
 
     /// How the roster meets each policy rule (all pass: [`Roster::parse`] refuses

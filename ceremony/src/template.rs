@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::{Error, Result, request::Kind};
+use crate::{Error, Result, request::Kind, validate::is_cluster_id};
 
 /// A parsed template: the kind, its window and its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,18 +152,6 @@ struct ClusterInitFile {
     window_hours: u32,
     cluster_id: String,
     csr: PathBuf,
-}
-
-/// Whether `id` looks like an AWS CloudHSM cluster id: `cluster-` and lowercase letters
-/// and digits (at most 64 characters in all). It becomes a file name in the outputs.
-pub fn is_cluster_id(id: &str) -> bool {
-    id.len() <= 64
-        && id.strip_prefix("cluster-").is_some_and(|rest| {
-            !rest.is_empty()
-                && rest
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
 }
 
 /// Longest execution window a template may ask for.
