@@ -100,24 +100,18 @@ const MAX_SUBSETS: usize = 5000;
 pub fn generate_pin() -> Result<SecretString> {
     let mut bytes = Zeroizing::new([0u8; 32]);
     getrandom::fill(bytes.as_mut_slice()).map_err(random_error)?;
-    let mut hex = Zeroizing::new([0u8; 64]);
-    hex::encode_to_slice(bytes.as_slice(), hex.as_mut_slice()).map_err(|e| {
-        Error::Ca(rust_pki_ca::Error::Random {
-            reason: format!("hex encoding: {e}"),
-        })
-    })?;
-    let pin = std::str::from_utf8(hex.as_slice()).map_err(|e| {
-        Error::Ca(rust_pki_ca::Error::Random {
-            reason: format!("hex encoding: {e}"),
-        })
-    })?;
+    // Hex by hand into a buffer sized once: no reallocation leaves a copy of the PIN behind.
+    let mut pin = String::with_capacity(64);
+    for byte in bytes.iter() {
+        for nibble in [byte >> 4, byte & 0x0f] {
+            pin.push(char::from(b"0123456789abcdef"[usize::from(nibble)]));
+        }
+    }
     Ok(SecretString::from(pin))
 }
 
-fn random_error(e: getrandom::Error) -> Error {
-    Error::Ca(rust_pki_ca::Error::Random {
-        reason: e.to_string(),
-    })
+fn random_error(source: getrandom::Error) -> Error {
+    Error::Ca(rust_pki_ca::Error::Random { source })
 }
 
 // ---------------------------------------------------------------------------------------
