@@ -223,12 +223,13 @@ pub fn new_roster(request: &Request, policy: &Policy) -> Result<(String, Roster)
             reason: "missing".into(),
         });
     };
-    let bytes = <base64ct::Base64 as base64ct::Encoding>::decode_vec(encoded).map_err(|e| {
-        Error::Request {
-            field: "parameters.new_roster".into(),
-            reason: e.to_string(),
-        }
-    })?;
+    let bytes =
+        <base64ct::Base64 as base64ct::Encoding>::decode_vec(encoded).map_err(|source| {
+            Error::RequestBase64 {
+                field: "parameters.new_roster".into(),
+                source,
+            }
+        })?;
     if &sha256_hex(&bytes) != digest {
         return Err(Error::Request {
             field: "parameters.new_roster_sha256".into(),
@@ -488,9 +489,9 @@ fn roster_change(
 
 fn parse_der_certificate(der: &[u8]) -> Result<Certificate> {
     use der::Decode;
-    Certificate::from_der(der).map_err(|e| Error::Request {
+    Certificate::from_der(der).map_err(|source| Error::RequestDer {
         field: "new root".into(),
-        reason: e.to_string(),
+        source,
     })
 }
 
@@ -705,9 +706,9 @@ fn output(path: &str, contents: &str) -> RecordOutput {
 }
 
 fn spki_sha256(signer: &dyn Signer) -> Result<String> {
-    let der = der::Encode::to_der(signer.public_key()).map_err(|e| Error::Request {
+    let der = der::Encode::to_der(signer.public_key()).map_err(|source| Error::RequestDer {
         field: "public key".into(),
-        reason: e.to_string(),
+        source,
     })?;
     Ok(sha256_hex(&der))
 }

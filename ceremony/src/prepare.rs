@@ -98,10 +98,11 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
             let purpose = policy.purpose(purpose)?;
             let csr_bytes = read(csr)?;
             let request = read_csr(csr)?;
-            let key_der = der::Encode::to_der(&request.public_key).map_err(|e| Error::Request {
-                field: "csr".into(),
-                reason: e.to_string(),
-            })?;
+            let key_der =
+                der::Encode::to_der(&request.public_key).map_err(|source| Error::RequestDer {
+                    field: "csr".into(),
+                    source,
+                })?;
             let prepared = prepare_delegate(
                 &policy,
                 &root,
@@ -151,9 +152,9 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
                 ));
             }
             let key = current.tbs_certificate().subject_public_key_info().clone();
-            let key_der = der::Encode::to_der(&key).map_err(|e| Error::Request {
+            let key_der = der::Encode::to_der(&key).map_err(|source| Error::RequestDer {
                 field: "delegate key".into(),
-                reason: e.to_string(),
+                source,
             })?;
             let prepared = prepare_delegate(&policy, &root, purpose, key, inputs.now, None)?;
             parameters.purpose = Some(purpose.name.clone());
@@ -297,10 +298,11 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
             }
             let csr_bytes = read(csr)?;
             let request = read_cluster_csr(csr, cluster.min_rsa_bits)?;
-            let key_der = der::Encode::to_der(&request.public_key).map_err(|e| Error::Request {
-                field: "csr".into(),
-                reason: e.to_string(),
-            })?;
+            let key_der =
+                der::Encode::to_der(&request.public_key).map_err(|source| Error::RequestDer {
+                    field: "csr".into(),
+                    source,
+                })?;
             let prepared = prepare_cluster(&policy, &root, &request, inputs.now)?;
             let validity = validity_of(&prepared.tbs)?;
             parameters.cluster_id = Some(cluster_id.clone());
@@ -344,10 +346,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
 
     let kind = template.ceremony.kind();
     let mut id = [0u8; 16];
-    getrandom::fill(&mut id).map_err(|e| Error::Request {
-        field: "id".into(),
-        reason: e.to_string(),
-    })?;
+    getrandom::fill(&mut id).map_err(|source| rust_pki_ca::Error::Random { source })?;
     let ceremony_key = age::x25519::Identity::generate();
     let not_after = inputs.now + Duration::from_secs(u64::from(template.window_hours) * 3600);
     let request = Request {
@@ -388,9 +387,9 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
 
 /// "N days (until <notAfter>)" of a prepared certificate TBS, for the summary.
 fn validity_of(tbs: &[u8]) -> Result<String> {
-    let tbs = x509_cert::TbsCertificate::from_der(tbs).map_err(|e| Error::Request {
+    let tbs = x509_cert::TbsCertificate::from_der(tbs).map_err(|source| Error::RequestDer {
         field: "output tbs".into(),
-        reason: e.to_string(),
+        source,
     })?;
     let validity = tbs.validity();
     let (from, until) = (

@@ -181,9 +181,9 @@ impl PlannedOutput {
     /// # Errors
     /// Malformed base64, or bytes that do not match `tbs_sha256`.
     pub fn tbs_der(&self) -> Result<Vec<u8>> {
-        let der = Base64::decode_vec(&self.tbs).map_err(|e| Error::Request {
+        let der = Base64::decode_vec(&self.tbs).map_err(|source| Error::RequestBase64 {
             field: format!("output {} tbs", self.path),
-            reason: format!("not base64: {e}"),
+            source,
         })?;
         if sha256_hex(&der) != self.tbs_sha256 {
             return Err(Error::Request {
@@ -201,9 +201,9 @@ impl Request {
     /// # Errors
     /// Serialisation failure (not expected for these types).
     pub fn to_toml(&self) -> Result<String> {
-        toml::to_string(self).map_err(|e| Error::Request {
-            field: "request".into(),
-            reason: e.to_string(),
+        toml::to_string(self).map_err(|source| Error::TomlWrite {
+            what: "request field `request`".into(),
+            source,
         })
     }
 

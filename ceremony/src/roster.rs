@@ -121,9 +121,9 @@ impl Roster {
     /// The file cannot be read, or as [`Roster::parse`].
     pub fn load(path: &Path, quorum: &QuorumPolicy) -> Result<Self> {
         let bytes = crate::bounded::read(path, crate::bounded::MAX_STATE_FILE_BYTES)?;
-        let text = String::from_utf8(bytes).map_err(|e| Error::RosterSyntax {
+        let text = String::from_utf8(bytes).map_err(|source| Error::RosterUtf8 {
             path: path.to_owned(),
-            message: format!("not UTF-8: {e}"),
+            source,
         })?;
         Self::parse(&text, path, quorum)
     }
@@ -138,9 +138,9 @@ impl Roster {
     /// [`Error::RosterDuplicateAgeRecipient`]; [`Error::RosterMemberCount`];
     /// [`Error::RosterOrganisationLimit`] and [`Error::RosterCountryLimit`].
     pub fn parse(text: &str, path: &Path, quorum: &QuorumPolicy) -> Result<Self> {
-        let file: RosterFile = toml::from_str(text).map_err(|e| Error::RosterSyntax {
+        let file: RosterFile = toml::from_str(text).map_err(|source| Error::RosterSyntax {
             path: path.to_owned(),
-            message: e.to_string(),
+            source,
         })?;
         if file.version != ROSTER_VERSION {
             return Err(Error::RosterVersion {

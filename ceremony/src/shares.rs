@@ -488,9 +488,9 @@ pub fn decrypt_share(age_bytes: &[u8], identity: &ShareIdentity) -> Result<Share
         age::DecryptError::NoMatchingKeys => Error::ShareNotForIdentity {
             identity: identity.name.clone(),
         },
-        e => Error::ShareDecrypt {
+        source => Error::ShareDecrypt {
             identity: identity.name.clone(),
-            reason: e.to_string(),
+            source,
         },
     })?;
     Share::from_payload(&plaintext).map_err(|reason| Error::SharePayload {
@@ -507,9 +507,11 @@ pub fn reencrypt_share(
     share: &Share,
     ceremony_recipient: &age::x25519::Recipient,
 ) -> Result<Vec<u8>> {
-    age::encrypt(ceremony_recipient, share.payload().as_bytes()).map_err(|e| Error::ShareEncrypt {
-        recipient: format!("ceremony key {ceremony_recipient}"),
-        reason: e.to_string(),
+    age::encrypt(ceremony_recipient, share.payload().as_bytes()).map_err(|source| {
+        Error::ShareEncrypt {
+            recipient: format!("ceremony key {ceremony_recipient}"),
+            source: Box::new(source),
+        }
     })
 }
 
@@ -559,9 +561,9 @@ impl Manifest {
     /// # Errors
     /// [`Error::ShareManifest`].
     pub fn from_toml(text: &str, path: Option<&Path>) -> Result<Self> {
-        let manifest: Self = toml::from_str(text).map_err(|e| Error::ShareManifest {
+        let manifest: Self = toml::from_str(text).map_err(|source| Error::ShareManifestSyntax {
             path: path.map(Path::to_owned),
-            reason: e.to_string(),
+            source,
         })?;
         manifest.check(path)?;
         Ok(manifest)
@@ -584,9 +586,9 @@ impl Manifest {
     /// # Errors
     /// [`Error::ShareManifest`] if serialisation fails.
     pub fn to_toml(&self) -> Result<String> {
-        toml::to_string(self).map_err(|e| Error::ShareManifest {
-            path: None,
-            reason: e.to_string(),
+        toml::to_string(self).map_err(|source| Error::TomlWrite {
+            what: "share manifest".into(),
+            source,
         })
     }
 
@@ -753,13 +755,12 @@ pub fn split(
             index,
             value: Zeroizing::new(value.to_vec()),
         };
-        let age =
-            recipient
-                .encrypt(share.payload().as_bytes())
-                .map_err(|e| Error::ShareEncrypt {
-                    recipient: format!("member `{member}` ({recipient})"),
-                    reason: e.to_string(),
-                })?;
+        let age = recipient
+            .encrypt(share.payload().as_bytes())
+            .map_err(|source| Error::ShareEncrypt {
+                recipient: format!("member `{member}` ({recipient})"),
+                source: Box::new(source),
+            })?;
         manifest_shares.push(ManifestShare {
             member: member.clone(),
             index,

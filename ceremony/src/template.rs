@@ -179,16 +179,23 @@ impl Template {
             path: path.to_owned(),
             reason,
         };
-        let table: toml::Table = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+        let syntax = |field| {
+            move |source| Error::TemplateSyntax {
+                path: path.to_owned(),
+                field,
+                source: Box::new(source),
+            }
+        };
+        let table: toml::Table = toml::from_str(text).map_err(syntax(None))?;
         let kind: Kind = table
             .get("kind")
             .cloned()
             .ok_or_else(|| error("missing field `kind`".into()))?
             .try_into()
-            .map_err(|e: toml::de::Error| error(format!("field `kind`: {e}")))?;
+            .map_err(syntax(Some("kind")))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
-        let strict = |e: toml::de::Error| error(e.to_string());
+        let strict = syntax(None);
         let (window_hours, ceremony) = match kind {
             Kind::RootInit => {
                 let f: RootInitFile = table.try_into().map_err(strict)?;

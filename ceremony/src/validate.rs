@@ -474,9 +474,9 @@ impl Request {
             path: path.to_owned(),
             reason: "not UTF-8".into(),
         })?;
-        let request: Self = toml::from_str(text).map_err(|e| Error::RequestFile {
+        let request: Self = toml::from_str(text).map_err(|source| Error::RequestSyntax {
             path: path.to_owned(),
-            reason: e.to_string(),
+            source,
         })?;
         if request.format != REQUEST_FORMAT {
             return Err(Error::RequestFile {
