@@ -65,7 +65,10 @@ pub(crate) fn load(
         let id = TileId::entries(k, width)?;
         let path = source.location(&id.path());
         let data = read_tile(source, &id.path())?;
-        let entries = bundle::decode(&data).map_err(|e| damaged(&path, e.to_string()))?;
+        let entries = bundle::decode(&data).map_err(|e| Error::LogBundleDamaged {
+            path: path.clone(),
+            source: Box::new(e),
+        })?;
         if entries.len() != width as usize {
             return Err(damaged(
                 &path,
