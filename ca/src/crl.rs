@@ -45,12 +45,15 @@ impl Revocation {
         reason: Option<CrlReason>,
     ) -> Result<Self> {
         let tbs = cert.tbs_certificate();
-        let not_ours = |why: String| Error::Certificate {
-            what: format!(
+        let what = || {
+            format!(
                 "{} (serial {})",
                 tbs.subject(),
                 hex::encode(tbs.serial_number().as_bytes())
-            ),
+            )
+        };
+        let not_ours = |why: String| Error::Certificate {
+            what: what(),
             reason: why,
         };
         let issuer_info = IssuerInfo::from_certificate(issuer)?;
@@ -63,7 +66,10 @@ impl Revocation {
         }
         let aki = tbs
             .get_extension::<AuthorityKeyIdentifier>()
-            .map_err(|e| not_ours(e.to_string()))?
+            .map_err(|source| Error::Der {
+                what: what(),
+                source,
+            })?
             .and_then(|(_, aki)| aki.key_identifier);
         if aki.as_ref().map(OctetString::as_bytes) != Some(issuer_info.key_id.as_slice()) {
             return Err(not_ours(

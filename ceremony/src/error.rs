@@ -395,6 +395,14 @@ pub enum Error {
         #[source]
         source: toml::de::Error,
     },
+    /// An output of a record that does not decode (certificate, CRL); `output` names it.
+    #[error("{path}: output `{output}`: {source}")]
+    RecordOutput {
+        path: PathBuf,
+        output: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Records whose digests or sequence numbers do not chain.
     #[error("{path}: record chain broken: {reason}")]
     RecordChain { path: PathBuf, reason: String },
