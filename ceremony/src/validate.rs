@@ -459,6 +459,7 @@ fn is_label(text: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
+
 // Here rather than in `request`, whose types these rules check: a request is only ever
 // read through them.
 impl Request {
