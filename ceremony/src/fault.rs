@@ -1,5 +1,5 @@
 //! Fault points for the crash tests. Only with the `fault-injection` feature does
-//! `FAULT_ENV` exist and [`point`] read it; a default (release) build has no abort
+//! `FAULT_ENV` exist and `point` read it; a default (release) build has no abort
 //! switch: `point` is empty and the variable's name is not in the binary.
 
 /// Environment variable naming a step at which `execute` aborts the process (as
