@@ -422,6 +422,7 @@ fn the_same_request_executed_in_parallel_runs_once() {
 
 /// Attack 6: after execution the operator swaps the certificate in the record (digest
 /// fixed up) or points an output outside `--out`; a rerun refuses to republish.
+#[cfg(feature = "fault-injection")]
 #[test]
 fn a_tampered_record_is_not_republished() {
     let bastion = Bastion::with_root();

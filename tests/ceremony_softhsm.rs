@@ -4,18 +4,21 @@
 
 mod common;
 
+#[cfg(feature = "fault-injection")]
+use std::{os::unix::process::ExitStatusExt as _, process::Output};
 use std::{
-    os::unix::process::ExitStatusExt as _,
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Command,
 };
 
 use common::bastion::{Bastion, assert_hsm_untouched};
 use common::{MODULE, REPO};
 
+#[cfg(feature = "fault-injection")]
 /// SIGABRT: the fault hook aborts the process at its injected point.
 const SIGABRT: i32 = 6;
 
+#[cfg(feature = "fault-injection")]
 /// Require that a run died by the fault hook's abort, not by an ordinary error.
 fn assert_aborted(output: &Output, step: &str) {
     assert_eq!(
@@ -27,6 +30,7 @@ fn assert_aborted(output: &Output, step: &str) {
     );
 }
 
+#[cfg(feature = "fault-injection")]
 fn count(calls: &[String], name: &str) -> usize {
     calls.iter().filter(|call| *call == name).count()
 }
@@ -426,6 +430,7 @@ fn a_substituted_genesis_roster_is_refused_by_prepare_and_execute() {
     assert!(bastion.path("out/root.pem").exists());
 }
 
+#[cfg(feature = "fault-injection")]
 #[test]
 fn crash_at_each_step_then_rerun_issues_exactly_once() {
     let bastion = Bastion::with_root();
@@ -844,6 +849,7 @@ fn production_policy_refuses_example_arc_ekus() {
 /// A root-init that crashed after sharing the new PINs, or after the token was
 /// initialised, but before its record is not retried blindly: the rerun refuses (no second
 /// root, no record) and says why.
+#[cfg(feature = "fault-injection")]
 #[test]
 fn root_init_crash_leaves_no_record_and_rerun_refuses() {
     for step in ["shared", "token-initialised"] {
@@ -960,6 +966,7 @@ fn delegate_revoke_then_root_crl_carries_the_entry_over() {
 /// A roster change that crashes after re-sharing, or between the two PIN changes, is
 /// finished by a rerun (its new PINs are journaled, encrypted to the ceremony key): the
 /// token is never left with PINs that nobody holds shares of.
+#[cfg(feature = "fault-injection")]
 #[test]
 fn roster_change_crash_then_rerun_completes() {
     for step in ["reshared", "user-pin-changed"] {

@@ -9,6 +9,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
+#[cfg(feature = "fault-injection")]
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -436,6 +437,7 @@ fn parallel_leaf_issuances_each_leave_a_certificate_with_a_verifying_bundle() {
     }
 }
 
+#[cfg(feature = "fault-injection")]
 #[test]
 fn crash_between_log_append_and_bundle_is_finished_by_a_rerun_without_a_second_entry() {
     let (lab, delegate_key) = lab_with_delegate(true);

@@ -116,6 +116,7 @@ fn a_copied_state_and_log_do_not_execute_twice() {
 /// Expected: a record read back is checked completely (approvals verify for exactly
 /// `approved_by`, keys and times as written) before it is logged, and nothing from it is
 /// printed raw.
+#[cfg(feature = "fault-injection")]
 #[test]
 fn an_unlogged_record_edited_after_a_crash_is_not_logged() {
     let bastion = Bastion::with_root();
@@ -156,6 +157,7 @@ fn an_unlogged_record_edited_after_a_crash_is_not_logged() {
 /// and in the finding — so whoever can append to the log (or the operator, via finding 3)
 /// writes escapes onto the monitor's terminal.
 /// Expected: every string from a log entry is printed through `inert()`.
+#[cfg(feature = "fault-injection")]
 #[test]
 fn log_audit_prints_record_text_inert() {
     let bastion = Bastion::with_root();

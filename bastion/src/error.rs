@@ -6,9 +6,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// terraform/names.json (compiled in) does not parse.
+    /// terraform/names.json (compiled in) lacks a value.
     #[error("terraform/names.json: {0}")]
     Names(String),
+    /// terraform/names.json (compiled in) is not JSON or lacks a key.
+    #[error("terraform/names.json: {0}")]
+    NamesSyntax(#[source] serde_json::Error),
     /// policy/aws.toml cannot be read.
     #[error("{}: {source}", path.display())]
     Io {
@@ -16,8 +19,12 @@ pub enum Error {
         source: std::io::Error,
     },
     /// policy/aws.toml is not valid TOML or has unknown/missing fields.
-    #[error("{}: {message}", path.display())]
-    SettingsSyntax { path: PathBuf, message: String },
+    #[error("{}: {source}", path.display())]
+    SettingsSyntax {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// A field of policy/aws.toml breaks a rule.
     #[error("{}: {field}: {message}", path.display())]
     Settings {

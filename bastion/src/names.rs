@@ -31,7 +31,8 @@ impl Names {
     /// The compiled-in names.
     ///
     /// # Errors
-    /// [`Error::Names`] when terraform/names.json lacks a key or is not JSON.
+    /// [`Error::NamesSyntax`] when terraform/names.json lacks a key or is not JSON,
+    /// [`Error::Names`] when a value is empty.
     pub fn load() -> Result<Self> {
         Self::parse(NAMES_JSON)
     }
@@ -41,7 +42,7 @@ impl Names {
     /// # Errors
     /// As [`Names::load`].
     pub fn parse(text: &str) -> Result<Self> {
-        let names: Self = serde_json::from_str(text).map_err(|e| Error::Names(e.to_string()))?;
+        let names: Self = serde_json::from_str(text).map_err(Error::NamesSyntax)?;
         for (key, value) in [
             ("tag_key", &names.tag_key),
             ("cluster_role", &names.cluster_role),

@@ -60,9 +60,9 @@ impl Settings {
     /// # Errors
     /// As [`Settings::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let settings: Self = toml::from_str(text).map_err(|e| Error::SettingsSyntax {
+        let settings: Self = toml::from_str(text).map_err(|source| Error::SettingsSyntax {
             path: path.to_owned(),
-            message: e.to_string(),
+            source,
         })?;
         let field = |field: &str, message: String| Error::Settings {
             path: path.to_owned(),

@@ -45,12 +45,15 @@ impl Revocation {
         reason: Option<CrlReason>,
     ) -> Result<Self> {
         let tbs = cert.tbs_certificate();
-        let not_ours = |why: String| Error::Certificate {
-            what: format!(
+        let what = || {
+            format!(
                 "{} (serial {})",
                 tbs.subject(),
                 hex::encode(tbs.serial_number().as_bytes())
-            ),
+            )
+        };
+        let not_ours = |why: String| Error::Certificate {
+            what: what(),
             reason: why,
         };
         let issuer_info = IssuerInfo::from_certificate(issuer)?;
@@ -63,7 +66,10 @@ impl Revocation {
         }
         let aki = tbs
             .get_extension::<AuthorityKeyIdentifier>()
-            .map_err(|e| not_ours(e.to_string()))?
+            .map_err(|source| Error::Der {
+                what: what(),
+                source,
+            })?
             .and_then(|(_, aki)| aki.key_identifier);
         if aki.as_ref().map(OctetString::as_bytes) != Some(issuer_info.key_id.as_slice()) {
             return Err(not_ours(
@@ -117,9 +123,9 @@ pub fn revocations_of(crl: &TbsCertList) -> Result<Vec<Revocation>> {
                 .find(|ext| ext.extn_id == <CrlReason as const_oid::AssociatedOid>::OID)
                 .map(|ext| CrlReason::from_der(ext.extn_value.as_bytes()))
                 .transpose()
-                .map_err(|e| Error::Certificate {
+                .map_err(|source| Error::Der {
                     what: "CRL entry".into(),
-                    reason: e.to_string(),
+                    source,
                 })?;
             Ok(Revocation {
                 serial: entry.serial_number.clone(),
@@ -168,9 +174,9 @@ pub fn build_crl_tbs(
     contents: &CrlContents,
 ) -> Result<(String, Vec<u8>)> {
     let info = IssuerInfo::from_certificate(issuer_cert)?;
-    let der_err = |e: der::Error| Error::Certificate {
+    let der_err = |source: der::Error| Error::Der {
         what: "CRL".into(),
-        reason: e.to_string(),
+        source,
     };
     let extension = |extn_id, value: Vec<u8>| -> Result<Extension> {
         Ok(Extension {
@@ -230,8 +236,8 @@ pub fn build_crl_tbs(
 /// # Errors
 /// Malformed DER.
 pub fn parse_crl(der: &[u8]) -> Result<CertificateList> {
-    CertificateList::from_der(der).map_err(|e| Error::Certificate {
+    CertificateList::from_der(der).map_err(|source| Error::Der {
         what: "CRL".into(),
-        reason: e.to_string(),
+        source,
     })
 }

@@ -164,9 +164,9 @@ pub fn build_csr(signer: &dyn Signer, subject: Name) -> Result<Vec<u8>> {
         public_key: signer.public_key().clone(),
         attributes: Default::default(),
     };
-    let info_der = info.to_der().map_err(|e| Error::Certificate {
+    let info_der = info.to_der().map_err(|source| Error::Der {
         what: "CSR".into(),
-        reason: e.to_string(),
+        source,
     })?;
     let signature = signer.sign(&info_der)?;
     assemble(

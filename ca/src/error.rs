@@ -54,9 +54,33 @@ pub enum Error {
     #[error("cannot read a PIN from {pin_source}: {reason}")]
     PinRead { pin_source: String, reason: String },
 
-    /// The PKCS#11 module could not be found, loaded or initialised.
-    #[error("PKCS#11 module {path}: {reason}")]
-    Pkcs11Module { path: PathBuf, reason: String },
+    /// Reading a PIN's file or descriptor failed. `pin_source` names it; the PIN itself is
+    /// never shown.
+    #[error("cannot read a PIN from {pin_source}: {source}")]
+    PinReadIo {
+        pin_source: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The PKCS#11 module file cannot be read.
+    #[error("PKCS#11 module {path}: cannot be read: {source}")]
+    Pkcs11ModuleFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The PKCS#11 module could not be loaded or initialised: `step` says which, `hint`
+    /// what to check (or is empty).
+    #[error("PKCS#11 module {path}: {step}{hint}: {source}")]
+    Pkcs11Module {
+        path: PathBuf,
+        step: &'static str,
+        hint: &'static str,
+        #[source]
+        source: cryptoki::error::Error,
+    },
 
     /// No slot holds a token with this label.
     #[error("no PKCS#11 token labelled `{label}` in module {module}; tokens present: {}",
@@ -164,21 +188,59 @@ pub enum Error {
         reason: String,
     },
 
+    /// A key object's public key cannot be encoded (SubjectPublicKeyInfo, curve, PEM).
+    #[error("key `{label}` in token `{token}`: {source}")]
+    KeyEncoding {
+        token: String,
+        label: String,
+        #[source]
+        source: der::Error,
+    },
+
     // ---- signing ----
     /// A signer produced or was given something unusable.
     #[error("signing with {key} failed: {reason}")]
     Signing { key: String, reason: String },
+    /// The token's raw signature is not a P-384 r||s.
+    #[error(
+        "signing with {key} failed: the token returned {len} bytes, not a P-384 r||s: {source}"
+    )]
+    SignatureLength {
+        key: String,
+        len: usize,
+        #[source]
+        source: signature::Error,
+    },
+    /// An in-memory key cannot be made from the random seed.
+    #[error("signing with {key} failed: {source}")]
+    SigningKey {
+        key: String,
+        #[source]
+        source: signature::Error,
+    },
 
     // ---- policy ----
     /// The policy file is not valid TOML or has unknown/missing fields.
-    #[error("{path}: {message}")]
-    PolicySyntax { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    PolicySyntax {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// A policy value breaks a rule.
     #[error("{path}: field `{field}`: {message}")]
     Policy {
         path: PathBuf,
         field: String,
         message: String,
+    },
+    /// A policy OID that is not usable.
+    #[error("{path}: field `{field}`: {source}")]
+    PolicyOid {
+        path: PathBuf,
+        field: String,
+        #[source]
+        source: crate::oid::OidError,
     },
     /// A purpose name that the policy does not define.
     #[error("unknown purpose `{name}` (policy defines: {})", known.join(", "))]
@@ -188,6 +250,26 @@ pub enum Error {
     /// Malformed or unusable certificate material.
     #[error("{what}: {reason}")]
     Certificate { what: String, reason: String },
+    /// DER encoding or decoding of certificate material failed; `what` names the object.
+    #[error("{what}: {source}")]
+    Der {
+        what: String,
+        #[source]
+        source: der::Error,
+    },
+    /// A SubjectPublicKeyInfo cannot be encoded; `what` names the key.
+    #[error("{what}: {source}")]
+    Spki {
+        what: String,
+        #[source]
+        source: spki::Error,
+    },
+    /// The certificate builder refused the TBS.
+    #[error("TBS: {source}")]
+    CertificateBuilder {
+        #[source]
+        source: x509_cert::builder::Error,
+    },
     /// A CSR that cannot be used.
     #[error("{path}: {reason}")]
     Csr { path: PathBuf, reason: String },
@@ -198,7 +280,7 @@ pub enum Error {
     #[error("lint refused {what}; nothing was signed:\n{}", findings.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
     LintFailed {
         what: String,
-        findings: Vec<crate::lint::Finding>,
+        findings: Vec<crate::finding::Finding>,
     },
     /// The signed TBS differs from the linted TBS.
     #[error("{what}: the signed TBS is not byte-identical to the linted TBS")]
@@ -207,8 +289,11 @@ pub enum Error {
     #[error("key {key} is not the key of certificate `{certificate}`")]
     KeyMismatch { key: String, certificate: String },
     /// The OS random source failed.
-    #[error("random number generator failed: {reason}")]
-    Random { reason: String },
+    #[error("random number generator failed: {source}")]
+    Random {
+        #[source]
+        source: getrandom::Error,
+    },
 
     // ---- files ----
     /// An input file that is not what it should be.

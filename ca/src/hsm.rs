@@ -27,18 +27,23 @@ static MODULES: Mutex<BTreeMap<PathBuf, Pkcs11>> = Mutex::new(BTreeMap::new());
 
 /// The initialised module at `path`, loading it on first use.
 fn module(path: &Path) -> Result<Pkcs11> {
-    let module_error = |reason: String| Error::Pkcs11Module {
+    let module_error = |step, hint, source| Error::Pkcs11Module {
         path: path.to_owned(),
-        reason,
+        step,
+        hint,
+        source,
     };
     // A poisoned lock only means another thread panicked; the map is still consistent.
     let mut modules = MODULES.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(pkcs11) = modules.get(path) {
         return Ok(pkcs11.clone());
     }
-    std::fs::metadata(path).map_err(|e| module_error(format!("cannot be read: {e}")))?;
+    std::fs::metadata(path).map_err(|source| Error::Pkcs11ModuleFile {
+        path: path.to_owned(),
+        source,
+    })?;
     let pkcs11 = Pkcs11::new(path)
-        .map_err(|e| module_error(format!("cannot be loaded as a PKCS#11 module: {e}")))?;
+        .map_err(|e| module_error("cannot be loaded as a PKCS#11 module", "", e))?;
     match pkcs11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
         // Initialised already through another path to the same library: usable as is.
         Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
@@ -48,7 +53,7 @@ fn module(path: &Path) -> Result<Pkcs11> {
             } else {
                 ""
             };
-            return Err(module_error(format!("C_Initialize failed{hint}: {e}")));
+            return Err(module_error("C_Initialize failed", hint, e));
         }
     }
     modules.insert(path.to_owned(), pkcs11.clone());
@@ -80,7 +85,8 @@ impl Token {
     /// the login is shared and the PIN is not checked again.
     ///
     /// # Errors
-    /// [`Error::Pkcs11Module`] if the module cannot be loaded or initialised;
+    /// [`Error::Pkcs11ModuleFile`] or [`Error::Pkcs11Module`] if the module cannot be read,
+    /// loaded or initialised;
     /// [`Error::TokenNotFound`] (listing the labels present) or [`Error::TokenAmbiguous`];
     /// [`Error::PinRead`] if the PIN cannot be read; [`Error::PinIncorrect`] or
     /// [`Error::PinLocked`] if the token refuses it; [`Error::Pkcs11`] for other failures.

@@ -63,9 +63,9 @@ pub fn assemble(
 }
 
 fn der_error(what: &'static str) -> impl Fn(der::Error) -> Error {
-    move |e| Error::Certificate {
+    move |source| Error::Der {
         what: what.into(),
-        reason: e.to_string(),
+        source,
     }
 }
 
@@ -287,11 +287,8 @@ pub fn to_time(time: SystemTime) -> Result<Time> {
     Time::try_from(time).map_err(der_error("time"))
 }
 
-fn builder_error(e: x509_cert::builder::Error) -> Error {
-    Error::Certificate {
-        what: "TBS".into(),
-        reason: e.to_string(),
-    }
+fn builder_error(source: x509_cert::builder::Error) -> Error {
+    Error::CertificateBuilder { source }
 }
 
 // x509-cert's builder asks for a keypair to fill in the TBS signature AlgorithmIdentifier

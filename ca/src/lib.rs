@@ -8,6 +8,7 @@ pub mod authority;
 pub mod crl;
 pub mod csr;
 mod error;
+mod finding;
 pub mod hsm;
 pub mod issue;
 pub mod lint;

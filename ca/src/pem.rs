@@ -54,8 +54,8 @@ pub fn decode_der(bytes: &[u8], label: &str) -> std::result::Result<Vec<u8>, Str
 /// # Errors
 /// Only if the encoder fails, which it does not for in-memory buffers.
 pub fn encode(label: &str, der: &[u8]) -> Result<String> {
-    der::pem::encode_string(label, der::pem::LineEnding::LF, der).map_err(|e| Error::Certificate {
+    der::pem::encode_string(label, der::pem::LineEnding::LF, der).map_err(|e| Error::Der {
         what: format!("PEM {label}"),
-        reason: e.to_string(),
+        source: e.into(),
     })
 }

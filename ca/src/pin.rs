@@ -33,7 +33,7 @@ impl PinSource {
     /// Read the PIN. One trailing newline (`\n` or `\r\n`) is removed.
     ///
     /// # Errors
-    /// [`Error::PinRead`] if the source cannot be read, or holds an empty, over-long or
+    /// [`Error::PinReadIo`] if the source cannot be read; [`Error::PinRead`] if it holds an empty, over-long or
     /// non-UTF-8 PIN. The message names the source, never the PIN.
     pub fn read(&self) -> Result<SecretString> {
         let raw = match self {
@@ -70,7 +70,10 @@ fn read_limited(
     file: std::io::Result<std::fs::File>,
     source: &PinSource,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let io_error = |e: std::io::Error| source.error(&e.to_string());
+    let io_error = |e| Error::PinReadIo {
+        pin_source: source.to_string(),
+        source: e,
+    };
     let limit = MAX_PIN_LEN + 3;
     // Allocate up front (with slack for read_to_end's probing) so the Vec never
     // reallocates: a reallocation would leave an unzeroized copy of the PIN behind.

@@ -163,14 +163,19 @@ impl Policy {
     /// # Errors
     /// As [`Policy::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let file: PolicyFile = toml::from_str(text).map_err(|e| Error::PolicySyntax {
+        let file: PolicyFile = toml::from_str(text).map_err(|source| Error::PolicySyntax {
             path: path.to_owned(),
-            message: e.to_string(),
+            source,
         })?;
         let field_error = |field: &str, message: String| Error::Policy {
             path: path.to_owned(),
             field: field.to_owned(),
             message,
+        };
+        let oid_error = |field: &str, source: oid::OidError| Error::PolicyOid {
+            path: path.to_owned(),
+            field: field.to_owned(),
+            source,
         };
 
         if file.version != POLICY_VERSION {
@@ -278,8 +283,8 @@ impl Policy {
                         .into(),
                 ));
             }
-            let eku = oid::parse_policy_oid(&section.eku)
-                .map_err(|e| field_error(&field("eku"), e.to_string()))?;
+            let eku =
+                oid::parse_policy_oid(&section.eku).map_err(|e| oid_error(&field("eku"), e))?;
             let delegate_subject = parse_subject(&section.delegate_subject)
                 .map_err(|m| field_error(&field("delegate_subject"), m))?;
             if section.description.trim().is_empty() {
@@ -405,7 +410,7 @@ impl Policy {
 
         let cluster = file
             .cluster
-            .map(|section| parse_cluster(section, &root, &purposes, &field_error))
+            .map(|section| parse_cluster(section, &root, &purposes, &field_error, &oid_error))
             .transpose()?;
 
         Ok(Self {
@@ -447,9 +452,9 @@ fn parse_cluster(
     root: &RootPolicy,
     purposes: &BTreeMap<String, Purpose>,
     field_error: &impl Fn(&str, String) -> Error,
+    oid_error: &impl Fn(&str, oid::OidError) -> Error,
 ) -> Result<ClusterPolicy> {
-    let eku = oid::parse_policy_oid(&section.eku)
-        .map_err(|e| field_error("cluster.eku", e.to_string()))?;
+    let eku = oid::parse_policy_oid(&section.eku).map_err(|e| oid_error("cluster.eku", e))?;
     if let Some(purpose) = purposes.values().find(|p| p.eku == eku) {
         return Err(field_error(
             "cluster.eku",

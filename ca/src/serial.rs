@@ -11,13 +11,11 @@ use crate::{Error, Result};
 /// The OS random source failed.
 pub fn random_serial() -> Result<SerialNumber> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Random {
-        reason: e.to_string(),
-    })?;
+    getrandom::fill(&mut bytes).map_err(|source| Error::Random { source })?;
     bytes[0] = (bytes[0] & 0x7f) | 0x40;
-    SerialNumber::new(&bytes).map_err(|e| Error::Certificate {
+    SerialNumber::new(&bytes).map_err(|source| Error::Der {
         what: "serial number".into(),
-        reason: e.to_string(),
+        source,
     })
 }
 

@@ -430,7 +430,7 @@ fn missing_module_is_named() {
     };
     let err = Pkcs11Signer::open(&uri).unwrap_err();
     assert!(
-        matches!(&err, Error::Pkcs11Module { path, .. } if path == Path::new("/nonexistent/libpkcs11.so")),
+        matches!(&err, Error::Pkcs11ModuleFile { path, .. } if path == Path::new("/nonexistent/libpkcs11.so")),
         "{err}"
     );
     assert!(

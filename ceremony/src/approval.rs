@@ -11,7 +11,7 @@ use std::{
     process::{Command, Stdio},
 };
 
-use ssh_key::{Algorithm, HashAlg, SshSig};
+use ssh_key::{Algorithm, HashAlg, PublicKey, SshSig};
 
 use crate::{
     Error, Result,
@@ -21,6 +21,26 @@ use crate::{
 /// The SSHSIG namespace of ceremony approvals: a signature made for anything else (git
 /// commits, files, other tools) is never an approval.
 pub const NAMESPACE: &str = "ceremony@pki.rust-lang.org";
+
+// Here rather than in `roster`, which the approvals depend on: the file is the
+// approvals' view of the roster.
+impl Roster {
+    /// An OpenSSH `allowed_signers` file for `ssh-keygen -Y verify`: one line per member,
+    /// `<id> namespaces="ceremony@pki.rust-lang.org" <key type> <base64>`.
+    #[must_use]
+    pub fn allowed_signers(&self) -> String {
+        let mut out = String::new();
+        for member in self.members() {
+            let key = PublicKey::new(member.ssh_key.key_data().clone(), "");
+            // Encoding a key that parsed cannot fail; skip it rather than panic if it did
+            // (ssh-keygen then refuses that member, which a test would show).
+            if let Ok(key) = key.to_openssh() {
+                out.push_str(&format!("{} namespaces=\"{NAMESPACE}\" {key}\n", member.id));
+            }
+        }
+        out
+    }
+}
 
 /// The FIDO/U2F user-presence flag (PROTOCOL.u2f: "flags" byte, bit 0).
 pub const SK_USER_PRESENT: u8 = 0x01;
@@ -75,6 +95,13 @@ pub fn sign_with_ssh_keygen(message: &[u8], key: &Path) -> Result<String> {
         key: key.to_owned(),
         message,
     };
+    let io = |step| {
+        move |source| Error::SshKeygenIo {
+            key: key.to_owned(),
+            step,
+            source,
+        }
+    };
     let mut child = Command::new(SSH_KEYGEN)
         .args(["-Y", "sign", "-n", NAMESPACE, "-f"])
         .arg(key)
@@ -82,7 +109,7 @@ pub fn sign_with_ssh_keygen(message: &[u8], key: &Path) -> Result<String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| failed(format!("cannot run {SSH_KEYGEN}: {e}")))?;
+        .map_err(io("cannot run ssh-keygen"))?;
     if let Some(mut stdin) = child.stdin.take() {
         // ssh-keygen reads all of stdin before it writes the signature, so writing first
         // cannot deadlock. If it exits early (no such key) the write fails with a broken
@@ -90,12 +117,12 @@ pub fn sign_with_ssh_keygen(message: &[u8], key: &Path) -> Result<String> {
         match stdin.write_all(message) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            Err(e) => return Err(failed(format!("writing the message to ssh-keygen: {e}"))),
+            Err(e) => return Err(io("writing the message to ssh-keygen")(e)),
         }
     }
     let output = child
         .wait_with_output()
-        .map_err(|e| failed(format!("waiting for ssh-keygen: {e}")))?;
+        .map_err(io("waiting for ssh-keygen"))?;
     if !output.status.success() {
         return Err(failed(format!(
             "ssh-keygen failed ({}); its messages are above",
@@ -104,8 +131,10 @@ pub fn sign_with_ssh_keygen(message: &[u8], key: &Path) -> Result<String> {
     }
     let armored = String::from_utf8(output.stdout)
         .map_err(|_| failed("ssh-keygen printed something that is not UTF-8".to_owned()))?;
-    let signature = SshSig::from_pem(armored.trim())
-        .map_err(|e| failed(format!("ssh-keygen printed no SSH signature: {e}")))?;
+    let signature = SshSig::from_pem(armored.trim()).map_err(|source| Error::SshKeygenOutput {
+        key: key.to_owned(),
+        source,
+    })?;
     if signature.namespace() != NAMESPACE {
         return Err(failed(format!(
             "ssh-keygen signed for namespace `{}`",
@@ -138,9 +167,7 @@ pub fn verify_approval<'r>(
             message: "no armor header".to_owned(),
         });
     }
-    let signature = SshSig::from_pem(trimmed).map_err(|e| Error::ApprovalMalformed {
-        message: e.to_string(),
-    })?;
+    let signature = SshSig::from_pem(trimmed).map_err(|source| Error::ApprovalSshSig { source })?;
     if signature.namespace() != NAMESPACE {
         return Err(Error::ApprovalNamespace {
             found: signature.namespace().to_owned(),

@@ -25,9 +25,20 @@ pub enum Error {
     #[error("{path}: refused: {reason}")]
     FileRefused { path: PathBuf, reason: String },
     // ---- roster ----
+    /// The roster file is not UTF-8.
+    #[error("{path}: not UTF-8: {source}")]
+    RosterUtf8 {
+        path: PathBuf,
+        #[source]
+        source: std::string::FromUtf8Error,
+    },
     /// The roster file is not valid TOML, or has an unknown, missing or mistyped field.
-    #[error("{path}: {message}")]
-    RosterSyntax { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    RosterSyntax {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
 
     /// The roster declares a format version this code does not read.
     #[error("{path}: roster version {found}, this rust-pki reads version {expected}")]
@@ -146,10 +157,31 @@ pub enum Error {
     /// Running `ssh-keygen -Y sign` failed.
     #[error("ssh-keygen -Y sign -f {key}: {message}")]
     SshKeygen { key: PathBuf, message: String },
+    /// Running `ssh-keygen -Y sign` failed at `step` (starting it, writing, waiting).
+    #[error("ssh-keygen -Y sign -f {key}: {step}: {source}")]
+    SshKeygenIo {
+        key: PathBuf,
+        step: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `ssh-keygen -Y sign` printed something that is not an SSH signature.
+    #[error("ssh-keygen -Y sign -f {key}: ssh-keygen printed no SSH signature: {source}")]
+    SshKeygenOutput {
+        key: PathBuf,
+        #[source]
+        source: ssh_key::Error,
+    },
 
     /// An approval is not an armored SSH signature (SSHSIG), or not one we can read.
     #[error("not an SSH signature (-----BEGIN SSH SIGNATURE-----): {message}")]
     ApprovalMalformed { message: String },
+    /// An approval that does not decode as an armored SSH signature.
+    #[error("not an SSH signature (-----BEGIN SSH SIGNATURE-----): {source}")]
+    ApprovalSshSig {
+        #[source]
+        source: ssh_key::Error,
+    },
 
     /// An approval was made for another namespace (another purpose than our ceremonies).
     #[error("signature namespace is `{found}`, ceremony approvals use `{expected}`")]
@@ -231,8 +263,12 @@ pub enum Error {
     ShareIdentity { identity: String, reason: String },
 
     /// age encryption of a share failed.
-    #[error("encrypting a share to {recipient} failed: {reason}")]
-    ShareEncrypt { recipient: String, reason: String },
+    #[error("encrypting a share to {recipient} failed: {source}")]
+    ShareEncrypt {
+        recipient: String,
+        #[source]
+        source: Box<age::EncryptError>,
+    },
 
     /// The share file is not encrypted to this identity (e.g. another member's share).
     #[error(
@@ -241,8 +277,12 @@ pub enum Error {
     ShareNotForIdentity { identity: String },
 
     /// A share file that age cannot decrypt (not an age file, corrupted, truncated).
-    #[error("decrypting a share with identity {identity} failed: {reason}")]
-    ShareDecrypt { identity: String, reason: String },
+    #[error("decrypting a share with identity {identity} failed: {source}")]
+    ShareDecrypt {
+        identity: String,
+        #[source]
+        source: age::DecryptError,
+    },
 
     /// The decrypted share is not a share payload. `reason` never quotes the share.
     #[error("share decrypted with identity {identity} is malformed: {reason}")]
@@ -254,13 +294,27 @@ pub enum Error {
         path: Option<PathBuf>,
         reason: String,
     },
+    /// A share manifest that is not valid TOML or has unknown, missing or mistyped fields.
+    #[error("share manifest{}: {source}", path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
+    ShareManifestSyntax {
+        path: Option<PathBuf>,
+        #[source]
+        source: toml::de::Error,
+    },
+    /// Writing TOML (a request, record or manifest) failed; `what` names it.
+    #[error("{what}: {source}")]
+    TomlWrite {
+        what: String,
+        #[source]
+        source: toml::ser::Error,
+    },
 
     /// Fewer than `threshold` shares, or fewer than `threshold` good ones.
     #[error("{}", not_enough_shares(*threshold, *given, bad))]
     NotEnoughShares {
         threshold: usize,
         given: usize,
-        bad: Vec<crate::shares::BadShare>,
+        bad: Vec<crate::bad_share::BadShare>,
     },
 
     /// No subset of `threshold` of the `valid` shares (each matching its digest)
@@ -334,6 +388,21 @@ pub enum Error {
     /// A record file that cannot be read as a record.
     #[error("{path}: {reason}")]
     RecordFile { path: PathBuf, reason: String },
+    /// A record file that is not valid TOML or has unknown, missing or mistyped fields.
+    #[error("{path}: {source}")]
+    RecordSyntax {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    /// An output of a record that does not decode (certificate, CRL); `output` names it.
+    #[error("{path}: output `{output}`: {source}")]
+    RecordOutput {
+        path: PathBuf,
+        output: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Records whose digests or sequence numbers do not chain.
     #[error("{path}: record chain broken: {reason}")]
     RecordChain { path: PathBuf, reason: String },
@@ -343,12 +412,63 @@ pub enum Error {
     /// A ceremony template that cannot be used.
     #[error("{path}: {reason}")]
     Template { path: PathBuf, reason: String },
+    /// A ceremony template that is not valid TOML or has unknown, missing or mistyped
+    /// fields (`field` names the one read on its own, if any).
+    #[error("{path}: {}{source}", field.map(|f| format!("field `{f}`: ")).unwrap_or_default())]
+    TemplateSyntax {
+        path: PathBuf,
+        field: Option<&'static str>,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
     /// A request file that cannot be read as a request.
     #[error("{path}: {reason}")]
     RequestFile { path: PathBuf, reason: String },
+    /// A request file that is not valid TOML or has unknown, missing or mistyped fields.
+    #[error("{path}: {source}")]
+    RequestSyntax {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     /// A request field that is wrong.
     #[error("request field `{field}`: {reason}")]
     Request { field: String, reason: String },
+    /// A request field (or what it names) that is not valid DER.
+    #[error("request field `{field}`: {source}")]
+    RequestDer {
+        field: String,
+        #[source]
+        source: der::Error,
+    },
+    /// A request field that is not valid base64.
+    #[error("request field `{field}`: not base64: {source}")]
+    RequestBase64 {
+        field: String,
+        #[source]
+        source: base64ct::Error,
+    },
+    /// A member's SSH key that cannot be encoded for the request.
+    #[error("request field `{field}`: {source}")]
+    RequestSshKey {
+        field: String,
+        #[source]
+        source: ssh_key::Error,
+    },
+    /// The journal of new PINs (`field`) cannot be encrypted to the ceremony key.
+    #[error("request field `{field}`: {source}")]
+    PendingPinsEncrypt {
+        field: &'static str,
+        #[source]
+        source: Box<age::EncryptError>,
+    },
+    /// The journal of new PINs (`field`) cannot be decrypted with the ceremony key.
+    #[error("request field `{field}`: {source}")]
+    PendingPinsDecrypt {
+        field: &'static str,
+        #[source]
+        source: age::DecryptError,
+    },
     /// A request that breaks one of the rules every request must meet on its own (see
     /// `validate`), whoever wrote the file.
     #[error("{path}: field `{field}` breaks rule `{rule}`: {reason}")]
@@ -417,6 +537,21 @@ pub enum Error {
     /// A quorum token file that cannot be used.
     #[error("CloudHSM quorum token {path}: {reason}")]
     CloudHsmToken { path: PathBuf, reason: String },
+    /// A quorum token file that cannot be read.
+    #[error("CloudHSM quorum token {path}: cannot read it: {source}")]
+    CloudHsmTokenIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A quorum token file that is not JSON (`step`: reading it, or writing it back).
+    #[error("CloudHSM quorum token {path}: {step}: {source}")]
+    CloudHsmTokenJson {
+        path: PathBuf,
+        step: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
     /// Fewer approving members signed the quorum token than the threshold: the key was
     /// not used.
     #[error(
@@ -435,10 +570,19 @@ pub enum Error {
     /// certificate's key (e.g. the key label names another key).
     #[error("CloudHSM signature with key `{key_label}`: {reason}")]
     CloudHsmSignature { key_label: String, reason: String },
+    /// CloudHSM's signature does not verify with the root certificate's key.
+    #[error(
+        "CloudHSM signature with key `{key_label}`: {source}; is `{key_label}` the root certificate's key?"
+    )]
+    CloudHsmSignatureInvalid {
+        key_label: String,
+        #[source]
+        source: Box<rust_pki_ca::Error>,
+    },
 }
 
 /// Message of [`Error::NotEnoughShares`].
-fn not_enough_shares(threshold: usize, given: usize, bad: &[crate::shares::BadShare]) -> String {
+fn not_enough_shares(threshold: usize, given: usize, bad: &[crate::bad_share::BadShare]) -> String {
     if bad.is_empty() {
         return format!("{given} share(s) given, {threshold} needed to reconstruct the secret");
     }

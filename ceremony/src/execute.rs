@@ -33,20 +33,16 @@ use crate::{
     Error, Result,
     approval::{Approval, read_approval_dir},
     gate::{QuorumGate, share_new_pins, share_set_dir},
-    prepare::{CLUSTER_PROFILE, current_root, rfc3339},
+    in_force::{check_roster_in_force, current_root},
     publish::{allowed_record_paths, check_output_paths, check_record},
     quorum::quorum_approvals,
     record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
-    request::{Kind, OutputType, Request, sha256_hex},
+    request::{Kind, OutputType, Request, rfc3339, sha256_hex},
     roster::Roster,
     shares::USER_PIN,
     state::{CEREMONY_KEY_FILE, CeremonyDir, State, StateLock},
+    validate::{CLUSTER_PROFILE, CROSS_NEW_BY_OLD, CROSS_OLD_BY_NEW},
 };
-
-/// Environment variable naming a step at which `execute` aborts the process (as
-/// `kill -9` would), for the crash tests: `checked`, `shared`, `token-initialised`,
-/// `signed`, `recorded`, and for roster changes `reshared`, `user-pin-changed`.
-pub const FAULT_ENV: &str = "RUST_PKI_CEREMONY_FAULT";
 
 /// Where a ceremony's inputs come from and its outputs go.
 #[derive(Debug, Clone, Copy)]
@@ -142,7 +138,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
     )?;
     let planned: Vec<_> = publishes.iter().map(|p| inputs.out.join(p)).collect();
     rust_pki_ca::output::ensure_absent(planned.iter().map(|p| p.as_path()))?;
-    fault_point("checked");
+    crate::fault::point("checked");
 
     // ---- the HSM ----
     let started_at = rfc3339(inputs.now);
@@ -167,7 +163,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
             sign_outputs(&policy, &root, signer.as_ref(), &request)?
         }
     };
-    fault_point("signed");
+    crate::fault::point("signed");
 
     let record = Record {
         format: RECORD_FORMAT.into(),
@@ -193,7 +189,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
     };
     check_record(&record, &ceremony.record(), &request, &bytes, &folder)?;
     let record_bytes = record.write_atomically(&ceremony.record())?;
-    fault_point("recorded");
+    crate::fault::point("recorded");
     let journal = ceremony.path.join(crate::gate::PENDING_PINS_FILE);
     if journal.exists() {
         std::fs::remove_file(&journal).map_err(|source| Error::Io {
@@ -227,12 +223,13 @@ pub fn new_roster(request: &Request, policy: &Policy) -> Result<(String, Roster)
             reason: "missing".into(),
         });
     };
-    let bytes = <base64ct::Base64 as base64ct::Encoding>::decode_vec(encoded).map_err(|e| {
-        Error::Request {
-            field: "parameters.new_roster".into(),
-            reason: e.to_string(),
-        }
-    })?;
+    let bytes =
+        <base64ct::Base64 as base64ct::Encoding>::decode_vec(encoded).map_err(|source| {
+            Error::RequestBase64 {
+                field: "parameters.new_roster".into(),
+                source,
+            }
+        })?;
     if &sha256_hex(&bytes) != digest {
         return Err(Error::Request {
             field: "parameters.new_roster_sha256".into(),
@@ -249,49 +246,6 @@ pub fn new_roster(request: &Request, policy: &Policy) -> Result<(String, Roster)
         &policy.quorum,
     )?;
     Ok((text, roster))
-}
-
-/// The roster in force is the genesis roster the policy pins by digest, then the one the
-/// latest roster-change record installed: the roster file given must be that one, for
-/// the first ceremony too (an operator's substitute with other keys is refused).
-///
-/// # Errors
-/// [`Error::RosterNotGenesis`] before any roster change, [`Error::RosterNotInForce`]
-/// after one.
-pub fn check_roster_in_force(
-    state: &State,
-    roster_path: &Path,
-    quorum: &rust_pki_ca::policy::QuorumPolicy,
-) -> Result<()> {
-    let found = sha256_hex(&read(roster_path)?);
-    let records = state.records()?;
-    let Some((dir, record, _)) = records
-        .iter()
-        .rev()
-        .find(|(_, r, _)| r.kind == Kind::RosterChange)
-    else {
-        if found != quorum.genesis_roster_sha256 {
-            return Err(Error::RosterNotGenesis {
-                path: roster_path.to_owned(),
-                pinned: quorum.genesis_roster_sha256.clone(),
-                found,
-            });
-        }
-        return Ok(());
-    };
-    let installed = record
-        .outputs
-        .iter()
-        .find(|o| o.path == "roster.toml")
-        .map(|o| o.sha256.clone())
-        .unwrap_or_default();
-    if found != installed {
-        return Err(Error::RosterNotInForce {
-            path: roster_path.to_owned(),
-            record: dir.record(),
-        });
-    }
-    Ok(())
 }
 
 /// Approvals of members whose term ended (`reappoint_by` before today) do not count: they
@@ -533,16 +487,11 @@ fn roster_change(
     Ok((outputs, keys))
 }
 
-/// Where root-rotate publishes the new root's key certified by the old root.
-pub const CROSS_NEW_BY_OLD: &str = "cross/new-root-by-old-root.pem";
-/// Where root-rotate publishes the old root's key certified by the new root.
-pub const CROSS_OLD_BY_NEW: &str = "cross/old-root-by-new-root.pem";
-
 fn parse_der_certificate(der: &[u8]) -> Result<Certificate> {
     use der::Decode;
-    Certificate::from_der(der).map_err(|e| Error::Request {
+    Certificate::from_der(der).map_err(|source| Error::RequestDer {
         field: "new root".into(),
-        reason: e.to_string(),
+        source,
     })
 }
 
@@ -722,10 +671,10 @@ fn root_init(
         });
     }
     let pins = share_new_pins(&ceremony.path, token, roster, policy.quorum.threshold)?;
-    fault_point("shared");
+    crate::fault::point("shared");
     hsm::init_token(inputs.module, token, &pins.so)?;
     hsm::init_user_pin(inputs.module, token, &pins.so, &pins.user)?;
-    fault_point("token-initialised");
+    crate::fault::point("token-initialised");
     let uri = Pkcs11Uri {
         token: token.clone(),
         object: key_label.clone(),
@@ -757,20 +706,13 @@ fn output(path: &str, contents: &str) -> RecordOutput {
 }
 
 fn spki_sha256(signer: &dyn Signer) -> Result<String> {
-    let der = der::Encode::to_der(signer.public_key()).map_err(|e| Error::Request {
+    let der = der::Encode::to_der(signer.public_key()).map_err(|source| Error::RequestDer {
         field: "public key".into(),
-        reason: e.to_string(),
+        source,
     })?;
     Ok(sha256_hex(&der))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     crate::bounded::read(path, crate::bounded::MAX_STATE_FILE_BYTES)
-}
-
-/// Abort here if the crash tests asked for it (see [`FAULT_ENV`]).
-pub(crate) fn fault_point(step: &str) {
-    if std::env::var(FAULT_ENV).is_ok_and(|wanted| wanted == step) {
-        std::process::abort();
-    }
 }

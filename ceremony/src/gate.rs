@@ -181,12 +181,12 @@ impl QuorumGate for SoftHsmShares {
             write_journal(&journal, &key, &pins)?;
             pins
         };
-        crate::execute::fault_point("reshared");
+        crate::fault::point("reshared");
         change_once(
             hsm::set_user_pin(module, token, &old_user, &pins.user),
             || hsm::Token::open_with_pin(module, token, &pins.user).map(drop),
         )?;
-        crate::execute::fault_point("user-pin-changed");
+        crate::fault::point("user-pin-changed");
         change_once(hsm::set_so_pin(module, token, &old_so, &pins.so), || {
             hsm::set_so_pin(module, token, &pins.so, &pins.so)
         })?;
@@ -232,19 +232,22 @@ fn write_journal(path: &Path, key: &age::x25519::Identity, pins: &NewPins) -> Re
         pins.user.expose_secret(),
         pins.so.expose_secret()
     ));
-    let encrypted =
-        age::encrypt(&key.to_public(), text.as_bytes()).map_err(|e| Error::Request {
-            field: PENDING_PINS_FILE.into(),
-            reason: e.to_string(),
-        })?;
+    let encrypted = age::encrypt(&key.to_public(), text.as_bytes()).map_err(|source| {
+        Error::PendingPinsEncrypt {
+            field: PENDING_PINS_FILE,
+            source: Box::new(source),
+        }
+    })?;
     Ok(rust_pki_ca::output::write_new(path, &encrypted)?)
 }
 
 fn resume_pins(path: &Path, key: &age::x25519::Identity, ceremony_dir: &Path) -> Result<NewPins> {
     let bytes = crate::bounded::read(path, crate::bounded::MAX_SHARE_BYTES)?;
-    let plain = zeroize::Zeroizing::new(age::decrypt(key, &bytes).map_err(|e| Error::Request {
-        field: PENDING_PINS_FILE.into(),
-        reason: e.to_string(),
+    let plain = zeroize::Zeroizing::new(age::decrypt(key, &bytes).map_err(|source| {
+        Error::PendingPinsDecrypt {
+            field: PENDING_PINS_FILE,
+            source,
+        }
     })?);
     let text = std::str::from_utf8(&plain).map_err(|_| Error::Request {
         field: PENDING_PINS_FILE.into(),
@@ -367,9 +370,9 @@ pub fn share_new_pins(
                 None => m
                     .ssh_key
                     .to_openssh()
-                    .map_err(|e| Error::Request {
+                    .map_err(|source| Error::RequestSshKey {
                         field: m.id.clone(),
-                        reason: e.to_string(),
+                        source,
                     })?
                     .parse()?,
             };
@@ -428,12 +431,11 @@ pub fn current_share_sets(state: &State) -> Result<PathBuf> {
 /// # Errors
 /// Malformed base64 or request.
 pub fn record_request(record: &Record) -> Result<Request> {
-    let bytes =
-        <base64ct::Base64 as base64ct::Encoding>::decode_vec(&record.request).map_err(|e| {
-            Error::Request {
-                field: "record.request".into(),
-                reason: e.to_string(),
-            }
-        })?;
+    let bytes = <base64ct::Base64 as base64ct::Encoding>::decode_vec(&record.request).map_err(
+        |source| Error::RequestBase64 {
+            field: "record.request".into(),
+            source,
+        },
+    )?;
     Request::parse(&bytes, Path::new("request in a ceremony record"))
 }

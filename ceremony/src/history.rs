@@ -133,9 +133,9 @@ fn certificate(pem_text: &str, path: &str) -> Result<Certificate> {
             reason,
         }
     })?;
-    Certificate::from_der(&der).map_err(|e| Error::Request {
+    Certificate::from_der(&der).map_err(|source| Error::RequestDer {
         field: path.into(),
-        reason: e.to_string(),
+        source,
     })
 }
 

@@ -7,12 +7,15 @@
 #![forbid(unsafe_code)]
 
 pub mod approval;
+mod bad_share;
 pub mod bounded;
 pub mod contribute;
 mod error;
 pub mod execute;
+pub mod fault;
 pub mod gate;
 pub mod history;
+pub mod in_force;
 pub mod inert;
 pub mod prepare;
 pub mod publish;

@@ -19,14 +19,17 @@ use rust_pki_ca::{
     pem,
     policy::Policy,
 };
-use x509_cert::Certificate;
 
 use crate::{
     Error, Result,
-    request::{OutputType, Parameters, PlannedOutput, REQUEST_FORMAT, Request, sha256_hex},
+    in_force::{current_root, parse_certificate},
+    request::{
+        OutputType, Parameters, PlannedOutput, REQUEST_FORMAT, Request, rfc3339, sha256_hex,
+    },
     roster::Roster,
     state::{CEREMONY_KEY_FILE, CeremonyDir, State},
     template::{Template, TemplateKind},
+    validate::{CLUSTER_PROFILE, cluster_output_path},
 };
 
 /// Where a ceremony's inputs come from.
@@ -70,7 +73,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
     let policy = Policy::load(inputs.policy)?;
     // Checked now so that no one is asked to approve under a roster that breaks the rules,
     // or one that a roster change has replaced.
-    crate::execute::check_roster_in_force(inputs.state, inputs.roster, &policy.quorum)?;
+    crate::in_force::check_roster_in_force(inputs.state, inputs.roster, &policy.quorum)?;
     let roster = Roster::load(inputs.roster, &policy.quorum)?;
     let (_, head) = inputs.state.head()?;
     let root = current_root(inputs.state)?;
@@ -95,10 +98,11 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
             let purpose = policy.purpose(purpose)?;
             let csr_bytes = read(csr)?;
             let request = read_csr(csr)?;
-            let key_der = der::Encode::to_der(&request.public_key).map_err(|e| Error::Request {
-                field: "csr".into(),
-                reason: e.to_string(),
-            })?;
+            let key_der =
+                der::Encode::to_der(&request.public_key).map_err(|source| Error::RequestDer {
+                    field: "csr".into(),
+                    source,
+                })?;
             let prepared = prepare_delegate(
                 &policy,
                 &root,
@@ -148,9 +152,9 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
                 ));
             }
             let key = current.tbs_certificate().subject_public_key_info().clone();
-            let key_der = der::Encode::to_der(&key).map_err(|e| Error::Request {
+            let key_der = der::Encode::to_der(&key).map_err(|source| Error::RequestDer {
                 field: "delegate key".into(),
-                reason: e.to_string(),
+                source,
             })?;
             let prepared = prepare_delegate(&policy, &root, purpose, key, inputs.now, None)?;
             parameters.purpose = Some(purpose.name.clone());
@@ -294,10 +298,11 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
             }
             let csr_bytes = read(csr)?;
             let request = read_cluster_csr(csr, cluster.min_rsa_bits)?;
-            let key_der = der::Encode::to_der(&request.public_key).map_err(|e| Error::Request {
-                field: "csr".into(),
-                reason: e.to_string(),
-            })?;
+            let key_der =
+                der::Encode::to_der(&request.public_key).map_err(|source| Error::RequestDer {
+                    field: "csr".into(),
+                    source,
+                })?;
             let prepared = prepare_cluster(&policy, &root, &request, inputs.now)?;
             let validity = validity_of(&prepared.tbs)?;
             parameters.cluster_id = Some(cluster_id.clone());
@@ -341,10 +346,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
 
     let kind = template.ceremony.kind();
     let mut id = [0u8; 16];
-    getrandom::fill(&mut id).map_err(|e| Error::Request {
-        field: "id".into(),
-        reason: e.to_string(),
-    })?;
+    getrandom::fill(&mut id).map_err(|source| rust_pki_ca::Error::Random { source })?;
     let ceremony_key = age::x25519::Identity::generate();
     let not_after = inputs.now + Duration::from_secs(u64::from(template.window_hours) * 3600);
     let request = Request {
@@ -383,19 +385,11 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
     })
 }
 
-/// The profile name of the cluster certificate in requests (`PlannedOutput::profile`).
-pub const CLUSTER_PROFILE: &str = "cluster";
-
-/// Where cluster-init publishes the certificate of cluster `cluster_id`.
-pub fn cluster_output_path(cluster_id: &str) -> String {
-    format!("cluster/{cluster_id}.pem")
-}
-
 /// "N days (until <notAfter>)" of a prepared certificate TBS, for the summary.
 fn validity_of(tbs: &[u8]) -> Result<String> {
-    let tbs = x509_cert::TbsCertificate::from_der(tbs).map_err(|e| Error::Request {
+    let tbs = x509_cert::TbsCertificate::from_der(tbs).map_err(|source| Error::RequestDer {
         field: "output tbs".into(),
-        reason: e.to_string(),
+        source,
     })?;
     let validity = tbs.validity();
     let (from, until) = (
@@ -425,17 +419,6 @@ fn plan(
     warnings.extend(prepared.warnings);
 }
 
-/// The root certificate issued by the latest root-init (or rotation) record.
-///
-/// # Errors
-/// Malformed records or certificate.
-pub fn current_root(state: &State) -> Result<Option<Certificate>> {
-    state
-        .latest_output("root.pem")?
-        .map(|pem| parse_certificate(&pem, "root.pem"))
-        .transpose()
-}
-
 /// The entries of the latest root CRL issued by a ceremony.
 fn current_revocations(state: &State) -> Result<Vec<Revocation>> {
     let Some(text) = state.latest_output("root.crl")? else {
@@ -447,19 +430,6 @@ fn current_revocations(state: &State) -> Result<Vec<Revocation>> {
             reason,
         })?;
     Ok(revocations_of(&parse_crl(&der)?.tbs_cert_list)?)
-}
-
-fn parse_certificate(pem_text: &str, what: &str) -> Result<Certificate> {
-    let der = pem::decode_der(pem_text.as_bytes(), pem::label::CERTIFICATE).map_err(|reason| {
-        Error::Request {
-            field: what.into(),
-            reason,
-        }
-    })?;
-    Certificate::from_der(&der).map_err(|e| Error::Request {
-        field: what.into(),
-        reason: e.to_string(),
-    })
 }
 
 fn serials(revoked: &[Revocation]) -> Vec<String> {
@@ -481,14 +451,6 @@ fn read(path: &Path) -> Result<Vec<u8>> {
         path: path.to_owned(),
         source,
     })
-}
-
-/// RFC 3339 with whole seconds, UTC.
-pub fn rfc3339(time: SystemTime) -> String {
-    let time = time::OffsetDateTime::from(time);
-    let time = time.replace_nanosecond(0).unwrap_or(time);
-    time.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// Write a secret to a new file readable by its owner only (0600, O_EXCL, synced).

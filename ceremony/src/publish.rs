@@ -15,10 +15,10 @@ use rust_pki_ca::pem;
 
 use crate::{
     Error, Result,
-    execute::{CROSS_NEW_BY_OLD, CROSS_OLD_BY_NEW},
     record::Record,
     request::{Kind, OutputType, Request, sha256_hex},
     shares::{SO_PIN, USER_PIN},
+    validate::{CROSS_NEW_BY_OLD, CROSS_OLD_BY_NEW},
 };
 
 /// The paths a record of `request`, executed in ceremony folder `folder`, may publish:

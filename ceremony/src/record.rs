@@ -97,7 +97,10 @@ impl Record {
             reason,
         };
         let text = std::str::from_utf8(bytes).map_err(|_| error("not UTF-8".into()))?;
-        let record: Self = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+        let record: Self = toml::from_str(text).map_err(|source| Error::RecordSyntax {
+            path: path.to_owned(),
+            source,
+        })?;
         if record.format != RECORD_FORMAT {
             return Err(error(format!(
                 "format `{}` is not `{RECORD_FORMAT}`",
@@ -135,9 +138,9 @@ impl Record {
                 path: path.to_owned(),
             });
         }
-        let text = toml::to_string(self).map_err(|e| Error::RecordFile {
-            path: path.to_owned(),
-            reason: e.to_string(),
+        let text = toml::to_string(self).map_err(|source| Error::TomlWrite {
+            what: path.display().to_string(),
+            source,
         })?;
         let temporary = temporary_path(path);
         let io = |p: &Path| {

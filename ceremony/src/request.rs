@@ -5,7 +5,7 @@
 //! certificate or CRL whose key is known is included as its exact TBS, built from policy
 //! and linted with a throwaway key before anyone is asked to approve.
 
-use std::path::Path;
+use std::time::SystemTime;
 
 use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
@@ -181,9 +181,9 @@ impl PlannedOutput {
     /// # Errors
     /// Malformed base64, or bytes that do not match `tbs_sha256`.
     pub fn tbs_der(&self) -> Result<Vec<u8>> {
-        let der = Base64::decode_vec(&self.tbs).map_err(|e| Error::Request {
+        let der = Base64::decode_vec(&self.tbs).map_err(|source| Error::RequestBase64 {
             field: format!("output {} tbs", self.path),
-            reason: format!("not base64: {e}"),
+            source,
         })?;
         if sha256_hex(&der) != self.tbs_sha256 {
             return Err(Error::Request {
@@ -196,40 +196,14 @@ impl PlannedOutput {
 }
 
 impl Request {
-    /// Parse request bytes (the exact bytes members approved) and check every rule a
-    /// request meets on its own ([`crate::validate`]).
-    ///
-    /// # Errors
-    /// Not UTF-8, not TOML, unknown/missing fields, another format version, or a broken
-    /// rule ([`Error::RequestRule`]).
-    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
-        crate::validate::check_size(bytes, path)?;
-        let text = std::str::from_utf8(bytes).map_err(|_| Error::RequestFile {
-            path: path.to_owned(),
-            reason: "not UTF-8".into(),
-        })?;
-        let request: Self = toml::from_str(text).map_err(|e| Error::RequestFile {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
-        if request.format != REQUEST_FORMAT {
-            return Err(Error::RequestFile {
-                path: path.to_owned(),
-                reason: format!("format `{}` is not `{REQUEST_FORMAT}`", request.format),
-            });
-        }
-        crate::validate::validate(&request, path)?;
-        Ok(request)
-    }
-
     /// The request as TOML text (what gets written and approved).
     ///
     /// # Errors
     /// Serialisation failure (not expected for these types).
     pub fn to_toml(&self) -> Result<String> {
-        toml::to_string(self).map_err(|e| Error::Request {
-            field: "request".into(),
-            reason: e.to_string(),
+        toml::to_string(self).map_err(|source| Error::TomlWrite {
+            what: "request field `request`".into(),
+            source,
         })
     }
 
@@ -248,4 +222,12 @@ impl Request {
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// RFC 3339 with whole seconds, UTC.
+pub fn rfc3339(time: SystemTime) -> String {
+    let time = time::OffsetDateTime::from(time);
+    let time = time.replace_nanosecond(0).unwrap_or(time);
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

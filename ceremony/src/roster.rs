@@ -24,7 +24,7 @@ use time::{Date, macros::format_description};
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::{GeneralSecurityProfile, MixedScript, skeleton};
 
-use crate::{Error, Result, approval::NAMESPACE};
+use crate::{Error, Result};
 
 /// The roster format this code reads.
 pub const ROSTER_VERSION: u32 = 1;
@@ -121,9 +121,9 @@ impl Roster {
     /// The file cannot be read, or as [`Roster::parse`].
     pub fn load(path: &Path, quorum: &QuorumPolicy) -> Result<Self> {
         let bytes = crate::bounded::read(path, crate::bounded::MAX_STATE_FILE_BYTES)?;
-        let text = String::from_utf8(bytes).map_err(|e| Error::RosterSyntax {
+        let text = String::from_utf8(bytes).map_err(|source| Error::RosterUtf8 {
             path: path.to_owned(),
-            message: format!("not UTF-8: {e}"),
+            source,
         })?;
         Self::parse(&text, path, quorum)
     }
@@ -138,9 +138,9 @@ impl Roster {
     /// [`Error::RosterDuplicateAgeRecipient`]; [`Error::RosterMemberCount`];
     /// [`Error::RosterOrganisationLimit`] and [`Error::RosterCountryLimit`].
     pub fn parse(text: &str, path: &Path, quorum: &QuorumPolicy) -> Result<Self> {
-        let file: RosterFile = toml::from_str(text).map_err(|e| Error::RosterSyntax {
+        let file: RosterFile = toml::from_str(text).map_err(|source| Error::RosterSyntax {
             path: path.to_owned(),
-            message: e.to_string(),
+            source,
         })?;
         if file.version != ROSTER_VERSION {
             return Err(Error::RosterVersion {
@@ -232,22 +232,6 @@ impl Roster {
     #[must_use]
     pub fn quorum(&self) -> &QuorumPolicy {
         &self.quorum
-    }
-
-    /// An OpenSSH `allowed_signers` file for `ssh-keygen -Y verify`: one line per member,
-    /// `<id> namespaces="ceremony@pki.rust-lang.org" <key type> <base64>`.
-    #[must_use]
-    pub fn allowed_signers(&self) -> String {
-        let mut out = String::new();
-        for member in &self.members {
-            let key = PublicKey::new(member.ssh_key.key_data().clone(), "");
-            // Encoding a key that parsed cannot fail; skip it rather than panic if it did
-            // (ssh-keygen then refuses that member, which a test would show).
-            if let Ok(key) = key.to_openssh() {
-                out.push_str(&format!("{} namespaces=\"{NAMESPACE}\" {key}\n", member.id));
-            }
-        }
-        out
     }
 
     /// How the roster meets each policy rule (all pass: [`Roster::parse`] refuses

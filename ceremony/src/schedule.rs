@@ -347,17 +347,27 @@ impl Outputs {
     fn certificate(&self, path: &str) -> Result<Option<Certificate>> {
         self.der(path, pem::label::CERTIFICATE)?
             .map(|(record, der)| {
-                Certificate::from_der(&der).map_err(|e| malformed(&record, path, &e.to_string()))
+                Certificate::from_der(&der).map_err(|e| undecodable(&record, path, e))
             })
             .transpose()
     }
 
     fn crl(&self, path: &str) -> Result<Option<CertificateList>> {
         self.der(path, pem::label::CRL)?
-            .map(|(record, der)| {
-                parse_crl(&der).map_err(|e| malformed(&record, path, &e.to_string()))
-            })
+            .map(|(record, der)| parse_crl(&der).map_err(|e| undecodable(&record, path, e)))
             .transpose()
+    }
+}
+
+fn undecodable(
+    record: &std::path::Path,
+    output: &str,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    Error::RecordOutput {
+        path: record.to_owned(),
+        output: output.to_owned(),
+        source: Box::new(source),
     }
 }
 

@@ -63,6 +63,7 @@ use vsss_rs::Gf256;
 use vsss_rs::subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+pub use crate::bad_share::{BadShare, BadShareReason};
 use crate::{Error, Result};
 
 /// Secret name of the token's user PIN.
@@ -99,24 +100,18 @@ const MAX_SUBSETS: usize = 5000;
 pub fn generate_pin() -> Result<SecretString> {
     let mut bytes = Zeroizing::new([0u8; 32]);
     getrandom::fill(bytes.as_mut_slice()).map_err(random_error)?;
-    let mut hex = Zeroizing::new([0u8; 64]);
-    hex::encode_to_slice(bytes.as_slice(), hex.as_mut_slice()).map_err(|e| {
-        Error::Ca(rust_pki_ca::Error::Random {
-            reason: format!("hex encoding: {e}"),
-        })
-    })?;
-    let pin = std::str::from_utf8(hex.as_slice()).map_err(|e| {
-        Error::Ca(rust_pki_ca::Error::Random {
-            reason: format!("hex encoding: {e}"),
-        })
-    })?;
+    // Hex by hand into a buffer sized once: no reallocation leaves a copy of the PIN behind.
+    let mut pin = String::with_capacity(64);
+    for byte in bytes.iter() {
+        for nibble in [byte >> 4, byte & 0x0f] {
+            pin.push(char::from(b"0123456789abcdef"[usize::from(nibble)]));
+        }
+    }
     Ok(SecretString::from(pin))
 }
 
-fn random_error(e: getrandom::Error) -> Error {
-    Error::Ca(rust_pki_ca::Error::Random {
-        reason: e.to_string(),
-    })
+fn random_error(source: getrandom::Error) -> Error {
+    Error::Ca(rust_pki_ca::Error::Random { source })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -493,9 +488,9 @@ pub fn decrypt_share(age_bytes: &[u8], identity: &ShareIdentity) -> Result<Share
         age::DecryptError::NoMatchingKeys => Error::ShareNotForIdentity {
             identity: identity.name.clone(),
         },
-        e => Error::ShareDecrypt {
+        source => Error::ShareDecrypt {
             identity: identity.name.clone(),
-            reason: e.to_string(),
+            source,
         },
     })?;
     Share::from_payload(&plaintext).map_err(|reason| Error::SharePayload {
@@ -512,9 +507,11 @@ pub fn reencrypt_share(
     share: &Share,
     ceremony_recipient: &age::x25519::Recipient,
 ) -> Result<Vec<u8>> {
-    age::encrypt(ceremony_recipient, share.payload().as_bytes()).map_err(|e| Error::ShareEncrypt {
-        recipient: format!("ceremony key {ceremony_recipient}"),
-        reason: e.to_string(),
+    age::encrypt(ceremony_recipient, share.payload().as_bytes()).map_err(|source| {
+        Error::ShareEncrypt {
+            recipient: format!("ceremony key {ceremony_recipient}"),
+            source: Box::new(source),
+        }
     })
 }
 
@@ -564,9 +561,9 @@ impl Manifest {
     /// # Errors
     /// [`Error::ShareManifest`].
     pub fn from_toml(text: &str, path: Option<&Path>) -> Result<Self> {
-        let manifest: Self = toml::from_str(text).map_err(|e| Error::ShareManifest {
+        let manifest: Self = toml::from_str(text).map_err(|source| Error::ShareManifestSyntax {
             path: path.map(Path::to_owned),
-            reason: e.to_string(),
+            source,
         })?;
         manifest.check(path)?;
         Ok(manifest)
@@ -589,9 +586,9 @@ impl Manifest {
     /// # Errors
     /// [`Error::ShareManifest`] if serialisation fails.
     pub fn to_toml(&self) -> Result<String> {
-        toml::to_string(self).map_err(|e| Error::ShareManifest {
-            path: None,
-            reason: e.to_string(),
+        toml::to_string(self).map_err(|source| Error::TomlWrite {
+            what: "share manifest".into(),
+            source,
         })
     }
 
@@ -758,13 +755,12 @@ pub fn split(
             index,
             value: Zeroizing::new(value.to_vec()),
         };
-        let age =
-            recipient
-                .encrypt(share.payload().as_bytes())
-                .map_err(|e| Error::ShareEncrypt {
-                    recipient: format!("member `{member}` ({recipient})"),
-                    reason: e.to_string(),
-                })?;
+        let age = recipient
+            .encrypt(share.payload().as_bytes())
+            .map_err(|source| Error::ShareEncrypt {
+                recipient: format!("member `{member}` ({recipient})"),
+                source: Box::new(source),
+            })?;
         manifest_shares.push(ManifestShare {
             member: member.clone(),
             index,
@@ -834,97 +830,6 @@ pub fn write_share_set(dir: &Path, set: &ShareSet) -> Result<Vec<PathBuf>> {
 // ---------------------------------------------------------------------------------------
 // Combining
 // ---------------------------------------------------------------------------------------
-
-/// Why [`combine`] set a share aside. One approver's bad share never blocks the others:
-/// it is named with its reason, and only too few good shares fail.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BadShareReason {
-    /// The share could not be read or decrypted (`reason` names the file; never the
-    /// share). Set by callers that read share files, such as the ceremony gate.
-    Unreadable {
-        /// What failed.
-        reason: String,
-    },
-    /// The share's name is no member of the share set.
-    UnknownMember,
-    /// The member's share was given before, under the name `other`.
-    Duplicate {
-        /// The name the member's share was first given under.
-        other: String,
-        /// The member both names refer to.
-        member: String,
-    },
-    /// A share of another token, secret or share set (e.g. a set replaced by a roster
-    /// change, or another token's).
-    Foreign {
-        /// `token`, `secret` or `share set`.
-        field: &'static str,
-        /// This share set's value.
-        expected: String,
-        /// The share's value.
-        found: String,
-    },
-    /// The share's index is not the one its member holds (another member's share).
-    IndexMismatch {
-        /// The member the share was given as.
-        member: String,
-        /// The index that member holds.
-        expected: u8,
-        /// The share's index.
-        found: u8,
-    },
-    /// The share does not match its member's digest in the manifest (corrupted, altered,
-    /// or another member's).
-    DigestMismatch,
-    /// The share is in no subset that reconstructs the committed secret.
-    Inconsistent,
-}
-
-/// A share that [`combine`] did not use, named as it was given.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BadShare {
-    /// The name the share was given under (member id or file name).
-    pub share: String,
-    /// Why.
-    pub reason: BadShareReason,
-}
-
-impl fmt::Display for BadShare {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` (", self.share)?;
-        match &self.reason {
-            BadShareReason::Unreadable { reason } => write!(f, "unreadable: {reason}"),
-            BadShareReason::UnknownMember => write!(f, "names no member of this share set"),
-            BadShareReason::Duplicate { other, member } => {
-                write!(
-                    f,
-                    "member `{member}`'s share was already given as `{other}`"
-                )
-            }
-            BadShareReason::Foreign {
-                field,
-                expected,
-                found,
-            } => write!(
-                f,
-                "belongs to {field} `{found}`, but this share set is for {field} `{expected}`"
-            ),
-            BadShareReason::IndexMismatch {
-                member,
-                expected,
-                found,
-            } => write!(
-                f,
-                "has index {found}, but member `{member}` holds share {expected}"
-            ),
-            BadShareReason::DigestMismatch => {
-                write!(f, "does not match its digest in the manifest")
-            }
-            BadShareReason::Inconsistent => write!(f, "is not consistent with the others"),
-        }?;
-        write!(f, ")")
-    }
-}
 
 /// The secret rebuilt by [`combine`].
 #[derive(Debug)]

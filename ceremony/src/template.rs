@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::{Error, Result, request::Kind};
+use crate::{Error, Result, request::Kind, validate::is_cluster_id};
 
 /// A parsed template: the kind, its window and its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,18 +154,6 @@ struct ClusterInitFile {
     csr: PathBuf,
 }
 
-/// Whether `id` looks like an AWS CloudHSM cluster id: `cluster-` and lowercase letters
-/// and digits (at most 64 characters in all). It becomes a file name in the outputs.
-pub fn is_cluster_id(id: &str) -> bool {
-    id.len() <= 64
-        && id.strip_prefix("cluster-").is_some_and(|rest| {
-            !rest.is_empty()
-                && rest
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-}
-
 /// Longest execution window a template may ask for.
 const MAX_WINDOW_HOURS: u64 = crate::validate::MAX_WINDOW.as_secs() / 3600;
 
@@ -191,16 +179,23 @@ impl Template {
             path: path.to_owned(),
             reason,
         };
-        let table: toml::Table = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+        let syntax = |field| {
+            move |source| Error::TemplateSyntax {
+                path: path.to_owned(),
+                field,
+                source: Box::new(source),
+            }
+        };
+        let table: toml::Table = toml::from_str(text).map_err(syntax(None))?;
         let kind: Kind = table
             .get("kind")
             .cloned()
             .ok_or_else(|| error("missing field `kind`".into()))?
             .try_into()
-            .map_err(|e: toml::de::Error| error(format!("field `kind`: {e}")))?;
+            .map_err(syntax(Some("kind")))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
-        let strict = |e: toml::de::Error| error(e.to_string());
+        let strict = syntax(None);
         let (window_hours, ceremony) = match kind {
             Kind::RootInit => {
                 let f: RootInitFile = table.try_into().map_err(strict)?;

@@ -26,7 +26,7 @@ use x509_cert::{TbsCertificate, crl::TbsCertList};
 use crate::{
     Error, Result,
     inert::is_inert,
-    request::{Kind, OutputType, Parameters, PlannedOutput, Request, sha256_hex},
+    request::{Kind, OutputType, Parameters, PlannedOutput, REQUEST_FORMAT, Request, sha256_hex},
 };
 
 /// Largest request file, in bytes: a roster and a few TBS fit many times over.
@@ -58,7 +58,7 @@ pub fn check_clock(request: &Request, now: SystemTime, path: &Path) -> Result<()
         reason,
     };
     let parse = |text: &str| rust_pki_ca::policy::parse_rfc3339(text).ok();
-    let now_text = crate::prepare::rfc3339(now);
+    let now_text = crate::request::rfc3339(now);
     if parse(&request.prepared_at).is_none_or(|prepared| prepared > now + MAX_CLOCK_SKEW) {
         return Err(broken(
             "prepared_at",
@@ -266,7 +266,7 @@ fn check_parameters(kind: Kind, p: &Parameters) -> std::result::Result<(), Field
         }
     }
     if let Some(id) = &p.cluster_id
-        && !crate::template::is_cluster_id(id)
+        && !is_cluster_id(id)
     {
         return Err((
             parameter("cluster_id"),
@@ -341,9 +341,9 @@ fn expected_outputs(request: &Request) -> Vec<(String, OutputType, String)> {
             vec![(ROOT_CRL.into(), OutputType::Crl, ROOT_CRL_PROFILE.into())]
         }
         Kind::ClusterInit => vec![(
-            crate::prepare::cluster_output_path(p.cluster_id.as_deref().unwrap_or_default()),
+            cluster_output_path(p.cluster_id.as_deref().unwrap_or_default()),
             OutputType::Certificate,
-            crate::prepare::CLUSTER_PROFILE.into(),
+            CLUSTER_PROFILE.into(),
         )],
     }
 }
@@ -357,6 +357,31 @@ pub fn delegate_path(purpose: &str) -> String {
 pub const ROOT_CRL: &str = "root.crl";
 /// Profile name of the root CRL in requests.
 pub const ROOT_CRL_PROFILE: &str = "root-crl";
+
+/// The profile name of the cluster certificate in requests (`PlannedOutput::profile`).
+pub const CLUSTER_PROFILE: &str = "cluster";
+
+/// Where cluster-init publishes the certificate of cluster `cluster_id`.
+pub fn cluster_output_path(cluster_id: &str) -> String {
+    format!("cluster/{cluster_id}.pem")
+}
+
+/// Where root-rotate publishes the new root's key certified by the old root.
+pub const CROSS_NEW_BY_OLD: &str = "cross/new-root-by-old-root.pem";
+/// Where root-rotate publishes the old root's key certified by the new root.
+pub const CROSS_OLD_BY_NEW: &str = "cross/old-root-by-new-root.pem";
+
+/// Whether `id` looks like an AWS CloudHSM cluster id: `cluster-` and lowercase letters
+/// and digits (at most 64 characters in all). It becomes a file name in the outputs.
+pub fn is_cluster_id(id: &str) -> bool {
+    id.len() <= 64
+        && id.strip_prefix("cluster-").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
 
 fn describe(outputs: &[(String, OutputType, String)]) -> String {
     if outputs.is_empty() {
@@ -433,4 +458,34 @@ fn is_label(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+// Here rather than in `request`, whose types these rules check: a request is only ever
+// read through them.
+impl Request {
+    /// Parse request bytes (the exact bytes members approved) and check every rule a
+    /// request meets on its own (this module).
+    ///
+    /// # Errors
+    /// Not UTF-8, not TOML, unknown/missing fields, another format version, or a broken
+    /// rule ([`Error::RequestRule`]).
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
+        check_size(bytes, path)?;
+        let text = std::str::from_utf8(bytes).map_err(|_| Error::RequestFile {
+            path: path.to_owned(),
+            reason: "not UTF-8".into(),
+        })?;
+        let request: Self = toml::from_str(text).map_err(|source| Error::RequestSyntax {
+            path: path.to_owned(),
+            source,
+        })?;
+        if request.format != REQUEST_FORMAT {
+            return Err(Error::RequestFile {
+                path: path.to_owned(),
+                reason: format!("format `{}` is not `{REQUEST_FORMAT}`", request.format),
+            });
+        }
+        validate(&request, path)?;
+        Ok(request)
+    }
 }

@@ -704,7 +704,7 @@ fn a_signature_by_another_key_is_refused() {
         error
     });
     assert!(
-        matches!(&error, Error::CloudHsmSignature { key_label, .. } if key_label == LABEL),
+        matches!(&error, Error::CloudHsmSignatureInvalid { key_label, .. } if key_label == LABEL),
         "{error}"
     );
 }

@@ -662,8 +662,10 @@ fn manifest_parsing_is_strict() {
         let err = Manifest::from_toml(&bad, Some(path)).unwrap_err();
         let message = err.to_string();
         assert!(
-            matches!(err, Error::ShareManifest { .. })
-                && message.contains(expected)
+            matches!(
+                err,
+                Error::ShareManifest { .. } | Error::ShareManifestSyntax { .. }
+            ) && message.contains(expected)
                 && message.contains("shares/manifest.toml"),
             "{expected}: {message}"
         );

@@ -206,7 +206,10 @@ impl Bastion {
             .env("SOFTHSM2_CONF", self.path("hsm/softhsm2.conf"))
             .args(args);
         if let Some(step) = fault {
-            command.env(rust_pki_ceremony::execute::FAULT_ENV, step);
+            #[cfg(feature = "fault-injection")]
+            command.env(rust_pki_ceremony::fault::FAULT_ENV, step);
+            #[cfg(not(feature = "fault-injection"))]
+            panic!("fault point `{step}`: crash tests need the `fault-injection` feature");
         }
         command
     }

@@ -135,6 +135,19 @@ fn format_err(line: usize, reason: impl Into<String>) -> Error {
     Error::StapledFormat {
         line,
         reason: reason.into(),
+        source: None,
+    }
+}
+
+/// [`Error::StapledFormat`] keeping the decoding error (`reason: source`).
+fn decode_err<E: std::error::Error + Send + Sync + 'static>(
+    line: usize,
+    reason: impl Into<String>,
+) -> impl FnOnce(E) -> Error {
+    move |source| Error::StapledFormat {
+        line,
+        reason: reason.into(),
+        source: Some(Box::new(source)),
     }
 }
 
@@ -151,7 +164,7 @@ pub fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>> {
             None => {}
             Some((start, b64)) if line == END => {
                 let der = Base64::decode_vec(b64)
-                    .map_err(|e| format_err(*start, format!("certificate: bad base64: {e}")))?;
+                    .map_err(decode_err(*start, "certificate: bad base64"))?;
                 if der.is_empty() {
                     return Err(format_err(*start, "empty certificate"));
                 }
@@ -225,6 +238,7 @@ impl StapledBundle {
         let fail = |reason: String| Error::StapledDelegate {
             delegate_sha256: hex::encode(sha256_of(&delegate)),
             reason,
+            source: None,
         };
         if delegate.is_empty() {
             return Err(fail("the chain has no delegate certificate".into()));
@@ -299,8 +313,7 @@ impl StapledBundle {
     /// # Errors
     /// [`Error::StapledFormat`] naming the line and what is wrong.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
-        let text =
-            std::str::from_utf8(bytes).map_err(|e| format_err(0, format!("not UTF-8 ({e})")))?;
+        let text = std::str::from_utf8(bytes).map_err(decode_err(0, "not UTF-8"))?;
         // Split off the checkpoint note first: it runs verbatim to the end of the file.
         let mut lines: Vec<&str> = Vec::new();
         let mut checkpoint: Option<(usize, &str)> = None;
@@ -357,8 +370,7 @@ impl StapledBundle {
                     None => return Err(format_err(n, format!("no {END} for this certificate"))),
                 }
             }
-            let der = Base64::decode_vec(&b64)
-                .map_err(|e| format_err(n, format!("certificate: bad base64: {e}")))?;
+            let der = Base64::decode_vec(&b64).map_err(decode_err(n, "certificate: bad base64"))?;
             if der.is_empty() {
                 return Err(format_err(n, "empty certificate"));
             }
@@ -435,7 +447,7 @@ fn next_field<'a>(
 }
 
 fn parse_b64(n: usize, name: &str, v: &str) -> Result<Vec<u8>> {
-    Base64::decode_vec(v).map_err(|e| format_err(n, format!("{name}: bad base64: {e}")))
+    Base64::decode_vec(v).map_err(decode_err(n, format!("{name}: bad base64")))
 }
 
 fn parse_index(n: usize, name: &str, v: &str) -> Result<u64> {
@@ -446,7 +458,7 @@ fn parse_index(n: usize, name: &str, v: &str) -> Result<u64> {
             format!("{name}: not a decimal number: {v:?}"),
         ));
     }
-    v.parse().map_err(|e| format_err(n, format!("{name}: {e}")))
+    v.parse().map_err(decode_err(n, name))
 }
 
 fn parse_proof(n: usize, name: &str, v: &str) -> Result<Vec<Hash>> {
@@ -457,7 +469,7 @@ fn parse_proof(n: usize, name: &str, v: &str) -> Result<Vec<Hash>> {
         .enumerate()
         .map(|(k, h)| {
             let raw = Base64::decode_vec(h)
-                .map_err(|e| format_err(n, format!("{name} hash {k}: bad base64: {e}")))?;
+                .map_err(decode_err(n, format!("{name} hash {k}: bad base64")))?;
             let hash: [u8; 32] = raw.try_into().map_err(|raw: Vec<u8>| {
                 format_err(n, format!("{name} hash {k}: {} bytes, not 32", raw.len()))
             })?;
@@ -557,13 +569,14 @@ pub fn verify_bundle(
         });
     }
 
-    let inclusion = |reason: String| Error::StapledInclusion {
+    let inclusion = |reason: &str, source| Error::StapledInclusion {
         index: bundle.index,
         size: checkpoint.size,
-        reason,
+        reason: reason.to_owned(),
+        source,
     };
     if bundle.index >= checkpoint.size {
-        return Err(inclusion("index is outside the tree".into()));
+        return Err(inclusion("index is outside the tree", None));
     }
     check_record(
         &bundle.proof,
@@ -572,7 +585,7 @@ pub fn verify_bundle(
         bundle.index,
         &record_hash(&bundle.entry),
     )
-    .map_err(|e| inclusion(format!("proof does not lead to the checkpoint root ({e})")))?;
+    .map_err(|e| inclusion("proof does not lead to the checkpoint root", Some(e)))?;
 
     let leaf = bundle.leaf()?;
     if !entry_matches_leaf(&bundle.entry, leaf) {
@@ -607,6 +620,7 @@ fn verify_delegate(
     let fail = |reason: String| Error::StapledDelegate {
         delegate_sha256: hex::encode(sha256_of(delegate)),
         reason,
+        source: None,
     };
     if let Ok(Entry::LeafIssuance {
         delegate_sha256, ..
@@ -643,11 +657,13 @@ fn verify_delegate(
         proof.index,
         &record_hash(&proof.entry),
     )
-    .map_err(|e| {
-        fail(format!(
-            "delegate entry {} is not proven included in the tree of size {} ({e})",
+    .map_err(|source| Error::StapledDelegate {
+        delegate_sha256: hex::encode(sha256_of(delegate)),
+        reason: format!(
+            "delegate entry {} is not proven included in the tree of size {}",
             proof.index, checkpoint.size
-        ))
+        ),
+        source: Some(source),
     })?;
     Ok(proof.index)
 }

@@ -257,8 +257,7 @@ impl Entry {
         if bytes.len() > MAX_ENTRY_LEN {
             return Err(Error::EntryTooLong { len: bytes.len() });
         }
-        let text =
-            std::str::from_utf8(bytes).map_err(|e| malformed(0, format!("not UTF-8: {e}")))?;
+        let text = std::str::from_utf8(bytes).map_err(|e| field_err(0, "not UTF-8", e))?;
         let body = text
             .strip_suffix('\n')
             .ok_or_else(|| malformed(0, "does not end with a newline"))?;
@@ -441,6 +440,20 @@ fn malformed(line: usize, reason: impl Into<String>) -> Error {
     Error::EntryMalformed {
         line,
         reason: reason.into(),
+        source: None,
+    }
+}
+
+/// [`Error::EntryMalformed`] keeping the error behind it.
+fn field_err(
+    line: usize,
+    reason: impl Into<String>,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    Error::EntryMalformed {
+        line,
+        reason: reason.into(),
+        source: Some(Box::new(source)),
     }
 }
 
@@ -522,7 +535,7 @@ impl<'a> Fields<'a> {
 
     fn name(&mut self, key: &str) -> Result<String> {
         let (n, value) = self.field(key)?;
-        check_name(key, value).map_err(|e| malformed(n, e.to_string()))?;
+        check_name(key, value).map_err(|e| field_err(n, format!("field `{key}`"), e))?;
         Ok(value.to_owned())
     }
 
@@ -551,7 +564,8 @@ impl<'a> Fields<'a> {
         value
             .split(',')
             .map(|item| {
-                check_list_item(key, item).map_err(|e| malformed(n, e.to_string()))?;
+                check_list_item(key, item)
+                    .map_err(|e| field_err(n, format!("field `{key}`"), e))?;
                 Ok(item.to_owned())
             })
             .collect()

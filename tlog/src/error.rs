@@ -39,6 +39,13 @@ pub enum Error {
     /// A tile or entry bundle on disk is wrong (modified, truncated or missing data).
     #[error("log file {path} is damaged or was modified: {reason}")]
     LogTileDamaged { path: PathBuf, reason: String },
+    /// An entry bundle on disk does not decode.
+    #[error("log file {path} is damaged or was modified: {source}")]
+    LogBundleDamaged {
+        path: PathBuf,
+        #[source]
+        source: Box<Error>,
+    },
     /// The log's `checkpoint` file cannot be parsed.
     #[error("log checkpoint {path} is malformed: {reason}")]
     LogCheckpoint { path: PathBuf, reason: String },
@@ -89,9 +96,17 @@ pub enum Error {
     /// A signer or verifier key (signed-note `vkey`/`skey` text) is malformed.
     #[error("malformed {kind} key: {reason}")]
     KeyFormat { kind: &'static str, reason: String },
+    /// A key's material is not base64.
+    #[error("malformed {kind} key: key material is not padded standard base64: {source}")]
+    KeyBase64 {
+        kind: &'static str,
+        #[source]
+        source: base64ct::Error,
+    },
     /// The operating system's random number generator failed.
+    #[cfg(feature = "writer")]
     #[error("random number generator failed: {0}")]
-    Random(String),
+    Random(#[source] getrandom::Error),
     /// A signed note is not well-formed (C2SP signed-note).
     #[error("malformed signed note: {0}")]
     NoteMalformed(String),
@@ -110,6 +125,10 @@ pub enum Error {
     /// A cosignature line is not well-formed (C2SP tlog-cosignature).
     #[error("malformed cosignature: {0}")]
     CosignatureMalformed(String),
+    /// The system clock is before 1970: no cosignature timestamp.
+    #[cfg(feature = "writer")]
+    #[error("malformed cosignature: clock before 1970: {0}")]
+    ClockBeforeEpoch(#[source] std::time::SystemTimeError),
     /// A cosignature line is for another witness key (name or key id differ).
     #[error("cosignature is by {found}, not by the witness key {expected}")]
     CosignatureWrongKey { found: String, expected: String },
@@ -130,13 +149,16 @@ pub enum Error {
         old: String,
         new: String,
     },
-    /// The consistency proof from the cosigned size to the new size is invalid.
-    #[error("invalid consistency proof for {origin:?} from size {old} to {new}: {reason}")]
+    /// The consistency proof from the cosigned size to the new size is invalid; `source`
+    /// is the proof check's error, if it got that far.
+    #[error("invalid consistency proof for {origin:?} from size {old} to {new}: {reason}{}", colon(source.as_deref()))]
     WitnessBadProof {
         origin: String,
         old: u64,
         new: u64,
         reason: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The client's old size is not the size the witness last cosigned (tlog-witness 409).
     #[error("old size {claimed} for {origin:?} is not the cosigned size {stored}")]
@@ -145,14 +167,26 @@ pub enum Error {
         claimed: u64,
         stored: u64,
     },
-    /// The witness's stored state is unreadable or inconsistent.
-    #[error("witness state {path}: {reason}")]
-    WitnessState { path: PathBuf, reason: String },
+    /// The witness's stored state is unreadable or inconsistent; `source` is the error
+    /// behind `reason`, if any (its checkpoint does not verify).
+    #[error("witness state {path}: {reason}{}", colon(source.as_deref()))]
+    WitnessState {
+        path: PathBuf,
+        reason: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 
     // ---- entries ----
     /// A log entry is not a valid `rust-pki-log-entry/v1` encoding (see `entry`).
-    #[error("malformed log entry (line {line}): {reason}")]
-    EntryMalformed { line: usize, reason: String },
+    /// `source` is the error behind `reason`, if any (UTF-8, a name rule).
+    #[error("malformed log entry (line {line}): {reason}{}", colon(source.as_deref()))]
+    EntryMalformed {
+        line: usize,
+        reason: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// A log entry cannot be built from the given values (bad name, too long).
     #[error("invalid log entry: {0}")]
     EntryInvalid(String),
@@ -161,9 +195,15 @@ pub enum Error {
     EntryNoSigner,
 
     // ---- stapled bundles ----
-    /// A stapled bundle file is malformed (line 0: the whole file).
-    #[error("bundle line {line}: {reason}")]
-    StapledFormat { line: usize, reason: String },
+    /// A stapled bundle file is malformed (line 0: the whole file); `source` is the
+    /// decoding error behind `reason`, if any (UTF-8, base64, number).
+    #[error("bundle line {line}: {reason}{}", colon(source.as_deref()))]
+    StapledFormat {
+        line: usize,
+        reason: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// The bundle's checkpoint is not signed by the log key (forged, altered, other log).
     #[error("checkpoint is not validly signed by the log key {key}: {source}")]
     StapledLogSignature {
@@ -178,18 +218,24 @@ pub enum Error {
         required: usize,
         detail: String,
     },
-    /// The inclusion proof does not show the entry in the checkpoint's tree.
-    #[error("entry {index} is not proven included in the tree of size {size}: {reason}")]
+    /// The inclusion proof does not show the entry in the checkpoint's tree; `source` is
+    /// the proof check's error, if it got that far.
+    #[error("entry {index} is not proven included in the tree of size {size}: {reason}{}", parenthesised(source.as_ref()))]
     StapledInclusion {
         index: u64,
         size: u64,
         reason: String,
+        #[source]
+        source: Option<crate::merkle::ProofError>,
     },
-    /// The chain's delegate certificate is not proven logged by its ceremony's record.
-    #[error("the delegate certificate (SHA-256 {delegate_sha256}) is not proven logged: {reason}")]
+    /// The chain's delegate certificate is not proven logged by its ceremony's record;
+    /// `source` is the proof check's error, if it got that far.
+    #[error("the delegate certificate (SHA-256 {delegate_sha256}) is not proven logged: {reason}{}", parenthesised(source.as_ref()))]
     StapledDelegate {
         delegate_sha256: String,
         reason: String,
+        #[source]
+        source: Option<crate::merkle::ProofError>,
     },
     /// The log entry does not name the bundle's leaf certificate.
     #[error("the log entry does not name the leaf certificate (SHA-256 {leaf_sha256})")]
@@ -208,4 +254,14 @@ pub enum Error {
     /// A witness's HTTP response does not follow C2SP tlog-witness.
     #[error("malformed witness response: {0}")]
     WitnessResponse(String),
+}
+
+/// `": cause"` after a reason, or nothing.
+fn colon<E: std::fmt::Display + ?Sized>(source: Option<&E>) -> String {
+    source.map(|e| format!(": {e}")).unwrap_or_default()
+}
+
+/// `" (cause)"` after a reason, or nothing.
+fn parenthesised<E: std::fmt::Display + ?Sized>(source: Option<&E>) -> String {
+    source.map(|e| format!(" ({e})")).unwrap_or_default()
 }

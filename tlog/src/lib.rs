@@ -20,6 +20,8 @@ pub mod note;
 pub mod tiles;
 
 #[cfg(feature = "writer")]
+mod layout;
+#[cfg(feature = "writer")]
 pub mod replica;
 #[cfg(feature = "writer")]
 pub mod witness;

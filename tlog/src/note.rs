@@ -76,12 +76,7 @@ fn parse_id(kind: &'static str, id16: &str) -> Result<u32> {
 }
 
 fn parse_material(kind: &'static str, b64: &str) -> Result<(KeyType, [u8; 32])> {
-    let raw = Base64::decode_vec(b64).map_err(|e| {
-        key_err(
-            kind,
-            format!("key material is not padded standard base64: {e}"),
-        )
-    })?;
+    let raw = Base64::decode_vec(b64).map_err(|source| Error::KeyBase64 { kind, source })?;
     let (&t, rest) = raw
         .split_first()
         .ok_or_else(|| key_err(kind, "empty key material"))?;
@@ -221,7 +216,7 @@ impl SignerKey {
             return Err(key_err("signer", format!("invalid key name {name:?}")));
         }
         let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| Error::Random(e.to_string()))?;
+        getrandom::fill(&mut seed).map_err(Error::Random)?;
         let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
         seed.fill(0);
         let id = key_id(name, key_type, signing.verifying_key().as_bytes());

@@ -59,7 +59,8 @@ impl Witness {
                     let cp =
                         SignedCheckpoint::verify(&bytes, log).map_err(|e| Error::WitnessState {
                             path: path.clone(),
-                            reason: e.to_string(),
+                            reason: "the stored checkpoint does not verify".into(),
+                            source: Some(Box::new(e)),
                         })?;
                     latest.insert(log.name().to_owned(), cp);
                 }
@@ -95,7 +96,7 @@ impl Witness {
     ) -> Result<String> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_err(|e| Error::CosignatureMalformed(format!("clock before 1970: {e}")))?
+            .map_err(Error::ClockBeforeEpoch)?
             .as_secs();
         self.add_checkpoint_at(note, old_size, proof, now)
     }
@@ -159,7 +160,8 @@ impl Witness {
                     origin: origin.clone(),
                     old: old.size,
                     new: new.size,
-                    reason: e.to_string(),
+                    reason: "the proof does not verify".into(),
+                    source: Some(Box::new(e)),
                 })?;
             }
             _ => {
@@ -169,6 +171,7 @@ impl Witness {
                         old: stored,
                         new: new.size,
                         reason: "expected an empty proof".into(),
+                        source: None,
                     });
                 }
             }

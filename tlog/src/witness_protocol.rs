@@ -579,6 +579,7 @@ CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=
                 old: 1,
                 new: 2,
                 reason: "x".into(),
+                source: None,
             },
             Some(1),
         );
@@ -596,6 +597,7 @@ CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=
             Error::WitnessState {
                 path: "/secret/path".into(),
                 reason: "x".into(),
+                source: None,
             },
             Some(0),
         );

@@ -38,12 +38,11 @@ use tlog_tiles::{
 };
 
 use crate::bundle;
-use crate::replica::{DirSource, MemHashes, load, merkle, tile_bytes, too_many};
+pub use crate::layout::CHECKPOINT_FILE;
+use crate::layout::{DirSource, MemHashes, load, merkle, tile_bytes, too_many};
 use crate::tiles::{FULL_WIDTH, TILE_HEIGHT, TileId};
 use crate::{Error, Result};
 
-/// Name of the checkpoint file.
-pub const CHECKPOINT_FILE: &str = "checkpoint";
 /// Name of the file holding a checkpoint body while it is being signed.
 pub const PENDING_FILE: &str = ".checkpoint.pending";
 /// What the log directory is called in lock errors.

@@ -253,7 +253,14 @@ fn witness_policy() {
 
 fn parse_error_line(text: &str) -> (usize, String) {
     match StapledBundle::parse(text.as_bytes()).unwrap_err() {
-        Error::StapledFormat { line, reason } => (line, reason),
+        Error::StapledFormat {
+            line,
+            reason,
+            source,
+        } => (
+            line,
+            source.map_or(reason.clone(), |e| format!("{reason}: {e}")),
+        ),
         other => panic!("not a format error: {other}"),
     }
 }

@@ -18,7 +18,8 @@ use crate::crl::{self, Crl};
 use crate::error::{Error, Position};
 use crate::profile::{self, Role};
 use crate::purpose::Purpose;
-use crate::report::{VerifiedChain, unix_secs};
+use crate::report::VerifiedChain;
+use crate::times::unix_secs;
 
 /// Verifies `chain`, whose first certificate is a CA (a delegate), against the pinned `root`
 /// for `purpose` at time `at`, checking revocation against `crls` (may be empty).

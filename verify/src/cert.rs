@@ -11,11 +11,11 @@ use x509_cert::ext::pkix::{BasicConstraints, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::error::{CertRef, Error, Position};
+use crate::intrinsic::{self, Facts};
 use crate::oid::Oid;
 use crate::pem::{self, Expected};
-use crate::profile::{self, Facts};
-use crate::report::datetime;
 use crate::signed::{self, Check, Signed};
+use crate::times::datetime;
 
 /// One certificate as read from a file: its DER, its x509-cert parse and where it came from.
 #[derive(Clone, Debug)]
@@ -64,7 +64,7 @@ impl ParsedCert {
             _ => webpki::EndEntityCert::try_from(&cert.der).map(drop),
         };
         if let Err(source) = parsed {
-            profile::check_intrinsic(&cert)?;
+            intrinsic::check(&cert.x509, &cert.facts, &cert.id)?;
             return Err(Error::UnsupportedCert {
                 file: file.to_owned(),
                 index,

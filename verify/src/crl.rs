@@ -26,8 +26,8 @@ use x509_cert::ext::pkix::{CrlNumber, CrlReason};
 use crate::cert::{ParsedCert, serial_hex};
 use crate::error::{CertRef, Error};
 use crate::pem::{self, Expected};
-use crate::report::datetime;
 use crate::signed::Check;
+use crate::times::datetime;
 
 /// One CRL, read from a PEM (`X509 CRL`) or DER file.
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@ use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
 use crate::oid::Oid;
-use crate::report::rfc3339;
+use crate::times::rfc3339;
 
 /// Where a certificate came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -752,10 +752,10 @@ impl Error {
         #[allow(deprecated)] // matched only to recognise it; see `purpose::RequiredEku`
         match (self, theirs) {
             (Self::Expired { not_after, .. }, W::CertExpired { not_after: t, .. }) => {
-                crate::report::unix_secs(*not_after) == Some(t.as_secs())
+                crate::times::unix_secs(*not_after) == Some(t.as_secs())
             }
             (Self::NotYetValid { not_before, .. }, W::CertNotValidYet { not_before: t, .. }) => {
-                crate::report::unix_secs(*not_before) == Some(t.as_secs())
+                crate::times::unix_secs(*not_before) == Some(t.as_secs())
             }
             (
                 Self::MissingEku { .. } | Self::WrongEku { .. },

@@ -40,12 +40,14 @@ pub mod cli;
 mod crl;
 mod diagnose;
 mod error;
+mod intrinsic;
 mod oid;
 mod pem;
 mod profile;
 mod purpose;
 mod report;
 mod signed;
+mod times;
 mod verify;
 
 pub use ca::verify_ca;

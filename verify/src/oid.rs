@@ -5,12 +5,9 @@
 //! placeholder arc of our policy (`ArcInvalid { arc: 999 }` / `OidMalformed`).
 
 use std::fmt;
-use std::str::FromStr;
 
 use der::{Decode, Reader, SliceReader, Tag, Tagged, asn1::AnyRef};
 use serde::{Serialize, Serializer};
-
-use crate::error::Error;
 
 /// An OBJECT IDENTIFIER, held as DER content bytes (no tag, no length).
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -63,37 +60,32 @@ impl Oid {
     }
 }
 
-impl FromStr for Oid {
-    type Err = Error;
-
-    /// Parses dotted decimal, e.g. `2.999.1.1` or `1.3.6.1.4.1.55555.7`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let invalid = |reason| Error::InvalidOid {
-            input: s.to_owned(),
-            reason,
-        };
+impl Oid {
+    /// Parses dotted decimal, e.g. `2.999.1.1` or `1.3.6.1.4.1.55555.7`; the error says
+    /// what is wrong. `FromStr` (in [`crate::purpose`]) wraps it in [`Error::InvalidOid`].
+    ///
+    /// [`Error::InvalidOid`]: crate::Error::InvalidOid
+    pub(crate) fn parse_dotted(s: &str) -> Result<Self, &'static str> {
         let arcs = s
             .split('.')
             .map(|arc| {
                 if arc.is_empty() || !arc.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(invalid("arcs must be decimal numbers separated by dots"));
+                    return Err("arcs must be decimal numbers separated by dots");
                 }
                 arc.parse::<u128>()
-                    .map_err(|_| invalid("an arc does not fit in 128 bits"))
+                    .map_err(|_| "an arc does not fit in 128 bits")
             })
             .collect::<Result<Vec<u128>, _>>()?;
         let (first, second, rest) = match arcs.as_slice() {
             [first, second, rest @ ..] => (*first, *second, rest),
-            _ => return Err(invalid("an OID has at least two arcs")),
+            _ => return Err("an OID has at least two arcs"),
         };
         if first > 2 || (first < 2 && second > 39) {
-            return Err(invalid(
-                "the first arc is 0, 1 or 2, and the second at most 39 under 0 and 1",
-            ));
+            return Err("the first arc is 0, 1 or 2, and the second at most 39 under 0 and 1");
         }
         let first_subidentifier = (first * 40)
             .checked_add(second)
-            .ok_or_else(|| invalid("an arc does not fit in 128 bits"))?;
+            .ok_or("an arc does not fit in 128 bits")?;
         let mut content = Vec::new();
         encode_subidentifier(first_subidentifier, &mut content);
         for &arc in rest {

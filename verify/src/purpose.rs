@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use webpki::{ExtendedKeyUsageValidator, KeyPurposeId, KeyPurposeIdIter};
@@ -21,6 +22,19 @@ pub struct Purpose {
     pub name: String,
     /// The EKU OID required in the leaf and in every intermediate.
     pub eku: Oid,
+}
+
+// Here rather than in `oid`, which the error type uses: parsing text names the error.
+impl FromStr for Oid {
+    type Err = Error;
+
+    /// Parses dotted decimal, e.g. `2.999.1.1` or `1.3.6.1.4.1.55555.7`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse_dotted(s).map_err(|reason| Error::InvalidOid {
+            input: s.to_owned(),
+            reason,
+        })
+    }
 }
 
 /// The purposes of the Rust PKI, as in `policy/rust-root.toml` (a test checks they agree).

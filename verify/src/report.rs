@@ -1,17 +1,15 @@
-//! The result of a successful verification ([`VerifiedChain`], serializable for `--json`),
-//! and the time conversions it and the errors use.
+//! The result of a successful verification ([`VerifiedChain`], serializable for `--json`).
 
 use std::fmt;
-use std::time::Duration;
 
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::OffsetDateTime;
 
 use crate::cert::ParsedCert;
 use crate::crl::CrlSummary;
 use crate::error::CertRef;
 use crate::purpose::Purpose;
+use crate::times::rfc3339;
 
 /// A chain that passed every rule: the path used, from the leaf to the root.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -107,23 +105,4 @@ impl fmt::Display for VerifiedChain {
         }
         Ok(())
     }
-}
-
-/// RFC 3339 text of a time (for messages).
-pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
-}
-
-/// A time from seconds since the epoch. X.509 times end at 9999-12-31, within range; beyond
-/// it, saturates.
-pub(crate) fn datetime(since_epoch: Duration) -> OffsetDateTime {
-    i64::try_from(since_epoch.as_secs())
-        .ok()
-        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
-        .unwrap_or(PrimitiveDateTime::MAX.assume_utc())
-}
-
-/// Whole seconds since the epoch, if not before it.
-pub(crate) fn unix_secs(t: OffsetDateTime) -> Option<u64> {
-    u64::try_from(t.unix_timestamp()).ok()
 }

@@ -29,8 +29,9 @@ use crate::diagnose::{self, Context};
 use crate::error::Error;
 use crate::profile::{self, Role};
 use crate::purpose::Purpose;
-use crate::report::{VerifiedChain, unix_secs};
+use crate::report::VerifiedChain;
 use crate::signed::ALGS;
+use crate::times::unix_secs;
 
 /// Verifies `chain` against the pinned `root` for `purpose` at time `at`, checking
 /// revocation against `crls` (may be empty).

@@ -95,9 +95,9 @@ impl IssuerInfo {
         let tbs = issuer.tbs_certificate();
         let ski = tbs
             .get_extension::<SubjectKeyIdentifier>()
-            .map_err(|e| Error::Certificate {
+            .map_err(|source| Error::Der {
                 what: "issuer".into(),
-                reason: e.to_string(),
+                source,
             })?
             .ok_or_else(|| Error::Certificate {
                 what: format!("issuer {}", tbs.subject()),

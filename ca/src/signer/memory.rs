@@ -35,13 +35,17 @@ impl MemorySigner {
     /// The OS random source failed, or the public key could not be encoded.
     pub fn generate(algorithm: KeyAlgorithm) -> Result<Self> {
         let mut seed = zeroize::Zeroizing::new([0u8; 48]);
-        getrandom::fill(seed.as_mut_slice()).map_err(|e| memory_error(e.to_string()))?;
+        getrandom::fill(seed.as_mut_slice()).map_err(|source| Error::Random { source })?;
         let key = match algorithm {
             // 384 random bits reduced mod n would bias; from_slice rejects out-of-range
             // scalars instead, which happens with probability ~2^-190.
             KeyAlgorithm::EcdsaP384 => MemoryKey::EcdsaP384(
-                p384::ecdsa::SigningKey::from_slice(seed.as_slice())
-                    .map_err(|e| memory_error(e.to_string()))?,
+                p384::ecdsa::SigningKey::from_slice(seed.as_slice()).map_err(|source| {
+                    Error::SigningKey {
+                        key: MEMORY_KEY.into(),
+                        source,
+                    }
+                })?,
             ),
             KeyAlgorithm::Ed25519 => {
                 let mut secret = zeroize::Zeroizing::new([0u8; 32]);
@@ -53,17 +57,22 @@ impl MemorySigner {
             MemoryKey::EcdsaP384(k) => k.verifying_key().to_public_key_der(),
             MemoryKey::Ed25519(k) => k.verifying_key().to_public_key_der(),
         }
-        .map_err(|e| memory_error(e.to_string()))?;
-        let spki = SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes())
-            .map_err(|e| memory_error(e.to_string()))?;
+        .map_err(|source| Error::Spki {
+            what: MEMORY_KEY.into(),
+            source,
+        })?;
+        let spki = SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes()).map_err(der_error)?;
         Ok(Self { key, spki })
     }
 }
 
-fn memory_error(reason: String) -> Error {
-    Error::Signing {
-        key: "in-memory key".into(),
-        reason,
+/// What errors call an in-memory key.
+const MEMORY_KEY: &str = "in-memory key";
+
+fn der_error(source: der::Error) -> Error {
+    Error::Der {
+        what: MEMORY_KEY.into(),
+        source,
     }
 }
 
@@ -87,10 +96,7 @@ impl Signer for MemorySigner {
         match &self.key {
             MemoryKey::EcdsaP384(k) => {
                 let signature: p384::ecdsa::Signature = k.sign(message);
-                signature
-                    .to_der()
-                    .to_der()
-                    .map_err(|e| memory_error(e.to_string()))
+                signature.to_der().to_der().map_err(der_error)
             }
             MemoryKey::Ed25519(k) => Ok(k.sign(message).to_bytes().to_vec()),
         }

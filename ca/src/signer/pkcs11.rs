@@ -142,8 +142,7 @@ impl Pkcs11Signer {
             }
             None => {
                 let mut id = vec![0; GENERATED_ID_LEN];
-                getrandom::fill(&mut id)
-                    .map_err(|e| unsupported(uri, &format!("no random CKA_ID: {e}")))?;
+                getrandom::fill(&mut id).map_err(|source| Error::Random { source })?;
                 id
             }
         };
@@ -152,9 +151,7 @@ impl Pkcs11Signer {
             // PKCS#11 3.0 §2.3.5: CKA_EC_PARAMS of an Edwards key may be the curve's OID.
             KeyAlgorithm::Ed25519 => (Mechanism::EccEdwardsKeyPairGen, ED25519),
         };
-        let curve = curve
-            .to_der()
-            .map_err(|e| unsupported(uri, &e.to_string()))?;
+        let curve = curve.to_der().map_err(|e| encoding(uri, e))?;
         let public_template = [
             Attribute::Token(true),
             Attribute::Private(false),
@@ -192,7 +189,7 @@ impl Pkcs11Signer {
         let (algorithm, spki) = match get(&token, uri, key, AttributeType::KeyType)? {
             Attribute::KeyType(KeyType::EC) => {
                 let verifying_key = read_public_key(&token, uri, public)?;
-                let spki = spki_of(&verifying_key).map_err(|e| unsupported(uri, &e.to_string()))?;
+                let spki = spki_of(&verifying_key).map_err(|e| encoding(uri, e))?;
                 (KeyAlgorithm::EcdsaP384, spki)
             }
             Attribute::KeyType(KeyType::EC_EDWARDS) => (
@@ -274,21 +271,22 @@ impl Pkcs11Signer {
     /// The public key as PEM (`-----BEGIN PUBLIC KEY-----`, RFC 7468 §13).
     ///
     /// # Errors
-    /// [`Error::UnsupportedKey`] if the SubjectPublicKeyInfo cannot be encoded.
+    /// [`Error::KeyEncoding`] if the SubjectPublicKeyInfo cannot be encoded.
     pub fn public_key_pem(&self) -> Result<String> {
         self.spki
             .to_pem(der::pem::LineEnding::LF)
-            .map_err(|e| unsupported(&self.uri, &e.to_string()))
+            .map_err(|e| encoding(&self.uri, e))
     }
 
     /// SHA-256 of the DER SubjectPublicKeyInfo (the usual SPKI fingerprint).
     ///
     /// # Errors
-    /// [`Error::UnsupportedKey`] if the SubjectPublicKeyInfo cannot be encoded.
+    /// [`Error::Spki`] if the SubjectPublicKeyInfo cannot be encoded.
     pub fn spki_sha256(&self) -> Result<[u8; 32]> {
-        self.spki
-            .fingerprint_bytes()
-            .map_err(|e| unsupported(&self.uri, &e.to_string()))
+        self.spki.fingerprint_bytes().map_err(|source| Error::Spki {
+            what: format!("key `{}` in token `{}`", self.uri.object, self.uri.token),
+            source,
+        })
     }
 }
 
@@ -330,16 +328,12 @@ impl Signer for Pkcs11Signer {
             .session()
             .sign(&Mechanism::Ecdsa, self.key, &digest)
             .map_err(ck("C_Sign"))?;
-        let signing_error = |reason: String| Error::Signing {
-            key: self.describe(),
-            reason,
-        };
-        let signature = p384::ecdsa::Signature::from_slice(&raw).map_err(|e| {
-            signing_error(format!(
-                "the token returned {} bytes, not a P-384 r||s: {e}",
-                raw.len()
-            ))
-        })?;
+        let signature =
+            p384::ecdsa::Signature::from_slice(&raw).map_err(|source| Error::SignatureLength {
+                key: self.describe(),
+                len: raw.len(),
+                source,
+            })?;
         // Not verified here: issuance (`issue::sign_linted`) checks every signature it
         // gets against the issuer's public key, once, before anything is written.
         Ok(signature.to_der().as_bytes().to_vec())
@@ -472,8 +466,7 @@ fn read_ed25519_public_key(
             oid: ED25519,
             parameters: None,
         },
-        subject_public_key: BitString::from_bytes(&point)
-            .map_err(|e| unsupported(uri, &e.to_string()))?,
+        subject_public_key: BitString::from_bytes(&point).map_err(|e| encoding(uri, e))?,
     })
 }
 
@@ -496,6 +489,14 @@ fn spki_of(key: &VerifyingKey) -> der::Result<SubjectPublicKeyInfoOwned> {
         },
         subject_public_key: BitString::from_bytes(key.to_sec1_point(false).as_bytes())?,
     })
+}
+
+fn encoding(uri: &Pkcs11Uri, source: der::Error) -> Error {
+    Error::KeyEncoding {
+        token: uri.token.clone(),
+        label: uri.object.clone(),
+        source,
+    }
 }
 
 fn unsupported(uri: &Pkcs11Uri, reason: &str) -> Error {

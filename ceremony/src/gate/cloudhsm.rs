@@ -258,11 +258,9 @@ impl CloudHsmSigner {
             &der,
             "CloudHSM signature",
         )
-        .map_err(|e| {
-            signature_error(format!(
-                "{e}; is `{}` the root certificate's key?",
-                self.gate.key_label
-            ))
+        .map_err(|source| Error::CloudHsmSignatureInvalid {
+            key_label: self.gate.key_label.clone(),
+            source: Box::new(source),
         })?;
         Ok(der)
     }
@@ -411,9 +409,16 @@ impl UnsignedToken {
             path: path.to_owned(),
             reason,
         };
-        let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|source| Error::CloudHsmTokenIo {
+            path: path.to_owned(),
+            source,
+        })?;
         let Value::Object(file) =
-            serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON: {e}")))?
+            serde_json::from_slice(&bytes).map_err(|source| Error::CloudHsmTokenJson {
+                path: path.to_owned(),
+                step: "not JSON",
+                source,
+            })?
         else {
             return Err(bad("not a JSON object".into()));
         };
@@ -432,11 +437,13 @@ impl UnsignedToken {
     fn write_approved(&self, path: &Path, signatures: &[Value]) -> Result<()> {
         let mut file = self.file.clone();
         file.insert("signatures".into(), Value::Array(signatures.to_vec()));
-        let text =
-            serde_json::to_vec_pretty(&Value::Object(file)).map_err(|e| Error::CloudHsmToken {
+        let text = serde_json::to_vec_pretty(&Value::Object(file)).map_err(|source| {
+            Error::CloudHsmTokenJson {
                 path: path.to_owned(),
-                reason: e.to_string(),
-            })?;
+                step: "cannot encode it",
+                source,
+            }
+        })?;
         let tmp = path.with_extension("json.tmp");
         write_file(&tmp, &text)?;
         std::fs::rename(&tmp, path).map_err(|source| Error::Io {

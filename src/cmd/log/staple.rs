@@ -18,7 +18,8 @@ use super::{open_writable, parse_lock_timeout, read_vkey};
 
 /// Environment variable naming a step at which stapling aborts the process (as `kill -9`
 /// would), for the crash tests: `appended` (the entries are in the log, no witness asked,
-/// no bundle written).
+/// no bundle written). Only with the `fault-injection` feature (crash tests).
+#[cfg(feature = "fault-injection")]
 pub const FAULT_ENV: &str = "RUST_PKI_LOG_FAULT";
 
 /// Where issued certificates are logged (shared by the issuing commands).
@@ -165,11 +166,16 @@ pub fn bundle_path(certificate_path: &Path) -> PathBuf {
 }
 
 /// Abort here if the crash tests asked for it (see [`FAULT_ENV`]).
+#[cfg(feature = "fault-injection")]
 fn fault_point(step: &str) {
     if std::env::var(FAULT_ENV).is_ok_and(|wanted| wanted == step) {
         std::process::abort();
     }
 }
+
+/// Without `fault-injection`: no abort switch.
+#[cfg(not(feature = "fault-injection"))]
+fn fault_point(_step: &str) {}
 
 /// Writes a new bundle; `false` when a bundle of the same entry and chain is there from an
 /// earlier run (its older checkpoint still proves inclusion).
