@@ -309,6 +309,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Writing an output failed (the file, the step and the cause are in the source).
+    #[error(transparent)]
+    Write(rust_pki_fs::WriteError),
 }
 
 /// ` with id HEX` for key errors, or nothing.

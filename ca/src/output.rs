@@ -1,6 +1,11 @@
-//! Output files: created with O_EXCL, never overwritten.
+//! Output files: complete or absent after a crash, never overwritten.
 
-use std::{io::Write, path::Path};
+use std::path::Path;
+
+use rust_pki_fs::{
+    WriteError,
+    durable::{self, Mode},
+};
 
 use crate::{Error, Result};
 
@@ -19,30 +24,16 @@ pub fn ensure_absent<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()
     Ok(())
 }
 
-/// Create `path` (which must not exist: O_CREAT|O_EXCL) and write `contents`, synced.
+/// Create `path`, which must not exist, holding `contents`: complete or absent after a
+/// crash, never overwritten (see [`rust_pki_fs::durable::create_new`]).
 ///
 /// # Errors
-/// [`Error::OutputExists`] if the path exists; I/O errors name the path.
+/// [`Error::OutputExists`] if the path exists; [`Error::Write`] names the path and step.
 pub fn write_new(path: &Path, contents: &[u8]) -> Result<()> {
-    let io = |source: std::io::Error| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::OutputExists {
-                    path: path.to_owned(),
-                }
-            } else {
-                io(e)
-            }
-        })?;
-    file.write_all(contents).map_err(io)?;
-    file.sync_all().map_err(io)
+    durable::create_new(path, contents, Mode::Public).map_err(|error| match error {
+        WriteError::Exists { path } => Error::OutputExists { path },
+        other => Error::Write(other),
+    })
 }
 
 #[cfg(test)]

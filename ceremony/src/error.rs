@@ -21,6 +21,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Writing a file failed (the file, the step and the cause are in the source).
+    #[error(transparent)]
+    Write(rust_pki_fs::WriteError),
     /// A file that is not a regular file, or larger than its bound.
     #[error("{path}: refused: {reason}")]
     FileRefused { path: PathBuf, reason: String },

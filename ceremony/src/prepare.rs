@@ -3,8 +3,6 @@
 //! the request pins the policy, the roster, the record chain and the tool.
 
 use std::{
-    io::Write,
-    os::unix::fs::OpenOptionsExt,
     path::Path,
     time::{Duration, SystemTime},
 };
@@ -19,6 +17,7 @@ use rust_pki_ca::{
     pem,
     policy::Policy,
 };
+use rust_pki_fs::durable::{self, Mode};
 
 use crate::{
     Error, Result,
@@ -453,18 +452,7 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// Write a secret to a new file readable by its owner only (0600, O_EXCL, synced).
+/// Write a secret to a new file readable by its owner only (0600, never overwritten).
 fn write_secret(path: &Path, secret: &[u8]) -> Result<()> {
-    let io = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io)?;
-    file.write_all(secret).map_err(io)?;
-    file.sync_all().map_err(io)
+    durable::create_new(path, secret, Mode::Private).map_err(Error::Write)
 }

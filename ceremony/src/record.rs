@@ -3,11 +3,12 @@
 //! written atomically (temporary file, fsync, rename), so after a crash there is either
 //! no record or a complete one.
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::Path;
 
+use rust_pki_fs::{
+    WriteError,
+    durable::{self, Mode},
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result, request::Kind};
@@ -142,38 +143,10 @@ impl Record {
             what: path.display().to_string(),
             source,
         })?;
-        let temporary = temporary_path(path);
-        let io = |p: &Path| {
-            let p = p.to_owned();
-            move |source| Error::Io { path: p, source }
-        };
-        // A leftover from a crash before the rename is an incomplete record: discard it.
-        if temporary.exists() {
-            std::fs::remove_file(&temporary).map_err(io(&temporary))?;
-        }
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)
-            .map_err(io(&temporary))?;
-        file.write_all(text.as_bytes()).map_err(io(&temporary))?;
-        file.sync_all().map_err(io(&temporary))?;
-        drop(file);
-        std::fs::rename(&temporary, path).map_err(io(path))?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(io(dir))?;
-        }
+        durable::create_new(path, text.as_bytes(), Mode::Public).map_err(|error| match error {
+            WriteError::Exists { path } => Error::RecordExists { path },
+            other => Error::Write(other),
+        })?;
         Ok(text.into_bytes())
     }
-}
-
-fn temporary_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".partial");
-    path.with_file_name(name)
 }

@@ -12,6 +12,8 @@
 //! - [`replace`]: the file ends up holding the new bytes, or the old ones after a crash.
 //! - [`replace_all`]: [`replace`] for many files at once, fsynced in parallel, moved into
 //!   place in order only when all of them are durable (the transparency log's tiles).
+//! - [`remove`]: a file that marks unfinished work (the log's pending checkpoint) is gone,
+//!   and stays gone after a power loss.
 //!
 //! A crash leaves at most a hidden `.NAME.PID-N.tmp` next to the target; it never
 //! holds the only copy of anything.
@@ -142,6 +144,17 @@ pub fn replace_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), WriteError> {
     }
     fault::point("replace-all:after-renames");
     dirs.into_iter().try_for_each(sync_dir)
+}
+
+/// Remove `path` and fsync its directory. A file already absent is not an error.
+///
+/// # Errors
+/// [`WriteError::Io`].
+pub fn remove(path: &Path) -> Result<(), WriteError> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(io(path, "remove the file", e)),
+        _ => sync_dir(parent(path)),
+    }
 }
 
 fn write_temporaries(files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, WriteError> {
@@ -354,6 +367,25 @@ mod tests {
             "{error}"
         );
         assert!(error.to_string().contains("missing/.file."), "{error}");
+    }
+
+    #[test]
+    fn remove_deletes_and_accepts_an_absent_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".checkpoint.pending");
+        replace(&path, b"body").unwrap();
+        remove(&path).unwrap();
+        assert!(!path.exists());
+        remove(&path).unwrap();
+        let not_a_file = dir.path().join("sub");
+        fs::create_dir(&not_a_file).unwrap();
+        assert!(matches!(
+            remove(&not_a_file),
+            Err(WriteError::Io {
+                step: "remove the file",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -64,6 +64,11 @@ pub enum Error {
     #[cfg(feature = "writer")]
     #[error(transparent)]
     LogLocked(#[from] rust_pki_fs::LockError),
+    /// Writing a file of the log or of the witness state failed (the file, the step and
+    /// the cause are in the source).
+    #[cfg(feature = "writer")]
+    #[error(transparent)]
+    Write(#[from] rust_pki_fs::WriteError),
     /// `Log::create` found an existing log.
     #[error("a log already exists at {path}")]
     LogExists { path: PathBuf },

@@ -4,8 +4,9 @@
 //! proofs. State is one file per origin in a directory, replaced atomically.
 
 use std::collections::BTreeMap;
+
+use rust_pki_fs::durable;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -178,7 +179,7 @@ impl Witness {
         }
         let line = cosign(&self.key, &new.body()?, timestamp)?;
         if old.is_none_or(|o| o.size != new.size) {
-            write_atomic(
+            durable::replace(
                 &state_path(&self.dir, &origin),
                 &strip_to_log_signature(&new, log_key)?,
             )?;
@@ -215,19 +216,4 @@ fn note_origin(note: &[u8]) -> Result<String> {
 /// `dir/<hex(origin)>.checkpoint`: safe file names for any origin.
 fn state_path(dir: &Path, origin: &str) -> PathBuf {
     dir.join(format!("{}.checkpoint", hex::encode(origin.as_bytes())))
-}
-
-fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("checkpoint.tmp");
-    let mut f = fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
-    f.write_all(data).map_err(|e| io_err(&tmp, e))?;
-    f.sync_all().map_err(|e| io_err(&tmp, e))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
-    if let Some(parent) = path.parent() {
-        fs::File::open(parent)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io_err(parent, e))?;
-    }
-    Ok(())
 }

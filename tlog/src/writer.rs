@@ -25,12 +25,11 @@
 //! Merkle hashing, stored hashes and proofs are `tlog_tiles`'s.
 
 use std::fmt;
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rust_pki_fs::{DEFAULT_LOCK_TIMEOUT, DirLock};
+use rust_pki_fs::{DEFAULT_LOCK_TIMEOUT, DirLock, durable};
 use tlog_tiles::{
     Checkpoint, EMPTY_HASH, HASH_SIZE, Hash, HashReader, Tile, TileHashReader, TileReader,
     check_record, check_tree, prove_record, prove_tree, record_hash, stored_hash_index,
@@ -272,8 +271,7 @@ impl Log {
                 .map_err(merkle("computing stored hashes"))?;
             self.hashes.extend(h);
         }
-        let mut dirs = Vec::new();
-        // Every new or changed file of this append, written together by write_all_atomic.
+        // Every new or changed file of this append, written together by durable::replace_all.
         let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         // Entry bundles: the old partial bundle's entries followed by the new ones.
         let full = u64::from(FULL_WIDTH);
@@ -285,7 +283,7 @@ impl Log {
             let id = TileId::entries(k, width)?;
             files.push((self.dir.join(id.path()), bundle::encode(chunk)?));
             if files.len() >= WRITE_GROUP {
-                write_all_atomic(&files, &mut dirs)?;
+                durable::replace_all(&files)?;
                 files.clear();
             }
             new_tail = if id.is_full() {
@@ -300,12 +298,11 @@ impl Log {
             let id = TileId::hash(tile.level(), tile.level_index(), tile.width())?;
             files.push((self.dir.join(id.path()), tile_bytes(&self.hashes, &id)?));
             if files.len() >= WRITE_GROUP {
-                write_all_atomic(&files, &mut dirs)?;
+                durable::replace_all(&files)?;
                 files.clear();
             }
         }
-        write_all_atomic(&files, &mut dirs)?;
-        sync_dirs(&dirs)?;
+        durable::replace_all(&files)?;
         if fault == Fault::AfterTiles {
             return Err(Error::InjectedFault("after tiles"));
         }
@@ -389,9 +386,7 @@ impl Log {
             }
         }
         if note != self.head.note {
-            let mut dirs = Vec::new();
-            write_atomic(&self.dir.join(CHECKPOINT_FILE), &note, &mut dirs)?;
-            sync_dirs(&dirs)?;
+            durable::replace(&self.dir.join(CHECKPOINT_FILE), &note)?;
             self.head.note = note;
         }
         Ok(self.head.clone())
@@ -474,9 +469,7 @@ impl Log {
                 reason: e.to_string(),
             })?
             .to_bytes();
-        let mut dirs = Vec::new();
-        write_atomic(&pending_path, &body, &mut dirs)?;
-        sync_dirs(&dirs)?;
+        durable::replace(&pending_path, &body)?;
         self.sign_and_commit(&body, fault)
     }
 
@@ -488,12 +481,8 @@ impl Log {
         if fault == Fault::AfterSign {
             return Err(Error::InjectedFault("after sign"));
         }
-        let mut dirs = Vec::new();
-        write_atomic(&self.dir.join(CHECKPOINT_FILE), &note, &mut dirs)?;
-        sync_dirs(&dirs)?;
-        let pending = self.dir.join(PENDING_FILE);
-        fs::remove_file(&pending).map_err(io(&pending))?;
-        sync_dirs(&dirs)?;
+        durable::replace(&self.dir.join(CHECKPOINT_FILE), &note)?;
+        durable::remove(&self.dir.join(PENDING_FILE))?;
         Ok(note)
     }
 
@@ -601,106 +590,6 @@ impl TileReader for DiskTiles<'_> {
 
 /// Files an append holds in memory before writing them (bounds memory for huge appends).
 const WRITE_GROUP: usize = 256;
-/// Most threads writing and fsyncing an append's files at once. Concurrent fsyncs share
-/// the file system's journal commits, which sequential ones cannot.
-const SYNC_THREADS: usize = 8;
-
-/// Writes `data` to a temporary file next to `path`, fsyncs it and renames it into place;
-/// records the directory so the caller can fsync it.
-fn write_atomic(path: &Path, data: &[u8], dirs: &mut Vec<PathBuf>) -> Result<()> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(io(parent))?;
-    let tmp = write_synced_temp(path, data)?;
-    fs::rename(&tmp, path).map_err(io(path))?;
-    if !dirs.iter().any(|d| d == parent) {
-        dirs.push(parent.to_owned());
-    }
-    Ok(())
-}
-
-/// [`write_atomic`] for many files: each is written to its temporary name and fsynced
-/// (several at once, on up to [`SYNC_THREADS`] threads), and only when all of them are
-/// durable are they renamed into place, in order. Records the directories to fsync.
-fn write_all_atomic(files: &[(PathBuf, Vec<u8>)], dirs: &mut Vec<PathBuf>) -> Result<()> {
-    let mut parents: Vec<&Path> = Vec::new();
-    for (path, _) in files {
-        let parent = path.parent().unwrap_or(Path::new("."));
-        if !parents.contains(&parent) {
-            fs::create_dir_all(parent).map_err(io(parent))?;
-            parents.push(parent);
-        }
-    }
-    let threads = SYNC_THREADS.min(files.len());
-    let temps: Vec<PathBuf> = if threads <= 1 {
-        files
-            .iter()
-            .map(|(path, data)| write_synced_temp(path, data))
-            .collect::<Result<_>>()?
-    } else {
-        let per_thread = files.len().div_ceil(threads);
-        let write_chunk = |chunk: &[(PathBuf, Vec<u8>)]| {
-            chunk
-                .iter()
-                .map(|(path, data)| write_synced_temp(path, data))
-                .collect::<Result<Vec<_>>>()
-        };
-        std::thread::scope(|scope| {
-            // A chunk whose thread cannot be started is written on this one.
-            let workers: Vec<_> = files
-                .chunks(per_thread)
-                .map(|chunk| {
-                    std::thread::Builder::new()
-                        .spawn_scoped(scope, move || write_chunk(chunk))
-                        .map_err(|_| chunk)
-                })
-                .collect();
-            let mut temps = Vec::with_capacity(files.len());
-            for worker in workers {
-                let written = match worker {
-                    Ok(handle) => match handle.join() {
-                        Ok(written) => written,
-                        Err(panic) => std::panic::resume_unwind(panic),
-                    },
-                    Err(chunk) => write_chunk(chunk),
-                };
-                temps.extend(written?);
-            }
-            Ok::<_, Error>(temps)
-        })?
-    };
-    for ((path, _), tmp) in files.iter().zip(&temps) {
-        fs::rename(tmp, path).map_err(io(path))?;
-    }
-    for parent in parents {
-        if !dirs.iter().any(|d| d == parent) {
-            dirs.push(parent.to_owned());
-        }
-    }
-    Ok(())
-}
-
-/// Writes `data` to `.<name>.tmp` next to `path` and fsyncs it; returns the temporary path.
-fn write_synced_temp(path: &Path, data: &[u8]) -> Result<PathBuf> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.tmp"));
-    let mut file = File::create(&tmp).map_err(io(&tmp))?;
-    file.write_all(data).map_err(io(&tmp))?;
-    file.sync_all().map_err(io(&tmp))?;
-    Ok(tmp)
-}
-
-fn sync_dirs(dirs: &[PathBuf]) -> Result<()> {
-    for dir in dirs {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io(dir))?;
-    }
-    Ok(())
-}
 
 /// Removes `<full tile path>.p/` (older partial versions); best effort.
 fn remove_partials(full_path: &Path) {

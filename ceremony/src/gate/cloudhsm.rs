@@ -33,7 +33,6 @@ pub mod cli;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    io::Write as _,
     path::{Path, PathBuf},
     sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
@@ -42,6 +41,7 @@ use std::{
 use base64ct::{Base64, Encoding as _};
 use der::{Decode as _, Encode as _, asn1::UintRef};
 use rust_pki_ca::{KeyAlgorithm, PinSource, Signer};
+use rust_pki_fs::durable;
 use serde_json::Value;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
@@ -231,7 +231,7 @@ impl CloudHsmSigner {
         for stale in [&token, &approved] {
             remove_if_exists(stale)?;
         }
-        write_file(&data, message)?;
+        durable::replace(&data, message).map_err(Error::Write)?;
 
         let cli = &self.gate.cli;
         cli.generate_token(&self.credentials, &token)?;
@@ -444,12 +444,7 @@ impl UnsignedToken {
                 source,
             }
         })?;
-        let tmp = path.with_extension("json.tmp");
-        write_file(&tmp, &text)?;
-        std::fs::rename(&tmp, path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })
+        durable::replace(path, &text).map_err(Error::Write)
     }
 }
 
@@ -488,16 +483,6 @@ pub fn ecdsa_signature_der(signature: &[u8]) -> Result<Vec<u8>, String> {
 struct EcdsaSigValue<'a> {
     r: UintRef<'a>,
     s: UintRef<'a>,
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut file = std::fs::File::create(path).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)
 }
 
 fn remove_if_exists(path: &Path) -> Result<()> {

@@ -14,14 +14,14 @@ mod verify_checkpoint;
 mod witness;
 mod witness_client;
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{self, File};
+use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use rust_pki_fs::durable::{self, Mode};
 use rust_pki_tlog::Error as TlogError;
 use rust_pki_tlog::checkpoint::SignedCheckpoint;
 use rust_pki_tlog::note::{SignerKey, VerifierKey, sign_note};
@@ -87,13 +87,13 @@ pub(crate) fn write_key_pair(
 ) -> anyhow::Result<VerifierKey> {
     {
         let secret = Zeroizing::new(key.expose_secret() + "\n");
-        write_new(key_out, secret.as_bytes(), 0o600)?;
+        durable::create_new(key_out, secret.as_bytes(), Mode::Private)?;
     }
     if let Some(dir) = vkey_path.parent() {
         fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }
     let vkey = key.verifier();
-    write_new(vkey_path, format!("{vkey}\n").as_bytes(), 0o644)?;
+    durable::create_new(vkey_path, format!("{vkey}\n").as_bytes(), Mode::Public)?;
     Ok(vkey)
 }
 
@@ -160,17 +160,4 @@ fn read_signer_key(path: &Path) -> anyhow::Result<SignerKey> {
 pub(crate) fn read_vkey(path: &Path) -> anyhow::Result<VerifierKey> {
     let text = fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
     VerifierKey::parse(text.trim_end()).with_context(|| format!("{}", path.display()))
-}
-
-/// Create `path` (O_CREAT|O_EXCL) with `mode` and write `contents`, synced.
-fn write_new(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .with_context(|| format!("{}: cannot create (it must not exist)", path.display()))?;
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("{}", path.display()))
 }
