@@ -16,7 +16,8 @@
 //!   and stays gone after a power loss.
 //!
 //! A crash leaves at most a hidden `.NAME.PID-N.tmp` next to the target; it never
-//! holds the only copy of anything.
+//! holds the only copy of anything. The state, log and output folders must be on a file
+//! system with hard links and atomic renames (ext4, xfs, btrfs, tmpfs: not FAT).
 
 use std::{
     fs::{self, File, OpenOptions},
