@@ -15,51 +15,78 @@ pub enum Error {
     /// policy/aws.toml cannot be read.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The settings file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     /// policy/aws.toml is not valid TOML or has unknown/missing fields.
     #[error("{}: {source}", path.display())]
     SettingsSyntax {
+        /// The settings file.
         path: PathBuf,
+        /// The TOML error.
         #[source]
         source: toml::de::Error,
     },
     /// A field of policy/aws.toml breaks a rule.
     #[error("{}: {field}: {message}", path.display())]
     Settings {
+        /// The settings file.
         path: PathBuf,
+        /// The field, e.g. `region`.
         field: String,
+        /// The rule it breaks.
         message: String,
     },
     /// No CloudHSM cluster carries the tag.
     #[error(
         "no CloudHSM cluster is tagged {tag_key}={value} (is terraform applied in this region?)"
     )]
-    ClusterNotFound { tag_key: String, value: String },
+    ClusterNotFound {
+        /// The tag's key.
+        tag_key: String,
+        /// The tag's value.
+        value: String,
+    },
     /// More than one cluster carries the tag.
     #[error("several CloudHSM clusters are tagged {tag_key}={value}: {ids:?}; expected one")]
     ClusterAmbiguous {
+        /// The tag's key.
         tag_key: String,
+        /// The tag's value.
         value: String,
+        /// The ids of the clusters tagged.
         ids: Vec<String>,
     },
     /// No (non-terminated) EC2 instance carries the tag.
     #[error("no EC2 instance is tagged {tag_key}={value} (is terraform applied in this region?)")]
-    BastionNotFound { tag_key: String, value: String },
+    BastionNotFound {
+        /// The tag's key.
+        tag_key: String,
+        /// The tag's value.
+        value: String,
+    },
     /// More than one instance carries the tag.
     #[error("several EC2 instances are tagged {tag_key}={value}: {ids:?}; expected one")]
     BastionAmbiguous {
+        /// The tag's key.
         tag_key: String,
+        /// The tag's value.
         value: String,
+        /// The ids of the instances tagged.
         ids: Vec<String>,
     },
     /// The cluster is not in a state the operation accepts.
     #[error("cluster {cluster_id} is {state}; {operation} needs it {wanted}")]
     ClusterState {
+        /// The cluster's id.
         cluster_id: String,
+        /// The cluster's state, as AWS reports it.
         state: String,
+        /// The operation, e.g. `up`.
         operation: &'static str,
+        /// The state or states it needs.
         wanted: &'static str,
     },
     /// `up` on an initialized cluster without HSMs and without a READY backup: a new HSM
@@ -68,7 +95,10 @@ pub enum Error {
         "cluster {cluster_id} has no HSM and no READY backup: a new HSM would not hold the root \
          key. Restore from the disaster-recovery region (`backups` lists them) before `up`"
     )]
-    NoBackup { cluster_id: String },
+    NoBackup {
+        /// The cluster's id.
+        cluster_id: String,
+    },
     /// `down` without a READY backup made after the ceremony started.
     #[error("{0}")]
     NoFreshBackup(String),
@@ -78,8 +108,11 @@ pub enum Error {
          cluster {cluster_id}; the cluster has {available:?}"
     )]
     AvailabilityZone {
+        /// The availability zones of policy/aws.toml, comma-separated.
         zone: String,
+        /// The cluster's id.
         cluster_id: String,
+        /// The availability zones of the cluster's subnets.
         available: Vec<String>,
     },
     /// The HSM did not become ACTIVE in time.
@@ -89,24 +122,37 @@ pub enum Error {
          `up` (it reuses the HSM)"
     )]
     HsmTimeout {
+        /// The HSM's id.
         hsm_id: String,
+        /// The HSM's state, as AWS reports it.
         state: String,
+        /// How long we waited, in seconds.
         waited_seconds: u64,
     },
     /// The HSM went to a state it does not come back from (DEGRADED, DELETED, ...).
     #[error("HSM {hsm_id} is {state}: {message}")]
     HsmFailed {
+        /// The HSM's id.
         hsm_id: String,
+        /// The HSM's state, as AWS reports it.
         state: String,
+        /// AWS's state message, or `-`.
         message: String,
     },
     /// The bastion must be running (e.g. for `admit`).
     #[error("bastion instance {instance_id} is {state}; run `rust-pki bastion up` first")]
-    BastionNotRunning { instance_id: String, state: String },
+    BastionNotRunning {
+        /// The instance's id.
+        instance_id: String,
+        /// The instance's state, as AWS reports it.
+        state: String,
+    },
     /// A backup id that is not a backup of the cluster.
     #[error("no backup {backup_id} of cluster {cluster_id}")]
     BackupNotFound {
+        /// The backup id given.
         backup_id: String,
+        /// The cluster's id.
         cluster_id: String,
     },
     /// init-cluster: the CSR, the signed certificate or the trust anchor is wrong.
@@ -118,27 +164,37 @@ pub enum Error {
          (for the ceremony: assume the member role with MFA). AWS says: {message}"
     )]
     AccessDenied {
+        /// The AWS operation, e.g. `CreateHsm`.
         operation: &'static str,
+        /// The IAM action it needs, e.g. `cloudhsm:CreateHsm`.
         iam_action: String,
+        /// AWS's error code.
         code: String,
+        /// AWS's error message, or `-`.
         message: String,
     },
     /// Any other failure of an AWS call (after the SDK's retries).
     #[error("{operation}: {message}")]
     Aws {
+        /// The AWS operation, e.g. `SendSSHPublicKey`.
         operation: &'static str,
+        /// What went wrong.
         message: String,
     },
     /// An AWS response lacks a field we need.
     #[error("{operation}: the response has no {field}")]
     Missing {
+        /// The AWS operation, e.g. `CreateHsm`.
         operation: &'static str,
+        /// The missing field.
         field: &'static str,
     },
     /// Writing an output file (init-cluster csr).
     #[error("{}: {source}", path.display())]
     Output {
+        /// The output file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     /// Writing progress.

@@ -3,6 +3,7 @@
 //! Policy and certificate profiles, TBS building, the [`Signer`] seam (PKCS#11 HSM or an
 //! in-memory key), lint-before-sign issuance, CSR and CRL handling.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod authority;
 pub mod crl;

@@ -20,14 +20,24 @@ pub const EXTENDED_KEY_USAGE: const_oid::ObjectIdentifier =
 pub enum OidError {
     /// Not a valid dotted-decimal OID.
     #[error("`{oid}` is not a valid OID ({reason}); e.g. 1.3.6.1.4.1.<PEN>.1")]
-    Syntax { oid: String, reason: String },
+    Syntax {
+        /// The OID, as given.
+        oid: String,
+        /// Why it does not parse.
+        reason: String,
+    },
     /// An arc does not fit in 32 bits (NSS and RustCrypto const-oid reject such OIDs).
     #[error(
         "`{oid}`: arc {arc} does not fit in 32 bits; NSS and RustCrypto const-oid reject such \
          OIDs (UUID OIDs under 2.25 would break verifiers in the wild); use a Private \
          Enterprise Number arc (1.3.6.1.4.1.<PEN>)"
     )]
-    ArcTooLarge { oid: String, arc: String },
+    ArcTooLarge {
+        /// The OID, as given.
+        oid: String,
+        /// The arc that does not fit.
+        arc: String,
+    },
 }
 
 /// Parse an OID for use in policy: valid, and every arc ≤ `u32::MAX`.

@@ -5,6 +5,7 @@
 //! - [`approval`]: SSHSIG approvals over the exact request bytes.
 //! - [`shares`]: the token PINs, which exist only as Shamir shares encrypted to members.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod approval;
 mod bad_share;

@@ -5,6 +5,7 @@
 //! - [`durable`]: every file written is complete or absent after a crash, and outputs are
 //!   never overwritten.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod durable;
 pub mod lock;

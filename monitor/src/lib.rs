@@ -9,6 +9,7 @@
 //! - [`publish()`] and [`site`]: verify a log directory and write its `index.html` and
 //!   `records/`.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod audit;
 mod certificates;

@@ -1,6 +1,6 @@
 //! Witness cosignatures (C2SP tlog-cosignature, cosignature/v1, Ed25519).
 //!
-//! - key id: SHA-256(name ‖ "\n" ‖ 0x04 ‖ public key)[:4] (vkey type 0x04)
+//! - key id: SHA-256(name ‖ "\n" ‖ 0x04 ‖ public key)\[:4\] (vkey type 0x04)
 //! - signed message: `cosignature/v1\ntime <T>\n` ‖ checkpoint body (note text)
 //! - signature: 8-byte big-endian T ‖ 64-byte Ed25519 signature
 //! - line: `— <name> base64(key id ‖ signature)\n`

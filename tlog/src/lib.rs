@@ -6,6 +6,7 @@
 //! on-disk log, verified replicas, the witness and its HTTP protocol, key generation and
 //! signing; it stores and proves with `tlog_tiles` and signs notes with `signed_note`.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod ed25519;
 mod error;

@@ -30,7 +30,12 @@ impl From<tlog_tiles::Hash> for Hash {
 pub enum ProofError {
     /// The index is not below the tree size.
     #[error("index {index} is not below the tree size {size}")]
-    OutOfRange { index: u64, size: u64 },
+    OutOfRange {
+        /// The entry's index.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
     /// The proof has more hashes than the path from the entry to the root.
     #[error("proof has more hashes than the path from entry to root")]
     TooLong,

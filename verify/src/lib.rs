@@ -28,9 +28,10 @@
 //! (rustls-webpki refuses a CA as the end entity, so that is a direct, rule-by-rule check of a
 //! short ordered CA path).
 //!
-//! With feature `cli`: [`cli`], the `verify` command line (chain, CRLs, stapled bundles,
+//! With feature `cli`: module `cli`, the `verify` command line (chain, CRLs, stapled bundles,
 //! JSON), run by the `rust-pki-verify` binary and by `rust-pki verify`.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod ca;
 mod cert;
