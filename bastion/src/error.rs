@@ -189,14 +189,6 @@ pub enum Error {
         /// The missing field.
         field: &'static str,
     },
-    /// Writing an output file (init-cluster csr).
-    #[error("{}: {source}", path.display())]
-    Output {
-        /// The output file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
     /// Writing progress.
     #[error("writing progress: {0}")]
     Progress(std::io::Error),
