@@ -157,6 +157,19 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A secret signer key (`PRIVATE+KEY+…`) was given where a public verifier key
+    /// belongs: refused before anything else, so it is never parsed as a vkey.
+    #[error(
+        "this is a secret signer key (PRIVATE+KEY+...), not a public verifier key (vkey): \
+         give the .vkey file here, and keep the secret key out of CI"
+    )]
+    SecretKeyAsPublic,
+    /// A public verifier key was given where the secret signer key belongs.
+    #[error(
+        "this is a public verifier key (vkey), not a secret signer key: \
+         give the secret key file (PRIVATE+KEY+..., written by `init`) here"
+    )]
+    PublicKeyAsSecret,
     /// A key's material is not base64.
     #[error("malformed {kind} key: key material is not padded standard base64: {source}")]
     KeyBase64 {

@@ -58,6 +58,9 @@ pub fn is_valid_key_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(char::is_whitespace) && !name.contains('+')
 }
 
+/// How every signer key (and only a signer key) starts.
+const SECRET_PREFIX: &str = "PRIVATE+KEY+";
+
 fn key_err(kind: &'static str, reason: impl Into<String>) -> Error {
     Error::KeyFormat {
         kind,
@@ -127,6 +130,9 @@ impl VerifierKey {
     pub fn parse(text: &str) -> Result<Self> {
         const K: &str = "verifier";
         let text = text.trim_end_matches(['\n', '\r']);
+        if text.starts_with(SECRET_PREFIX) {
+            return Err(Error::SecretKeyAsPublic);
+        }
         let parts: Vec<&str> = text.splitn(3, '+').collect();
         let [name, id16, b64] = parts[..] else {
             return Err(key_err(
@@ -233,6 +239,9 @@ impl SignerKey {
     pub fn parse(text: &str) -> Result<Self> {
         const K: &str = "signer";
         let text = text.trim_end_matches(['\n', '\r']);
+        if !text.starts_with(SECRET_PREFIX) && VerifierKey::parse(text).is_ok() {
+            return Err(Error::PublicKeyAsSecret);
+        }
         let parts: Vec<&str> = text.splitn(5, '+').collect();
         let ["PRIVATE", "KEY", name, id16, b64] = parts[..] else {
             return Err(key_err(K, "expected PRIVATE+KEY+name+hexid+base64"));

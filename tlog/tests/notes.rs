@@ -49,6 +49,22 @@ fn key_text_round_trip_and_redaction() {
     assert!(dbg.contains("redacted") && !dbg.contains(skey.rsplit('+').next().unwrap()));
 }
 
+/// Each kind of key given where the other belongs is named as such, and the secret one is
+/// never parsed (or quoted) as a vkey.
+#[test]
+fn secret_and_public_keys_are_not_swapped() {
+    let k = log_key();
+    let skey = k.expose_secret();
+    let error = VerifierKey::parse(&skey).unwrap_err();
+    assert!(matches!(error, Error::SecretKeyAsPublic), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("keep the secret key out of CI"), "{text}");
+    assert!(!text.contains(&skey[12..]), "{text}");
+    let error = SignerKey::parse(&k.verifier().to_string()).unwrap_err();
+    assert!(matches!(error, Error::PublicKeyAsSecret), "{error:?}");
+    assert!(error.to_string().contains("public verifier key"), "{error}");
+}
+
 #[test]
 fn vkey_parse_is_strict() {
     let vkey = log_key().verifier().to_string();
