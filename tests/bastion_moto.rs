@@ -258,7 +258,7 @@ impl Env {
             dir.to_str().unwrap(),
             "--origin",
             "bastion.test/log",
-            "--key-out",
+            "--log-skey-out",
             key.to_str().unwrap(),
         ]);
         assert!(
@@ -314,7 +314,7 @@ impl Env {
             all.extend([
                 "--log".to_owned(),
                 self.log_dir().display().to_string(),
-                "--log-key".to_owned(),
+                "--log-skey".to_owned(),
                 self.log_key().display().to_string(),
             ]);
         }
@@ -329,7 +329,7 @@ impl Env {
             "log",
             "audit",
             dir.to_str().unwrap(),
-            "--log-key",
+            "--log-vkey",
             vkey.to_str().unwrap(),
             "--json",
         ]);

@@ -63,13 +63,13 @@ fn spawn_execute(bastion: &Bastion, request: &Path, spy_log: &Path) -> std::proc
         .args([
             "--out",
             "out",
-            "--state",
+            "--state-dir",
             "state",
             "--roster",
             "roster.toml",
         ])
         .args(["--policy", "policy.toml", "--module", SPY])
-        .args(["--log", "log", "--log-key", "log.skey"])
+        .args(["--log", "log", "--log-skey", "log.skey"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -126,7 +126,7 @@ fn execute_refuses_without_a_log_or_with_a_modified_one_before_the_hsm() {
             request.to_str().unwrap(),
             "--out",
             "out",
-            "--state",
+            "--state-dir",
             "state",
             "--roster",
             "roster.toml",
@@ -143,7 +143,7 @@ fn execute_refuses_without_a_log_or_with_a_modified_one_before_the_hsm() {
     let no_log = args(&[]);
     assert!(!no_log.status.success());
     let err = String::from_utf8_lossy(&no_log.stderr);
-    assert!(err.contains("--log DIR --log-key"), "{err}");
+    assert!(err.contains("--log DIR --log-skey"), "{err}");
 
     // A modified entry bundle: the log refuses to open, so nothing is signed or recorded.
     let tile = bastion.path("log/tile/entries/000.p/1");
@@ -151,7 +151,7 @@ fn execute_refuses_without_a_log_or_with_a_modified_one_before_the_hsm() {
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     std::fs::write(&tile, &bytes).unwrap();
-    let tampered = args(&["--log", "log", "--log-key", "log.skey"]);
+    let tampered = args(&["--log", "log", "--log-skey", "log.skey"]);
     assert!(!tampered.status.success());
     let err = String::from_utf8_lossy(&tampered.stderr);
     assert!(err.contains("tile/entries/000.p/1"), "{err}");
@@ -1108,7 +1108,7 @@ fn cluster_init_certifies_the_cloudhsm_cluster_key() {
         &bundle,
         "--root",
         "out/root.pem",
-        "--log-key",
+        "--log-vkey",
         "log/log.vkey",
         "--min-witnesses",
         "0",
@@ -1122,7 +1122,7 @@ fn cluster_init_certifies_the_cloudhsm_cluster_key() {
             &bundle,
             "--root",
             "out/root.pem",
-            "--log-key",
+            "--log-vkey",
             "log/log.vkey",
             "--purpose",
             "releases",
@@ -1140,7 +1140,7 @@ fn cluster_init_certifies_the_cloudhsm_cluster_key() {
         "log",
         "audit",
         "log",
-        "--log-key",
+        "--log-vkey",
         "log/log.vkey",
         "--genesis-roster",
         "roster.toml",

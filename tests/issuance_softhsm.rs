@@ -530,7 +530,7 @@ fn leaf_issuance_with_log_staples_a_bundle_and_refuses_a_modified_log_before_sig
         &p("log"),
         "--origin",
         "pki.example/log",
-        "--key-out",
+        "--log-skey-out",
         &p("log.skey"),
     ]);
     // The delegate as a ceremony would have left it: logged, with its bundle.
@@ -556,7 +556,7 @@ fn leaf_issuance_with_log_staples_a_bundle_and_refuses_a_modified_log_before_sig
             &p(&format!("{name}.pem")),
             "--log",
             &p("log"),
-            "--log-key",
+            "--log-skey",
             &p("log.skey"),
         ])
     };
@@ -575,7 +575,7 @@ fn leaf_issuance_with_log_staples_a_bundle_and_refuses_a_modified_log_before_sig
             &p("first.bundle"),
             "--root",
             root,
-            "--log-key",
+            "--log-vkey",
             &p("log/log.vkey"),
             "--purpose",
             "releases",

@@ -164,7 +164,7 @@ impl TestLog {
             &log.dir(),
             &"--origin",
             &ORIGIN,
-            &"--key-out",
+            &"--log-skey-out",
             &log.skey(),
         ]);
         log
@@ -189,7 +189,8 @@ impl TestLog {
 }
 
 fn append_records_to(dir: &Path, skey: &Path, records: &[PathBuf]) {
-    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"log", &"append", &dir, &"--key", &skey];
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+        vec![&"log", &"append", &dir, &"--log-skey", &skey];
     for record in records {
         args.push(&"--ceremony-record");
         args.push(record);
@@ -197,14 +198,14 @@ fn append_records_to(dir: &Path, skey: &Path, records: &[PathBuf]) {
     ok(&args);
 }
 
-/// `rust-pki log audit SOURCE --log-key VKEY` plus `extra`.
+/// `rust-pki log audit SOURCE --log-vkey VKEY` plus `extra`.
 fn audit_args<'a>(
     source: &'a dyn AsRef<std::ffi::OsStr>,
     vkey: &'a dyn AsRef<std::ffi::OsStr>,
     extra: &[&'a dyn AsRef<std::ffi::OsStr>],
 ) -> Vec<&'a dyn AsRef<std::ffi::OsStr>> {
     let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
-        vec![&"log", &"audit", source, &"--log-key", vkey];
+        vec![&"log", &"audit", source, &"--log-vkey", vkey];
     args.extend_from_slice(extra);
     args
 }
@@ -430,7 +431,11 @@ fn state_file_detects_rollback_and_split_view() {
     let old = log.path("old");
     copy_dir(&log.dir(), &old);
 
-    let text = ok(&audit_args(&log.dir(), &log.vkey(), &[&"--state", &state]));
+    let text = ok(&audit_args(
+        &log.dir(),
+        &log.vkey(),
+        &[&"--state-file", &state],
+    ));
     assert!(text.contains("no checkpoint seen before"), "{text}");
     let seen2 = std::fs::read(&state).unwrap();
     assert_eq!(seen2, std::fs::read(log.dir().join("checkpoint")).unwrap());
@@ -442,7 +447,11 @@ fn state_file_detects_rollback_and_split_view() {
 
     // The log grows: consistent, and the state moves on.
     log.append_records(&[h.record(2)]);
-    let text = ok(&audit_args(&log.dir(), &log.vkey(), &[&"--state", &state]));
+    let text = ok(&audit_args(
+        &log.dir(),
+        &log.vkey(),
+        &[&"--state-file", &state],
+    ));
     assert!(
         text.contains("consistent with the checkpoint last seen: size 2"),
         "{text}"
@@ -451,7 +460,7 @@ fn state_file_detects_rollback_and_split_view() {
     assert_eq!(seen3, std::fs::read(log.dir().join("checkpoint")).unwrap());
 
     // Split view: same size, another root.
-    let err = fails(&audit_args(&fork, &log.vkey(), &[&"--state", &state]));
+    let err = fails(&audit_args(&fork, &log.vkey(), &[&"--state-file", &state]));
     assert!(
         err.contains("rule split-view") && err.contains("size 3"),
         "{err}"
@@ -463,7 +472,7 @@ fn state_file_detects_rollback_and_split_view() {
     );
 
     // Rollback: the log shrank.
-    let err = fails(&audit_args(&old, &log.vkey(), &[&"--state", &state]));
+    let err = fails(&audit_args(&old, &log.vkey(), &[&"--state-file", &state]));
     assert!(
         err.contains("rule rollback") && err.contains("2 entries"),
         "{err}"
@@ -479,7 +488,11 @@ fn state_file_detects_rollback_and_split_view() {
     let mut bytes = std::fs::read(&tile).unwrap();
     bytes[5] ^= 1;
     std::fs::write(&tile, bytes).unwrap();
-    let err = fails(&audit_args(&log.dir(), &log.vkey(), &[&"--state", &state]));
+    let err = fails(&audit_args(
+        &log.dir(),
+        &log.vkey(),
+        &[&"--state-file", &state],
+    ));
     assert!(
         err.contains("rule log-verify") && err.contains(tile.to_str().unwrap()),
         "{err}"

@@ -54,7 +54,7 @@ fn init(dir: &Path, log: &str, origin: &str) -> (PathBuf, PathBuf) {
         &log_dir,
         &"--origin",
         &origin,
-        &"--key-out",
+        &"--log-skey-out",
         &key,
     ]);
     (log_dir, key)
@@ -130,7 +130,7 @@ fn init_append_prove_verify() {
         &"log",
         &"append",
         &log,
-        &"--key",
+        &"--log-skey",
         &key,
         &"--ceremony-record",
         &not_a_record,
@@ -140,7 +140,7 @@ fn init_append_prove_verify() {
         &"log",
         &"append",
         &log,
-        &"--key",
+        &"--log-skey",
         &key,
         &"--ceremony-record",
         &record,
@@ -153,7 +153,7 @@ fn init_append_prove_verify() {
         &"log",
         &"append",
         &log,
-        &"--key",
+        &"--log-skey",
         &key,
         &"--leaf",
         &leaf,
@@ -168,7 +168,7 @@ fn init_append_prove_verify() {
     // The checkpoint verifies with the log's vkey (a copy held elsewhere)...
     let trusted = tmp.path().join("trusted.vkey");
     std::fs::copy(&vkey, &trusted).unwrap();
-    let out = ok(&[&"log", &"verify-checkpoint", &log, &"--log-key", &trusted]);
+    let out = ok(&[&"log", &"verify-checkpoint", &log, &"--log-vkey", &trusted]);
     assert!(
         out.contains("checkpoint OK: example.com/log size 3"),
         "{out}"
@@ -179,7 +179,7 @@ fn init_append_prove_verify() {
         &"log",
         &"verify-checkpoint",
         &log,
-        &"--log-key",
+        &"--log-vkey",
         &other.join("log.vkey"),
     ]);
     assert!(
@@ -194,7 +194,7 @@ fn init_append_prove_verify() {
         &"log",
         &"verify-checkpoint",
         &log,
-        &"--log-key",
+        &"--log-vkey",
         &third.join("log.vkey"),
     ]);
     assert!(
@@ -261,7 +261,7 @@ fn init_append_prove_verify() {
     let last = data.len() - 2;
     data[last] ^= 1;
     std::fs::write(&bundle, data).unwrap();
-    let err = fails(&[&"log", &"verify-checkpoint", &log, &"--log-key", &trusted]);
+    let err = fails(&[&"log", &"verify-checkpoint", &log, &"--log-vkey", &trusted]);
     assert!(
         err.contains("does not match its checkpoint")
             && err.contains("is damaged or was modified")
@@ -282,7 +282,7 @@ fn init_refuses_an_existing_key_file() {
         &log,
         &"--origin",
         &"example.com/log",
-        &"--key-out",
+        &"--log-skey-out",
         &key,
     ]);
     assert!(err.contains("already exists"), "{err}");
@@ -298,7 +298,7 @@ fn init_refuses_an_existing_key_file() {
         &log,
         &"--origin",
         &"example.com/log",
-        &"--key-out",
+        &"--log-skey-out",
         &key2,
     ]);
     assert!(
@@ -325,7 +325,7 @@ fn append_with_a_wrong_key_changes_nothing() {
             &"log",
             &"append",
             &log,
-            &"--key",
+            &"--log-skey",
             key,
             &"--artifact",
             &artifact,
@@ -338,7 +338,7 @@ fn append_with_a_wrong_key_changes_nothing() {
         &"log",
         &"append",
         &log,
-        &"--key",
+        &"--log-skey",
         &garbage,
         &"--artifact",
         &artifact,
@@ -355,7 +355,7 @@ fn append_with_a_wrong_key_changes_nothing() {
 fn append_needs_entries_and_matching_delegates() {
     let tmp = tempfile::tempdir().unwrap();
     let (log, key) = init(tmp.path(), "log", "example.com/log");
-    let err = fails(&[&"log", &"append", &log, &"--key", &key]);
+    let err = fails(&[&"log", &"append", &log, &"--log-skey", &key]);
     assert!(
         err.contains("required arguments were not provided")
             && err.contains("--ceremony-record")
@@ -368,7 +368,7 @@ fn append_needs_entries_and_matching_delegates() {
         &"log",
         &"append",
         &log,
-        &"--key",
+        &"--log-skey",
         &key,
         &"--leaf",
         &delegate,
@@ -376,7 +376,15 @@ fn append_needs_entries_and_matching_delegates() {
         &leaf,
     ]);
     assert!(err.contains("was not issued by"), "{err}");
-    let err = fails(&[&"log", &"append", &log, &"--key", &key, &"--leaf", &leaf]);
+    let err = fails(&[
+        &"log",
+        &"append",
+        &log,
+        &"--log-skey",
+        &key,
+        &"--leaf",
+        &leaf,
+    ]);
     assert!(
         err.contains("required arguments were not provided") && err.contains("--delegate <CERT>"),
         "{err}"
@@ -385,7 +393,7 @@ fn append_needs_entries_and_matching_delegates() {
         &"log",
         &"verify-checkpoint",
         &log,
-        &"--log-key",
+        &"--log-vkey",
         &log.join("log.vkey"),
     ]);
     assert!(size.contains("size 0"), "{size}");

@@ -48,7 +48,7 @@ fn init_log(dir: &Path) -> (PathBuf, PathBuf) {
         &rust_pki()
             .args(["log", "init"])
             .arg(&log)
-            .args(["--origin", ORIGIN, "--key-out"])
+            .args(["--origin", ORIGIN, "--log-skey-out"])
             .arg(&key)
             .output()
             .unwrap(),
@@ -71,7 +71,7 @@ fn audit_ok(log: &Path) {
     let out = rust_pki()
         .args(["log", "audit"])
         .arg(log)
-        .arg("--log-key")
+        .arg("--log-vkey")
         .arg(log.join("log.vkey"))
         .output()
         .unwrap();
@@ -98,7 +98,7 @@ fn parallel_appends_make_one_history() {
             rust_pki()
                 .args(["log", "append"])
                 .arg(&log)
-                .arg("--key")
+                .arg("--log-skey")
                 .arg(&key)
                 .arg("--artifact")
                 .arg(f)
@@ -128,7 +128,7 @@ fn parallel_appends_make_one_history() {
     let out = rust_pki()
         .args(["log", "verify-checkpoint"])
         .arg(&log)
-        .arg("--log-key")
+        .arg("--log-vkey")
         .arg(log.join("log.vkey"))
         .output()
         .unwrap();
@@ -166,7 +166,7 @@ fn a_writer_that_cannot_get_the_lock_names_the_log_and_the_lock() {
     let out = rust_pki()
         .args(["log", "append"])
         .arg(&log)
-        .arg("--key")
+        .arg("--log-skey")
         .arg(&key)
         .arg("--artifact")
         .arg(&artifact)
@@ -188,9 +188,9 @@ fn a_writer_that_cannot_get_the_lock_names_the_log_and_the_lock() {
     let witness_state = tmp.path().join("witness");
     assert_ok(
         &rust_pki()
-            .args(["log", "witness", "init", "--state"])
+            .args(["log", "witness", "init", "--state-dir"])
             .arg(&witness_state)
-            .args(["--name", "witness.example/w1", "--key-out"])
+            .args(["--name", "witness.example/w1", "--witness-skey-out"])
             .arg(tmp.path().join("witness.skey"))
             .output()
             .unwrap(),
@@ -198,9 +198,9 @@ fn a_writer_that_cannot_get_the_lock_names_the_log_and_the_lock() {
     let out = rust_pki()
         .args(["log", "cosign"])
         .arg(&log)
-        .arg("--key")
+        .arg("--log-skey")
         .arg(&key)
-        .args(["--witness", "http://127.0.0.1:9", "--witness-key"])
+        .args(["--witness-url", "http://127.0.0.1:9", "--witness-vkey"])
         .arg(witness_state.join("witness.vkey"))
         .args(["--lock-timeout", "0.1"])
         .output()
@@ -217,7 +217,7 @@ fn a_writer_that_cannot_get_the_lock_names_the_log_and_the_lock() {
         &rust_pki()
             .args(["log", "append"])
             .arg(&log)
-            .arg("--key")
+            .arg("--log-skey")
             .arg(&key)
             .arg("--artifact")
             .arg(&artifact)
@@ -245,9 +245,9 @@ fn witness(dir: &Path, log: &Path) -> Witness {
     let (state, skey) = (dir.join("witness"), dir.join("witness.skey"));
     assert_ok(
         &rust_pki()
-            .args(["log", "witness", "init", "--state"])
+            .args(["log", "witness", "init", "--state-dir"])
             .arg(&state)
-            .args(["--name", "witness.example/w1", "--key-out"])
+            .args(["--name", "witness.example/w1", "--witness-skey-out"])
             .arg(&skey)
             .output()
             .unwrap(),
@@ -259,12 +259,12 @@ fn witness(dir: &Path, log: &Path) -> Witness {
             "serve",
             "--listen",
             "127.0.0.1:0",
-            "--state",
+            "--state-dir",
         ])
         .arg(&state)
-        .arg("--key")
+        .arg("--witness-skey")
         .arg(&skey)
-        .arg("--log-key")
+        .arg("--log-vkey")
         .arg(log.join("log.vkey"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -336,7 +336,7 @@ fn leaf_args(lab: &Lab, delegate_key: &str, leaf_key: &str, name: &str) -> Vec<S
         &p(&format!("{name}.pem")),
         "--log",
         &p("log"),
-        "--log-key",
+        "--log-skey",
         &p("log.skey"),
     ]
     .map(str::to_owned)
@@ -362,7 +362,7 @@ fn verify_bundle(lab: &Lab, name: &str, extra: &[&str]) -> Output {
             &p(&format!("{name}.bundle")),
             "--root",
             &p("root.pem"),
-            "--log-key",
+            "--log-vkey",
             &p("log/log.vkey"),
             "--purpose",
             "releases",
@@ -389,9 +389,9 @@ fn parallel_leaf_issuances_each_leave_a_certificate_with_a_verifying_bundle() {
         .map(|(name, key)| {
             let mut args = leaf_args(&lab, &delegate_key, key, name);
             args.extend([
-                "--witness".to_owned(),
+                "--witness-url".to_owned(),
                 w.url.clone(),
-                "--witness-key".to_owned(),
+                "--witness-vkey".to_owned(),
             ]);
             args.push(w.vkey.to_str().unwrap().to_owned());
             lab_command(&lab, &args)
@@ -409,7 +409,7 @@ fn parallel_leaf_issuances_each_leave_a_certificate_with_a_verifying_bundle() {
         assert!(lab.path(&format!("{name}.pem")).is_file(), "{name}.pem");
         assert!(!lab.path(&format!("{name}.pem.pending")).exists());
         // Witness required by default, and the delegate's ceremony entry is proven.
-        let out = verify_bundle(&lab, name, &["--witness", &w_vkey]);
+        let out = verify_bundle(&lab, name, &["--witness-vkey", &w_vkey]);
         let stdout = assert_ok(&out);
         assert!(
             stdout.contains("1 witness cosignature(s)")

@@ -229,7 +229,7 @@ fn build_log() -> Built {
         &log,
         &"--origin",
         &"pki.example.org/log",
-        &"--key-out",
+        &"--log-skey-out",
         &skey,
     ]);
     let records = tmp.path().join("ceremonies");
@@ -241,7 +241,7 @@ fn build_log() -> Built {
         Box::new("log"),
         Box::new("append"),
         Box::new(log.clone()),
-        Box::new("--key"),
+        Box::new("--log-skey"),
         Box::new(skey.clone()),
     ];
     for c in &ceremonies {
@@ -292,7 +292,7 @@ fn publish(built: &Built, records: &Path) -> String {
         &"log",
         &"publish",
         &built.log,
-        &"--log-key",
+        &"--log-vkey",
         &built.log.join("log.vkey"),
         &"--records",
         &records,
@@ -586,14 +586,14 @@ fn publish_refuses_a_tampered_log() {
         &other.path().join("log"),
         &"--origin",
         &"pki.example.org/log",
-        &"--key-out",
+        &"--log-skey-out",
         &other.path().join("skey"),
     ]);
     let err = fails(&[
         &"log",
         &"publish",
         &built.log,
-        &"--log-key",
+        &"--log-vkey",
         &other.path().join("log/log.vkey"),
     ]);
     assert!(err.contains("does not verify"), "{err}");

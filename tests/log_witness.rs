@@ -78,7 +78,7 @@ fn init_log(root: &Path, name: &str, origin: &str) -> Log {
         &dir,
         &"--origin",
         &origin,
-        &"--key-out",
+        &"--log-skey-out",
         &skey,
     ]);
     Log {
@@ -97,7 +97,8 @@ fn append(log: &Log, tag: &str, n: usize) -> u64 {
             f
         })
         .collect();
-    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"log", &"append", &log.dir, &"--key"];
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+        vec![&"log", &"append", &log.dir, &"--log-skey"];
     args.push(&log.skey);
     for f in &files {
         args.push(&"--artifact");
@@ -114,12 +115,12 @@ fn append(log: &Log, tag: &str, n: usize) -> u64 {
 fn serve(state: &Path, wskey: &Path, log_keys: &[&Path]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rust-pki"));
     cmd.args(["log", "witness", "serve", "--listen", "127.0.0.1:0"])
-        .arg("--state")
+        .arg("--state-dir")
         .arg(state)
-        .arg("--key")
+        .arg("--witness-skey")
         .arg(wskey);
     for k in log_keys {
-        cmd.arg("--log-key").arg(k);
+        cmd.arg("--log-vkey").arg(k);
     }
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -146,11 +147,11 @@ fn init_witness(root: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
         &"log",
         &"witness",
         &"init",
-        &"--state",
+        &"--state-dir",
         &state,
         &"--name",
         &WITNESS,
-        &"--key-out",
+        &"--witness-skey-out",
         &wskey,
     ]);
     let wvkey = state.join("witness.vkey");
@@ -179,11 +180,11 @@ fn cosign(f: &Fixture, log: &Log) -> Output {
         &"log",
         &"cosign",
         &log.dir,
-        &"--key",
+        &"--log-skey",
         &log.skey,
-        &"--witness",
+        &"--witness-url",
         &f.server.url,
-        &"--witness-key",
+        &"--witness-vkey",
         &f.wvkey,
     ])
 }
@@ -312,11 +313,11 @@ fn witness_init_writes_a_secret_key_0600_and_refuses_to_overwrite() {
         &"log",
         &"witness",
         &"init",
-        &"--state",
+        &"--state-dir",
         &state,
         &"--name",
         &WITNESS,
-        &"--key-out",
+        &"--witness-skey-out",
         &wskey,
     ]);
     assert!(err.contains("already exists"), "{err}");
@@ -336,7 +337,7 @@ fn cosign_then_grow_then_cosign_with_a_consistency_proof() {
         &"log",
         &"verify-checkpoint",
         &f.log.dir,
-        &"--log-key",
+        &"--log-vkey",
         &f.log.vkey,
     ]);
     // Again at the same size: nothing to ask.
@@ -486,11 +487,11 @@ fn rejects_forged_checkpoint_signature_with_403() {
         &"log",
         &"cosign",
         &impostor.dir,
-        &"--key",
+        &"--log-skey",
         &impostor.skey,
-        &"--witness",
+        &"--witness-url",
         &f.server.url,
-        &"--witness-key",
+        &"--witness-vkey",
         &f.wvkey,
     ]);
     let err = String::from_utf8(out.stderr).unwrap();
@@ -577,11 +578,11 @@ fn offline_add_checkpoint_follows_the_same_rules() {
             &"log",
             &"witness",
             &"add-checkpoint",
-            &"--state",
+            &"--state-dir",
             &state,
-            &"--key",
+            &"--witness-skey",
             &wskey,
-            &"--log-key",
+            &"--log-vkey",
             &log.vkey,
             &"--request",
             &req,
@@ -625,11 +626,11 @@ fn serve_refuses_a_public_address_without_public() {
         &"log",
         &"witness",
         &"serve",
-        &"--state",
+        &"--state-dir",
         &state,
-        &"--key",
+        &"--witness-skey",
         &wskey,
-        &"--log-key",
+        &"--log-vkey",
         &log.vkey,
         &"--listen",
         &"0.0.0.0:0",
@@ -644,26 +645,29 @@ fn cosign_needs_one_witness_key_per_witness() {
         &"log",
         &"cosign",
         &f.log.dir,
-        &"--key",
+        &"--log-skey",
         &f.log.skey,
-        &"--witness",
+        &"--witness-url",
         &f.server.url,
-        &"--witness",
+        &"--witness-url",
         &f.server.url,
-        &"--witness-key",
+        &"--witness-vkey",
         &f.wvkey,
     ]);
-    assert!(err.contains("2 --witness but 1 --witness-key"), "{err}");
+    assert!(
+        err.contains("2 --witness-url but 1 --witness-vkey"),
+        "{err}"
+    );
     // A log key is not a witness key.
     let err = fails(&[
         &"log",
         &"cosign",
         &f.log.dir,
-        &"--key",
+        &"--log-skey",
         &f.log.skey,
-        &"--witness",
+        &"--witness-url",
         &f.server.url,
-        &"--witness-key",
+        &"--witness-vkey",
         &f.log.vkey,
     ]);
     assert!(err.contains("not a witness"), "{err}");
@@ -701,7 +705,7 @@ fn verify_accepts_a_bundle_cosigned_by_the_served_witness() {
         &"log",
         &"append",
         &f.log.dir,
-        &"--key",
+        &"--log-skey",
         &f.log.skey,
         &"--leaf",
         &leaf,
@@ -729,13 +733,13 @@ fn verify_accepts_a_bundle_cosigned_by_the_served_witness() {
             &path,
             &"--root",
             &fixtures.join("root.pem"),
-            &"--log-key",
+            &"--log-vkey",
             &f.log.vkey,
             &"--at",
             &"2026-12-01T00:00:00Z",
             &"--purpose",
             &"releases",
-            &"--witness",
+            &"--witness-vkey",
             &f.wvkey,
             &"--min-witnesses",
             &min,

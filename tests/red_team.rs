@@ -62,7 +62,7 @@ fn renamed_folder_without_record_does_not_execute_again() {
 
 /// Finding 2: the operator copies the whole state directory and the log before executing
 /// (`cp -a state state2; cp -a log log2`). The request in the copy is "a direct child of
-/// --state" (the copy), its chain head and log are consistent copies: it executes there,
+/// --state-dir" (the copy), its chain head and log are consistent copies: it executes there,
 /// then the original executes too. Two signatures by the root over the approved TBS and a
 /// forked log (detectable only by witnesses, which are asked after the HSM signed).
 /// Expected: something the operator cannot copy decides "executed once" before the HSM
@@ -84,7 +84,7 @@ fn a_copied_state_and_log_do_not_execute_twice() {
             copied.to_str().unwrap(),
             "--out",
             "out2",
-            "--state",
+            "--state-dir",
             "state2",
             "--roster",
             "roster.toml",
@@ -94,7 +94,7 @@ fn a_copied_state_and_log_do_not_execute_twice() {
             common::MODULE,
             "--log",
             "log2",
-            "--log-key",
+            "--log-skey",
             "log.skey",
         ],
         None,
@@ -180,7 +180,7 @@ fn log_audit_prints_record_text_inert() {
             "log",
             "audit",
             "log",
-            "--log-key",
+            "--log-vkey",
             "log/log.vkey",
             "--genesis-roster",
             "roster.genesis.toml",
@@ -276,7 +276,7 @@ fn execute_does_not_hand_the_pin_to_an_operator_chosen_module() {
             request.to_str().unwrap(),
             "--out",
             "out",
-            "--state",
+            "--state-dir",
             "state",
             "--roster",
             "roster.toml",
@@ -286,7 +286,7 @@ fn execute_does_not_hand_the_pin_to_an_operator_chosen_module() {
             SPY,
             "--log",
             "log",
-            "--log-key",
+            "--log-skey",
             "log.skey",
         ])
         .output()
@@ -598,7 +598,7 @@ fn execute_refuses_a_log_the_policy_does_not_pin() {
         "rogue",
         "--origin",
         "bastion.example/log",
-        "--key-out",
+        "--log-skey-out",
         "rogue.skey",
     ]);
     let real = bastion.log_size();
@@ -609,7 +609,7 @@ fn execute_refuses_a_log_the_policy_does_not_pin() {
             request.to_str().unwrap(),
             "--out",
             "out",
-            "--state",
+            "--state-dir",
             "state",
             "--roster",
             "roster.toml",
@@ -619,7 +619,7 @@ fn execute_refuses_a_log_the_policy_does_not_pin() {
             common::MODULE,
             "--log",
             "rogue",
-            "--log-key",
+            "--log-skey",
             "rogue.skey",
         ],
         None,
@@ -830,7 +830,7 @@ fn a_root_crl_carries_every_earlier_revocation() {
         "roster.toml",
         "--policy",
         "policy.toml",
-        "--state",
+        "--state-dir",
         "state-old",
     ]);
     let moved = bastion.path("state/004-root-crl");
@@ -866,8 +866,8 @@ fn an_endless_approval_file_is_refused_by_size() {
         .env("SOFTHSM2_CONF", bastion.path("hsm/softhsm2.conf"))
         .arg("-c")
         .arg(format!(
-            "ulimit -v 524288; exec {} ceremony execute {} --out out --state state \
-             --roster roster.toml --policy policy.toml --module {} --log log --log-key log.skey",
+            "ulimit -v 524288; exec {} ceremony execute {} --out out --state-dir state \
+             --roster roster.toml --policy policy.toml --module {} --log log --log-skey log.skey",
             env!("CARGO_BIN_EXE_rust-pki"),
             request.display(),
             common::MODULE

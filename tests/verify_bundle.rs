@@ -101,8 +101,8 @@ fn rust_pki(s: &Setup, bundle: &str, extra: &[&str]) -> Output {
         .arg("verify")
         .args(["--bundle", bundle, "--root"])
         .arg(fixture("root.pem"))
-        .args(["--log-key", &s.path("log.vkey"), "--at", AT])
-        .args(["--witness", &s.path("witness.vkey")])
+        .args(["--log-vkey", &s.path("log.vkey"), "--at", AT])
+        .args(["--witness-vkey", &s.path("witness.vkey")])
         .args(["--purpose", "releases"])
         .args(extra)
         .output()
@@ -203,7 +203,7 @@ fn chain_rules_still_apply_to_bundles() {
         .args(["--bundle", &b, "--root"])
         .arg(fixture("other-root.pem"))
         .args([
-            "--log-key",
+            "--log-vkey",
             &s.path("log.vkey"),
             "--at",
             AT,
@@ -254,12 +254,12 @@ fn witness_policy_is_required_by_default() {
         "{}",
         text(&out.stderr)
     );
-    // Without any --witness key, the same.
+    // Without any --witness-vkey, the same.
     let out = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
         .arg("verify")
         .args(["--bundle", &b, "--root"])
         .arg(fixture("root.pem"))
-        .args(["--log-key", &s.path("log.vkey"), "--at", AT])
+        .args(["--log-vkey", &s.path("log.vkey"), "--at", AT])
         .args(["--purpose", "releases", "--json"])
         .output()
         .unwrap();
@@ -362,9 +362,9 @@ fn leaf_under_a_delegate_that_was_never_logged_is_refused() {
         .arg("verify")
         .args(["--bundle", &b, "--root"])
         .arg(fixture("root.pem"))
-        .arg("--log-key")
+        .arg("--log-vkey")
         .arg(dir.path().join("log.vkey"))
-        .args(["--at", AT, "--witness", &s.path("witness.vkey")])
+        .args(["--at", AT, "--witness-vkey", &s.path("witness.vkey")])
         .args(["--purpose", "releases"])
         .output()
         .unwrap();
@@ -459,7 +459,7 @@ fn delegate_bundle_for_other_purpose_exits_1_naming_the_rule() {
         .arg("verify")
         .args(["--bundle", &b, "--root"])
         .arg(fixture("root.pem"))
-        .args(["--log-key", &s.path("log.vkey"), "--at", AT])
+        .args(["--log-vkey", &s.path("log.vkey"), "--at", AT])
         .args(["--purpose", "bors", "--ca", "--json"])
         .output()
         .unwrap();
@@ -547,7 +547,7 @@ fn light_binary_gives_the_same_verdicts_as_rust_pki_verify() {
     };
     let bundle = |setup: &Setup, bundle: &str, extra: &str| {
         let base = format!(
-            "--bundle {bundle} --root {root} --log-key {} --witness {} --at {AT}",
+            "--bundle {bundle} --root {root} --log-vkey {} --witness-vkey {} --at {AT}",
             setup.path("log.vkey"),
             setup.path("witness.vkey")
         );

@@ -179,7 +179,7 @@ pub fn render(log: &LogSummary, rows: &[Row]) -> String {
          release artifact digests. This page is derived from the log: the authority is the \
          signed <a href=\"checkpoint\">checkpoint</a> and the tiles under <code>tile/</code> \
          (C2SP tlog-tiles). Verify them with a log key obtained independently of this site: \
-         <code>rust-pki log verify-checkpoint DIR --log-key VKEY</code>. Mirror the whole \
+         <code>rust-pki log verify-checkpoint DIR --log-vkey VKEY</code>. Mirror the whole \
          directory with <code>rsync -a</code>.</p>\n",
     );
 

@@ -123,7 +123,7 @@ impl Bastion {
             "log",
             "--origin",
             "bastion.example/log",
-            "--key-out",
+            "--log-skey-out",
             "log.skey",
         ]);
         bastion
@@ -162,7 +162,7 @@ impl Bastion {
             "log",
             "verify-checkpoint",
             "log",
-            "--log-key",
+            "--log-vkey",
             "log/log.vkey",
         ]);
         // "checkpoint OK: <origin> size <n> root <hash>"
@@ -179,7 +179,7 @@ impl Bastion {
             bundle,
             "--root",
             "out/root.pem",
-            "--log-key",
+            "--log-vkey",
             "log/log.vkey",
             // This harness runs no witness (the demo and tests/log_concurrency.rs do).
             "--min-witnesses",
@@ -251,7 +251,7 @@ impl Bastion {
                 "roster.toml",
                 "--policy",
                 "policy.toml",
-                "--state",
+                "--state-dir",
                 "state",
             ],
             None,
@@ -270,7 +270,7 @@ impl Bastion {
             "roster.toml",
             "--policy",
             "policy.toml",
-            "--state",
+            "--state-dir",
             "state",
         ]);
         let line = out.lines().find(|l| l.starts_with("prepared ")).unwrap();
@@ -382,7 +382,7 @@ impl Bastion {
             request.to_str().unwrap(),
             "--out",
             out,
-            "--state",
+            "--state-dir",
             "state",
             "--roster",
             "roster.toml",
@@ -392,7 +392,7 @@ impl Bastion {
             MODULE,
             "--log",
             "log",
-            "--log-key",
+            "--log-skey",
             "log.skey",
         ]
     }

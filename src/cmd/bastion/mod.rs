@@ -145,7 +145,7 @@ fn act(
     let Some(mut opened) = log.open()? else {
         bail!(
             "`bastion {action}` logs what it does to the transparency log: give --log DIR and \
-             --log-key SKEY_FILE (or --dry-run)"
+             --log-skey SKEY_FILE (or --dry-run)"
         );
     };
     print_plan(plan, false)?;

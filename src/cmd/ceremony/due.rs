@@ -14,7 +14,12 @@ use crate::cmd::{
 pub struct DueArgs {
     /// The ceremony state directory whose records are read; it must exist (nothing is
     /// created or written).
-    #[arg(long, value_name = "DIR", default_value = "ceremonies")]
+    #[arg(
+        long = "state-dir",
+        alias = "state",
+        value_name = "DIR",
+        default_value = "ceremonies"
+    )]
     state: PathBuf,
     #[command(flatten)]
     policy: PolicyArg,
@@ -38,10 +43,10 @@ fn parse_rfc3339_arg(text: &str) -> Result<time::OffsetDateTime, String> {
 pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
     use time::format_description::well_known::Rfc3339;
 
-    // Read-only: a mistyped --state must not look like "nothing done yet, root-init due".
+    // Read-only: a mistyped --state-dir must not look like "nothing done yet, root-init due".
     anyhow::ensure!(
         args.state.is_dir(),
-        "{}: no such ceremony state directory (give it with --state DIR)",
+        "{}: no such ceremony state directory (give it with --state-dir DIR)",
         args.state.display()
     );
     let policy = load_policy(&args.policy.path)?;

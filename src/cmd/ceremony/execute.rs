@@ -54,7 +54,7 @@ pub(super) fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
     // Every root operation is logged: refuse before anything else when there is no log.
     anyhow::ensure!(
         args.log.dir.is_some(),
-        "ceremony execute needs --log DIR --log-key SKEY_FILE: every ceremony is appended \
+        "ceremony execute needs --log DIR --log-skey SKEY_FILE: every ceremony is appended \
          to the transparency log"
     );
     let state = State::open(&args.state.path)?;

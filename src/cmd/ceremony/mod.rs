@@ -61,7 +61,7 @@ pub enum CeremonyCommand {
     /// Execute an approved request on the bastion (checks, HSM, record, outputs).
     ///
     /// Holds the state directory's lock throughout (another execute or prepare waits). The
-    /// request must be in its own folder inside --state. Before touching the HSM it checks
+    /// request must be in its own folder inside --state-dir. Before touching the HSM it checks
     /// the request's own rules (as `show` does), the approvals (threshold of distinct
     /// current members over these exact bytes), the window, the pinned policy and roster,
     /// the record chain (never executed, built on the latest record) and the lint of every
@@ -88,7 +88,8 @@ pub struct StateArg {
     /// approvals, record) and the PIN share sets. Created if missing.
     #[arg(
         id = "state",
-        long = "state",
+        long = "state-dir",
+        alias = "state",
         value_name = "DIR",
         default_value = "ceremonies"
     )]

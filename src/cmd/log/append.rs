@@ -25,7 +25,7 @@ pub struct AppendArgs {
     dir: PathBuf,
     /// The log's secret signer key file (written by `log init`); it must match
     /// DIR/log.vkey and the signature on DIR/checkpoint.
-    #[arg(long, value_name = "SKEY_FILE")]
+    #[arg(long = "log-skey", alias = "key", value_name = "SKEY_FILE")]
     key: PathBuf,
     /// A ceremony record file to log (its bytes when the entry fits in 65535 bytes, else
     /// its name, size and SHA-256 only). Repeatable.

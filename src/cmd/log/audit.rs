@@ -21,12 +21,12 @@ pub struct AuditArgs {
     source: String,
     /// The log's verifier key file (signed-note vkey text), obtained independently of
     /// SOURCE.
-    #[arg(long, value_name = "VKEY")]
+    #[arg(long = "log-vkey", alias = "log-key", value_name = "VKEY")]
     log_key: PathBuf,
     /// The last checkpoint this monitor saw (created if missing, replaced only after an
     /// audit without findings). A smaller log is a rollback, a different root for the
     /// same entries a split view: both are errors, and the file is kept as evidence.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = "state-file", alias = "state", value_name = "FILE")]
     state: Option<PathBuf>,
     /// The roster in force before the first ceremony: replay every ceremony record from
     /// genesis and check its approvals against the roster in force when it ran.

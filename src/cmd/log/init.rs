@@ -19,7 +19,7 @@ pub struct InitArgs {
     origin: String,
     /// Where to write the secret signer key (signed-note skey text). The file must not
     /// exist; it is created with mode 0600. Keep it offline: it signs every checkpoint.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = "log-skey-out", alias = "key-out", value_name = "FILE")]
     key_out: PathBuf,
 }
 

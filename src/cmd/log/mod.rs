@@ -38,7 +38,7 @@ pub const VKEY_FILE: &str = "log.vkey";
 
 #[derive(Debug, clap::Subcommand)]
 pub enum LogCommand {
-    /// Create a new log: generate its Ed25519 key, write the secret key to --key-out (mode
+    /// Create a new log: generate its Ed25519 key, write the secret key to --log-skey-out (mode
     /// 0600, never overwritten) and the verifier key to DIR/log.vkey, sign the empty tree.
     Init(InitArgs),
     /// Append entries and sign a new checkpoint; prints the new size and root.

@@ -17,7 +17,7 @@ pub struct PublishArgs {
     /// The log's verifier key file (signed-note vkey text). Default: DIR/log.vkey, which
     /// only proves the directory is self-consistent; auditors and mirrors should pass a
     /// key obtained independently of DIR.
-    #[arg(long, value_name = "VKEY")]
+    #[arg(long = "log-vkey", alias = "log-key", value_name = "VKEY")]
     log_key: Option<PathBuf>,
     /// Directory of ceremony record files, looked up by the logged file name for entries
     /// that carry only a record's digest: DIR2/<name>, or, for the ceremony state

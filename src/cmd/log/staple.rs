@@ -31,16 +31,26 @@ pub struct LogTarget {
     #[arg(long = "log", value_name = "DIR", requires = "log_key")]
     pub dir: Option<PathBuf>,
     /// The log's secret signer key (signed-note skey file, as written by `log init`).
-    #[arg(long = "log-key", value_name = "SKEY_FILE", requires = "dir")]
+    #[arg(
+        long = "log-skey",
+        alias = "log-key",
+        value_name = "SKEY_FILE",
+        requires = "dir"
+    )]
     pub log_key: Option<PathBuf>,
     /// A witness (C2SP tlog-witness base URL) whose cosignature the new checkpoint gets
-    /// before the bundles are written. Repeatable; each needs a --witness-key in the same
+    /// before the bundles are written. Repeatable; each needs a --witness-vkey in the same
     /// position.
-    #[arg(long = "witness", value_name = "URL", requires = "dir")]
+    #[arg(
+        long = "witness-url",
+        alias = "witness",
+        value_name = "URL",
+        requires = "dir"
+    )]
     pub witnesses: Vec<String>,
-    /// The verifier key (vkey file) of the --witness in the same position; its
+    /// The verifier key (vkey file) of the --witness-url in the same position; its
     /// cosignature is checked before it is added.
-    #[arg(long = "witness-key", value_name = "VKEY")]
+    #[arg(long = "witness-vkey", alias = "witness-key", value_name = "VKEY")]
     pub witness_keys: Vec<PathBuf>,
     /// How long to wait, in seconds, for another command writing to the --log (it is
     /// locked from opening to the last write); then give up naming the log and its lock.
@@ -82,7 +92,7 @@ impl LogTarget {
         };
         if self.witnesses.len() != self.witness_keys.len() {
             bail!(
-                "{} --witness but {} --witness-key: give one key per witness, in order",
+                "{} --witness-url but {} --witness-vkey: give one key per witness, in order",
                 self.witnesses.len(),
                 self.witness_keys.len()
             );

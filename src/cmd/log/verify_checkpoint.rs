@@ -18,7 +18,7 @@ pub struct VerifyCheckpointArgs {
     dir: PathBuf,
     /// The log's verifier key file (signed-note vkey text: name+hexid+base64), obtained
     /// independently of DIR.
-    #[arg(long, value_name = "VKEY")]
+    #[arg(long = "log-vkey", alias = "log-key", value_name = "VKEY")]
     log_key: PathBuf,
 }
 

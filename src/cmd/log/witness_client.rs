@@ -27,14 +27,24 @@ pub struct CosignArgs {
     dir: PathBuf,
     /// The log's secret signer key file (as for `log append`; opening the log may have to
     /// finish an interrupted checkpoint).
-    #[arg(long, value_name = "SKEY_FILE")]
+    #[arg(long = "log-skey", alias = "key", value_name = "SKEY_FILE")]
     key: PathBuf,
     /// A witness's URL (submission prefix; `/add-checkpoint` is appended). Repeatable; the
-    /// n-th --witness goes with the n-th --witness-key.
-    #[arg(long = "witness", value_name = "URL", required = true)]
+    /// n-th --witness-url goes with the n-th --witness-vkey.
+    #[arg(
+        long = "witness-url",
+        alias = "witness",
+        value_name = "URL",
+        required = true
+    )]
     witnesses: Vec<String>,
-    /// The verifier key file of the witness at the --witness of the same position.
-    #[arg(long = "witness-key", value_name = "VKEY", required = true)]
+    /// The verifier key file of the witness at the --witness-url of the same position.
+    #[arg(
+        long = "witness-vkey",
+        alias = "witness-key",
+        value_name = "VKEY",
+        required = true
+    )]
     witness_keys: Vec<PathBuf>,
     /// How long to wait, in seconds, for another command writing to DIR (the log is locked
     /// while the cosignatures are fetched and added); then give up naming the lock.
@@ -191,7 +201,7 @@ fn sanitize(text: &str) -> String {
 pub fn cosign(args: &CosignArgs) -> anyhow::Result<()> {
     if args.witnesses.len() != args.witness_keys.len() {
         bail!(
-            "{} --witness but {} --witness-key: give one --witness-key per --witness, in the \
+            "{} --witness-url but {} --witness-vkey: give one --witness-vkey per --witness-url, in the \
              same order",
             args.witnesses.len(),
             args.witness_keys.len()

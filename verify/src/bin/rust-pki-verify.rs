@@ -4,11 +4,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use rust_pki_verify::cli::{Cli, error_message, run};
+use rust_pki_verify::cli::{Cli, error_message, parse_warning_renamed, run};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = parse_warning_renamed();
     match run(&cli.args) {
         Ok(code) => code,
         Err(error) => {

@@ -29,7 +29,7 @@ const LOCK_FILE: &str = ".lock";
 #[derive(Debug, clap::Subcommand)]
 pub enum WitnessCommand {
     /// Create a witness: generate its cosignature/v1 (Ed25519) key, write the secret key to
-    /// --key-out (mode 0600, never overwritten) and the verifier key to DIR/witness.vkey.
+    /// --witness-skey-out (mode 0600, never overwritten) and the verifier key to DIR/witness.vkey.
     Init(InitArgs),
     /// Run one add-checkpoint request body (C2SP tlog-witness) from a file, offline, with
     /// the same checks as `serve`; prints the cosignature line. A refusal fails with the
@@ -46,14 +46,14 @@ pub enum WitnessCommand {
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// The witness state directory (created if needed).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long = "state-dir", alias = "state", value_name = "DIR")]
     state: PathBuf,
     /// The witness name, which is also its key name (e.g. witness.example/w1).
     #[arg(long, value_name = "NAME")]
     name: String,
     /// Where to write the secret witness key (signed-note skey text). The file must not
     /// exist; it is created with mode 0600.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = "witness-skey-out", alias = "key-out", value_name = "FILE")]
     key_out: PathBuf,
 }
 
@@ -62,14 +62,19 @@ pub struct InitArgs {
 pub struct WitnessArgs {
     /// The witness state directory: one file per log, the last checkpoint it cosigned.
     /// Only one process uses it at a time (DIR/.lock).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long = "state-dir", alias = "state", value_name = "DIR")]
     state: PathBuf,
     /// The witness's secret key file (written by `log witness init`).
-    #[arg(long, value_name = "SKEY_FILE")]
+    #[arg(long = "witness-skey", alias = "key", value_name = "SKEY_FILE")]
     key: PathBuf,
     /// The verifier key of a log to witness (its key name is the log origin). Repeatable;
     /// at least one.
-    #[arg(long = "log-key", value_name = "VKEY", required = true)]
+    #[arg(
+        long = "log-vkey",
+        alias = "log-key",
+        value_name = "VKEY",
+        required = true
+    )]
     log_keys: Vec<PathBuf>,
 }
 
@@ -156,7 +161,7 @@ fn open(args: &WitnessArgs) -> anyhow::Result<Opened> {
         }
         if !origins.insert(log.name().to_owned()) {
             bail!(
-                "{}: a second --log-key for the origin {:?}",
+                "{}: a second --log-vkey for the origin {:?}",
                 path.display(),
                 log.name()
             );
