@@ -637,3 +637,62 @@ fn light_binary_gives_the_same_verdicts_as_rust_pki_verify() {
         assert_eq!(text(&own.stderr), text(&alias.stderr), "{what}: stderr");
     }
 }
+
+/// The old names (`--log-key`, `--witness`) still verify, with a warning each; a secret key
+/// given as the log's or a witness's verifier key is refused by name.
+#[test]
+fn renamed_key_flags_warn_and_secret_keys_are_refused() {
+    let s = setup();
+    let b = write_bundle(s.dir.path(), "leaf.bundle", &s.bundle);
+    let out = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+        .arg("verify")
+        .args(["--bundle", &b, "--root"])
+        .arg(fixture("root.pem"))
+        .args(["--log-key", &s.path("log.vkey"), "--at", AT])
+        .args([
+            "--witness",
+            &s.path("witness.vkey"),
+            "--purpose",
+            "releases",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "warning: --log-key is deprecated and will be removed: use --log-vkey\n\
+         warning: --witness is deprecated and will be removed: use --witness-vkey\n"
+    );
+    let secret = s.dir.path().join("witness.skey");
+    std::fs::write(&secret, s.witness.expose_secret()).unwrap();
+    let secret = secret.display().to_string();
+    for flag in ["--log-vkey", "--witness-vkey"] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rust-pki"));
+        command
+            .arg("verify")
+            .args(["--bundle", &b, "--root"])
+            .arg(fixture("root.pem"))
+            .args(["--at", AT, "--purpose", "releases"]);
+        if flag == "--log-vkey" {
+            command.args([
+                "--log-vkey",
+                &secret,
+                "--witness-vkey",
+                &s.path("witness.vkey"),
+            ]);
+        } else {
+            command.args(["--log-vkey", &s.path("log.vkey"), "--witness-vkey", &secret]);
+        }
+        let out = command.output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{flag}: {stderr}");
+        assert!(
+            stderr.contains("keep the secret key out of CI") && stderr.contains("witness.skey"),
+            "{flag}: {stderr}"
+        );
+        assert!(
+            !stderr.contains(&s.witness.expose_secret()[12..]),
+            "{stderr}"
+        );
+    }
+}
