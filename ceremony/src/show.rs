@@ -302,13 +302,20 @@ fn render_certificate(out: &mut String, der: &[u8], policy: &Policy) {
     let rsa = rsa_public_key(tbs.subject_public_key_info())
         .map(|(_, bits)| format!(" (RSA {bits} bits)"))
         .unwrap_or_default();
-    let algorithm = tbs.subject_public_key_info().algorithm.oid;
+    let algorithm = &tbs.subject_public_key_info().algorithm;
+    // For an EC key the curve is the parameter that matters (P-384 for the root).
+    let curve = algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<der::asn1::ObjectIdentifier>().ok())
+        .map(|curve| format!(" on {}", algorithm_name(&curve.to_string())))
+        .unwrap_or_default();
     field(
         out,
         "public key",
         &format!(
-            "{}{rsa} sha256:{spki}",
-            algorithm_name(&algorithm.to_string())
+            "{}{curve}{rsa} sha256:{spki}",
+            algorithm_name(&algorithm.oid.to_string())
         ),
     );
     field(
@@ -320,17 +327,10 @@ fn render_certificate(out: &mut String, der: &[u8], policy: &Policy) {
         let critical = if ext.critical { " (critical)" } else { "" };
         let value = ext.extn_value.as_bytes();
         let text = match ext.extn_id.to_string().as_str() {
-            "2.5.29.19" => BasicConstraints::from_der(value).map(|bc| {
-                let path_len = bc
-                    .path_len_constraint
-                    .map_or_else(|| "none".to_owned(), |n| n.to_string());
-                format!(
-                    "basicConstraints{critical}: cA={} pathLen={path_len}",
-                    bc.ca
-                )
-            }),
+            "2.5.29.19" => BasicConstraints::from_der(value)
+                .map(|bc| format!("basicConstraints{critical}: {}", basic_constraints(&bc))),
             "2.5.29.15" => KeyUsage::from_der(value).map(|ku| {
-                let usages: Vec<String> = ku.0.into_iter().map(|u| format!("{u:?}")).collect();
+                let usages: Vec<&str> = ku.0.into_iter().map(key_usage_name).collect();
                 format!("keyUsage{critical}: {}", usages.join(", "))
             }),
             "2.5.29.37" => Ok(match decode_eku(value) {
@@ -356,14 +356,86 @@ fn render_certificate(out: &mut String, der: &[u8], policy: &Policy) {
                     .unwrap_or_default();
                 format!("authorityKeyIdentifier{critical}: {id}")
             }),
-            other => Ok(format!("{other}{critical}: {}", hex::encode(value))),
+            other => Ok(format!(
+                "{}{critical}: {}",
+                extension_name(other),
+                hex::encode(value)
+            )),
         };
-        let text = text.unwrap_or_else(|e| format!("{}: malformed ({e})", ext.extn_id));
+        let text = text.unwrap_or_else(|e| {
+            format!(
+                "{}: malformed ({e})",
+                extension_name(&ext.extn_id.to_string())
+            )
+        });
         let _ = writeln!(out, "    {}", inert(&text));
     }
 }
 
-/// An EKU with the policy's purpose name next to it.
+/// `CA, pathLen 0`, `CA, no pathLen (any depth)` or `not a CA`: no Rust syntax.
+fn basic_constraints(bc: &BasicConstraints) -> String {
+    match (bc.ca, bc.path_len_constraint) {
+        (true, Some(n)) => format!("CA, pathLen {n}"),
+        (true, None) => "CA, no pathLen (any depth)".to_owned(),
+        (false, Some(n)) => format!("not a CA, yet pathLen {n}"),
+        (false, None) => "not a CA".to_owned(),
+    }
+}
+
+/// The RFC 5280 name of a key usage bit.
+fn key_usage_name(usage: x509_cert::ext::pkix::KeyUsages) -> &'static str {
+    use x509_cert::ext::pkix::KeyUsages as K;
+    match usage {
+        K::DigitalSignature => "digitalSignature",
+        K::NonRepudiation => "nonRepudiation",
+        K::KeyEncipherment => "keyEncipherment",
+        K::DataEncipherment => "dataEncipherment",
+        K::KeyAgreement => "keyAgreement",
+        K::KeyCertSign => "keyCertSign",
+        K::CRLSign => "cRLSign",
+        K::EncipherOnly => "encipherOnly",
+        K::DecipherOnly => "decipherOnly",
+    }
+}
+
+/// The name of an extension the sections above do not decode, then its OID.
+fn extension_name(oid: &str) -> String {
+    let name = match oid {
+        "2.5.29.17" => "subjectAltName",
+        "2.5.29.18" => "issuerAltName",
+        "2.5.29.28" => "issuingDistributionPoint",
+        "2.5.29.30" => "nameConstraints",
+        "2.5.29.31" => "cRLDistributionPoints",
+        "2.5.29.32" => "certificatePolicies",
+        "2.5.29.36" => "policyConstraints",
+        "2.5.29.46" => "freshestCRL",
+        "2.5.29.54" => "inhibitAnyPolicy",
+        "1.3.6.1.5.5.7.1.1" => "authorityInfoAccess",
+        "1.3.6.1.5.5.7.1.11" => "subjectInfoAccess",
+        _ => return format!("unknown extension ({oid})"),
+    };
+    format!("{name} ({oid})")
+}
+
+/// The RFC 5280 name of a CRL reason code.
+fn reason_name(reason: x509_cert::ext::pkix::CrlReason) -> &'static str {
+    use x509_cert::ext::pkix::CrlReason as R;
+    match reason {
+        R::Unspecified => "unspecified",
+        R::KeyCompromise => "keyCompromise",
+        R::CaCompromise => "cACompromise",
+        R::AffiliationChanged => "affiliationChanged",
+        R::Superseded => "superseded",
+        R::CessationOfOperation => "cessationOfOperation",
+        R::CertificateHold => "certificateHold",
+        R::RemoveFromCRL => "removeFromCRL",
+        R::PrivilegeWithdrawn => "privilegeWithdrawn",
+        R::AaCompromise => "aACompromise",
+    }
+}
+
+/// An EKU as `name (OID)`: the policy's purpose name, or for another OID its standard
+/// name (if any) and that it is not a purpose of this policy.
 fn purpose_of(policy: &Policy, oid: &str) -> String {
     let name = policy
         .purposes
@@ -377,19 +449,40 @@ fn purpose_of(policy: &Policy, oid: &str) -> String {
                 .filter(|c| c.eku.to_string() == oid)
                 .map(|_| "cluster".to_owned())
         });
-    match name {
-        Some(name) => format!("{oid} (purpose {name})"),
-        None => format!("{oid} (NOT a purpose of this policy)"),
+    if let Some(name) = name {
+        return format!("{name} ({oid})");
     }
+    let standard = match oid {
+        "1.3.6.1.5.5.7.3.1" => "serverAuth",
+        "1.3.6.1.5.5.7.3.2" => "clientAuth",
+        "1.3.6.1.5.5.7.3.3" => "codeSigning",
+        "1.3.6.1.5.5.7.3.4" => "emailProtection",
+        "1.3.6.1.5.5.7.3.8" => "timeStamping",
+        "1.3.6.1.5.5.7.3.9" => "OCSPSigning",
+        "2.5.29.37.0" => "anyExtendedKeyUsage",
+        _ => "unnamed",
+    };
+    format!("{standard} ({oid}), NOT a purpose of this policy")
 }
 
+/// `name (OID)` for the key, curve and signature algorithms a certificate may name.
 fn algorithm_name(oid: &str) -> String {
     let name = match oid {
         "1.2.840.10045.2.1" => "EC public key",
+        "1.3.132.0.34" => "P-384",
+        "1.2.840.10045.3.1.7" => "P-256",
+        "1.3.132.0.35" => "P-521",
         "1.3.101.112" => "Ed25519",
+        "1.3.101.113" => "Ed448",
         "1.2.840.113549.1.1.1" => "RSA",
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
         "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
-        _ => return oid.to_owned(),
+        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
+        "1.2.840.113549.1.1.10" => "RSASSA-PSS",
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
+        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
+        _ => "unknown algorithm",
     };
     format!("{name} ({oid})")
 }
@@ -436,7 +529,11 @@ fn render_crl(out: &mut String, der: &[u8]) {
                     format!("authorityKeyIdentifier{critical}: {id}")
                 },
             ),
-            other => format!("{other}{critical}: {}", hex::encode(value)),
+            other => format!(
+                "{}{critical}: {}",
+                extension_name(other),
+                hex::encode(value)
+            ),
         };
         let _ = writeln!(out, "    {}", inert(&text));
     }
@@ -448,7 +545,7 @@ fn render_crl(out: &mut String, der: &[u8]) {
             for entry in entries {
                 let reason = entry
                     .reason
-                    .map_or_else(|| "unspecified".to_owned(), |r| format!("{r:?}"));
+                    .map_or("unspecified (no reason code)", reason_name);
                 let _ = writeln!(
                     out,
                     "    revoked:         serial {} ({reason})",
@@ -463,5 +560,107 @@ fn render_crl(out: &mut String, der: &[u8]) {
                 inert(&e.to_string())
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use x509_cert::{Certificate, crl::CertificateList};
+
+    use super::*;
+
+    fn data(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../verify/tests/data/cli")
+            .join(name)
+    }
+
+    /// The `n`-th PEM block of a test file, as DER.
+    fn pem_block(name: &str, n: usize, label: &str) -> Vec<u8> {
+        let text = std::fs::read_to_string(data(name)).unwrap();
+        let end = format!("-----END {label}-----");
+        let block = text.split_inclusive(&end).nth(n).unwrap();
+        rust_pki_ca::pem::decode_der(block.trim().as_bytes(), label).unwrap()
+    }
+
+    fn policy() -> Policy {
+        Policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policy/rust-root.toml"))
+            .unwrap()
+    }
+
+    /// What members read before approving a delegate: names with their OIDs, RFC 5280
+    /// usage names, pathLen in words; nothing of Rust's debug output.
+    #[test]
+    fn a_delegate_certificate_is_rendered_in_words() {
+        let cert = Certificate::from_der(&pem_block("chain.pem", 1, "CERTIFICATE")).unwrap();
+        let mut out = String::new();
+        render_certificate(
+            &mut out,
+            &cert.tbs_certificate().to_der().unwrap(),
+            &policy(),
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "    public key:      EC public key (1.2.840.10045.2.1) on P-384 (1.3.132.0.34) sha256:"
+            )),
+            "{out}"
+        );
+        for expected in [
+            "    signature alg:   ecdsa-with-SHA384 (1.2.840.10045.4.3.3)",
+            "    basicConstraints (critical): CA, pathLen 0",
+            "    keyUsage (critical): keyCertSign, cRLSign",
+            "    extendedKeyUsage: releases (1.3.6.1.4.1.32473.1.1)",
+        ] {
+            assert!(lines.contains(&expected), "no {expected:?} in\n{out}");
+        }
+        for debug in ["Some(", "None", "FlagSet", "cA=", "KeyCertSign"] {
+            assert!(!out.contains(debug), "{debug} in\n{out}");
+        }
+    }
+
+    #[test]
+    fn a_crl_names_its_revocation_reasons() {
+        let der = pem_block("revoked-leaf.crl.pem", 0, "X509 CRL");
+        let crl: CertificateList = CertificateList::from_der(&der).unwrap();
+        let mut out = String::new();
+        render_crl(&mut out, &crl.tbs_cert_list.to_der().unwrap());
+        assert!(
+            out.lines()
+                .any(|l| l == "    revoked:         serial 1001 (keyCompromise)"),
+            "{out}"
+        );
+        assert!(out.contains("    cRLNumber: 7 (0x07)\n"), "{out}");
+    }
+
+    #[test]
+    fn constraints_usages_and_unknown_oids_are_plain() {
+        let bc = |ca, path_len_constraint| BasicConstraints {
+            ca,
+            path_len_constraint,
+        };
+        assert_eq!(basic_constraints(&bc(true, Some(0))), "CA, pathLen 0");
+        assert_eq!(
+            basic_constraints(&bc(true, None)),
+            "CA, no pathLen (any depth)"
+        );
+        assert_eq!(basic_constraints(&bc(false, None)), "not a CA");
+        let policy = policy();
+        assert_eq!(
+            purpose_of(&policy, "1.3.6.1.5.5.7.3.3"),
+            "codeSigning (1.3.6.1.5.5.7.3.3), NOT a purpose of this policy"
+        );
+        assert_eq!(
+            purpose_of(&policy, "1.2.3.4"),
+            "unnamed (1.2.3.4), NOT a purpose of this policy"
+        );
+        assert_eq!(algorithm_name("1.2.3.4"), "unknown algorithm (1.2.3.4)");
+        assert_eq!(
+            extension_name("2.5.29.31"),
+            "cRLDistributionPoints (2.5.29.31)"
+        );
+        assert_eq!(extension_name("1.2.3.4"), "unknown extension (1.2.3.4)");
     }
 }
