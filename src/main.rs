@@ -47,7 +47,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = rust_pki_verify::cli::parse_warning_renamed();
+    let cli: Cli = rust_pki_verify::renamed::parse_warning_renamed();
     init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Hsm(command) => cmd::hsm::run(command),

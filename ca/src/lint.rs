@@ -326,9 +326,10 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
             });
             out.check(bc.path_len_constraint == path_len, "path-len", || {
                 format!(
-                    "{} must have pathLenConstraint {path_len:?}, has {:?}",
+                    "{} must have {}, has {}",
                     ctx.kind.name(),
-                    bc.path_len_constraint
+                    path_len_text(path_len),
+                    path_len_text(bc.path_len_constraint)
                 )
             });
         }
@@ -353,9 +354,10 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
             };
             out.check(ku.0 == expected, "key-usage-bits", || {
                 format!(
-                    "{} keyUsage must be exactly {expected:?}, is {:?}",
+                    "{} keyUsage must be exactly {}, is {}",
                     ctx.kind.name(),
-                    ku.0
+                    key_usage_names(expected),
+                    key_usage_names(ku.0)
                 )
             });
         }
@@ -634,4 +636,33 @@ pub fn lint_crl(crl: &CertificateList, issuer: &Certificate, lifetime: Duration)
         }
     }
     out.0
+}
+
+/// `pathLen 0` or `no pathLen`, as members and operators read it.
+fn path_len_text(path_len: Option<u8>) -> String {
+    path_len.map_or_else(|| "no pathLen".to_owned(), |n| format!("pathLen {n}"))
+}
+
+/// Key usages by their RFC 5280 names, comma-separated (`keyCertSign, cRLSign`), or
+/// `none`.
+pub fn key_usage_names(usages: impl IntoIterator<Item = KeyUsages>) -> String {
+    let names: Vec<&str> = usages
+        .into_iter()
+        .map(|usage| match usage {
+            KeyUsages::DigitalSignature => "digitalSignature",
+            KeyUsages::NonRepudiation => "nonRepudiation",
+            KeyUsages::KeyEncipherment => "keyEncipherment",
+            KeyUsages::DataEncipherment => "dataEncipherment",
+            KeyUsages::KeyAgreement => "keyAgreement",
+            KeyUsages::KeyCertSign => "keyCertSign",
+            KeyUsages::CRLSign => "cRLSign",
+            KeyUsages::EncipherOnly => "encipherOnly",
+            KeyUsages::DecipherOnly => "decipherOnly",
+        })
+        .collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
 }

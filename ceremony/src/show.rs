@@ -14,7 +14,8 @@ use std::{fmt::Write as _, path::Path, time::Duration};
 use base64ct::{Base64, Encoding};
 use der::{Decode, Encode};
 use rust_pki_ca::{
-    crl::revocations_of, oid::decode_eku, policy::Policy, signature::rsa_public_key,
+    crl::revocations_of, lint::key_usage_names, oid::decode_eku, policy::Policy,
+    signature::rsa_public_key,
 };
 use x509_cert::{
     TbsCertificate,
@@ -329,10 +330,8 @@ fn render_certificate(out: &mut String, der: &[u8], policy: &Policy) {
         let text = match ext.extn_id.to_string().as_str() {
             "2.5.29.19" => BasicConstraints::from_der(value)
                 .map(|bc| format!("basicConstraints{critical}: {}", basic_constraints(&bc))),
-            "2.5.29.15" => KeyUsage::from_der(value).map(|ku| {
-                let usages: Vec<&str> = ku.0.into_iter().map(key_usage_name).collect();
-                format!("keyUsage{critical}: {}", usages.join(", "))
-            }),
+            "2.5.29.15" => KeyUsage::from_der(value)
+                .map(|ku| format!("keyUsage{critical}: {}", key_usage_names(ku.0))),
             "2.5.29.37" => Ok(match decode_eku(value) {
                 Ok(ekus) => format!(
                     "extendedKeyUsage{critical}: {}",
@@ -379,22 +378,6 @@ fn basic_constraints(bc: &BasicConstraints) -> String {
         (true, None) => "CA, no pathLen (any depth)".to_owned(),
         (false, Some(n)) => format!("not a CA, yet pathLen {n}"),
         (false, None) => "not a CA".to_owned(),
-    }
-}
-
-/// The RFC 5280 name of a key usage bit.
-fn key_usage_name(usage: x509_cert::ext::pkix::KeyUsages) -> &'static str {
-    use x509_cert::ext::pkix::KeyUsages as K;
-    match usage {
-        K::DigitalSignature => "digitalSignature",
-        K::NonRepudiation => "nonRepudiation",
-        K::KeyEncipherment => "keyEncipherment",
-        K::DataEncipherment => "dataEncipherment",
-        K::KeyAgreement => "keyAgreement",
-        K::KeyCertSign => "keyCertSign",
-        K::CRLSign => "cRLSign",
-        K::EncipherOnly => "encipherOnly",
-        K::DecipherOnly => "decipherOnly",
     }
 }
 

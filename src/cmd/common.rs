@@ -7,8 +7,18 @@ use der::Decode;
 use rust_pki_ca::{Pkcs11Uri, issue::Signed, pem, policy::Policy, signer::Pkcs11Signer};
 use x509_cert::Certificate;
 
-/// Default policy path, relative to the working directory (the repository root).
+/// Default policy path of the ceremony steps that read the file themselves, relative to
+/// the working directory (the repository root).
 pub const DEFAULT_POLICY: &str = "policy/rust-root.toml";
+
+/// The policy built into this binary: the default of every other command.
+pub const BUILT_IN_POLICY: &str = include_str!("../../policy/rust-root.toml");
+
+/// How the built-in policy is named in messages (and in `ceremony show`'s comparison).
+pub const BUILT_IN_POLICY_NAME: &str = "built-in policy (policy/rust-root.toml)";
+
+/// Environment variable naming the policy file when `--policy` is not given.
+pub const POLICY_ENV: &str = "RUST_PKI_POLICY";
 
 pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
     Ok(Policy::load(path)?)

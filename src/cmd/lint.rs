@@ -1,20 +1,23 @@
 //! `rust-pki lint`: check a policy, certificate or CRL against the profiles, the policy
 //! and RFC 5280 — the same linter that runs before every HSM signature.
 
-use std::{io::Write, path::PathBuf, process::ExitCode};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use rust_pki_ca::{
     crl::parse_crl,
     lint::{CertLintContext, Finding, Severity, lint_certificate, lint_crl},
-    oid::certificate_ekus,
+    oid::{Oid, certificate_ekus},
     pem,
+    policy::Policy,
     profile::CertKind,
 };
+use x509_cert::Certificate;
 
-use super::{
-    ca::PolicyArg,
-    common::{load_certificate, load_policy},
-};
+use super::{ca::PolicyArg, common::load_certificate};
 
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
@@ -38,19 +41,30 @@ pub struct LintArgs {
 }
 
 pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
-    let policy = load_policy(&args.policy.path)?;
-    let mut findings: Vec<Finding> = policy
+    let policy = args.policy.load()?;
+    // One warning for all the policy's example-arc purposes, not one per purpose and
+    // again for the certificate's EKU.
+    let example_arcs: Vec<String> = policy
         .example_arc_purposes()
-        .map(|p| Finding {
+        .map(|p| format!("{} ({})", p.name, p.eku))
+        .collect();
+    let mut findings: Vec<Finding> = Vec::new();
+    if !example_arcs.is_empty() {
+        findings.push(Finding {
             severity: Severity::Warning,
             rule: "eku-example-arc",
             message: format!(
-                "policy purpose `{}` uses {}, under an example arc: register a PEN arc before a real ceremony",
-                p.name, p.eku
+                "the policy's purposes {} use EKUs under an example arc: register a PEN arc before a real ceremony",
+                example_arcs.join(", ")
             ),
-        })
-        .collect();
-    let issuer = args.issuer.as_deref().map(load_certificate).transpose()?;
+        });
+    }
+    let issuer = args
+        .issuer
+        .as_deref()
+        .map(load_one_certificate)
+        .transpose()?;
+    let mut linted = "the policy".to_owned();
 
     if let Some(crl_path) = &args.crl {
         let crl = parse_crl(&pem::read_der(crl_path, pem::label::CRL)?)?;
@@ -64,8 +78,19 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
             policy.delegate.crl_lifetime
         };
         findings.extend(lint_crl(&crl, issuer, lifetime));
+        linted = format!("{} (CRL)", crl_path.display());
     } else if let Some(cert_path) = &args.cert {
-        let cert = load_certificate(cert_path)?;
+        let cert = load_one_certificate(cert_path)?;
+        let tbs = cert.tbs_certificate();
+        if issuer.is_none() && tbs.issuer() != tbs.subject() {
+            // Linting it as a root would only list the ways it is not one.
+            anyhow::bail!(
+                "{} is not a root certificate (it is issued by {}): give the certificate \
+                 that issued it with --issuer FILE",
+                cert_path.display(),
+                tbs.issuer()
+            );
+        }
         let cert_ekus = certificate_ekus(&cert)
             .map_err(anyhow::Error::msg)?
             .unwrap_or_default();
@@ -119,7 +144,22 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
             kind: &kind,
             issuer: issuer.as_ref(),
         };
-        findings.extend(lint_certificate(&cert, &ctx));
+        let covered = |f: &Finding| {
+            f.rule == "eku-example-arc"
+                && policy
+                    .example_arc_purposes()
+                    .any(|p| f.message.contains(&p.eku.to_string()))
+        };
+        findings.extend(
+            lint_certificate(&cert, &ctx)
+                .into_iter()
+                .filter(|f| !covered(f)),
+        );
+        linted = format!(
+            "{} ({})",
+            cert_path.display(),
+            describe_kind(&kind, &policy)
+        );
     }
 
     let mut out = std::io::stdout().lock();
@@ -135,9 +175,47 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         "{errors} error(s), {} warning(s)",
         findings.len() - errors
     )?;
-    Ok(if errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    if errors > 0 {
+        return Ok(ExitCode::FAILURE);
+    }
+    writeln!(out, "OK: {linted} passes every lint rule")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a certificate was linted as, in words.
+fn describe_kind(kind: &CertKind, policy: &Policy) -> String {
+    let purpose = |eku: &Oid| {
+        policy
+            .purposes
+            .values()
+            .find(|p| &p.eku == eku)
+            .map_or_else(|| eku.to_string(), |p| p.name.clone())
+    };
+    match kind {
+        CertKind::Root => "the root".to_owned(),
+        CertKind::Delegate { eku } => format!("a delegate CA for {}", purpose(eku)),
+        CertKind::Leaf { eku } => format!("a leaf for {}", purpose(eku)),
+        CertKind::Cluster { .. } => "the CloudHSM cluster certificate".to_owned(),
+        CertKind::Cross { .. } => "a cross-certificate".to_owned(),
+    }
+}
+
+/// A file holding exactly one certificate. A chain or bundle file would otherwise fail
+/// on its second block with a Base64 error that does not say what to do.
+fn load_one_certificate(path: &Path) -> anyhow::Result<Certificate> {
+    let count = std::fs::read(path)
+        .map(|bytes| {
+            String::from_utf8_lossy(&bytes)
+                .matches("-----BEGIN CERTIFICATE-----")
+                .count()
+        })
+        .unwrap_or(0);
+    if count > 1 {
+        anyhow::bail!(
+            "{} holds {count} certificates (a chain): lint takes one; split the file and \
+             give the first as CERT and the one after it as --issuer",
+            path.display()
+        );
+    }
+    load_certificate(path)
 }

@@ -56,64 +56,6 @@ pub enum CliError {
     Output(#[from] std::io::Error),
 }
 
-/// Parses the process arguments as `P` (as `P::parse()` does), then warns on stderr about
-/// each renamed flag used. By convention a flag's hidden aliases are the names it had
-/// before flags were named by role, accepted for one release only.
-pub fn parse_warning_renamed<P: clap::Parser>() -> P {
-    let command = P::command();
-    let matches = command.clone().get_matches();
-    for (old, new) in renamed_flags_used(&command, &matches, std::env::args_os()) {
-        eprintln!("warning: --{old} is deprecated and will be removed: use --{new}");
-    }
-    P::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
-}
-
-/// The (old, new) names of the renamed flags among `args`, looked up in the subcommand
-/// that `matches` chose: the same old name may have different new names in two commands.
-fn renamed_flags_used(
-    command: &clap::Command,
-    matches: &clap::ArgMatches,
-    args: impl IntoIterator<Item = std::ffi::OsString>,
-) -> Vec<(String, String)> {
-    let mut renamed = Vec::new();
-    let (mut command, mut matches) = (command, matches);
-    loop {
-        for arg in command.get_arguments() {
-            if let (Some(long), Some(aliases)) = (arg.get_long(), arg.get_all_aliases()) {
-                renamed.extend(
-                    aliases
-                        .into_iter()
-                        .map(|old| (old.to_owned(), long.to_owned())),
-                );
-            }
-        }
-        let Some((name, sub)) = matches.subcommand() else {
-            break;
-        };
-        let Some(next) = command.find_subcommand(name) else {
-            break;
-        };
-        (command, matches) = (next, sub);
-    }
-    let mut used = Vec::new();
-    for arg in args {
-        let Some(arg) = arg.to_str() else { continue };
-        if arg == "--" {
-            break;
-        }
-        let Some(flag) = arg.strip_prefix("--") else {
-            continue;
-        };
-        let flag = flag.split_once('=').map_or(flag, |(name, _)| name);
-        if let Some(pair) = renamed.iter().find(|(old, _)| old == flag)
-            && !used.contains(pair)
-        {
-            used.push(pair.clone());
-        }
-    }
-    used
-}
-
 /// `error: …` as both binaries print it: the error and each of its sources, `: `-separated.
 pub fn error_message(error: &dyn std::error::Error) -> String {
     std::iter::successors(Some(error), |e| e.source())

@@ -46,6 +46,8 @@ mod oid;
 mod pem;
 mod profile;
 mod purpose;
+#[cfg(feature = "cli")]
+pub mod renamed;
 mod report;
 mod signed;
 mod times;

@@ -92,7 +92,7 @@ pub(super) fn down(aws: &Aws, args: DownArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(super) fn admit(aws: &Aws, args: AdmitArgs) -> anyhow::Result<ExitCode> {
-    let roster = crate::cmd::ceremony::load_roster(&args.roster.path, &args.policy.path)?;
+    let roster = crate::cmd::ceremony::load_roster(&args.roster.path, &args.policy)?;
     let mut members = Vec::with_capacity(args.members.len());
     for id in &args.members {
         let member = roster.member(id).with_context(|| {

@@ -1,7 +1,12 @@
 //! `rust-pki ca …`: issue the root, delegates, leaves and CRLs. Every certificate is
 //! linted (signed first with a throwaway key) before the HSM key is asked to sign.
 
-use std::{path::PathBuf, process::ExitCode, str::FromStr, time::SystemTime};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    str::FromStr,
+    time::SystemTime,
+};
 
 use anyhow::Context;
 use rust_pki_ca::{
@@ -11,13 +16,14 @@ use rust_pki_ca::{
     csr::read_csr,
     output::ensure_absent,
     pem::label,
+    policy::Policy,
 };
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::{ext::pkix::CrlReason, name::Name};
 
 use crate::cmd::common::{
-    DEFAULT_POLICY, describe_certificate, load_certificate, load_policy, open_key, parse_time,
-    write_output,
+    BUILT_IN_POLICY, BUILT_IN_POLICY_NAME, DEFAULT_POLICY, POLICY_ENV, describe_certificate,
+    load_certificate, load_policy, open_key, parse_time, write_output,
 };
 use crate::cmd::log::staple::{LogTarget, bundle_path};
 
@@ -133,9 +139,40 @@ pub enum CaCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct PolicyArg {
-    /// The CA policy (strict TOML).
-    #[arg(id = "policy", long = "policy", value_name = "FILE", default_value = DEFAULT_POLICY)]
-    pub path: PathBuf,
+    /// The CA policy (strict TOML). Default: the policy built into this binary
+    /// (policy/rust-root.toml of its source tree), so commands work outside the repository.
+    #[arg(id = "policy", long = "policy", value_name = "FILE", env = POLICY_ENV)]
+    pub path: Option<PathBuf>,
+}
+
+impl PolicyArg {
+    /// The policy's bytes (what requests pin) and the parsed policy.
+    pub fn load_with_bytes(&self) -> anyhow::Result<(Vec<u8>, Policy)> {
+        match &self.path {
+            Some(path) => {
+                let bytes =
+                    std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+                Ok((bytes, load_policy(path)?))
+            }
+            None => Ok((
+                BUILT_IN_POLICY.as_bytes().to_vec(),
+                Policy::parse(BUILT_IN_POLICY, Path::new(BUILT_IN_POLICY_NAME))?,
+            )),
+        }
+    }
+
+    /// The policy (`--policy`, else `RUST_PKI_POLICY`, else the built-in one).
+    pub fn load(&self) -> anyhow::Result<Policy> {
+        Ok(self.load_with_bytes()?.1)
+    }
+
+    /// A policy file for the ceremony steps whose library reads the file itself
+    /// (`prepare`, `execute`): the one given, else the repository's.
+    pub fn file(&self) -> &Path {
+        self.path
+            .as_deref()
+            .unwrap_or_else(|| Path::new(DEFAULT_POLICY))
+    }
 }
 
 /// The key to certify: from a CSR, or a key in an HSM.
@@ -164,7 +201,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
     let now = SystemTime::now();
     match command {
         CaCommand::Root { policy, key, out } => {
-            let policy = load_policy(&policy.path)?;
+            let policy = policy.load()?;
             ensure_absent([out.as_path()])?;
             let signer = open_key(&key, "--key")?;
             let signed = issue_root(&policy, &signer, now)?;
@@ -184,7 +221,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
             not_after,
             out,
         } => {
-            let policy = load_policy(&policy.path)?;
+            let policy = policy.load()?;
             let purpose = policy.purpose(&purpose)?.clone();
             let root = load_certificate(&root_cert)?;
             let not_after = not_after.as_deref().map(parse_time).transpose()?;
@@ -210,7 +247,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
             delegate_bundle,
             log,
         } => {
-            let policy = load_policy(&policy.path)?;
+            let policy = policy.load()?;
             let delegate = load_certificate(&issuer_cert)?;
             let subject = Name::from_str(&subject)
                 .with_context(|| format!("--subject `{subject}` is not an RFC 4514 name"))?;
@@ -253,7 +290,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
             number,
             out,
         } => {
-            let policy = load_policy(&policy.path)?;
+            let policy = policy.load()?;
             let issuer = load_certificate(&issuer_cert)?;
             let mut revoked = Vec::with_capacity(revoke.len());
             for path in &revoke {

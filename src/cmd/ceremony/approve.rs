@@ -53,7 +53,7 @@ pub(super) fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
     let roster = args
         .roster
         .as_deref()
-        .map(|roster| load_roster(roster, &args.policy.path))
+        .map(|roster| load_roster(roster, &args.policy))
         .transpose()?;
     // Re-encrypt every share first (they name their secret), so that nothing is written
     // if one does not decrypt; then refuse existing outputs before asking for a

@@ -1,14 +1,20 @@
 //! `rust-pki ceremony due`: the ceremonies the policy makes due, and when.
 
-use std::{io::Write, path::PathBuf, process::ExitCode};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use rust_pki_ceremony::{Roster, schedule, state::State};
 
-use super::RosterArg;
-use crate::cmd::{
-    ca::PolicyArg,
-    common::{load_policy, write_table},
-};
+use crate::cmd::{ca::PolicyArg, common::write_table};
+
+/// The roster built into this binary: `due`'s default, so it runs outside the repository.
+const BUILT_IN_ROSTER: &str = include_str!("../../../policy/roster.toml");
+
+/// Environment variable naming the roster file when `--roster` is not given.
+const ROSTER_ENV: &str = "RUST_PKI_ROSTER";
 
 #[derive(Debug, clap::Args)]
 pub struct DueArgs {
@@ -23,8 +29,14 @@ pub struct DueArgs {
     state: PathBuf,
     #[command(flatten)]
     policy: PolicyArg,
-    #[command(flatten)]
-    roster: RosterArg,
+    /// The quorum roster whose members' re-appointment dates are scheduled. Default: the
+    /// roster built into this binary (policy/roster.toml of its source tree).
+    #[arg(long, value_name = "FILE", env = ROSTER_ENV)]
+    roster: Option<PathBuf>,
+    /// Exit with status 1 when a ceremony is past its deadline (after printing the
+    /// schedule), for a scheduled CI job that must go red.
+    #[arg(long)]
+    fail_if_overdue: bool,
     /// Evaluate the schedule at this time instead of now (RFC 3339, e.g.
     /// 2027-06-01T00:00:00Z): what is due and overdue then.
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339_arg)]
@@ -49,8 +61,15 @@ pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
         "{}: no such ceremony state directory (give it with --state-dir DIR)",
         args.state.display()
     );
-    let policy = load_policy(&args.policy.path)?;
-    let roster = Roster::load(&args.roster.path, &policy.quorum)?;
+    let policy = args.policy.load()?;
+    let roster = match &args.roster {
+        Some(path) => Roster::load(path, &policy.quorum)?,
+        None => Roster::parse(
+            BUILT_IN_ROSTER,
+            Path::new("built-in roster (policy/roster.toml)"),
+            &policy.quorum,
+        )?,
+    };
     let state = State::open(&args.state)?;
     let at = args.at.unwrap_or_else(time::OffsetDateTime::now_utc);
     let at = at
@@ -59,22 +78,50 @@ pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
         .to_offset(time::UtcOffset::UTC);
     let due = schedule::due(&policy, &roster, &state, at)?;
 
+    let overdue = due.iter().filter(|d| d.overdue).count();
+    // With --fail-if-overdue the status says it; the schedule is printed either way.
+    let status = if args.fail_if_overdue && overdue > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
         let json = serde_json::json!({ "at": at.format(&Rfc3339)?, "due": due });
         writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(status);
     }
 
-    let overdue = due.iter().filter(|d| d.overdue).count();
-    let now = due.iter().filter(|d| d.due_at <= at && !d.overdue).count();
+    let (now, upcoming): (Vec<_>, Vec<_>) = due.iter().partition(|d| d.due_at <= at);
     writeln!(
         out,
-        "ceremonies due as of {} (state {}): {now} due, {overdue} overdue",
+        "ceremonies as of {} (state {}): {} due now ({overdue} overdue), {} upcoming",
         at.format(&Rfc3339)?,
-        args.state.display()
+        args.state.display(),
+        now.len(),
+        upcoming.len()
     )?;
-    writeln!(out)?;
+    for (title, list) in [("Due now", &now), ("Upcoming", &upcoming)] {
+        writeln!(out)?;
+        if list.is_empty() {
+            writeln!(out, "{title}: none")?;
+        } else {
+            writeln!(out, "{title}:")?;
+            write_due_table(&mut out, list)?;
+        }
+    }
+    if overdue > 0 {
+        eprintln!(
+            "warning: {overdue} ceremony(ies) past their deadline (marked OVERDUE): hold them now"
+        );
+    }
+    Ok(status)
+}
+
+/// The ceremonies of one section, one row each, OVERDUE next to a passed deadline.
+fn write_due_table(out: &mut impl Write, due: &[&schedule::Due]) -> anyhow::Result<()> {
+    use time::format_description::well_known::Rfc3339;
+
     let header = ["DUE", "DEADLINE", "KIND", "WHAT", "REASON"];
     let rows = due
         .iter()
@@ -93,6 +140,6 @@ pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
             ])
         })
         .collect::<anyhow::Result<Vec<[String; 5]>>>()?;
-    write_table(&mut out, header, &rows)?;
-    Ok(ExitCode::SUCCESS)
+    write_table(out, header, &rows)?;
+    Ok(())
 }

@@ -81,7 +81,7 @@ pub(super) fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
     // Before root-init there is no root to unlock (and root-init needs no gate).
     let gate = SoftHsmShares::from_state(&state, &args.module).ok();
     let inputs = execute::Inputs {
-        policy: &args.policy.path,
+        policy: args.policy.file(),
         roster: &args.roster.path,
         state: &state,
         out: &args.out,

@@ -10,7 +10,7 @@ use rust_pki_ceremony::{
 };
 use sha2::Digest;
 
-use crate::cmd::common::load_policy;
+use crate::cmd::ca::PolicyArg;
 
 mod approve;
 mod due;
@@ -123,8 +123,8 @@ pub fn run(command: CeremonyCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub fn load_roster(roster: &std::path::Path, policy: &std::path::Path) -> anyhow::Result<Roster> {
-    let policy = load_policy(policy)?;
+pub fn load_roster(roster: &std::path::Path, policy: &PolicyArg) -> anyhow::Result<Roster> {
+    let policy = policy.load()?;
     Ok(Roster::load(roster, &policy.quorum)?)
 }
 
@@ -138,12 +138,10 @@ fn tool_sha256() -> anyhow::Result<String> {
 fn render_with_local_files(
     request: &Request,
     bytes: &[u8],
-    policy_path: &std::path::Path,
+    policy: &PolicyArg,
     roster_path: &std::path::Path,
 ) -> anyhow::Result<String> {
-    let policy_bytes =
-        std::fs::read(policy_path).with_context(|| format!("reading {}", policy_path.display()))?;
-    let policy = load_policy(policy_path)?;
+    let (policy_bytes, policy) = policy.load_with_bytes()?;
     let roster = Roster::load(roster_path, &policy.quorum)?;
     let tool = tool_sha256()?;
     let local = LocalFiles {

@@ -26,7 +26,7 @@ pub(super) fn prepare(args: PrepareArgs) -> anyhow::Result<ExitCode> {
     let state = State::open(&args.state.path)?;
     let tool = tool_sha256()?;
     let inputs = prepare::Inputs {
-        policy: &args.policy.path,
+        policy: args.policy.file(),
         roster: &args.roster.path,
         state: &state,
         tool_sha256: &tool,
@@ -44,12 +44,7 @@ pub(super) fn prepare(args: PrepareArgs) -> anyhow::Result<ExitCode> {
     write!(
         out,
         "{}",
-        render_with_local_files(
-            &prepared.request,
-            &bytes,
-            &args.policy.path,
-            &args.roster.path
-        )?
+        render_with_local_files(&prepared.request, &bytes, &args.policy, &args.roster.path)?
     )?;
     writeln!(
         out,

@@ -5,10 +5,7 @@ use std::{io::Write, path::PathBuf, process::ExitCode};
 use rust_pki_ceremony::{Roster, approval::NAMESPACE, inert::inert};
 
 use super::RosterArg;
-use crate::cmd::{
-    ca::PolicyArg,
-    common::{load_policy, write_table},
-};
+use crate::cmd::{ca::PolicyArg, common::write_table};
 
 #[derive(Debug, clap::Args)]
 pub struct RosterCheckArgs {
@@ -24,7 +21,7 @@ pub struct RosterCheckArgs {
 }
 
 pub(super) fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
-    let policy = load_policy(&args.policy.path)?;
+    let policy = args.policy.load()?;
     let roster = Roster::load(&args.roster.path, &policy.quorum)?;
     if let Some(path) = &args.allowed_signers_out {
         rust_pki_ca::output::ensure_absent([path.as_path()])?;

@@ -29,7 +29,7 @@ pub struct ShowArgs {
 pub(super) fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let bytes = read_request(&args.request)?;
     let request = Request::parse(&bytes, &args.request)?;
-    let text = render_with_local_files(&request, &bytes, &args.policy.path, &args.roster.path)?;
+    let text = render_with_local_files(&request, &bytes, &args.policy, &args.roster.path)?;
     let mut out = std::io::stdout().lock();
     write!(out, "{text}")?;
     let now = SystemTime::now();

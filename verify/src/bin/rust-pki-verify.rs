@@ -4,7 +4,8 @@
 
 use std::process::ExitCode;
 
-use rust_pki_verify::cli::{Cli, error_message, parse_warning_renamed, run};
+use rust_pki_verify::cli::{Cli, error_message, run};
+use rust_pki_verify::renamed::parse_warning_renamed;
 
 fn main() -> ExitCode {
     let cli: Cli = parse_warning_renamed();
