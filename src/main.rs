@@ -35,8 +35,14 @@ enum Command {
     #[command(subcommand)]
     Ceremony(cmd::ceremony::CeremonyCommand),
     /// Lint a policy, certificate or CRL with the rules that run before every signature.
+    #[command(
+        after_help = "Examples:\n  rust-pki lint\n  rust-pki lint demo-out/root.pem\n  rust-pki lint demo-out/leaves/releases.pem --issuer demo-out/delegates/releases.pem\n  rust-pki lint --crl demo-out/root.crl --issuer demo-out/root.pem"
+    )]
     Lint(cmd::lint::LintArgs),
     /// Verify a certificate chain against a pinned root, for a purpose.
+    #[command(
+        after_help = "Examples:\n  rust-pki verify --chain demo-out/leaves/releases.chain.pem --root demo-out/root.pem --purpose releases\n  rust-pki verify --bundle demo-out/leaves/releases.bundle --root demo-out/root.pem \\\n      --log-vkey demo-out/log/log.vkey --witness-vkey demo-out/witness.vkey --purpose releases --json"
+    )]
     Verify(cmd::verify::VerifyArgs),
     /// The transparency log: create, append entries, prove, verify checkpoints.
     #[command(subcommand)]
@@ -44,6 +50,14 @@ enum Command {
     /// The ceremony bastion and CloudHSM cluster on AWS: status, up, admit, down, backups.
     #[cfg(feature = "aws")]
     Bastion(cmd::bastion::BastionArgs),
+    /// The ceremony bastion and CloudHSM cluster on AWS: not in this build, which lacks
+    /// the `aws` feature (build with `cargo build --release --features aws`).
+    #[cfg(not(feature = "aws"))]
+    Bastion {
+        /// Whatever was given: the command is refused either way.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -58,6 +72,11 @@ fn main() -> ExitCode {
         Command::Log(command) => cmd::log::run(command),
         #[cfg(feature = "aws")]
         Command::Bastion(args) => cmd::bastion::run(args),
+        #[cfg(not(feature = "aws"))]
+        Command::Bastion { .. } => Err(anyhow::anyhow!(
+            "this rust-pki was built without the `aws` feature, which `bastion` needs \
+             (it pulls the AWS SDK): build one with `cargo build --release --features aws`"
+        )),
     };
     match result {
         Ok(code) => code,

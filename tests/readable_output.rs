@@ -175,3 +175,17 @@ fn due_splits_now_and_upcoming_and_can_fail_when_overdue() {
         "{stdout}"
     );
 }
+
+/// A build without the `aws` feature still knows `bastion`, and says how to get it.
+#[cfg(not(feature = "aws"))]
+#[test]
+fn bastion_without_the_aws_feature_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["bastion", "status", "--region", "eu-west-1"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        text(&out.stderr),
+        "error: this rust-pki was built without the `aws` feature, which `bastion` needs (it \
+         pulls the AWS SDK): build one with `cargo build --release --features aws`\n"
+    );
+}

@@ -20,6 +20,9 @@ pub enum HsmCommand {
     /// token. Refuses if any object in the token already carries the URI's `object`
     /// label. Prints the label, the CKA_ID (hex) and the SHA-256 fingerprint of the
     /// public key (SubjectPublicKeyInfo, DER).
+    #[command(
+        after_help = "Examples:\n  KEY='pkcs11:token=rust-root;object=rust-root-2026?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/rust-root.pin'\n  rust-pki hsm keygen --key \"$KEY\"\n  rust-pki hsm keygen --key \"$KEY\" --algorithm ed25519 --public-out key.pem"
+    )]
     Keygen {
         #[command(flatten)]
         key: KeyArg,
@@ -33,6 +36,9 @@ pub enum HsmCommand {
     },
     /// Make a PKCS#10 CSR for a key in the token (e.g. a delegate key, to bring to the
     /// root ceremony). The subject is informational: the CA takes only the public key.
+    #[command(
+        after_help = "Examples:\n  rust-pki hsm csr --key \"$DELEGATE_KEY\" --subject 'CN=releases delegate key' --out releases.csr"
+    )]
     Csr {
         #[command(flatten)]
         key: KeyArg,
@@ -44,6 +50,7 @@ pub enum HsmCommand {
         out: PathBuf,
     },
     /// Show a key's PKCS#11 attributes (sensitive, extractable, ...) and fingerprint.
+    #[command(after_help = "Examples:\n  rust-pki hsm show --key \"$KEY\" --public-out key.pem")]
     Show {
         #[command(flatten)]
         key: KeyArg,

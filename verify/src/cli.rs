@@ -162,7 +162,11 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
         (None, Some(eku)) => Purpose::new(eku.to_string(), eku.clone()),
         (None, None) => return Err(CliError::Usage("one of --purpose or --eku is required")),
     };
-    let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
+    // Whole seconds: the time is printed, and its nanoseconds only add noise.
+    let at = args.at.unwrap_or_else(|| {
+        let now = OffsetDateTime::now_utc();
+        now.replace_nanosecond(0).unwrap_or(now)
+    });
     if args.bundle.is_some() {
         return run_bundle(args, &purpose, at);
     }

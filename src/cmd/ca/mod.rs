@@ -36,6 +36,7 @@ pub enum CaCommand {
     /// Issue the self-signed root certificate for an HSM key (normally inside a ceremony).
     ///
     /// Subject and validity (now until the policy's root.not_after) come from the policy.
+    #[command(after_help = "Examples:\n  rust-pki ca root --key \"$KEY\" --out demo-out/root.pem")]
     Root {
         #[command(flatten)]
         policy: PolicyArg,
@@ -52,6 +53,9 @@ pub enum CaCommand {
     ///
     /// Only the public key is taken from the CSR (whose signature must verify); subject,
     /// extensions and EKU come from the policy's purpose.
+    #[command(
+        after_help = "Examples:\n  rust-pki ca delegate --root-cert demo-out/root.pem --root-key \"$KEY\" --purpose releases \\\n      --csr releases.csr --out demo-out/delegates/releases.pem"
+    )]
     Delegate {
         #[command(flatten)]
         policy: PolicyArg,
@@ -76,6 +80,9 @@ pub enum CaCommand {
     },
     /// Issue a short-lived leaf certificate with a delegate key; the purpose (EKU) is the
     /// delegate's.
+    #[command(
+        after_help = "Examples:\n  rust-pki ca leaf --issuer-cert demo-out/delegates/releases.pem --issuer-key \"$DELEGATE_KEY\" \\\n      --subject 'CN=rust 1.95.0,O=The Rust Project' --csr leaf.csr --out demo-out/leaves/releases.pem \\\n      --log demo-out/log --log-skey log.skey --witness-url http://127.0.0.1:PORT --witness-vkey demo-out/witness.vkey"
+    )]
     Leaf {
         #[command(flatten)]
         policy: PolicyArg,
@@ -111,6 +118,9 @@ pub enum CaCommand {
     /// Issue a CRL signed by the root or a delegate key.
     ///
     /// nextUpdate = now + the policy's CRL lifetime for that issuer (root or delegate).
+    #[command(
+        after_help = "Examples:\n  rust-pki ca crl --issuer-cert demo-out/delegates/releases.pem --issuer-key \"$DELEGATE_KEY\" \\\n      --revoke demo-out/leaves/releases-revoked.pem --reason key-compromise --out releases.crl"
+    )]
     Crl {
         #[command(flatten)]
         policy: PolicyArg,

@@ -40,6 +40,9 @@ pub enum CeremonyCommand {
     /// ceremony@pki.rust-lang.org) over the request file's exact bytes. Run it on your own
     /// machine after reading the request (`ceremony show`); send the signature file to the
     /// operator.
+    #[command(
+        after_help = "Examples:\n  rust-pki ceremony approve ceremonies/002-delegate-issue/request.toml --key ~/.ssh/id_ed25519 \\\n      --out m4.sig --share ceremonies/001-root-init/user-pin/shares/m4.age --identity ~/.ssh/id_ed25519"
+    )]
     Approve(ApproveArgs),
     /// Turn a filled-in ceremony template into a request for members to approve.
     ///
@@ -47,6 +50,9 @@ pub enum CeremonyCommand {
     /// every certificate/CRL is built from policy and linted now; the request pins the
     /// policy, roster, record chain and this binary, and gets a random id, an execution
     /// window and a one-time key for PIN shares. Writes <state>/NNN-<kind>/request.toml.
+    #[command(
+        after_help = "Examples:\n  cp policy/ceremonies/delegate-issue.toml . && $EDITOR delegate-issue.toml\n  rust-pki ceremony prepare delegate-issue.toml --state-dir ceremonies"
+    )]
     Prepare(PrepareArgs),
     /// Show a request for humans: every byte that decides what it does.
     ///
@@ -57,6 +63,9 @@ pub enum CeremonyCommand {
     /// fingerprint to read aloud is computed by this binary from the bytes you would sign.
     /// Text from the file is printed inert: control characters, escapes and invisible
     /// characters appear as \u{..}. A request that breaks a rule is refused, not shown.
+    #[command(
+        after_help = "Examples:\n  rust-pki ceremony show ceremonies/002-delegate-issue/request.toml --roster policy/roster.toml"
+    )]
     Show(ShowArgs),
     /// Execute an approved request on the bastion (checks, HSM, record, outputs).
     ///
@@ -70,6 +79,9 @@ pub enum CeremonyCommand {
     /// only then publishes the outputs. Rerunning an executed request checks the record
     /// against the request (same bytes, outputs matching their digests and the approved
     /// TBS) and only republishes.
+    #[command(
+        after_help = "Examples:\n  rust-pki ceremony execute ceremonies/002-delegate-issue/request.toml --out demo-out \\\n      --log demo-out/log --log-skey log.skey --witness-url http://127.0.0.1:PORT --witness-vkey demo-out/witness.vkey"
+    )]
     Execute(ExecuteArgs),
     /// List the ceremonies the policy makes due, and when.
     ///
@@ -78,6 +90,9 @@ pub enum CeremonyCommand {
     /// member re-appointments, and whatever is missing (root, root CRL, a purpose's
     /// delegate). Lead times come from [schedule] in the policy. Read-only; exits 0 even
     /// when something is overdue.
+    #[command(
+        after_help = "Examples:\n  rust-pki ceremony due --state-dir ceremonies\n  rust-pki ceremony due --at 2027-06-01T00:00:00Z --fail-if-overdue"
+    )]
     Due(DueArgs),
 }
 
@@ -101,6 +116,9 @@ pub enum RosterCommand {
     /// Load the roster, check every policy rule (member count, unique ids and keys, allowed
     /// key types, age recipients, per-organisation and per-country limits) and print the
     /// members. Exits non-zero, naming the member and rule, if a rule is broken.
+    #[command(
+        after_help = "Examples:\n  rust-pki ceremony roster check --roster policy/roster.toml --allowed-signers-out allowed_signers"
+    )]
     Check(RosterCheckArgs),
 }
 

@@ -40,19 +40,35 @@ pub const VKEY_FILE: &str = "log.vkey";
 pub enum LogCommand {
     /// Create a new log: generate its Ed25519 key, write the secret key to --log-skey-out (mode
     /// 0600, never overwritten) and the verifier key to DIR/log.vkey, sign the empty tree.
+    #[command(
+        after_help = "Examples:\n  rust-pki log init demo-out/log --origin pki.rust-lang.org/log --log-skey-out log.skey"
+    )]
     Init(InitArgs),
     /// Append entries and sign a new checkpoint; prints the new size and root.
+    #[command(
+        after_help = "Examples:\n  rust-pki log append demo-out/log --log-skey log.skey --artifact rustc-1.95.0.tar.xz\n  rust-pki log append demo-out/log --log-skey log.skey --leaf demo-out/leaves/releases.pem \\\n      --delegate demo-out/delegates/releases.pem"
+    )]
     Append(AppendArgs),
     /// Print an inclusion proof (and a consistency proof with --old-size) as base64 lines.
+    #[command(after_help = "Examples:\n  rust-pki log prove demo-out/log --index 3 --old-size 2")]
     Prove(ProveArgs),
     /// Verify DIR/checkpoint with a log key and check that the tree on disk matches it.
+    #[command(
+        after_help = "Examples:\n  rust-pki log verify-checkpoint demo-out/log --log-vkey demo-out/log/log.vkey"
+    )]
     VerifyCheckpoint(VerifyCheckpointArgs),
     /// Monitor the log (a directory or an http(s):// URL): verify every tile, check
     /// consistency with the checkpoint seen last, list every root and delegate operation,
     /// replay the quorum history from genesis, flag certificates missing from the log.
+    #[command(
+        after_help = "Examples:\n  rust-pki log audit https://pki.rust-lang.org/log --log-vkey log.vkey --state-file monitor.state \\\n      --genesis-roster roster-2026.toml --policy rust-root-2026.toml --root demo-out/root.pem --certs certs/"
+    )]
     Audit(audit::AuditArgs),
     /// Verify the log and write its static site: DIR/index.html listing every ceremony,
     /// leaf issuance and artifact, and DIR/records/ for records logged by digest only.
+    #[command(
+        after_help = "Examples:\n  rust-pki log publish demo-out/log --log-vkey demo-out/log/log.vkey --records ceremonies"
+    )]
     Publish(publish::PublishArgs),
     /// A witness (C2SP tlog-witness): keeps the last checkpoint it cosigned per log, checks
     /// consistency proofs, returns cosignatures; `serve` is its HTTP endpoint.
@@ -60,6 +76,9 @@ pub enum LogCommand {
     Witness(witness::WitnessCommand),
     /// Ask witnesses to cosign DIR/checkpoint (C2SP tlog-witness add-checkpoint) and add
     /// their verified cosignatures to it.
+    #[command(
+        after_help = "Examples:\n  rust-pki log cosign demo-out/log --log-skey log.skey --witness-url http://127.0.0.1:PORT \\\n      --witness-vkey demo-out/witness.vkey"
+    )]
     Cosign(witness_client::CosignArgs),
 }
 

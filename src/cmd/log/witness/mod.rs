@@ -30,16 +30,25 @@ const LOCK_FILE: &str = ".lock";
 pub enum WitnessCommand {
     /// Create a witness: generate its cosignature/v1 (Ed25519) key, write the secret key to
     /// --witness-skey-out (mode 0600, never overwritten) and the verifier key to DIR/witness.vkey.
+    #[command(
+        after_help = "Examples:\n  rust-pki log witness init --state-dir witness --name witness.example/w1 --witness-skey-out witness.skey"
+    )]
     Init(InitArgs),
     /// Run one add-checkpoint request body (C2SP tlog-witness) from a file, offline, with
     /// the same checks as `serve`; prints the cosignature line. A refusal fails with the
     /// HTTP status the server would answer.
+    #[command(
+        after_help = "Examples:\n  rust-pki log witness add-checkpoint --state-dir witness --witness-skey witness.skey \\\n      --log-vkey demo-out/log/log.vkey --request request.txt"
+    )]
     AddCheckpoint(AddCheckpointArgs),
     /// Serve C2SP tlog-witness `POST /add-checkpoint` over plain HTTP until killed. Prints
     /// `listening: http://ADDR` once bound (so --listen 127.0.0.1:0 works). Binds only
     /// loopback addresses unless --public is given: put TLS and rate limits in front of a
     /// public witness. Requests are handled one at a time (the check of the old size and
     /// the update of the state are atomic); bodies over 64 KiB are refused (413).
+    #[command(
+        after_help = "Examples:\n  rust-pki log witness serve --state-dir witness --witness-skey witness.skey \\\n      --log-vkey demo-out/log/log.vkey --listen 127.0.0.1:0"
+    )]
     Serve(ServeArgs),
 }
 

@@ -1,0 +1,129 @@
+//! Every subcommand's `--help` ends with an Examples section, and every example there
+//! uses flags that exist under their current names: each flag is one the help shows, and
+//! run with `--help` appended, clap would reject an unknown flag before printing it.
+// Test helpers outside #[test] functions: clippy.toml's allow-*-in-tests does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+const SUBCOMMANDS: &[&[&str]] = &[
+    &["hsm", "keygen"],
+    &["hsm", "csr"],
+    &["hsm", "show"],
+    &["ca", "root"],
+    &["ca", "delegate"],
+    &["ca", "leaf"],
+    &["ca", "crl"],
+    &["ceremony", "roster", "check"],
+    &["ceremony", "prepare"],
+    &["ceremony", "show"],
+    &["ceremony", "approve"],
+    &["ceremony", "execute"],
+    &["ceremony", "due"],
+    &["lint"],
+    &["verify"],
+    &["log", "init"],
+    &["log", "append"],
+    &["log", "prove"],
+    &["log", "verify-checkpoint"],
+    &["log", "audit"],
+    &["log", "publish"],
+    &["log", "cosign"],
+    &["log", "witness", "init"],
+    &["log", "witness", "add-checkpoint"],
+    &["log", "witness", "serve"],
+];
+
+fn rust_pki(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The examples of a help text: `rust-pki …` commands, `\` continuations joined.
+fn examples(help: &str) -> Vec<String> {
+    let section = help
+        .split("\nExamples:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Examples section in\n{help}"));
+    let mut commands = Vec::new();
+    let mut current = String::new();
+    for line in section.lines() {
+        if !line.starts_with("  ") {
+            break;
+        }
+        let line = line.trim();
+        current.push_str(line.trim_end_matches('\\'));
+        current.push(' ');
+        if !line.ends_with('\\') {
+            if current.starts_with("rust-pki ") {
+                commands.push(current.trim().to_owned());
+            }
+            current.clear();
+        }
+    }
+    commands
+}
+
+/// Splits a shell word list with quotes (no expansions: `"$KEY"` stays a word).
+fn words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote = None;
+    for c in command.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, ' ') => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            _ => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+#[test]
+fn every_subcommand_has_examples_that_parse() {
+    for subcommand in SUBCOMMANDS {
+        let (ok, help, stderr) = rust_pki(&[subcommand, &["--help"][..]].concat());
+        assert!(ok, "{subcommand:?}: {stderr}");
+        let examples = examples(&help);
+        assert!(!examples.is_empty(), "{subcommand:?}: {help}");
+        for example in examples {
+            let mut args = words(&example);
+            args.remove(0);
+            assert!(
+                args.starts_with(
+                    &subcommand
+                        .iter()
+                        .map(|s| (*s).to_owned())
+                        .collect::<Vec<_>>()
+                ),
+                "{subcommand:?} shows an example of another command: {example}"
+            );
+            // Hidden old names parse too: each flag must be one the help shows.
+            for flag in args.iter().filter(|a| a.starts_with("--")) {
+                assert!(
+                    help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+                    "{example}: {flag} is not in the help of {subcommand:?}"
+                );
+            }
+            args.push("--help".to_owned());
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (ok, _, stderr) = rust_pki(&args);
+            assert!(ok, "{example}: {stderr}");
+        }
+    }
+}
