@@ -5,7 +5,7 @@ mod cmd;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use rust_pki_ceremony::inert::inert;
 
 /// Tooling for the Rust project's public key infrastructure: an HSM-held P-384 root,
@@ -16,6 +16,10 @@ struct Cli {
     /// Log progress to stderr (-v: info, -vv: debug). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+
+    /// Print only results and errors: no warnings or progress on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -52,6 +56,13 @@ enum Command {
     Bastion(cmd::bastion::BastionArgs),
     /// The ceremony bastion and CloudHSM cluster on AWS: not in this build, which lacks
     /// the `aws` feature (build with `cargo build --release --features aws`).
+    /// Print a shell completion script on stdout (e.g. `rust-pki completions bash >
+    /// ~/.local/share/bash-completion/completions/rust-pki`).
+    #[command(after_help = "Examples:\n  rust-pki completions bash\n  rust-pki completions zsh")]
+    Completions(cmd::meta::CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one per command into a directory.
+    #[command(after_help = "Examples:\n  rust-pki man\n  rust-pki man --out-dir man/")]
+    Man(cmd::meta::ManArgs),
     #[cfg(not(feature = "aws"))]
     Bastion {
         /// Whatever was given: the command is refused either way.
@@ -61,8 +72,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = rust_pki_verify::renamed::parse_warning_renamed();
-    init_tracing(cli.verbose);
+    let cli = parse();
+    cmd::set_quiet(cli.quiet);
+    init_tracing(if cli.quiet { None } else { Some(cli.verbose) });
     let result = match cli.command {
         Command::Hsm(command) => cmd::hsm::run(command),
         Command::Ca(command) => cmd::ca::run(command),
@@ -72,6 +84,8 @@ fn main() -> ExitCode {
         Command::Log(command) => cmd::log::run(command),
         #[cfg(feature = "aws")]
         Command::Bastion(args) => cmd::bastion::run(args),
+        Command::Completions(args) => cmd::meta::completions(&args, Cli::command()),
+        Command::Man(args) => cmd::meta::man(&args, Cli::command()),
         #[cfg(not(feature = "aws"))]
         Command::Bastion { .. } => Err(anyhow::anyhow!(
             "this rust-pki was built without the `aws` feature, which `bastion` needs \
@@ -91,11 +105,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8) {
+/// Parses the command line (with the long `--version`), then warns about renamed flags
+/// unless `--quiet` (see `rust_pki_verify::renamed`).
+fn parse() -> Cli {
+    let command = cmd::meta::with_long_version(Cli::command());
+    let matches = command.clone().get_matches();
+    if !matches.get_flag("quiet") {
+        rust_pki_verify::renamed::warn_renamed_flags(&command, &matches);
+    }
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
+/// Progress to stderr: `None` (--quiet) for errors only, else by the -v count.
+fn init_tracing(verbose: Option<u8>) {
     let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
+        None => "error",
+        Some(0) => "warn",
+        Some(1) => "info",
+        Some(_) => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_PKI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));

@@ -32,6 +32,8 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["log", "witness", "init"],
     &["log", "witness", "add-checkpoint"],
     &["log", "witness", "serve"],
+    &["completions"],
+    &["man"],
 ];
 
 fn rust_pki(args: &[&str]) -> (bool, String, String) {
@@ -126,4 +128,86 @@ fn every_subcommand_has_examples_that_parse() {
             assert!(ok, "{example}: {stderr}");
         }
     }
+}
+
+/// `--version` names the commit, the features and the binary's SHA-256 (what ceremony
+/// requests pin); `-V` stays one line.
+#[test]
+fn version_names_commit_features_and_binary_digest() {
+    use sha2::Digest;
+    let (ok, stdout, stderr) = rust_pki(&["--version"]);
+    assert!(ok, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], concat!("rust-pki ", env!("CARGO_PKG_VERSION")));
+    let commit = lines[1].strip_prefix("commit:   ").unwrap();
+    assert!(
+        commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit())
+            || commit.starts_with("unknown"),
+        "{stdout}"
+    );
+    assert!(lines[2].starts_with("features: "), "{stdout}");
+    let binary = std::fs::read(env!("CARGO_BIN_EXE_rust-pki")).unwrap();
+    assert_eq!(
+        lines[3],
+        format!(
+            "sha256:   {} (the tool_sha256 ceremony requests pin)",
+            hex::encode(sha2::Sha256::digest(&binary))
+        )
+    );
+    let (ok, stdout, _) = rust_pki(&["-V"]);
+    assert!(ok);
+    assert_eq!(
+        stdout,
+        concat!("rust-pki ", env!("CARGO_PKG_VERSION"), "\n")
+    );
+}
+
+#[test]
+fn completions_and_man_pages_are_generated_from_the_flags() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (ok, stdout, stderr) = rust_pki(&["completions", shell]);
+        assert!(ok, "{shell}: {stderr}");
+        assert!(stdout.contains("log-vkey"), "{shell}");
+    }
+    let (ok, stdout, stderr) = rust_pki(&["man"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains(".TH rust-pki 1"), "{stdout}");
+    assert!(stdout.contains("\\-\\-quiet"), "{stdout}");
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("man");
+    let (ok, _, stderr) = rust_pki(&["man", "--out-dir", out_dir.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    for page in ["rust-pki.1", "rust-pki-verify.1", "rust-pki-log-audit.1"] {
+        let text = std::fs::read_to_string(out_dir.join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page}");
+    }
+}
+
+/// `--quiet` leaves stderr to errors: no deprecation warning, no overdue warning.
+#[test]
+fn quiet_silences_warnings_but_not_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (ok, _, stderr) = rust_pki(&["-q", "ceremony", "due", "--state", &format!("{d}/x")]);
+    assert!(!ok);
+    assert!(!stderr.contains("deprecated"), "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    std::fs::create_dir(dir.path().join("st")).unwrap();
+    let st = format!("{d}/st");
+    let due = [
+        "ceremony",
+        "due",
+        "--state-dir",
+        &st,
+        "--at",
+        "2029-01-01T00:00:00Z",
+    ];
+    let (ok, _, stderr) = rust_pki(&due);
+    assert!(ok && stderr.contains("OVERDUE"), "{stderr}");
+    let (ok, stdout, stderr) = rust_pki(&[&["--quiet"][..], &due].concat());
+    assert!(ok, "{stderr}");
+    assert_eq!(stderr, "");
+    assert!(stdout.contains("OVERDUE"), "{stdout}");
+    let (ok, _, stderr) = rust_pki(&["-q", "-v", "lint"]);
+    assert!(!ok && stderr.contains("cannot be used with"), "{stderr}");
 }

@@ -1,6 +1,11 @@
 //! Small helpers shared by subcommands: loading inputs, printing, writing outputs.
 
-use std::{io::Write, path::Path, time::SystemTime};
+use std::{
+    io::Write,
+    path::Path,
+    sync::atomic::{AtomicBool, Ordering},
+    time::SystemTime,
+};
 
 use anyhow::Context;
 use der::Decode;
@@ -45,10 +50,25 @@ pub fn parse_time(text: &str) -> anyhow::Result<SystemTime> {
     rust_pki_ca::policy::parse_rfc3339(text).map_err(anyhow::Error::msg)
 }
 
+/// Whether `--quiet` was given: no warnings on stderr.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Records `--quiet` for [`warn`], once, before the command runs.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Prints a warning line on stderr, unless `--quiet`.
+pub fn warn(warning: impl std::fmt::Display) {
+    if !QUIET.load(Ordering::Relaxed) {
+        eprintln!("{warning}");
+    }
+}
+
 /// Print lint warnings (never errors: those stop issuance earlier) to stderr.
 pub fn print_warnings(signed: &Signed) {
     for warning in &signed.warnings {
-        eprintln!("{warning}");
+        warn(warning);
     }
 }
 

@@ -111,9 +111,9 @@ pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if overdue > 0 {
-        eprintln!(
+        crate::cmd::common::warn(format_args!(
             "warning: {overdue} ceremony(ies) past their deadline (marked OVERDUE): hold them now"
-        );
+        ));
     }
     Ok(status)
 }

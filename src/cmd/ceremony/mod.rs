@@ -146,7 +146,8 @@ pub fn load_roster(roster: &std::path::Path, policy: &PolicyArg) -> anyhow::Resu
     Ok(Roster::load(roster, &policy.quorum)?)
 }
 
-fn tool_sha256() -> anyhow::Result<String> {
+/// SHA-256 of this binary: what requests pin, and what `--version` shows.
+pub(crate) fn tool_sha256() -> anyhow::Result<String> {
     let exe = std::env::current_exe().context("locating the rust-pki binary")?;
     let bytes = std::fs::read(&exe).with_context(|| format!("reading {}", exe.display()))?;
     Ok(hex::encode(sha2::Sha256::digest(&bytes)))
