@@ -211,3 +211,31 @@ fn quiet_silences_warnings_but_not_errors() {
     let (ok, _, stderr) = rust_pki(&["-q", "-v", "lint"]);
     assert!(!ok && stderr.contains("cannot be used with"), "{stderr}");
 }
+
+/// `-v` shows progress on stderr; without it the same command is silent there.
+#[test]
+fn verbose_shows_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).display().to_string();
+    let init = [
+        "log",
+        "init",
+        &d("log"),
+        "--origin",
+        "example.com/log",
+        "--log-skey-out",
+        &d("log.skey"),
+    ];
+    assert!(rust_pki(&init).0);
+    std::fs::write(dir.path().join("a.txt"), b"a").unwrap();
+    let append = ["log", "append", &d("log"), "--log-skey", &d("log.skey")];
+    let (ok, _, stderr) = rust_pki(&[&append[..], &["--artifact", &d("a.txt")]].concat());
+    assert!(ok, "{stderr}");
+    assert_eq!(stderr, "");
+    let (ok, _, stderr) = rust_pki(&[&["-v"][..], &append, &["--artifact", &d("a.txt")]].concat());
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("opening and checking the log") && stderr.contains("appending"),
+        "{stderr}"
+    );
+}

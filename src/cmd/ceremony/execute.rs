@@ -90,6 +90,10 @@ pub(super) fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
         tool_sha256: &tool,
         now: SystemTime::now(),
     };
+    tracing::info!(
+        request = %args.request.display(),
+        "checking the request, approvals, history and record chain, then signing"
+    );
     let (verb, record, record_bytes) = match execute::execute(inputs, &ceremony, &lock)? {
         execute::Outcome::Executed(record, bytes) => ("executed", record, bytes),
         execute::Outcome::AlreadyExecuted(record, bytes) => {
@@ -98,6 +102,7 @@ pub(super) fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
     };
     // Logged and stapled before anything is published: no certificate leaves the state
     // directory without its log entry and bundle.
+    tracing::info!(ceremony = %inert(&record.ceremony_id), "executed; logging and stapling");
     create_output_dirs(&args.out, &record, &ceremony.record())?;
     let stapled = args.log.staple(
         &mut log,
@@ -108,6 +113,7 @@ pub(super) fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
             &args.out,
         )?],
     )?;
+    tracing::info!(out = %args.out.display(), "publishing the outputs");
     publish(&args.out, &record, &ceremony.record())?;
     // Record text came from a file: printed inert.
     let shown = |text: &str| inert(text);

@@ -56,8 +56,10 @@ pub(super) fn append(args: &AppendArgs) -> anyhow::Result<()> {
         .iter()
         .map(Entry::encode)
         .collect::<Result<Vec<_>, _>>()?;
+    tracing::info!(log = %args.dir.display(), "opening and checking the log (waits for its lock)");
     let mut log = open_writable(&args.dir, &args.key, args.lock_timeout)?;
     let first = log.head().size;
+    tracing::info!(entries = encoded.len(), first, "appending");
     let head = log.append(&encoded)?;
     let mut out = std::io::stdout().lock();
     for (i, entry) in entries.iter().enumerate() {

@@ -97,6 +97,7 @@ impl LogTarget {
                 self.witness_keys.len()
             );
         }
+        tracing::info!(log = %dir.display(), "opening and checking the log (waits for its lock)");
         Ok(Some(open_writable(dir, key, self.lock_timeout)?))
     }
 
@@ -112,6 +113,7 @@ impl LogTarget {
             .filter(|i| log.find_entry(&i.entry).is_none())
             .map(|i| i.entry.clone())
             .collect();
+        tracing::info!(entries = new.len(), log = %log.dir().display(), "appending");
         log.append(&new)
             .with_context(|| format!("appending to the log {}", log.dir().display()))?;
         fault_point("appended");
@@ -125,6 +127,7 @@ impl LogTarget {
             let mut written = Vec::new();
             for (path, chain) in &item.bundles {
                 let bundle = StapledBundle::from_log(log, index, &item.entry, chain.clone())?;
+                tracing::info!(bundle = %path.display(), index, "writing the bundle");
                 if write_bundle(path, &bundle)? {
                     written.push(path.clone());
                 }
@@ -138,6 +141,7 @@ impl LogTarget {
         let mut lines = Vec::with_capacity(self.witnesses.len());
         for (url, key_path) in self.witnesses.iter().zip(&self.witness_keys) {
             let key = read_vkey(key_path)?;
+            tracing::info!(witness = %url, "asking for a cosignature");
             let line = super::witness_client::request_cosignature(url, log, &key)
                 .with_context(|| format!("witness {url}"))?;
             lines.push(line);
