@@ -67,6 +67,10 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
+/// Arguments with old names, the (old, new) renames they must report, whether the call
+/// succeeds.
+type Case = (Vec<String>, &'static [(&'static str, &'static str)], bool);
+
 fn warning(old: &str, new: &str) -> String {
     format!("warning: --{old} is deprecated and will be removed: use --{new}\n")
 }
@@ -77,8 +81,7 @@ fn warning(old: &str, new: &str) -> String {
 fn old_flag_names_warn_and_still_work() {
     let lab = Lab::new();
     let p = |name: &str| lab.path(name);
-    // (arguments with old names, the renames they must report, whether the call succeeds)
-    let cases: Vec<(Vec<String>, &[(&str, &str)], bool)> = vec![
+    let cases: Vec<Case> = vec![
         (
             args(&["log", "init", &p("log2"), "--origin", "o.example/log"])
                 .chain(args(&["--key-out", &p("log2.skey")]))

@@ -67,7 +67,11 @@ pub fn man(args: &ManArgs, command: clap::Command) -> anyhow::Result<ExitCode> {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
             clap_mangen::generate_to(command, dir)?;
-            println!("wrote the man pages to {}", dir.display());
+            writeln!(
+                std::io::stdout().lock(),
+                "wrote the man pages to {}",
+                dir.display()
+            )?;
         }
         None => {
             let mut page = Vec::new();
