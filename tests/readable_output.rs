@@ -189,3 +189,68 @@ fn bastion_without_the_aws_feature_says_how_to_build_it() {
          pulls the AWS SDK): build one with `cargo build --release --features aws`\n"
     );
 }
+
+/// `ceremony prepare` and `show` pin and compare the built-in policy's exact bytes: the
+/// same digest as the repository's file, which `--policy` may still name.
+#[test]
+fn ceremony_steps_pin_the_built_in_policy() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        repo.join("policy/ceremonies/root-init.toml"),
+        dir.path().join("root-init.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        repo.join("policy/roster.toml"),
+        dir.path().join("roster.toml"),
+    )
+    .unwrap();
+    let policy = std::fs::read(repo.join("policy/rust-root.toml")).unwrap();
+    let digest = hex::encode(sha2::Sha256::digest(&policy));
+    let out = run(
+        dir.path(),
+        &[
+            "ceremony",
+            "prepare",
+            "root-init.toml",
+            "--roster",
+            "roster.toml",
+            "--state-dir",
+            "st",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = format!(
+        "  policy sha256:     {digest} (matches your built-in policy (policy/rust-root.toml))\n"
+    );
+    assert!(
+        text(&out.stdout).contains(&expected),
+        "{}",
+        text(&out.stdout)
+    );
+    let policy_path = repo.join("policy/rust-root.toml");
+    let out = run(
+        dir.path(),
+        &[
+            "ceremony",
+            "show",
+            "st/001-root-init/request.toml",
+            "--roster",
+            "roster.toml",
+            "--policy",
+            policy_path.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = format!(
+        "  policy sha256:     {digest} (matches your {})\n",
+        policy_path.display()
+    );
+    assert!(
+        text(&out.stdout).contains(&expected),
+        "{}",
+        text(&out.stdout)
+    );
+}

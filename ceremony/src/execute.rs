@@ -34,6 +34,7 @@ use crate::{
     approval::{Approval, read_approval_dir},
     gate::{QuorumGate, share_new_pins, share_set_dir},
     in_force::{check_roster_in_force, current_root},
+    policy_source::PolicySource,
     publish::{allowed_record_paths, check_output_paths, check_record},
     quorum::quorum_approvals,
     record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
@@ -47,8 +48,8 @@ use crate::{
 /// Where a ceremony's inputs come from and its outputs go.
 #[derive(Debug, Clone, Copy)]
 pub struct Inputs<'a> {
-    /// The policy file (must be the one the request pins).
-    pub policy: &'a Path,
+    /// The policy (must be the one the request pins): a file, or the built-in one.
+    pub policy: PolicySource<'a>,
     /// The roster file (must be the one the request pins).
     pub roster: &'a Path,
     /// The ceremony state directory.
@@ -305,7 +306,7 @@ fn check_record_approvals(
             request.roster_sha256
         )));
     }
-    let policy = Policy::load(inputs.policy)?;
+    let policy = inputs.policy.parse()?;
     let roster = Roster::load(inputs.roster, &policy.quorum)?;
     let given: Vec<_> = record
         .approvals
@@ -394,11 +395,21 @@ fn check_folder_name(folder: &str, request: &Request, request_path: &Path) -> Re
 }
 
 fn check_pinned_files(inputs: Inputs<'_>, request: &Request) -> Result<Policy> {
-    for (path, pinned, what) in [
-        (inputs.policy, &request.policy_sha256, "policy"),
-        (inputs.roster, &request.roster_sha256, "roster"),
+    for (path, bytes, pinned, what) in [
+        (
+            inputs.policy.name,
+            inputs.policy.bytes.to_vec(),
+            &request.policy_sha256,
+            "policy",
+        ),
+        (
+            inputs.roster,
+            read(inputs.roster)?,
+            &request.roster_sha256,
+            "roster",
+        ),
     ] {
-        let found = sha256_hex(&read(path)?);
+        let found = sha256_hex(&bytes);
         if &found != pinned {
             return Err(Error::PinnedFileChanged {
                 what,
@@ -408,7 +419,7 @@ fn check_pinned_files(inputs: Inputs<'_>, request: &Request) -> Result<Policy> {
             });
         }
     }
-    Ok(Policy::load(inputs.policy)?)
+    inputs.policy.parse()
 }
 
 fn no_root() -> Error {

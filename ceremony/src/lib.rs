@@ -18,6 +18,7 @@ pub mod gate;
 pub mod history;
 pub mod in_force;
 pub mod inert;
+pub mod policy_source;
 pub mod prepare;
 pub mod publish;
 pub mod quorum;

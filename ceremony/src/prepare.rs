@@ -15,13 +15,13 @@ use rust_pki_ca::{
     csr::{read_cluster_csr, read_csr},
     lint::Finding,
     pem,
-    policy::Policy,
 };
 use rust_pki_fs::durable::{self, Mode};
 
 use crate::{
     Error, Result,
     in_force::{current_root, parse_certificate},
+    policy_source::PolicySource,
     request::{
         OutputType, Parameters, PlannedOutput, REQUEST_FORMAT, Request, rfc3339, sha256_hex,
     },
@@ -34,8 +34,8 @@ use crate::{
 /// Where a ceremony's inputs come from.
 #[derive(Debug, Clone, Copy)]
 pub struct Inputs<'a> {
-    /// The policy file.
-    pub policy: &'a Path,
+    /// The policy (a file, or the one built into the binary).
+    pub policy: PolicySource<'a>,
     /// The roster file.
     pub roster: &'a Path,
     /// The ceremony state directory.
@@ -67,9 +67,9 @@ pub struct PreparedCeremony {
 pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremony> {
     // The head and the folder number are read and used under the lock.
     let _lock = inputs.state.lock()?;
-    let policy_bytes = read(inputs.policy)?;
+    let policy_bytes = inputs.policy.bytes;
     let roster_bytes = read(inputs.roster)?;
-    let policy = Policy::load(inputs.policy)?;
+    let policy = inputs.policy.parse()?;
     // Checked now so that no one is asked to approve under a roster that breaks the rules,
     // or one that a roster change has replaced.
     crate::in_force::check_roster_in_force(inputs.state, inputs.roster, &policy.quorum)?;
@@ -281,7 +281,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
                         "cluster-init is refused: policy {} has no [cluster] section (eku, \
                          max_validity_days, min_rsa_bits), so it allows no CloudHSM cluster \
                          certificate",
-                        inputs.policy.display()
+                        inputs.policy.name.display()
                     ),
                 ));
             };
@@ -356,7 +356,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
         prepared_at: rfc3339(inputs.now),
         not_before: rfc3339(inputs.now),
         not_after: rfc3339(not_after),
-        policy_sha256: sha256_hex(&policy_bytes),
+        policy_sha256: sha256_hex(policy_bytes),
         roster_sha256: sha256_hex(&roster_bytes),
         previous_record_sha256: head,
         tool_sha256: inputs.tool_sha256.to_owned(),

@@ -12,10 +12,6 @@ use der::Decode;
 use rust_pki_ca::{Pkcs11Uri, issue::Signed, pem, policy::Policy, signer::Pkcs11Signer};
 use x509_cert::Certificate;
 
-/// Default policy path of the ceremony steps that read the file themselves, relative to
-/// the working directory (the repository root).
-pub const DEFAULT_POLICY: &str = "policy/rust-root.toml";
-
 /// The policy built into this binary: the default of every other command.
 pub const BUILT_IN_POLICY: &str = include_str!("../../policy/rust-root.toml");
 

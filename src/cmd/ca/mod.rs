@@ -22,8 +22,8 @@ use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::{ext::pkix::CrlReason, name::Name};
 
 use crate::cmd::common::{
-    BUILT_IN_POLICY, BUILT_IN_POLICY_NAME, DEFAULT_POLICY, POLICY_ENV, describe_certificate,
-    load_certificate, load_policy, open_key, parse_time, write_output,
+    BUILT_IN_POLICY, BUILT_IN_POLICY_NAME, POLICY_ENV, describe_certificate, load_certificate,
+    load_policy, open_key, parse_time, write_output,
 };
 use crate::cmd::log::staple::{LogTarget, bundle_path};
 
@@ -166,7 +166,7 @@ impl PolicyArg {
             }
             None => Ok((
                 BUILT_IN_POLICY.as_bytes().to_vec(),
-                Policy::parse(BUILT_IN_POLICY, Path::new(BUILT_IN_POLICY_NAME))?,
+                Policy::parse(BUILT_IN_POLICY, self.name())?,
             )),
         }
     }
@@ -176,12 +176,11 @@ impl PolicyArg {
         Ok(self.load_with_bytes()?.1)
     }
 
-    /// A policy file for the ceremony steps whose library reads the file itself
-    /// (`prepare`, `execute`): the one given, else the repository's.
-    pub fn file(&self) -> &Path {
+    /// The file given, or how the built-in policy is named in messages.
+    pub fn name(&self) -> &Path {
         self.path
             .as_deref()
-            .unwrap_or_else(|| Path::new(DEFAULT_POLICY))
+            .unwrap_or_else(|| Path::new(BUILT_IN_POLICY_NAME))
     }
 }
 

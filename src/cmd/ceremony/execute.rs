@@ -7,6 +7,7 @@ use rust_pki_ceremony::{
     execute,
     gate::{QuorumGate, SoftHsmShares},
     inert::inert,
+    policy_source::PolicySource,
     publish::{create_output_dirs, publish},
     record::Record,
     state::{CeremonyDir, LoggedRecord, State},
@@ -80,8 +81,13 @@ pub(super) fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
     let tool = tool_sha256()?;
     // Before root-init there is no root to unlock (and root-init needs no gate).
     let gate = SoftHsmShares::from_state(&state, &args.module).ok();
+    // The exact bytes: the request pins their digest.
+    let (policy_bytes, _) = args.policy.load_with_bytes()?;
     let inputs = execute::Inputs {
-        policy: args.policy.file(),
+        policy: PolicySource {
+            name: args.policy.name(),
+            bytes: &policy_bytes,
+        },
         roster: &args.roster.path,
         state: &state,
         out: &args.out,

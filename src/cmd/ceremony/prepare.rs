@@ -3,7 +3,7 @@
 use std::{io::Write, path::PathBuf, process::ExitCode, time::SystemTime};
 
 use anyhow::Context;
-use rust_pki_ceremony::{prepare, state::State, template::Template};
+use rust_pki_ceremony::{policy_source::PolicySource, prepare, state::State, template::Template};
 
 use super::{RosterArg, StateArg, render_with_local_files, tool_sha256};
 use crate::cmd::ca::PolicyArg;
@@ -25,8 +25,13 @@ pub(super) fn prepare(args: PrepareArgs) -> anyhow::Result<ExitCode> {
     let template = Template::load(&args.template)?;
     let state = State::open(&args.state.path)?;
     let tool = tool_sha256()?;
+    // The exact bytes: the request pins their digest.
+    let (policy_bytes, _) = args.policy.load_with_bytes()?;
     let inputs = prepare::Inputs {
-        policy: args.policy.file(),
+        policy: PolicySource {
+            name: args.policy.name(),
+            bytes: &policy_bytes,
+        },
         roster: &args.roster.path,
         state: &state,
         tool_sha256: &tool,
