@@ -604,6 +604,18 @@ fn light_binary_gives_the_same_verdicts_as_rust_pki_verify() {
             1,
         ),
         ("unknown purpose", chain_at(AT, "--purpose nightly"), 1),
+        (
+            "old flag names: the same verdict and warnings",
+            args(
+                format!(
+                    "--bundle {good} --root {root} --log-key {} --witness {} --at {AT}",
+                    s.path("log.vkey"),
+                    s.path("witness.vkey")
+                ),
+                "--purpose releases",
+            ),
+            0,
+        ),
     ];
     let light = light_binary();
     for (what, args, code) in cases {
@@ -635,6 +647,16 @@ fn light_binary_gives_the_same_verdicts_as_rust_pki_verify() {
             _ => assert_eq!(text(&own.stdout), text(&alias.stdout), "{what}: stdout"),
         }
         assert_eq!(text(&own.stderr), text(&alias.stderr), "{what}: stderr");
+        if what.starts_with("old flag names") {
+            assert!(
+                text(&own.stderr).starts_with(
+                    "warning: --log-key is deprecated and will be removed: use --log-vkey\n\
+                     warning: --witness is deprecated and will be removed: use --witness-vkey\n"
+                ),
+                "{}",
+                text(&own.stderr)
+            );
+        }
     }
 }
 
