@@ -254,3 +254,33 @@ fn ceremony_steps_pin_the_built_in_policy() {
         text(&out.stdout)
     );
 }
+
+/// `verify` reads RUST_PKI_POLICY like the other commands, for purpose names only: `--eku`
+/// needs no policy.
+#[test]
+fn verify_reads_the_policy_variable_for_purposes() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.toml");
+    let verify = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+            .env("RUST_PKI_POLICY", &missing)
+            .arg("verify")
+            .arg("--root")
+            .arg(fixture("root.pem"))
+            .arg("--chain")
+            .arg(fixture("chain.pem"))
+            .args(["--at", "2026-12-01T00:00:00Z"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&["--purpose", "releases"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains(&missing.display().to_string()),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = verify(&["--eku", "1.3.6.1.4.1.32473.1.1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

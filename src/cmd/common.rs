@@ -19,7 +19,7 @@ pub const BUILT_IN_POLICY: &str = include_str!("../../policy/rust-root.toml");
 pub const BUILT_IN_POLICY_NAME: &str = "built-in policy (policy/rust-root.toml)";
 
 /// Environment variable naming the policy file when `--policy` is not given.
-pub const POLICY_ENV: &str = "RUST_PKI_POLICY";
+pub const POLICY_ENV: &str = rust_pki_verify::cli::POLICY_ENV;
 
 pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
     Ok(Policy::load(path)?)

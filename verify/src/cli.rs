@@ -17,11 +17,17 @@ use time::format_description::well_known::Rfc3339;
 /// The purposes are the verifier's built-in ones (the repository's policy), so that a CI
 /// machine needs only the binary and the pinned root; `--policy` reads another policy file.
 fn load_purpose(policy: Option<&Path>, name: &str) -> Result<Purpose, Error> {
-    match policy {
+    // As in every rust-pki command: --policy, else RUST_PKI_POLICY, else the built-in one.
+    // Read here rather than by clap, so that --eku stays usable with the variable set.
+    let from_env = std::env::var_os(POLICY_ENV).map(PathBuf::from);
+    match policy.or(from_env.as_deref()) {
         Some(path) => Purpose::from_policy(path, name),
         None => Purpose::built_in(name),
     }
 }
+
+/// Environment variable naming the policy file when `--policy` is not given.
+pub const POLICY_ENV: &str = "RUST_PKI_POLICY";
 
 /// `rust-pki-verify`'s command line: the arguments of `rust-pki verify`, at top level.
 #[derive(Debug, clap::Parser)]
@@ -124,8 +130,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "NAME")]
     purpose: Option<String>,
 
-    /// Policy that maps purpose names to EKU OIDs; default: the policy built into this
-    /// binary (policy/rust-root.toml of its source tree).
+    /// Policy that maps purpose names to EKU OIDs; default: the file named by the
+    /// RUST_PKI_POLICY environment variable, else the policy built into this binary
+    /// (policy/rust-root.toml of its source tree).
     #[arg(long, value_name = "FILE", requires = "purpose")]
     policy: Option<PathBuf>,
 
