@@ -1,0 +1,157 @@
+//! How a failed command ends: its exit status ([`Exit`], shared with `rust-pki-verify`),
+//! its stderr prefix and, under `--json`, its envelope.
+//!
+//! The rule, applied from the error's type, never from its text:
+//! - 1 ([`Exit::Invalid`], `INVALID [rule]: …`): the command checked something and it is
+//!   not valid. Commands say so by returning an [`Invalid`].
+//! - 3 ([`Exit::Refused`], `error: …`): the inputs were usable, but going on could do
+//!   harm, so the command stopped: a ceremony request without its quorum, outside its
+//!   window, replayed or stale, a pinned file that changed, a broken record chain or
+//!   history, an output or record or HSM object that exists already, a lock another
+//!   process holds, a TBS that fails lint before signing, a log that would sign two roots
+//!   for one size. See [`refused`].
+//! - 2 ([`Exit::Error`], `error: …`): everything else — usage, an unreadable or malformed
+//!   input, configuration.
+//!
+//! A broken pipe on stdout ends the command quietly with status 0.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+pub use rust_pki_verify::envelope::Exit;
+use rust_pki_verify::envelope::is_broken_pipe;
+
+/// A verdict: the thing a command checked is invalid (exit 1, `INVALID [rule]: …`).
+#[derive(Debug)]
+pub struct Invalid {
+    /// The rule broken, kebab-case (e.g. `audit`).
+    pub rule: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// Structured fields for the JSON envelope's `error` (e.g. the findings).
+    pub details: Option<serde_json::Value>,
+    /// The command's result despite the verdict (e.g. the audit report).
+    pub result: Option<serde_json::Value>,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for Invalid {}
+
+/// How a command that returned `error` ends.
+#[derive(Debug)]
+pub enum Ending<'a> {
+    /// Stdout was closed by its reader: quietly, status 0.
+    BrokenPipe,
+    /// A verdict (status 1).
+    Invalid(&'a Invalid),
+    /// An error (status 2) or a refusal (status 3).
+    Error(Exit),
+}
+
+/// Classifies a command's error by the types in its chain.
+pub fn classify(error: &anyhow::Error) -> Ending<'_> {
+    if is_broken_pipe(error.as_ref()) {
+        return Ending::BrokenPipe;
+    }
+    for cause in error.chain() {
+        if let Some(invalid) = cause.downcast_ref::<Invalid>() {
+            return Ending::Invalid(invalid);
+        }
+    }
+    if error.chain().any(refused) {
+        Ending::Error(Exit::Refused)
+    } else {
+        Ending::Error(Exit::Error)
+    }
+}
+
+/// Whether `cause` is a refusal for safety (exit 3). Transparent variants wrap another
+/// crate's error without exposing it as a source, so each is unwrapped here.
+fn refused(cause: &(dyn StdError + 'static)) -> bool {
+    use rust_pki_ceremony::Error as C;
+    if let Some(e) = cause.downcast_ref::<rust_pki_fs::LockError>() {
+        return lock_refused(e);
+    }
+    if let Some(e) = cause.downcast_ref::<rust_pki_fs::WriteError>() {
+        return write_refused(e);
+    }
+    if let Some(e) = cause.downcast_ref::<rust_pki_ca::Error>() {
+        return ca_refused(e);
+    }
+    if let Some(e) = cause.downcast_ref::<rust_pki_tlog::Error>() {
+        return tlog_refused(e);
+    }
+    if let Some(e) = cause.downcast_ref::<rust_pki_monitor::Error>() {
+        return match e {
+            rust_pki_monitor::Error::Write(e) => write_refused(e),
+            rust_pki_monitor::Error::Lock(e) => lock_refused(e),
+            rust_pki_monitor::Error::Tlog(e) => tlog_refused(e),
+            rust_pki_monitor::Error::Ca(e) => ca_refused(e),
+            _ => false,
+        };
+    }
+    if let Some(e) = cause.downcast_ref::<C>() {
+        return match e {
+            C::Ca(e) => ca_refused(e),
+            C::Write(e) => write_refused(e),
+            C::Lock(e) => lock_refused(e),
+            C::QuorumNotMet { .. }
+            | C::DuplicateApproval { .. }
+            | C::OutsideWindow { .. }
+            | C::Replay { .. }
+            | C::StaleRequest { .. }
+            | C::PinnedFileChanged { .. }
+            | C::ExampleArcInProduction { .. }
+            | C::InterruptedRootInit { .. }
+            | C::RosterNotInForce { .. }
+            | C::OutputConflict { .. }
+            | C::OutputPathUnsafe { .. }
+            | C::RecordExists { .. }
+            | C::RecordChain { .. }
+            | C::RecordMismatch { .. }
+            | C::History { .. }
+            | C::StateLogMismatch { .. }
+            | C::RequestOutsideState { .. }
+            | C::FileRefused { .. } => true,
+            _ => false,
+        };
+    }
+    false
+}
+
+fn lock_refused(error: &rust_pki_fs::LockError) -> bool {
+    matches!(error, rust_pki_fs::LockError::Timeout { .. })
+}
+
+fn write_refused(error: &rust_pki_fs::WriteError) -> bool {
+    matches!(error, rust_pki_fs::WriteError::Exists { .. })
+}
+
+fn ca_refused(error: &rust_pki_ca::Error) -> bool {
+    use rust_pki_ca::Error as A;
+    match error {
+        A::Write(e) => write_refused(e),
+        A::OutputExists { .. }
+        | A::LintFailed { .. }
+        | A::TbsMismatch { .. }
+        | A::TokenLabelExists { .. }
+        | A::KeyLabelExists { .. }
+        | A::KeyIdExists { .. } => true,
+        _ => false,
+    }
+}
+
+fn tlog_refused(error: &rust_pki_tlog::Error) -> bool {
+    use rust_pki_tlog::Error as T;
+    match error {
+        T::LogLocked(e) => lock_refused(e),
+        T::Write(e) => write_refused(e),
+        T::LogExists { .. } | T::LogConflictingCheckpoint { .. } => true,
+        _ => false,
+    }
+}
