@@ -116,7 +116,7 @@ fn json_command(command: &Command) -> Option<&'static str> {
 /// Prints a failed command's error (and its envelope under `--json`) and returns its
 /// status (see [`outcome`]).
 fn fail(error: &anyhow::Error, json: Option<&str>) -> ExitCode {
-    let (exit, rule, message, details, result) = match outcome::classify(error) {
+    let (exit, rule, message, details, result, checks) = match outcome::classify(error) {
         Ending::BrokenPipe => return Exit::Success.into(),
         Ending::Invalid(invalid) => (
             Exit::Invalid,
@@ -124,8 +124,16 @@ fn fail(error: &anyhow::Error, json: Option<&str>) -> ExitCode {
             invalid.message.clone(),
             invalid.details.clone(),
             invalid.result.clone(),
+            (invalid.checked.clone(), invalid.skipped.clone()),
         ),
-        Ending::Error(exit) => (exit, None, format!("{error:#}"), None, None),
+        Ending::Error(exit) => (
+            exit,
+            None,
+            format!("{error:#}"),
+            None,
+            None,
+            (Vec::new(), Vec::new()),
+        ),
     };
     // Errors quote files (TOML snippets, paths, names): printed inert, line by line, so a
     // file cannot move the cursor or forge a line on the terminal. Write failures are
@@ -137,7 +145,8 @@ fn fail(error: &anyhow::Error, json: Option<&str>) -> ExitCode {
     };
     let _ = writeln!(std::io::stderr().lock(), "{prefix}: {}", lines.join("\n"));
     if let Some(command) = json {
-        let mut envelope = Envelope::failure(command, exit, rule, message, details);
+        let mut envelope = Envelope::failure(command, exit, rule, message, details)
+            .with_checks(checks.0, checks.1);
         if let Some(result) = result {
             envelope = envelope.with_result(result);
         }

@@ -9,7 +9,7 @@
 //!   window, replayed or stale, a pinned file that changed, a broken record chain or
 //!   history, an output or record or HSM object that exists already, a lock another
 //!   process holds, a TBS that fails lint before signing, a log that would sign two roots
-//!   for one size. See [`refused`].
+//!   for one size. See [`refused`]; the CLI's own refusals are a [`Refused`].
 //! - 2 ([`Exit::Error`], `error: …`): everything else — usage, an unreadable or malformed
 //!   input, configuration.
 //!
@@ -18,6 +18,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use rust_pki_verify::Check;
 pub use rust_pki_verify::envelope::Exit;
 use rust_pki_verify::envelope::is_broken_pipe;
 
@@ -32,6 +33,10 @@ pub struct Invalid {
     pub details: Option<serde_json::Value>,
     /// The command's result despite the verdict (e.g. the audit report).
     pub result: Option<serde_json::Value>,
+    /// What was checked before the verdict.
+    pub checked: Vec<Check>,
+    /// What was not checked, and why.
+    pub skipped: Vec<Check>,
 }
 
 impl fmt::Display for Invalid {
@@ -41,6 +46,19 @@ impl fmt::Display for Invalid {
 }
 
 impl StdError for Invalid {}
+
+/// A refusal the CLI itself decides (exit 3, `error: …`), e.g. a key file or bundle that
+/// exists already and is never overwritten.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for Refused {}
 
 /// How a command that returned `error` ends.
 #[derive(Debug)]
@@ -74,6 +92,9 @@ pub fn classify(error: &anyhow::Error) -> Ending<'_> {
 /// crate's error without exposing it as a source, so each is unwrapped here.
 fn refused(cause: &(dyn StdError + 'static)) -> bool {
     use rust_pki_ceremony::Error as C;
+    if cause.is::<Refused>() {
+        return true;
+    }
     if let Some(e) = cause.downcast_ref::<rust_pki_fs::LockError>() {
         return lock_refused(e);
     }

@@ -160,7 +160,7 @@ impl Outcome {
             exit: Exit::Error,
             rule: Some(error.rule()),
             message: error.to_string(),
-            details: None,
+            details: serde_json::to_value(error).ok(),
         }
     }
 
@@ -226,6 +226,17 @@ fn evaluate(args: &VerifyArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
+    // Log flags without a bundle would be ignored: refused, so that nobody believes a log
+    // proof was checked.
+    if args.bundle.is_none() && (args.log_key.is_some() || !args.witnesses.is_empty()) {
+        return Outcome::other(
+            Exit::Error,
+            "usage",
+            "--log-key and --witness apply only to --bundle: a chain file carries no log \
+             proof to check them against"
+                .into(),
+        );
+    }
     let result = match (&args.bundle, &args.chain) {
         (Some(bundle), _) => verify_bundle(args, &inputs, bundle, at),
         (None, Some(chain)) => verify_chain(args, &inputs, chain, at),

@@ -120,10 +120,14 @@ impl Envelope {
         message: String,
         details: Option<Value>,
     ) -> Self {
-        let details = match details {
+        let mut details = match details {
             Some(Value::Object(map)) => map,
             _ => serde_json::Map::new(),
         };
+        // The envelope's own fields win over a serialised error's.
+        for key in ["rule", "message", "exit"] {
+            details.remove(key);
+        }
         Self {
             version: VERSION,
             ok: false,

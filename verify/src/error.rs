@@ -1027,7 +1027,11 @@ mod tests {
             let json = serde_json::to_value(error).unwrap();
             assert_eq!(json["rule"], error.rule(), "{error:?}");
             if let Some(cert) = error.cert() {
-                assert_eq!(json["cert"]["position"], cert.position.to_string());
+                assert_eq!(
+                    json["cert"]["position"],
+                    serde_json::json!(cert.position.index())
+                );
+                assert_eq!(json["cert"]["role"], cert.position.role());
             }
             assert!(!error.to_string().is_empty());
         }

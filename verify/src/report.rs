@@ -152,10 +152,8 @@ impl VerifiedChain {
                 .level(level);
             match crl {
                 Some(crl) => checked.push(check.reason(format!("CRL {}", crl.file))),
-                None => skipped.push(check.reason(format!(
-                    "no CRL issued by {} was given (--crl)",
-                    issuer.cert.subject
-                ))),
+                None => skipped
+                    .push(check.reason(format!("no --crl issued by {}", issuer.cert.subject))),
             }
         }
         Self {

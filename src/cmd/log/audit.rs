@@ -96,6 +96,8 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
             ),
             details: Some(serde_json::json!({ "findings": audit.report["findings"] })),
             result: Some(audit.report),
+            checked: audit.checked,
+            skipped: audit.skipped,
         }
         .into());
     }
