@@ -144,19 +144,23 @@ enum Outcome {
         checked: Vec<Check>,
         skipped: Vec<Check>,
     },
-    /// The chain or bundle breaks `rule` (exit 1), or an input is unusable (exit 2).
-    Failed {
-        exit: Exit,
-        rule: Option<&'static str>,
-        message: String,
-        details: Option<serde_json::Value>,
-    },
+    /// No verdict of validity.
+    Failed(Failed),
 }
 
-impl Outcome {
+/// The chain or bundle breaks `rule` (exit 1), or an input is unusable (exit 2).
+#[derive(Debug)]
+struct Failed {
+    exit: Exit,
+    rule: Option<&'static str>,
+    message: String,
+    details: Option<serde_json::Value>,
+}
+
+impl Failed {
     /// An input that cannot be used: exit 2, `error:`.
     fn input(error: &Error) -> Self {
-        Self::Failed {
+        Self {
             exit: Exit::Error,
             rule: Some(error.rule()),
             message: error.to_string(),
@@ -166,7 +170,7 @@ impl Outcome {
 
     /// The chain breaks a rule: exit 1, `INVALID`, with the error's fields in JSON.
     fn chain(error: &Error) -> Self {
-        Self::Failed {
+        Self {
             exit: Exit::Invalid,
             rule: Some(error.rule()),
             message: error.to_string(),
@@ -176,7 +180,7 @@ impl Outcome {
 
     /// A failure outside the chain rules (bundle, log key), with its exit status.
     fn other(exit: Exit, rule: &'static str, message: String) -> Self {
-        Self::Failed {
+        Self {
             exit,
             rule: Some(rule),
             message,
@@ -193,26 +197,26 @@ struct Inputs {
     crls: Vec<Crl>,
 }
 
-fn load_inputs(args: &VerifyArgs) -> Result<Inputs, Outcome> {
+fn load_inputs(args: &VerifyArgs) -> Result<Inputs, Failed> {
     let purpose = match (&args.purpose, &args.eku) {
         (Some(name), _) => load_purpose(args.policy.as_deref(), name),
         (None, Some(eku)) => Ok(Purpose::new(eku.to_string(), eku.clone())),
         (None, None) => {
-            return Err(Outcome::other(
+            return Err(Failed::other(
                 Exit::Error,
                 "usage",
                 "one of --purpose or --eku is required".into(),
             ));
         }
     }
-    .map_err(|e| Outcome::input(&e))?;
-    let root = Root::from_file(&args.root).map_err(|e| Outcome::input(&e))?;
+    .map_err(|e| Failed::input(&e))?;
+    let root = Root::from_file(&args.root).map_err(|e| Failed::input(&e))?;
     let crls = args
         .crls
         .iter()
         .map(|path| Crl::from_file(path))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Outcome::input(&e))?;
+        .map_err(|e| Failed::input(&e))?;
     Ok(Inputs {
         purpose,
         root,
@@ -221,45 +225,45 @@ fn load_inputs(args: &VerifyArgs) -> Result<Inputs, Outcome> {
 }
 
 fn evaluate(args: &VerifyArgs) -> Outcome {
-    let inputs = match load_inputs(args) {
-        Ok(inputs) => inputs,
-        Err(outcome) => return outcome,
-    };
-    let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     // Log flags without a bundle would be ignored: refused, so that nobody believes a log
     // proof was checked.
     if args.bundle.is_none() && (args.log_key.is_some() || !args.witnesses.is_empty()) {
-        return Outcome::other(
+        return Outcome::Failed(Failed::other(
             Exit::Error,
             "usage",
             "--log-key and --witness apply only to --bundle: a chain file carries no log \
              proof to check them against"
                 .into(),
-        );
+        ));
     }
+    let inputs = match load_inputs(args) {
+        Ok(inputs) => inputs,
+        Err(failed) => return Outcome::Failed(failed),
+    };
+    let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     let result = match (&args.bundle, &args.chain) {
         (Some(bundle), _) => verify_bundle(args, &inputs, bundle, at),
         (None, Some(chain)) => verify_chain(args, &inputs, chain, at),
-        (None, None) => Err(Outcome::other(
+        (None, None) => Err(Failed::other(
             Exit::Error,
             "usage",
             "one of --chain and --bundle is required".into(),
         )),
     };
-    result.unwrap_or_else(|outcome| outcome)
+    result.unwrap_or_else(Outcome::Failed)
 }
 
 /// Reads the file to check: unreadable is an input error; a stapled bundle given as
 /// `--chain` is refused (only --bundle checks its log proof), not checked as a chain.
-fn read_checked_file(path: &Path, flag: &str) -> Result<Vec<u8>, Outcome> {
+fn read_checked_file(path: &Path, flag: &str) -> Result<Vec<u8>, Failed> {
     let bytes = std::fs::read(path).map_err(|source| {
-        Outcome::input(&Error::Read {
+        Failed::input(&Error::Read {
             file: path.display().to_string(),
             source,
         })
     })?;
     if flag == "--chain" && bytes.starts_with(b"rust-pki-bundle/") {
-        return Err(Outcome::other(
+        return Err(Failed::other(
             Exit::Error,
             "usage",
             format!(
@@ -277,11 +281,11 @@ fn verify_chain(
     inputs: &Inputs,
     path: &Path,
     at: OffsetDateTime,
-) -> Result<Outcome, Outcome> {
+) -> Result<Outcome, Failed> {
     let bytes = read_checked_file(path, "--chain")?;
     let chain =
-        Chain::from_bytes(&path.display().to_string(), &bytes).map_err(|e| Outcome::chain(&e))?;
-    let verified = verify_parsed(args, inputs, &chain, at).map_err(|e| Outcome::chain(&e))?;
+        Chain::from_bytes(&path.display().to_string(), &bytes).map_err(|e| Failed::chain(&e))?;
+    let verified = verify_parsed(args, inputs, &chain, at).map_err(|e| Failed::chain(&e))?;
     let checked = verified.checked.clone();
     let mut skipped = verified.skipped.clone();
     let no_bundle = "a chain file carries no log proof: give a stapled bundle with --bundle";
@@ -338,14 +342,14 @@ fn target(verified: &VerifiedChain) -> &'static str {
     }
 }
 
-fn log_failure(error: &rust_pki_tlog::Error) -> Outcome {
-    Outcome::other(Exit::Invalid, bundle_file::rule(error), error.to_string())
+fn log_failure(error: &rust_pki_tlog::Error) -> Failed {
+    Failed::other(Exit::Invalid, bundle_file::rule(error), error.to_string())
 }
 
 /// A verifier key given on the command line: unreadable or malformed is a configuration
 /// error (exit 2), not a verdict on the bundle.
-fn read_vkey(path: &Path, what: &str) -> Result<VerifierKey, Outcome> {
-    let fail = |message: String| Outcome::other(Exit::Error, "log-key", message);
+fn read_vkey(path: &Path, what: &str) -> Result<VerifierKey, Failed> {
+    let fail = |message: String| Failed::other(Exit::Error, "log-key", message);
     let text = std::fs::read_to_string(path)
         .map_err(|e| fail(format!("{what} {}: {e}", path.display())))?;
     VerifierKey::parse(text.trim()).map_err(|e| fail(format!("{what} {}: {e}", path.display())))
@@ -356,11 +360,11 @@ fn verify_bundle(
     inputs: &Inputs,
     path: &Path,
     at: OffsetDateTime,
-) -> Result<Outcome, Outcome> {
+) -> Result<Outcome, Failed> {
     let log_key = match &args.log_key {
         Some(p) => read_vkey(p, "log key")?,
         None => {
-            return Err(Outcome::other(
+            return Err(Failed::other(
                 Exit::Error,
                 "usage",
                 "--bundle needs --log-key".into(),
@@ -374,7 +378,7 @@ fn verify_bundle(
         .collect::<Result<Vec<_>, _>>()?;
     let bytes = read_checked_file(path, "--bundle")?;
     let bundle = StapledBundle::parse(&bytes).map_err(|e| {
-        Outcome::other(
+        Failed::other(
             Exit::Invalid,
             "bundle-format",
             format!("{}: {e}", path.display()),
@@ -388,8 +392,8 @@ fn verify_bundle(
     }
 
     let chain = Chain::from_bytes(&path.display().to_string(), bundle.chain_pem().as_bytes())
-        .map_err(|e| Outcome::chain(&e))?;
-    let verified = verify_parsed(args, inputs, &chain, at).map_err(|e| Outcome::chain(&e))?;
+        .map_err(|e| Failed::chain(&e))?;
+    let verified = verify_parsed(args, inputs, &chain, at).map_err(|e| Failed::chain(&e))?;
     let logged = bundle_file::verify_bundle(&bundle, &log_key, &witnesses, args.min_witnesses)
         .map_err(|e| log_failure(&e))?;
 
@@ -481,12 +485,12 @@ fn print(out: &mut impl Write, args: &VerifyArgs, outcome: Outcome) -> std::io::
             }
             Ok(Exit::Success)
         }
-        Outcome::Failed {
+        Outcome::Failed(Failed {
             exit,
             rule,
             message,
             details,
-        } => {
+        }) => {
             match (exit, rule) {
                 (Exit::Invalid, Some(rule)) => warn(format_args!("INVALID [{rule}]: {message}")),
                 _ => warn(format_args!("error: {message}")),
