@@ -176,3 +176,87 @@ fn tlog_refused(error: &rust_pki_tlog::Error) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use anyhow::Context;
+
+    use super::{Ending, Exit, Invalid, Refused, classify};
+
+    fn exit(error: &anyhow::Error) -> Option<Exit> {
+        match classify(error) {
+            Ending::BrokenPipe => None,
+            Ending::Invalid(_) => Some(Exit::Invalid),
+            Ending::Error(exit) => Some(exit),
+        }
+    }
+
+    fn lock_timeout() -> rust_pki_fs::LockError {
+        rust_pki_fs::LockError::Timeout {
+            what: "ceremony state",
+            dir: PathBuf::from("state"),
+            lock: PathBuf::from("state/.lock"),
+            waited: Duration::from_secs(1),
+        }
+    }
+
+    fn exists() -> rust_pki_fs::WriteError {
+        rust_pki_fs::WriteError::Exists {
+            path: PathBuf::from("out/root.pem"),
+        }
+    }
+
+    /// Refusals are found by type, also inside another crate's transparent variant and
+    /// under context; other errors are exit 2.
+    #[test]
+    fn errors_are_classified_by_type() {
+        let refused = [
+            anyhow::Error::from(lock_timeout()),
+            anyhow::Error::from(exists()).context("writing out/root.pem"),
+            anyhow::Error::from(rust_pki_ceremony::Error::Lock(lock_timeout())),
+            anyhow::Error::from(rust_pki_ceremony::Error::Write(exists())),
+            anyhow::Error::from(rust_pki_tlog::Error::LogLocked(lock_timeout())),
+            anyhow::Error::from(rust_pki_monitor::Error::Write(exists())),
+            anyhow::Error::from(Refused("key exists".into())),
+        ];
+        for error in &refused {
+            assert_eq!(exit(error), Some(Exit::Refused), "{error:#}");
+        }
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let errors = [
+            anyhow::Error::from(io).context("reading policy/rust-root.toml"),
+            anyhow::anyhow!("unknown purpose"),
+            anyhow::Error::from(rust_pki_fs::LockError::Io {
+                what: "log",
+                dir: PathBuf::from("log"),
+                lock: PathBuf::from("log/.lock"),
+                source: std::io::Error::other("permission denied"),
+            }),
+        ];
+        for error in &errors {
+            assert_eq!(exit(error), Some(Exit::Error), "{error:#}");
+        }
+        let invalid = anyhow::Error::from(Invalid {
+            rule: "audit",
+            message: "the audit found 1 problem(s)".into(),
+            details: None,
+            result: None,
+            checked: Vec::new(),
+            skipped: Vec::new(),
+        });
+        assert_eq!(exit(&invalid), Some(Exit::Invalid));
+    }
+
+    /// A write to a closed stdout, however wrapped, ends quietly.
+    #[test]
+    fn broken_pipe_is_recognised_under_context() {
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let error = Err::<(), _>(pipe)
+            .context("writing the report")
+            .unwrap_err();
+        assert!(matches!(classify(&error), Ending::BrokenPipe));
+    }
+}

@@ -274,10 +274,11 @@ fn purposes_are_built_in_and_policy_overrides_them() {
     let mut args = base(&p.root, &p.chain);
     args.extend(["--purpose", "nightly"]);
     let output = rust_pki(&args);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    // A configuration error (exit 2, `error:`), not a verdict on the chain.
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(
-        err.contains("unknown purpose \"nightly\"; known: releases, crates-io, bors"),
+        err.starts_with("error: unknown purpose \"nightly\"; known: releases, crates-io, bors"),
         "{err}"
     );
 
