@@ -5,8 +5,8 @@
 //! - 1 ([`Exit::Invalid`], `INVALID [rule]: …`): the command checked something and it is
 //!   not valid. Commands say so by returning an [`Invalid`].
 //! - 3 ([`Exit::Refused`], `error: …`): the inputs were usable, but going on could do
-//!   harm, so the command stopped: a ceremony request without its quorum, outside its
-//!   window, replayed or stale, a pinned file that changed, a broken record chain or
+//!   harm, so the command stopped: a ceremony request that breaks a request rule, without
+//!   its quorum, outside its window, replayed or stale, a pinned file that changed, a broken record chain or
 //!   history, an output or record or HSM object that exists already, a lock another
 //!   process holds, a TBS that fails lint before signing, a log that would sign two roots
 //!   for one size. See [`refused`]; the CLI's own refusals are a [`Refused`].
@@ -138,6 +138,7 @@ fn refused(cause: &(dyn StdError + 'static)) -> bool {
             | C::History { .. }
             | C::StateLogMismatch { .. }
             | C::RequestOutsideState { .. }
+            | C::RequestRule { .. }
             | C::FileRefused { .. } => true,
             _ => false,
         };

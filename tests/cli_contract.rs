@@ -85,6 +85,17 @@ impl Scratch {
             scratch.path("log.skey"),
         ]);
         assert!(out.status.success(), "{}", text(&out.stderr));
+        // Another log, whose key must not verify the first one's checkpoint.
+        let out = rust_pki(&[
+            "log".into(),
+            "init".into(),
+            scratch.path("other"),
+            "--origin".into(),
+            "example.com/other".into(),
+            "--key-out".into(),
+            scratch.path("other.skey"),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
         std::fs::create_dir(scratch.dir.path().join("state")).unwrap();
         std::fs::write(
             scratch.dir.path().join("fake.bundle"),
@@ -186,6 +197,7 @@ fn cases(s: &Scratch) -> Vec<Case> {
         s.path("fake.bundle"),
     );
     let vkey = s.path("log/log.vkey");
+    let other_vkey = s.path("other/log.vkey");
     let (log, skey, state, certs, bundle, vkey) = (
         log.as_str(),
         skey.as_str(),
@@ -417,6 +429,11 @@ fn cases(s: &Scratch) -> Vec<Case> {
             "log verify-checkpoint",
             &["log", "verify-checkpoint", log, "--log-key", vkey],
             Ok(""),
+        ),
+        case(
+            "log verify-checkpoint other key",
+            &["log", "verify-checkpoint", log, "--log-key", &other_vkey],
+            Invalid("log-signature"),
         ),
         case(
             "log verify-checkpoint missing",
