@@ -97,6 +97,15 @@ impl Scratch {
         ]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         std::fs::create_dir(scratch.dir.path().join("state")).unwrap();
+        // A root-init request (prepared with a throwaway key: no HSM), in its own state.
+        let out = rust_pki(&[
+            "ceremony".into(),
+            "prepare".into(),
+            "policy/ceremonies/root-init.toml".into(),
+            "--state".into(),
+            scratch.path("prepared"),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
         std::fs::write(
             scratch.dir.path().join("fake.bundle"),
             "rust-pki-bundle/v2\nnot really\n",
@@ -198,6 +207,8 @@ fn cases(s: &Scratch) -> Vec<Case> {
     );
     let vkey = s.path("log/log.vkey");
     let other_vkey = s.path("other/log.vkey");
+    let prepared = s.path("prepared");
+    let request = s.path("prepared/001-root-init/request.toml");
     let (log, skey, state, certs, bundle, vkey) = (
         log.as_str(),
         skey.as_str(),
@@ -354,6 +365,40 @@ fn cases(s: &Scratch) -> Vec<Case> {
             "ceremony roster missing",
             &["ceremony", "roster", "check", "--roster", missing],
             Error("missing.pem"),
+        ),
+        case(
+            "ceremony show",
+            &["ceremony", "show", &request],
+            Ok("root-init"),
+        ),
+        case(
+            "ceremony prepare",
+            &[
+                "ceremony",
+                "prepare",
+                "policy/ceremonies/root-init.toml",
+                "--state",
+                state,
+            ],
+            Ok("ceremony show"),
+        ),
+        // Refused before any HSM is touched: no approvals, no quorum.
+        case(
+            "ceremony execute without quorum",
+            &[
+                "ceremony",
+                "execute",
+                &request,
+                "--out",
+                &format!("{tmp}/out"),
+                "--log",
+                log,
+                "--log-key",
+                skey,
+                "--state",
+                &prepared,
+            ],
+            Refused("quorum not met"),
         ),
         case(
             "ceremony show missing",
