@@ -97,6 +97,14 @@ impl Scratch {
         ]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         std::fs::create_dir(scratch.dir.path().join("state")).unwrap();
+        // The repository's roster without its last member: 8 of the 9 the policy needs.
+        let roster = std::fs::read_to_string(Path::new(REPO).join("policy/roster.toml")).unwrap();
+        let last = roster.rfind("[[member]]").unwrap();
+        std::fs::write(
+            scratch.dir.path().join("short-roster.toml"),
+            &roster[..last],
+        )
+        .unwrap();
         // A root-init request (prepared with a throwaway key: no HSM), in its own state.
         let out = rust_pki(&[
             "ceremony".into(),
@@ -208,6 +216,7 @@ fn cases(s: &Scratch) -> Vec<Case> {
     let vkey = s.path("log/log.vkey");
     let other_vkey = s.path("other/log.vkey");
     let prepared = s.path("prepared");
+    let short_roster = s.path("short-roster.toml");
     let request = s.path("prepared/001-root-init/request.toml");
     let (log, skey, state, certs, bundle, vkey) = (
         log.as_str(),
@@ -360,6 +369,11 @@ fn cases(s: &Scratch) -> Vec<Case> {
             "ceremony roster check",
             &["ceremony", "roster", "check"],
             Ok("threshold"),
+        ),
+        case(
+            "ceremony roster breaks a rule",
+            &["ceremony", "roster", "check", "--roster", &short_roster],
+            Invalid("roster"),
         ),
         case(
             "ceremony roster missing",
