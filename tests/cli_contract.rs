@@ -449,6 +449,8 @@ fn cases(s: &Scratch) -> Vec<Case> {
                 log,
                 "--log-key",
                 skey,
+                "--state",
+                state,
             ],
             Error("missing.pem"),
         ),
@@ -460,12 +462,14 @@ fn cases(s: &Scratch) -> Vec<Case> {
                 missing,
                 "--out",
                 &format!("{tmp}/out"),
+                "--state",
+                state,
             ],
             Error("--log"),
         ),
         case(
             "ceremony prepare missing",
-            &["ceremony", "prepare", missing],
+            &["ceremony", "prepare", missing, "--state", state],
             Error("missing.pem"),
         ),
         case(
@@ -618,6 +622,10 @@ fn cases(s: &Scratch) -> Vec<Case> {
 
 #[test]
 fn every_subcommand_keeps_the_contract() {
+    // The calls run in the repository (for its policy and roster) and must not write
+    // there: every state, log and output is in the scratch directory.
+    let state = Path::new(REPO).join("ceremonies");
+    let had_state = state.exists();
     let scratch = Scratch::new();
     let mut envelopes = Vec::new();
     for case in cases(&scratch) {
@@ -711,6 +719,12 @@ fn every_subcommand_keeps_the_contract() {
     assert!(due["result"]["due"].is_array());
 
     validate_against_schema(&envelopes);
+    assert_eq!(
+        state.exists(),
+        had_state,
+        "a call wrote {}",
+        state.display()
+    );
 }
 
 /// Validates every envelope against docs/cli-json.schema.json with the `jsonschema`
