@@ -38,7 +38,7 @@ pub fn parse_time(text: &str) -> anyhow::Result<SystemTime> {
 /// Print lint warnings (never errors: those stop issuance earlier) to stderr.
 pub fn print_warnings(signed: &Signed) {
     for warning in &signed.warnings {
-        eprintln!("{warning}");
+        rust_pki_verify::envelope::warn(format_args!("{warning}"));
     }
 }
 

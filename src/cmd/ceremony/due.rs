@@ -3,6 +3,7 @@
 use std::{io::Write, path::PathBuf, process::ExitCode};
 
 use rust_pki_ceremony::{Roster, schedule, state::State};
+use rust_pki_verify::envelope::Envelope;
 
 use super::RosterArg;
 use crate::cmd::{
@@ -24,10 +25,18 @@ pub struct DueArgs {
     /// 2027-06-01T00:00:00Z): what is due and overdue then.
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339_arg)]
     at: Option<time::OffsetDateTime>,
-    /// Print JSON for automation: {"at": …, "due": [{"kind", "subject", "due_at",
-    /// "deadline", "overdue", "reason"}, …]}, sorted by due_at.
+    /// Print JSON for automation, in the envelope of docs/cli-json.md; its result:
+    /// {"at": …, "due": [{"kind", "subject", "due_at", "deadline", "overdue", "reason"},
+    /// …]}, sorted by due_at.
     #[arg(long)]
     json: bool,
+}
+
+impl DueArgs {
+    /// Whether the schedule is asked for as JSON (the envelope of errors, too).
+    pub fn json(&self) -> bool {
+        self.json
+    }
 }
 
 fn parse_rfc3339_arg(text: &str) -> Result<time::OffsetDateTime, String> {
@@ -57,7 +66,7 @@ pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if args.json {
         let json = serde_json::json!({ "at": at.format(&Rfc3339)?, "due": due });
-        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+        Envelope::success("ceremony due", json).write(&mut out)?;
         return Ok(ExitCode::SUCCESS);
     }
 

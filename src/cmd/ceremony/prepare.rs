@@ -34,7 +34,7 @@ pub(super) fn prepare(args: PrepareArgs) -> anyhow::Result<ExitCode> {
     };
     let prepared = prepare::prepare(inputs, &template)?;
     for warning in &prepared.warnings {
-        eprintln!("{warning}");
+        rust_pki_verify::envelope::warn(format_args!("{warning}"));
     }
     let request = prepared.dir.request();
     let bytes =

@@ -5,15 +5,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rust_pki_verify::cli::{Cli, error_message, run};
+use rust_pki_verify::cli::{Cli, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli.args) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {}", error_message(&error));
-            ExitCode::FAILURE
-        }
-    }
+    run(&cli.args).into()
 }
