@@ -2,15 +2,20 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
+mod outcome;
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Subcommand};
 use rust_pki_ceremony::inert::inert;
+use rust_pki_verify::envelope::{EXIT_STATUS_HELP, Envelope};
+
+use crate::outcome::{Ending, Exit};
 
 /// Tooling for the Rust project's public key infrastructure: an HSM-held P-384 root,
 /// delegate CAs for releases, crates.io and bors, and an offline verifier.
-#[derive(Debug, Parser)]
+#[derive(Debug, clap::Parser)]
 #[command(name = "rust-pki", version, propagate_version = true)]
 struct Cli {
     /// Log progress to stderr (-v: info, -vv: debug). Secrets are never logged.
@@ -75,6 +80,7 @@ fn main() -> ExitCode {
     let cli = parse();
     cmd::set_quiet(cli.quiet);
     init_tracing(if cli.quiet { None } else { Some(cli.verbose) });
+    let json = json_command(&cli.command);
     let result = match cli.command {
         Command::Hsm(command) => cmd::hsm::run(command),
         Command::Ca(command) => cmd::ca::run(command),
@@ -85,7 +91,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "aws")]
         Command::Bastion(args) => cmd::bastion::run(args),
         Command::Completions(args) => cmd::meta::completions(&args, Cli::command()),
-        Command::Man(args) => cmd::meta::man(&args, Cli::command()),
+        Command::Man(args) => cmd::meta::man(&args, with_exit_status_help(Cli::command())),
         #[cfg(not(feature = "aws"))]
         Command::Bastion { .. } => Err(anyhow::anyhow!(
             "this rust-pki was built without the `aws` feature, which `bastion` needs \
@@ -94,21 +100,100 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(error) => {
-            // Errors quote files (TOML snippets, paths, names): printed inert, line by
-            // line, so a file cannot move the cursor or forge a line on the terminal.
-            let text = format!("{error:#}");
-            let lines: Vec<String> = text.lines().map(inert).collect();
-            eprintln!("error: {}", lines.join("\n"));
-            ExitCode::FAILURE
-        }
+        Err(error) => fail(&error, json),
     }
 }
 
-/// Parses the command line (with the long `--version`), then warns about renamed flags
-/// unless `--quiet` (see `rust_pki_verify::renamed`).
+/// Appends [`EXIT_STATUS_HELP`] to the help of `command` and of all its subcommands,
+/// after any text they already show there.
+fn with_exit_status_help(command: clap::Command) -> clap::Command {
+    let text = match command.get_after_help() {
+        Some(existing) => format!("{existing}\n\n{EXIT_STATUS_HELP}"),
+        None => EXIT_STATUS_HELP.to_owned(),
+    };
+    let long = command
+        .get_after_long_help()
+        .map(|existing| format!("{existing}\n\n{EXIT_STATUS_HELP}"));
+    let mut command = command.after_help(text);
+    if let Some(long) = long {
+        command = command.after_long_help(long);
+    }
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    for name in names {
+        command = command.mut_subcommand(name, with_exit_status_help);
+    }
+    command
+}
+
+/// The `command` of the JSON envelope when the command was given `--json` (commands
+/// print their own envelope on success; errors before a result get one here).
+fn json_command(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Log(cmd::log::LogCommand::Audit(args)) if args.json() => Some("log audit"),
+        Command::Ceremony(cmd::ceremony::CeremonyCommand::Due(args)) if args.json() => {
+            Some("ceremony due")
+        }
+        _ => None,
+    }
+}
+
+/// Prints a failed command's error (and its envelope under `--json`) and returns its
+/// status (see [`outcome`]).
+fn fail(error: &anyhow::Error, json: Option<&str>) -> ExitCode {
+    let (exit, rule, message, details, result, checks) = match outcome::classify(error) {
+        Ending::BrokenPipe => return Exit::Success.into(),
+        Ending::Invalid(invalid) => (
+            Exit::Invalid,
+            Some(invalid.rule),
+            invalid.message.clone(),
+            invalid.details.clone(),
+            invalid.result.clone(),
+            (invalid.checked.clone(), invalid.skipped.clone()),
+        ),
+        Ending::Error(exit) => (
+            exit,
+            None,
+            format!("{error:#}"),
+            None,
+            None,
+            (Vec::new(), Vec::new()),
+        ),
+    };
+    // Errors quote files (TOML snippets, paths, names): printed inert, line by line, so a
+    // file cannot move the cursor or forge a line on the terminal. Write failures are
+    // ignored: a closed stderr must not become a panic.
+    let lines: Vec<String> = message.lines().map(inert).collect();
+    let prefix = match rule {
+        Some(rule) => format!("INVALID [{rule}]"),
+        None => "error".to_owned(),
+    };
+    let _ = writeln!(std::io::stderr().lock(), "{prefix}: {}", lines.join("\n"));
+    if let Some(command) = json {
+        let mut envelope = Envelope::failure(command, exit, rule, message, details)
+            .with_checks(checks.0, checks.1);
+        if let Some(result) = result {
+            envelope = envelope.with_result(result);
+        }
+        if let Err(error) = envelope.write(&mut std::io::stdout().lock())
+            && error.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "error: writing to stdout: {error}"
+            );
+        }
+    }
+    exit.into()
+}
+
+/// Parses the command line (with the exit statuses in every help and the long
+/// `--version`), then warns about renamed flags unless `--quiet` (see
+/// `rust_pki_verify::renamed`).
 fn parse() -> Cli {
-    let command = cmd::meta::with_long_version(Cli::command());
+    let command = cmd::meta::with_long_version(with_exit_status_help(Cli::command()));
     let matches = command.clone().get_matches();
     if !matches.get_flag("quiet") {
         rust_pki_verify::renamed::warn_renamed_flags(&command, &matches);
@@ -135,6 +220,25 @@ fn init_tracing(verbose: Option<u8>) {
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    /// Every command and subcommand shows the exit statuses in its help.
+    #[test]
+    fn every_help_documents_the_exit_statuses() {
+        fn check(command: &clap::Command, path: &str) {
+            let help = command
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert!(help.contains("Exit status:"), "{path}: {help}");
+            for sub in command.get_subcommands() {
+                check(sub, &format!("{path} {}", sub.get_name()));
+            }
+        }
+        check(
+            &super::with_exit_status_help(super::Cli::command()),
+            "rust-pki",
+        );
+    }
 
     /// clap checks argument ids, groups and defaults only when a subcommand is parsed;
     /// this checks every subcommand at once.

@@ -335,7 +335,11 @@ impl Env {
         ]);
         let report: Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-        report["bastion_events"].as_array().unwrap().clone()
+        // The envelope (docs/cli-json.md): the report is its result.
+        report["result"]["bastion_events"]
+            .as_array()
+            .unwrap()
+            .clone()
     }
 }
 

@@ -305,7 +305,11 @@ fn audit_lists_operations_and_replays_the_quorum_history() {
             &"--json",
         ],
     ));
-    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    // The envelope (docs/cli-json.md): the report is its result.
+    let envelope: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(envelope["ok"], true);
+    assert_eq!(envelope["command"], "log audit");
+    let report = &envelope["result"];
     assert_eq!(report["ok"], true);
     assert_eq!(report["size"], 4);
     assert_eq!(report["replay"]["records"].as_array().unwrap().len(), 4);
@@ -720,8 +724,17 @@ fn digest_only_records_are_fetched_from_records_beside_the_log() {
     let mut json_args = replay.to_vec();
     json_args.push(&"--json");
     let out = run(&audit_args(&log.dir(), &log.vkey(), &json_args));
-    assert!(!out.status.success());
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // A verdict: exit 1, and the envelope carries the findings and the report.
+    assert_eq!(out.status.code(), Some(1));
+    let envelope: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(envelope["ok"], false);
+    assert_eq!(envelope["error"]["rule"], "audit");
+    assert_eq!(envelope["error"]["exit"], 1);
+    assert_eq!(
+        envelope["error"]["findings"],
+        envelope["result"]["findings"]
+    );
+    let report = &envelope["result"];
     assert_eq!(report["ok"], false);
     let finding = &report["findings"][0];
     assert_eq!(finding["rule"], "record-digest", "{report}");

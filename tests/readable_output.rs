@@ -155,6 +155,10 @@ fn due_splits_now_and_upcoming_and_can_fail_when_overdue() {
     let out = run(dir.path(), &[&at[..], &["--fail-if-overdue"]].concat());
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout), stdout);
+    assert_eq!(
+        text(&out.stderr),
+        "INVALID [overdue]: 3 ceremony(ies) past their deadline (marked OVERDUE): hold them now\n"
+    );
 
     // Nothing overdue yet: --fail-if-overdue succeeds; an empty section says so.
     let out = run(

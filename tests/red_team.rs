@@ -690,7 +690,8 @@ fn a_deeply_nested_request_is_refused_without_a_crash() {
     .unwrap();
     let output = bastion.rust_pki(&Bastion::show_args(&request), None);
     let err = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    // A malformed input file: exit 2 (`error:`), not a crash (101) and not a verdict.
+    assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(err.contains("max recursion depth"), "{err}");
 }
 

@@ -138,10 +138,10 @@ fn good_bundle_exits_0() {
     let out = rust_pki(&s, &b, &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["valid"], true);
-    assert_eq!(json["log"]["index"], 2);
-    assert_eq!(json["log"]["tree_size"], 4);
-    assert_eq!(json["log"]["delegate_index"], 1);
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["result"]["log"]["index"], 2);
+    assert_eq!(json["result"]["log"]["tree_size"], 4);
+    assert_eq!(json["result"]["log"]["delegate_index"], 1);
 }
 
 #[test]
@@ -158,7 +158,7 @@ fn tampered_bundle_exits_1_naming_the_rule() {
         text(&out.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["valid"], false);
+    assert_eq!(json["ok"], false);
     assert_eq!(json["error"]["rule"], "inclusion");
 
     // Checkpoint signed by another key with the log's name.
@@ -442,11 +442,11 @@ fn delegate_bundle_verifies_as_a_ca() {
     let out = rust_pki(&s, &b, &["--ca", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["valid"], true);
-    assert_eq!(json["target"], "ca");
-    assert_eq!(json["path"][0]["position"], "CA");
-    assert_eq!(json["path"][1]["position"], "root");
-    assert_eq!(json["log"]["index"], 1);
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["result"]["target"], "ca");
+    assert_eq!(json["result"]["path"][0]["role"], "ca");
+    assert_eq!(json["result"]["path"][1]["role"], "root");
+    assert_eq!(json["result"]["log"]["index"], 1);
 }
 
 #[test]
@@ -470,9 +470,9 @@ fn delegate_bundle_for_other_purpose_exits_1_naming_the_rule() {
         "{stderr}"
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["valid"], false);
+    assert_eq!(json["ok"], false);
     assert_eq!(json["error"]["rule"], "wrong-eku");
-    assert_eq!(json["error"]["cert"]["position"], "CA");
+    assert_eq!(json["error"]["cert"]["role"], "ca");
     assert_eq!(json["error"]["purpose"], "bors");
 }
 
@@ -603,7 +603,13 @@ fn light_binary_gives_the_same_verdicts_as_rust_pki_verify() {
             chain_at("2040-01-01T00:00:00Z", "--purpose releases"),
             1,
         ),
-        ("unknown purpose", chain_at(AT, "--purpose nightly"), 1),
+        // A configuration error, not a verdict on the chain (exit 2).
+        ("unknown purpose", chain_at(AT, "--purpose nightly"), 2),
+        (
+            "unknown purpose, JSON",
+            chain_at(AT, "--purpose nightly --json"),
+            2,
+        ),
         (
             "old flag names: the same verdict and warnings",
             args(

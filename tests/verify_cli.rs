@@ -73,21 +73,21 @@ fn valid_chain_json_shape() {
     let output = rust_pki(&args);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    assert_eq!(json["valid"], true);
-    assert_eq!(json["purpose"]["name"], "releases");
-    assert_eq!(json["purpose"]["eku"], "1.3.6.1.4.1.32473.1.1");
-    assert_eq!(json["at"], AT);
-    let path = json["path"].as_array().unwrap();
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["result"]["purpose"]["name"], "releases");
+    assert_eq!(json["result"]["purpose"]["eku"], "1.3.6.1.4.1.32473.1.1");
+    assert_eq!(json["result"]["at"], AT);
+    let path = json["result"]["path"].as_array().unwrap();
     assert_eq!(path.len(), 3);
-    assert_eq!(path[0]["position"], "leaf");
+    assert_eq!(path[0]["position"], 0);
     assert_eq!(path[0]["serial"], "1001");
     assert_eq!(
         path[0]["ekus"],
         serde_json::json!(["1.3.6.1.4.1.32473.1.1"])
     );
-    assert_eq!(path[1]["position"], "intermediate 1");
-    assert_eq!(path[2]["position"], "root");
-    assert_eq!(json["crls"], serde_json::json!([]));
+    assert_eq!(path[1]["position"], 1);
+    assert_eq!(path[2]["role"], "root");
+    assert_eq!(json["result"]["crls"], serde_json::json!([]));
 }
 
 #[test]
@@ -115,10 +115,10 @@ fn failure_json_shape() {
     let output = rust_pki(&args);
     assert_eq!(output.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    assert_eq!(json["valid"], false);
+    assert_eq!(json["ok"], false);
     let error = &json["error"];
     assert_eq!(error["rule"], "wrong-eku");
-    assert_eq!(error["cert"]["position"], "leaf");
+    assert_eq!(error["cert"]["position"], 0);
     assert_eq!(error["cert"]["serial"], "1001");
     assert_eq!(
         error["cert"]["subject"],
@@ -159,7 +159,7 @@ fn revoked_leaf_exits_1() {
     assert_eq!(output.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(json["error"]["rule"], "revoked");
-    assert_eq!(json["error"]["cert"]["position"], "leaf");
+    assert_eq!(json["error"]["cert"]["position"], 0);
     assert_eq!(json["error"]["reason"], "keyCompromise");
     assert_eq!(json["error"]["crl"], crl);
 }
@@ -204,9 +204,18 @@ fn unreadable_chain_names_the_file() {
     let mut args = base(&p.root, &missing);
     args.extend(["--purpose", "releases", "--json"]);
     let output = rust_pki(&args);
-    assert_eq!(output.status.code(), Some(1));
+    // An input error (exit 2, `error:`), not a verdict on the chain.
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("error: "),
+        "{}",
+        stderr(&output)
+    );
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["result"], serde_json::Value::Null);
     assert_eq!(json["error"]["rule"], "read");
+    assert_eq!(json["error"]["exit"], 2);
     assert_eq!(json["error"]["file"], missing);
 }
 
@@ -265,10 +274,11 @@ fn purposes_are_built_in_and_policy_overrides_them() {
     let mut args = base(&p.root, &p.chain);
     args.extend(["--purpose", "nightly"]);
     let output = rust_pki(&args);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    // A configuration error (exit 2, `error:`), not a verdict on the chain.
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(
-        err.contains("unknown purpose \"nightly\"; known: releases, crates-io, bors"),
+        err.starts_with("error: unknown purpose \"nightly\"; known: releases, crates-io, bors"),
         "{err}"
     );
 

@@ -22,6 +22,7 @@ use rust_pki_ceremony::record::Record;
 use rust_pki_tlog::entry::Entry;
 use rust_pki_tlog::note::VerifierKey;
 use rust_pki_tlog::replica::{Replica, Source};
+use rust_pki_verify::Check;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
@@ -55,6 +56,11 @@ pub struct Audit {
     /// the certificates, `findings` (serialised [`Finding`]s), `problems` (their text),
     /// `ok`, and `state_updated` when the state file was replaced.
     pub report: Value,
+    /// The checks that ran (checkpoint signature and tiles always; the others with their
+    /// options), for the JSON envelope's `checked` and the text report.
+    pub checked: Vec<Check>,
+    /// The checks that did not run, each with the option that would run it.
+    pub skipped: Vec<Check>,
     /// Every broken rule, in the order found; empty when the audit is OK.
     pub findings: Vec<Finding>,
 }
@@ -252,7 +258,61 @@ pub fn audit(
         rust_pki_fs::durable::replace(path, &replica.note)?;
         report["state_updated"] = Value::from(path.display().to_string());
     }
-    Ok(Audit { report, findings })
+    let (checked, skipped) = coverage(options, previous.is_some());
+    Ok(Audit {
+        report,
+        findings,
+        checked,
+        skipped,
+    })
+}
+
+/// What an audit with these options checks and what it leaves out: nothing is skipped
+/// silently (a bare `log audit DIR --log-key K` checks only the log's own integrity).
+fn coverage(options: &Options, had_previous: bool) -> (Vec<Check>, Vec<Check>) {
+    let mut checked = vec![
+        Check::new("checkpoint-signature"),
+        Check::new("tiles").reason("every tile and the root hash"),
+        Check::new("entries").reason("every entry parsed and sorted by kind"),
+    ];
+    let mut skipped = Vec::new();
+    match (&options.state, had_previous) {
+        (Some(path), true) => checked.push(
+            Check::new("consistency").reason(format!("with the checkpoint in {}", path.display())),
+        ),
+        (Some(path), false) => skipped.push(Check::new("consistency").reason(format!(
+            "no checkpoint seen before ({} is new)",
+            path.display()
+        ))),
+        (None, _) => skipped.push(
+            Check::new("consistency").reason("no --state: rollback and split view not checked"),
+        ),
+    }
+    if options.genesis_roster.is_some() {
+        checked.push(Check::new("history-replay").reason("every ceremony from the genesis roster"));
+    } else {
+        skipped.push(
+            Check::new("history-replay").reason(
+                "no --genesis-roster and --policy: ceremony quorums and rosters not replayed",
+            ),
+        );
+    }
+    if options.roots.is_empty() {
+        skipped.push(Check::new("certificate-scan").reason("no --root: certificates not checked"));
+    } else {
+        checked.push(Check::new("certificates").reason("logged certificates against the root"));
+        if options.certs.is_empty() {
+            skipped.push(Check::new("certificate-scan").reason(
+                "no --certs DIR: no certificate directory scanned for certificates missing from the log",
+            ));
+        } else {
+            checked.push(
+                Check::new("certificate-scan")
+                    .reason(format!("{} director(y/ies) scanned", options.certs.len())),
+            );
+        }
+    }
+    (checked, skipped)
 }
 
 /// A ceremony record entry, as the findings about it name it.

@@ -57,7 +57,7 @@ pub fn set_quiet(quiet: bool) {
 /// Prints a warning line on stderr, unless `--quiet`.
 pub fn warn(warning: impl std::fmt::Display) {
     if !QUIET.load(Ordering::Relaxed) {
-        eprintln!("{warning}");
+        rust_pki_verify::envelope::warn(format_args!("{warning}"));
     }
 }
 

@@ -177,7 +177,9 @@ fn show(uri: &Pkcs11Uri, public_out: Option<&Path>) -> anyhow::Result<ExitCode> 
         || !attributes.always_sensitive
         || !attributes.never_extractable;
     if exposed {
-        eprintln!("warning: this private key is, or has been, extractable or non-sensitive");
+        rust_pki_verify::envelope::warn(format_args!(
+            "warning: this private key is, or has been, extractable or non-sensitive"
+        ));
     }
     write_public_key(&mut out, &signer, public_out)?;
     Ok(ExitCode::SUCCESS)

@@ -6,9 +6,9 @@
 //! with `--ca` ([`crate::verify_ca`]); without it a CA first is an error.
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use crate::{Chain, Crl, Error, Oid, Position, Purpose, Root, VerifiedChain};
+use crate::envelope::{Envelope, Exit, warn};
+use crate::{Chain, Check, Crl, Error, Oid, Position, Purpose, Root, VerifiedChain};
 use rust_pki_tlog::bundle_file::{self, StapledBundle, VerifiedBundle};
 use rust_pki_tlog::note::VerifierKey;
 use time::OffsetDateTime;
@@ -36,38 +36,13 @@ pub const POLICY_ENV: &str = "RUST_PKI_POLICY";
     version,
     about = "Verify a certificate chain or stapled bundle against the pinned root, offline, \
              for a purpose (as `rust-pki verify`)",
-    long_about = None
+    long_about = None,
+    after_help = crate::envelope::EXIT_STATUS_HELP
 )]
 pub struct Cli {
     /// The `verify` arguments.
     #[command(flatten)]
     pub args: VerifyArgs,
-}
-
-/// Why `verify` could not run (as opposed to a verdict, which [`run`] prints).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CliError {
-    /// The purpose cannot be resolved: unknown name, unreadable or malformed `--policy`.
-    #[error(transparent)]
-    Purpose(#[from] Error),
-    /// A required argument is missing.
-    #[error("{0}")]
-    Usage(&'static str),
-    /// The verdict cannot be encoded as JSON.
-    #[error("JSON output: {0}")]
-    Json(#[from] serde_json::Error),
-    /// The verdict cannot be written to stdout.
-    #[error("writing to stdout: {0}")]
-    Output(#[from] std::io::Error),
-}
-
-/// `error: …` as both binaries print it: the error and each of its sources, `: `-separated.
-pub fn error_message(error: &dyn std::error::Error) -> String {
-    std::iter::successors(Some(error), |e| e.source())
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
 }
 
 /// The arguments of `verify` (`rust-pki-verify …`, `rust-pki verify …`).
@@ -151,95 +126,227 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
     at: Option<OffsetDateTime>,
 
-    /// Print one JSON object on stdout: {"valid": true, "purpose", "at", "path", "crls"} or
-    /// {"valid": false, "error": {"rule", "message", "cert", ...}}.
+    /// Print one JSON object on stdout, the envelope of docs/cli-json.md: {"version": 1,
+    /// "ok", "command": "verify", "result": {"purpose", "at", "path", "crls", ...},
+    /// "error": {"rule", "message", "exit", "cert", ...}, "checked", "skipped"}.
     #[arg(long)]
     json: bool,
 }
 
-/// Runs `verify`: prints the verdict (text, or JSON with `--json`) on stdout and, when
-/// invalid, `INVALID [rule]: message` on stderr; exit code 0 when valid, 1 when not.
-///
-/// # Errors
-/// [`CliError`] when the command cannot run: unknown purpose or unreadable `--policy`,
-/// missing argument, or stdout cannot be written.
-pub fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
+/// Runs `verify` and prints everything: the verdict on stdout (text, or the JSON
+/// [`Envelope`] with `--json`), `INVALID [rule]: …` or `error: …` on stderr. Returns the
+/// exit status: [`Exit::Invalid`] for a verdict against the chain or bundle,
+/// [`Exit::Error`] when an input (root, CRL, key, purpose, policy) cannot be used or the
+/// file to check cannot be read. A closed stdout ends it quietly with [`Exit::Success`].
+pub fn run(args: &VerifyArgs) -> Exit {
+    let outcome = evaluate(args);
+    let mut stdout = std::io::stdout().lock();
+    match print(&mut stdout, args, outcome) {
+        Ok(exit) => exit,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(error) => {
+            warn(format_args!("error: writing to stdout: {error}"));
+            Exit::Error
+        }
+    }
+}
+
+/// A verdict, or why there is none.
+#[derive(Debug)]
+enum Outcome {
+    /// Every check passed.
+    Valid {
+        verified: Box<VerifiedChain>,
+        logged: Option<VerifiedBundle>,
+        checked: Vec<Check>,
+        skipped: Vec<Check>,
+    },
+    /// No verdict of validity.
+    Failed(Failed),
+}
+
+/// The chain or bundle breaks `rule` (exit 1), or an input is unusable (exit 2).
+#[derive(Debug)]
+struct Failed {
+    exit: Exit,
+    rule: Option<&'static str>,
+    message: String,
+    details: Option<serde_json::Value>,
+}
+
+impl Failed {
+    /// An input that cannot be used: exit 2, `error:`.
+    fn input(error: &Error) -> Self {
+        Self {
+            exit: Exit::Error,
+            rule: Some(error.rule()),
+            message: error.to_string(),
+            details: serde_json::to_value(error).ok(),
+        }
+    }
+
+    /// The chain breaks a rule: exit 1, `INVALID`, with the error's fields in JSON.
+    fn chain(error: &Error) -> Self {
+        Self {
+            exit: Exit::Invalid,
+            rule: Some(error.rule()),
+            message: error.to_string(),
+            details: serde_json::to_value(error).ok(),
+        }
+    }
+
+    /// A failure outside the chain rules (bundle, log key), with its exit status.
+    fn other(exit: Exit, rule: &'static str, message: String) -> Self {
+        Self {
+            exit,
+            rule: Some(rule),
+            message,
+            details: None,
+        }
+    }
+}
+
+/// The inputs every mode needs, loaded before anything is checked: any failure here is
+/// an input or configuration error (exit 2), never a verdict.
+struct Inputs {
+    purpose: Purpose,
+    root: Root,
+    crls: Vec<Crl>,
+}
+
+fn load_inputs(args: &VerifyArgs) -> Result<Inputs, Failed> {
     let purpose = match (&args.purpose, &args.eku) {
-        (Some(name), _) => load_purpose(args.policy.as_deref(), name)?,
-        (None, Some(eku)) => Purpose::new(eku.to_string(), eku.clone()),
-        (None, None) => return Err(CliError::Usage("one of --purpose or --eku is required")),
+        (Some(name), _) => load_purpose(args.policy.as_deref(), name),
+        (None, Some(eku)) => Ok(Purpose::new(eku.to_string(), eku.clone())),
+        (None, None) => {
+            return Err(Failed::other(
+                Exit::Error,
+                "usage",
+                "one of --purpose or --eku is required".into(),
+            ));
+        }
+    }
+    .map_err(|e| Failed::input(&e))?;
+    let root = Root::from_file(&args.root).map_err(|e| Failed::input(&e))?;
+    let crls = args
+        .crls
+        .iter()
+        .map(|path| Crl::from_file(path))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Failed::input(&e))?;
+    Ok(Inputs {
+        purpose,
+        root,
+        crls,
+    })
+}
+
+fn evaluate(args: &VerifyArgs) -> Outcome {
+    // Log flags without a bundle would be ignored: refused, so that nobody believes a log
+    // proof was checked.
+    if args.bundle.is_none() && (args.log_key.is_some() || !args.witnesses.is_empty()) {
+        return Outcome::Failed(Failed::other(
+            Exit::Error,
+            "usage",
+            "--log-key and --witness apply only to --bundle: a chain file carries no log \
+             proof to check them against"
+                .into(),
+        ));
+    }
+    let inputs = match load_inputs(args) {
+        Ok(inputs) => inputs,
+        Err(failed) => return Outcome::Failed(failed),
     };
     // Whole seconds: the time is printed, and its nanoseconds only add noise.
     let at = args.at.unwrap_or_else(|| {
         let now = OffsetDateTime::now_utc();
         now.replace_nanosecond(0).unwrap_or(now)
     });
-    if args.bundle.is_some() {
-        return run_bundle(args, &purpose, at);
-    }
-    let result = verify(args, &purpose, at);
-
-    let mut stdout = std::io::stdout().lock();
-    match result {
-        Ok(verified) => {
-            if args.json {
-                let mut json = serde_json::to_value(&verified)?;
-                if let Some(object) = json.as_object_mut() {
-                    object.insert("valid".into(), true.into());
-                    object.insert("target".into(), target(&verified).into());
-                }
-                writeln!(stdout, "{json}")?;
-            } else {
-                write_summary(&mut stdout, &verified)?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(error) => {
-            eprintln!("INVALID [{}]: {error}", error.rule());
-            if args.json {
-                let mut details = serde_json::to_value(&error)?;
-                if let Some(object) = details.as_object_mut() {
-                    object.insert("message".into(), error.to_string().into());
-                }
-                let json = serde_json::json!({ "valid": false, "error": details });
-                writeln!(stdout, "{json}")?;
-            }
-            Ok(ExitCode::FAILURE)
-        }
-    }
+    let result = match (&args.bundle, &args.chain) {
+        (Some(bundle), _) => verify_bundle(args, &inputs, bundle, at),
+        (None, Some(chain)) => verify_chain(args, &inputs, chain, at),
+        (None, None) => Err(Failed::other(
+            Exit::Error,
+            "usage",
+            "one of --chain and --bundle is required".into(),
+        )),
+    };
+    result.unwrap_or_else(Outcome::Failed)
 }
 
-fn verify(
+/// Reads the file to check: unreadable is an input error; a stapled bundle given as
+/// `--chain` is refused (only --bundle checks its log proof), not checked as a chain.
+fn read_checked_file(path: &Path, flag: &str) -> Result<Vec<u8>, Failed> {
+    let bytes = std::fs::read(path).map_err(|source| {
+        Failed::input(&Error::Read {
+            file: path.display().to_string(),
+            source,
+        })
+    })?;
+    if flag == "--chain" && bytes.starts_with(b"rust-pki-bundle/") {
+        return Err(Failed::other(
+            Exit::Error,
+            "usage",
+            format!(
+                "{}: a stapled bundle given as --chain; give it with --bundle (and --log-key) \
+                 so that its log proof is checked too",
+                path.display()
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+fn verify_chain(
     args: &VerifyArgs,
-    purpose: &Purpose,
+    inputs: &Inputs,
+    path: &Path,
     at: OffsetDateTime,
-) -> Result<VerifiedChain, Error> {
-    let Some(chain) = &args.chain else {
-        return Err(Error::Read {
-            file: "--chain".into(),
-            source: std::io::Error::other("one of --chain and --bundle is required"),
-        });
-    };
-    let chain = Chain::from_file(chain)?;
-    verify_parsed(args, &chain, purpose, at)
+) -> Result<Outcome, Failed> {
+    let bytes = read_checked_file(path, "--chain")?;
+    let chain =
+        Chain::from_bytes(&path.display().to_string(), &bytes).map_err(|e| Failed::chain(&e))?;
+    let verified = verify_parsed(args, inputs, &chain, at).map_err(|e| Failed::chain(&e))?;
+    let checked = verified.checked.clone();
+    let mut skipped = verified.skipped.clone();
+    let no_bundle = "a chain file carries no log proof: give a stapled bundle with --bundle";
+    for check in [
+        "log-inclusion",
+        "checkpoint-signature",
+        "witness-cosignatures",
+    ] {
+        skipped.push(Check::new(check).reason(no_bundle));
+    }
+    if target(&verified) == "leaf" {
+        skipped.push(Check::new("delegate-entry").reason(no_bundle));
+    }
+    skipped.push(history_not_applicable());
+    Ok(Outcome::Valid {
+        verified: Box::new(verified),
+        logged: None,
+        checked,
+        skipped,
+    })
+}
+
+/// `verify` checks one chain, never the ceremony history: said, not left implicit.
+fn history_not_applicable() -> Check {
+    Check::new("history-replay").reason(
+        "not applicable to one chain: `rust-pki log audit --genesis-roster` replays the \
+         ceremony history",
+    )
 }
 
 fn verify_parsed(
     args: &VerifyArgs,
+    inputs: &Inputs,
     chain: &Chain,
-    purpose: &Purpose,
     at: OffsetDateTime,
 ) -> Result<VerifiedChain, Error> {
-    let root = Root::from_file(&args.root)?;
-    let crls = args
-        .crls
-        .iter()
-        .map(|path| Crl::from_file(path))
-        .collect::<Result<Vec<_>, _>>()?;
     if args.ca {
-        crate::verify_ca(&root, chain, &crls, purpose, at)
+        crate::verify_ca(&inputs.root, chain, &inputs.crls, &inputs.purpose, at)
     } else {
-        crate::verify(&root, chain, &crls, purpose, at)
+        crate::verify(&inputs.root, chain, &inputs.crls, &inputs.purpose, at)
     }
 }
 
@@ -256,27 +363,14 @@ fn target(verified: &VerifiedChain) -> &'static str {
     }
 }
 
-/// Why a `--bundle` verification failed: the chain (rules of rust-pki-verify) or the log
-/// proof (rules of [`bundle_file::rule`]: bundle-format, log-signature, witnesses,
-/// inclusion, entry, delegate-entry).
-#[derive(Debug)]
-enum BundleFailure {
-    Chain(Error),
-    Log { rule: &'static str, message: String },
+fn log_failure(error: &rust_pki_tlog::Error) -> Failed {
+    Failed::other(Exit::Invalid, bundle_file::rule(error), error.to_string())
 }
 
-fn log_failure(error: &rust_pki_tlog::Error) -> BundleFailure {
-    BundleFailure::Log {
-        rule: bundle_file::rule(error),
-        message: error.to_string(),
-    }
-}
-
-fn read_vkey(path: &Path, what: &str) -> Result<VerifierKey, BundleFailure> {
-    let fail = |message: String| BundleFailure::Log {
-        rule: "log-key",
-        message,
-    };
+/// A verifier key given on the command line: unreadable or malformed is a configuration
+/// error (exit 2), not a verdict on the bundle.
+fn read_vkey(path: &Path, what: &str) -> Result<VerifierKey, Failed> {
+    let fail = |message: String| Failed::other(Exit::Error, "log-key", message);
     let text = std::fs::read_to_string(path)
         .map_err(|e| fail(format!("{what} {}: {e}", path.display())))?;
     VerifierKey::parse(text.trim()).map_err(|e| fail(format!("{what} {}: {e}", path.display())))
@@ -284,25 +378,18 @@ fn read_vkey(path: &Path, what: &str) -> Result<VerifierKey, BundleFailure> {
 
 fn verify_bundle(
     args: &VerifyArgs,
+    inputs: &Inputs,
     path: &Path,
-    purpose: &Purpose,
     at: OffsetDateTime,
-) -> Result<(VerifiedChain, VerifiedBundle), BundleFailure> {
-    let bytes = std::fs::read(path).map_err(|e| BundleFailure::Log {
-        rule: "read",
-        message: format!("{}: {e}", path.display()),
-    })?;
-    let bundle = StapledBundle::parse(&bytes).map_err(|e| BundleFailure::Log {
-        rule: "bundle-format",
-        message: format!("{}: {e}", path.display()),
-    })?;
+) -> Result<Outcome, Failed> {
     let log_key = match &args.log_key {
         Some(p) => read_vkey(p, "log key")?,
         None => {
-            return Err(BundleFailure::Log {
-                rule: "log-key",
-                message: "--bundle needs --log-vkey".into(),
-            });
+            return Err(Failed::other(
+                Exit::Error,
+                "usage",
+                "--bundle needs --log-vkey".into(),
+            ));
         }
     };
     let witnesses = args
@@ -310,99 +397,157 @@ fn verify_bundle(
         .iter()
         .map(|p| read_vkey(p, "witness key"))
         .collect::<Result<Vec<_>, _>>()?;
+    let bytes = read_checked_file(path, "--bundle")?;
+    let bundle = StapledBundle::parse(&bytes).map_err(|e| {
+        Failed::other(
+            Exit::Invalid,
+            "bundle-format",
+            format!("{}: {e}", path.display()),
+        )
+    })?;
     if args.min_witnesses == 0 {
-        eprintln!(
+        warn(format_args!(
             "warning: --min-witnesses 0: no witness cosignature is required, so this bundle's \
              checkpoint may be one the log showed to nobody else (a split view)"
-        );
+        ));
     }
 
     let chain = Chain::from_bytes(&path.display().to_string(), bundle.chain_pem().as_bytes())
-        .map_err(BundleFailure::Chain)?;
-    let verified = verify_parsed(args, &chain, purpose, at).map_err(BundleFailure::Chain)?;
+        .map_err(|e| Failed::chain(&e))?;
+    let verified = verify_parsed(args, inputs, &chain, at).map_err(|e| Failed::chain(&e))?;
     let logged = bundle_file::verify_bundle(&bundle, &log_key, &witnesses, args.min_witnesses)
         .map_err(|e| log_failure(&e))?;
-    Ok((verified, logged))
+
+    let mut checked = verified.checked.clone();
+    let mut skipped = verified.skipped.clone();
+    let first = verified
+        .path
+        .first()
+        .map(|cert| cert.cert.subject.clone())
+        .unwrap_or_default();
+    checked.push(
+        Check::new("log-inclusion")
+            .subject(first)
+            .level(0)
+            .reason(format!(
+                "entry {} of tree size {}",
+                logged.index, logged.tree_size
+            )),
+    );
+    checked.push(Check::new("checkpoint-signature").subject(&logged.origin));
+    let witness_check = Check::new("witness-cosignatures").subject(&logged.origin);
+    if args.min_witnesses == 0 && logged.witnesses.is_empty() {
+        skipped.push(witness_check.reason("--min-witnesses 0"));
+    } else {
+        checked.push(witness_check.reason(format!(
+            "{} of {} given, {} required",
+            logged.witnesses.len(),
+            args.witnesses.len(),
+            args.min_witnesses
+        )));
+    }
+    if let Some(index) = logged.delegate_index {
+        checked.push(
+            Check::new("delegate-entry")
+                .level(1)
+                .reason(format!("ceremony record at entry {index}")),
+        );
+    }
+    skipped.push(history_not_applicable());
+    Ok(Outcome::Valid {
+        verified: Box::new(verified),
+        logged: Some(logged),
+        checked,
+        skipped,
+    })
 }
 
-fn run_bundle(
-    args: &VerifyArgs,
-    purpose: &Purpose,
-    at: OffsetDateTime,
-) -> Result<ExitCode, CliError> {
-    let Some(path) = &args.bundle else {
-        return Err(CliError::Usage("--bundle is required here"));
-    };
-    let result = verify_bundle(args, path, purpose, at);
-    let mut stdout = std::io::stdout().lock();
-    match result {
-        Ok((verified, logged)) => {
+/// Prints the outcome and returns the exit status.
+fn print(out: &mut impl Write, args: &VerifyArgs, outcome: Outcome) -> std::io::Result<Exit> {
+    match outcome {
+        Outcome::Valid {
+            verified,
+            logged,
+            checked,
+            skipped,
+        } => {
             if args.json {
-                let mut json = serde_json::to_value(&verified)?;
+                let mut json = serde_json::to_value(&verified).map_err(std::io::Error::other)?;
                 if let Some(object) = json.as_object_mut() {
-                    object.insert("valid".into(), true.into());
                     object.insert("target".into(), target(&verified).into());
-                    object.insert(
-                        "log".into(),
-                        serde_json::json!({
-                            "origin": logged.origin,
-                            "index": logged.index,
-                            "tree_size": logged.tree_size,
-                            "root_hash": hex::encode(logged.root_hash),
-                            "witnesses": logged.witnesses,
-                            "delegate_index": logged.delegate_index,
-                        }),
-                    );
-                }
-                writeln!(stdout, "{json}")?;
-            } else {
-                write_summary(&mut stdout, &verified)?;
-                writeln!(
-                    stdout,
-                    "  logged in {} as entry {} of tree size {}, {} witness cosignature(s){}",
-                    logged.origin,
-                    logged.index,
-                    logged.tree_size,
-                    logged.witnesses.len(),
-                    if logged.witnesses.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", logged.witnesses.join(", "))
+                    if let Some(logged) = &logged {
+                        object.insert(
+                            "log".into(),
+                            serde_json::json!({
+                                "origin": logged.origin,
+                                "index": logged.index,
+                                "tree_size": logged.tree_size,
+                                "root_hash": hex::encode(logged.root_hash),
+                                "witnesses": logged.witnesses,
+                                "delegate_index": logged.delegate_index,
+                            }),
+                        );
                     }
-                )?;
-                if let Some(index) = logged.delegate_index {
-                    writeln!(
-                        stdout,
-                        "  delegate logged as the ceremony record at entry {index} of the same tree"
-                    )?;
+                }
+                Envelope::success(COMMAND, json)
+                    .with_checks(checked, skipped)
+                    .write(out)?;
+            } else {
+                write_summary(out, &verified)?;
+                if let Some(logged) = &logged {
+                    write_logged(out, logged)?;
+                }
+                for check in &checked {
+                    writeln!(out, "  checked: {check}")?;
+                }
+                for check in &skipped {
+                    writeln!(out, "  not checked: {check}")?;
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
-        Err(BundleFailure::Chain(error)) => {
-            eprintln!("INVALID [{}]: {error}", error.rule());
-            if args.json {
-                let mut details = serde_json::to_value(&error)?;
-                if let Some(object) = details.as_object_mut() {
-                    object.insert("message".into(), error.to_string().into());
-                }
-                let json = serde_json::json!({ "valid": false, "error": details });
-                writeln!(stdout, "{json}")?;
+        Outcome::Failed(Failed {
+            exit,
+            rule,
+            message,
+            details,
+        }) => {
+            match (exit, rule) {
+                (Exit::Invalid, Some(rule)) => warn(format_args!("INVALID [{rule}]: {message}")),
+                _ => warn(format_args!("error: {message}")),
             }
-            Ok(ExitCode::FAILURE)
-        }
-        Err(BundleFailure::Log { rule, message }) => {
-            eprintln!("INVALID [{rule}]: {message}");
             if args.json {
-                let json = serde_json::json!({
-                    "valid": false,
-                    "error": { "rule": rule, "message": message },
-                });
-                writeln!(stdout, "{json}")?;
+                Envelope::failure(COMMAND, exit, rule, message, details).write(out)?;
             }
-            Ok(ExitCode::FAILURE)
+            Ok(exit)
         }
     }
+}
+
+/// The `command` of the envelope.
+const COMMAND: &str = "verify";
+
+fn write_logged(out: &mut impl Write, logged: &VerifiedBundle) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "  logged in {} as entry {} of tree size {}, {} witness cosignature(s){}",
+        logged.origin,
+        logged.index,
+        logged.tree_size,
+        logged.witnesses.len(),
+        if logged.witnesses.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", logged.witnesses.join(", "))
+        }
+    )?;
+    if let Some(index) = logged.delegate_index {
+        writeln!(
+            out,
+            "  delegate logged as the ceremony record at entry {index} of the same tree"
+        )?;
+    }
+    Ok(())
 }
 
 fn write_summary(out: &mut impl Write, verified: &VerifiedChain) -> std::io::Result<()> {

@@ -35,14 +35,44 @@ impl fmt::Display for Position {
     }
 }
 
-impl Serialize for Position {
+impl Position {
+    /// The certificate's index in the chain file (0: the leaf, or the CA checked with
+    /// `--ca`; n: intermediate n); `None` for the pinned root, which is not in the file.
+    pub fn index(self) -> Option<usize> {
+        match self {
+            Self::Leaf | Self::Ca => Some(0),
+            Self::Intermediate(n) => Some(n),
+            Self::Root => None,
+        }
+    }
+
+    /// What the certificate is: `leaf`, `intermediate`, `root` or `ca`.
+    pub fn role(self) -> &'static str {
+        match self {
+            Self::Leaf => "leaf",
+            Self::Intermediate(_) => "intermediate",
+            Self::Root => "root",
+            Self::Ca => "ca",
+        }
+    }
+}
+
+/// JSON: `"position"` is the index in the chain file (a number, `null` for the root) and
+/// `"role"` says what the certificate is, so scripts need not parse `intermediate 1`.
+impl Serialize for CertRef {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("CertRef", 4)?;
+        s.serialize_field("position", &self.position.index())?;
+        s.serialize_field("role", self.position.role())?;
+        s.serialize_field("subject", &self.subject)?;
+        s.serialize_field("serial", &self.serial)?;
+        s.end()
     }
 }
 
 /// Names one certificate: where it is, its subject (RFC 4514) and its serial (hex).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CertRef {
     /// Leaf, intermediate n (chain-file order) or root.
     pub position: Position,
@@ -997,7 +1027,11 @@ mod tests {
             let json = serde_json::to_value(error).unwrap();
             assert_eq!(json["rule"], error.rule(), "{error:?}");
             if let Some(cert) = error.cert() {
-                assert_eq!(json["cert"]["position"], cert.position.to_string());
+                assert_eq!(
+                    json["cert"]["position"],
+                    serde_json::json!(cert.position.index())
+                );
+                assert_eq!(json["cert"]["role"], cert.position.role());
             }
             assert!(!error.to_string().is_empty());
         }

@@ -40,6 +40,8 @@ mod chain;
 pub mod cli;
 mod crl;
 mod diagnose;
+#[cfg(feature = "cli")]
+pub mod envelope;
 mod error;
 mod intrinsic;
 mod oid;
@@ -59,5 +61,5 @@ pub use crl::{Crl, CrlSummary};
 pub use error::{CertRef, Error, Position};
 pub use oid::{Oid, decode_eku};
 pub use purpose::Purpose;
-pub use report::{CertSummary, VerifiedChain};
+pub use report::{CertSummary, Check, VerifiedChain};
 pub use verify::verify;

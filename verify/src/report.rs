@@ -23,6 +23,79 @@ pub struct VerifiedChain {
     pub path: Vec<CertSummary>,
     /// The CRLs that were checked (all that were supplied).
     pub crls: Vec<CrlSummary>,
+    /// What this verification checked: the path, the profile of each certificate, the
+    /// purpose, and revocation at each level that had a CRL (the envelope carries it).
+    #[serde(skip)]
+    pub checked: Vec<Check>,
+    /// What it did not check, with the reason: revocation at each level without a CRL.
+    #[serde(skip)]
+    pub skipped: Vec<Check>,
+}
+
+/// One check a verdict ran or skipped (the `checked` and `skipped` lists of the JSON
+/// envelope), so that nothing is skipped silently.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was checked, kebab-case: `path`, `profile`, `purpose`, `revocation`,
+    /// `log-inclusion`, `checkpoint-signature`, `witness-cosignatures`, …
+    pub check: String,
+    /// The certificate or object it is about (RFC 4514 subject, log origin, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The certificate's level in the validated path: 0 for the leaf (or the CA checked
+    /// with `--ca`), counting up towards the root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<usize>,
+    /// Why it was skipped, or a detail of what was checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Check {
+    /// A check about nothing in particular.
+    pub fn new(check: &str) -> Self {
+        Self {
+            check: check.to_owned(),
+            subject: None,
+            level: None,
+            reason: None,
+        }
+    }
+
+    /// The same check, about `subject`.
+    #[must_use]
+    pub fn subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    /// The same check, at `level` of the path.
+    #[must_use]
+    pub fn level(mut self, level: usize) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    /// The same check, with a reason or detail.
+    #[must_use]
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+}
+
+/// `revocation of CN=… (no CRL …)`: one line of a text verdict.
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.check)?;
+        if let Some(subject) = &self.subject {
+            write!(f, " of {subject}")?;
+        }
+        if let Some(reason) = &self.reason {
+            write!(f, " ({reason})")?;
+        }
+        Ok(())
+    }
 }
 
 /// One certificate of a validated path.
@@ -56,11 +129,40 @@ impl VerifiedChain {
         path: &[&ParsedCert],
         crls: Vec<CrlSummary>,
     ) -> Self {
+        let path: Vec<CertSummary> = path.iter().map(|cert| CertSummary::new(cert)).collect();
+        let mut checked = vec![
+            Check::new("path").reason("signatures and validity periods up to the pinned root"),
+        ];
+        checked.extend(path.iter().enumerate().map(|(level, cert)| {
+            Check::new("profile")
+                .subject(&cert.cert.subject)
+                .level(level)
+        }));
+        checked.push(Check::new("purpose").subject(format!("{} ({})", purpose.name, purpose.eku)));
+        let mut skipped = Vec::new();
+        // Revocation of each certificate below the root, by a CRL of its issuer (the next
+        // certificate of the path): a level without one is reported, not passed over.
+        for (level, pair) in path.windows(2).enumerate() {
+            let [cert, issuer] = pair else { continue };
+            let crl = crls.iter().find(|crl| {
+                crl.issuer.subject == issuer.cert.subject && crl.issuer.serial == issuer.cert.serial
+            });
+            let check = Check::new("revocation")
+                .subject(&cert.cert.subject)
+                .level(level);
+            match crl {
+                Some(crl) => checked.push(check.reason(format!("CRL {}", crl.file))),
+                None => skipped
+                    .push(check.reason(format!("no --crl issued by {}", issuer.cert.subject))),
+            }
+        }
         Self {
             purpose: purpose.clone(),
             at,
-            path: path.iter().map(|cert| CertSummary::new(cert)).collect(),
+            path,
             crls,
+            checked,
+            skipped,
         }
     }
 }

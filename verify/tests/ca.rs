@@ -92,8 +92,8 @@ fn accepts_valid_delegate() {
     );
     assert!(line.contains(" ← root CN=Rust Test Root CA"), "{line}");
     let json = serde_json::to_value(&verified).unwrap();
-    assert_eq!(json["path"][0]["position"], "CA");
-    assert_eq!(json["path"][1]["position"], "root");
+    assert_eq!(json["path"][0]["role"], "ca");
+    assert_eq!(json["path"][1]["role"], "root");
 }
 
 #[test]
@@ -539,7 +539,7 @@ fn error_json_names_rule_and_ca() {
     let error = verify_delegate(&pki.root, &pki.delegate, &purpose("bors", BORS), AT).unwrap_err();
     let json = serde_json::to_value(&error).unwrap();
     assert_eq!(json["rule"], "wrong-eku");
-    assert_eq!(json["cert"]["position"], "CA");
+    assert_eq!(json["cert"]["role"], "ca");
     assert_eq!(
         json["cert"]["subject"],
         "CN=Rust Test Delegate,O=Rust Project Test"

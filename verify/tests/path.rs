@@ -495,7 +495,7 @@ fn error_json_names_rule_and_cert() {
     let json = serde_json::to_value(&error).unwrap();
     assert_eq!(json["rule"], error.rule());
     assert_eq!(json["rule"], "wrong-eku");
-    assert_eq!(json["cert"]["position"], "intermediate 1");
+    assert_eq!(json["cert"]["position"], 1);
     assert_eq!(
         json["cert"]["subject"],
         "CN=Rust Test Delegate,O=Rust Project Test"
@@ -514,9 +514,9 @@ fn report_serializes_path_and_purpose() {
     assert_eq!(json["purpose"]["name"], "releases");
     assert_eq!(json["purpose"]["eku"], "1.3.6.1.4.1.32473.1.1");
     assert_eq!(json["at"], "2026-12-01T00:00:00Z");
-    assert_eq!(json["path"][0]["position"], "leaf");
+    assert_eq!(json["path"][0]["position"], 0);
     assert_eq!(json["path"][0]["not_after"], "2027-06-01T00:00:00Z");
-    assert_eq!(json["path"][2]["position"], "root");
+    assert_eq!(json["path"][2]["role"], "root");
     assert_eq!(json["path"][2]["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(json["crls"], serde_json::json!([]));
 }

@@ -7,8 +7,10 @@ use std::{
 };
 
 use rust_pki_ceremony::{Roster, schedule, state::State};
+use rust_pki_verify::envelope::Envelope;
 
 use crate::cmd::{ca::PolicyArg, common::write_table};
+use crate::outcome::Invalid;
 
 /// The roster built into this binary: `due`'s default, so it runs outside the repository.
 const BUILT_IN_ROSTER: &str = include_str!("../../../policy/roster.toml");
@@ -33,18 +35,26 @@ pub struct DueArgs {
     /// roster built into this binary (policy/roster.toml of its source tree).
     #[arg(long, value_name = "FILE", env = ROSTER_ENV)]
     roster: Option<PathBuf>,
-    /// Exit with status 1 when a ceremony is past its deadline (after printing the
-    /// schedule), for a scheduled CI job that must go red.
+    /// Exit with status 1 (`INVALID [overdue]`) when a ceremony is past its deadline,
+    /// after printing the schedule: for a scheduled CI job that must go red.
     #[arg(long)]
     fail_if_overdue: bool,
     /// Evaluate the schedule at this time instead of now (RFC 3339, e.g.
     /// 2027-06-01T00:00:00Z): what is due and overdue then.
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339_arg)]
     at: Option<time::OffsetDateTime>,
-    /// Print JSON for automation: {"at": …, "due": [{"kind", "subject", "due_at",
-    /// "deadline", "overdue", "reason"}, …]}, sorted by due_at.
+    /// Print JSON for automation, in the envelope of docs/cli-json.md; its result:
+    /// {"at": …, "due": [{"kind", "subject", "due_at", "deadline", "overdue", "reason"},
+    /// …]}, sorted by due_at.
     #[arg(long)]
     json: bool,
+}
+
+impl DueArgs {
+    /// Whether the schedule is asked for as JSON (the envelope of errors, too).
+    pub fn json(&self) -> bool {
+        self.json
+    }
 }
 
 fn parse_rfc3339_arg(text: &str) -> Result<time::OffsetDateTime, String> {
@@ -79,17 +89,27 @@ pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
     let due = schedule::due(&policy, &roster, &state, at)?;
 
     let overdue = due.iter().filter(|d| d.overdue).count();
-    // With --fail-if-overdue the status says it; the schedule is printed either way.
-    let status = if args.fail_if_overdue && overdue > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    // With --fail-if-overdue an overdue ceremony is a verdict (exit 1, `INVALID
+    // [overdue]`); the schedule is printed either way.
+    let verdict = |result: Option<serde_json::Value>| Invalid {
+        rule: "overdue",
+        message: format!(
+            "{overdue} ceremony(ies) past their deadline (marked OVERDUE): hold them now"
+        ),
+        details: None,
+        result,
+        checked: Vec::new(),
+        skipped: Vec::new(),
     };
+    let fail = args.fail_if_overdue && overdue > 0;
     let mut out = std::io::stdout().lock();
     if args.json {
         let json = serde_json::json!({ "at": at.format(&Rfc3339)?, "due": due });
-        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
-        return Ok(status);
+        if fail {
+            return Err(verdict(Some(json)).into());
+        }
+        Envelope::success("ceremony due", json).write(&mut out)?;
+        return Ok(ExitCode::SUCCESS);
     }
 
     let (now, upcoming): (Vec<_>, Vec<_>) = due.iter().partition(|d| d.due_at <= at);
@@ -110,12 +130,15 @@ pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
             write_due_table(&mut out, list)?;
         }
     }
+    if fail {
+        return Err(verdict(None).into());
+    }
     if overdue > 0 {
         crate::cmd::common::warn(format_args!(
             "warning: {overdue} ceremony(ies) past their deadline (marked OVERDUE): hold them now"
         ));
     }
-    Ok(status)
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The ceremonies of one section, one row each, OVERDUE next to a passed deadline.

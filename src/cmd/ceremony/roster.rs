@@ -6,6 +6,7 @@ use rust_pki_ceremony::{Roster, approval::NAMESPACE, inert::inert};
 
 use super::RosterArg;
 use crate::cmd::{ca::PolicyArg, common::write_table};
+use crate::outcome::Invalid;
 
 #[derive(Debug, clap::Args)]
 pub struct RosterCheckArgs {
@@ -20,9 +21,37 @@ pub struct RosterCheckArgs {
     allowed_signers_out: Option<PathBuf>,
 }
 
+/// The roster is what `check` checks: a roster that breaks a rule is a verdict (exit 1,
+/// `INVALID [roster]`); one that cannot be read or parsed stays an input error (exit 2).
+fn roster_verdict(error: rust_pki_ceremony::Error) -> anyhow::Error {
+    use rust_pki_ceremony::Error as C;
+    match error {
+        C::RosterField { .. }
+        | C::RosterName { .. }
+        | C::RosterKeyType { .. }
+        | C::RosterMissingAgeRecipient { .. }
+        | C::RosterDuplicateId { .. }
+        | C::RosterDuplicateKey { .. }
+        | C::RosterDuplicateAgeRecipient { .. }
+        | C::RosterMemberCount { .. }
+        | C::RosterOrganisationLimit { .. }
+        | C::RosterCountryLimit { .. }
+        | C::RosterReappointment { .. } => Invalid {
+            rule: "roster",
+            message: error.to_string(),
+            details: None,
+            result: None,
+            checked: Vec::new(),
+            skipped: Vec::new(),
+        }
+        .into(),
+        other => other.into(),
+    }
+}
+
 pub(super) fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
     let policy = args.policy.load()?;
-    let roster = Roster::load(&args.roster.path, &policy.quorum)?;
+    let roster = Roster::load(&args.roster.path, &policy.quorum).map_err(roster_verdict)?;
     if let Some(path) = &args.allowed_signers_out {
         rust_pki_ca::output::ensure_absent([path.as_path()])?;
     }

@@ -1,18 +1,19 @@
 //! `rust-pki log audit`: the monitor (`rust_pki_monitor::audit`) run against a directory
 //! or, through [`HttpSource`], a static HTTP server; prints its report.
 //!
-//! Any failure or finding is an error (non-zero exit) naming the rule, the entry and the
+//! Findings are a verdict (exit 1, `INVALID [audit]`) naming the rule, the entry and the
 //! file; the state file is updated only after an audit without findings.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::bail;
 use rust_pki_tlog::replica::{DirSource, Source};
+use rust_pki_verify::envelope::Envelope;
 use serde_json::Value;
 
 use super::http_source::HttpSource;
+use crate::outcome::Invalid;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -47,9 +48,17 @@ pub struct AuditArgs {
     /// Seconds each HTTP request may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
-    /// Print the report as JSON.
+    /// Print the report as JSON, in the envelope of docs/cli-json.md (the report is its
+    /// `result`).
     #[arg(long)]
     json: bool,
+}
+
+impl AuditArgs {
+    /// Whether the report is asked for as JSON (the envelope of errors, too).
+    pub fn json(&self) -> bool {
+        self.json
+    }
 }
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
@@ -72,26 +81,50 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
     let audit = rust_pki_monitor::audit(source.as_ref(), &args.source, &vkey, &options)?;
 
     let mut out = std::io::stdout().lock();
-    if args.json {
-        // serde_json escapes every control character.
-        writeln!(out, "{}", serde_json::to_string_pretty(&audit.report)?)?;
-    } else {
-        // The report quotes the log's entries (record names, members, resources): each line
-        // is printed inert, so an entry cannot forge or hide a line of the audit.
-        let mut text = Vec::new();
-        print_text(&mut text, &audit.report)?;
-        for line in String::from_utf8_lossy(&text).lines() {
-            writeln!(out, "{}", rust_pki_ceremony::inert::inert(line))?;
-        }
-    }
-    drop(out);
     if !audit.findings.is_empty() {
         let problems: Vec<String> = audit.findings.iter().map(ToString::to_string).collect();
-        bail!(
-            "the audit found {} problem(s):\n  {}",
-            problems.len(),
-            problems.join("\n  ")
-        );
+        if !args.json {
+            print_report(&mut out, &audit)?;
+        }
+        // A verdict (exit 1): under --json, main prints the envelope with the report.
+        return Err(Invalid {
+            rule: "audit",
+            message: format!(
+                "the audit found {} problem(s):\n  {}",
+                problems.len(),
+                problems.join("\n  ")
+            ),
+            details: Some(serde_json::json!({ "findings": audit.report["findings"] })),
+            result: Some(audit.report),
+            checked: audit.checked,
+            skipped: audit.skipped,
+        }
+        .into());
+    }
+    if args.json {
+        Envelope::success("log audit", audit.report.clone())
+            .with_checks(audit.checked.clone(), audit.skipped.clone())
+            .write(&mut out)?;
+    } else {
+        print_report(&mut out, &audit)?;
+    }
+    Ok(())
+}
+
+/// The text report, then what was and was not checked.
+fn print_report(out: &mut impl Write, audit: &rust_pki_monitor::Audit) -> anyhow::Result<()> {
+    // The report quotes the log's entries (record names, members, resources): each line
+    // is printed inert, so an entry cannot forge or hide a line of the audit.
+    let mut text = Vec::new();
+    print_text(&mut text, &audit.report)?;
+    for check in &audit.checked {
+        writeln!(text, "checked: {check}")?;
+    }
+    for check in &audit.skipped {
+        writeln!(text, "not checked: {check}")?;
+    }
+    for line in String::from_utf8_lossy(&text).lines() {
+        writeln!(out, "{}", rust_pki_ceremony::inert::inert(line))?;
     }
     Ok(())
 }

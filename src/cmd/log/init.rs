@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::bail;
 use rust_pki_tlog::note::{KeyType, SignerKey};
 use rust_pki_tlog::writer::{CHECKPOINT_FILE, Log};
 
@@ -27,10 +26,11 @@ pub(super) fn init(args: &InitArgs) -> anyhow::Result<()> {
     let vkey_path = args.dir.join(VKEY_FILE);
     for path in [&args.key_out, &vkey_path, &args.dir.join(CHECKPOINT_FILE)] {
         if path.symlink_metadata().is_ok() {
-            bail!(
+            return Err(crate::outcome::Refused(format!(
                 "{} already exists; refusing to overwrite it",
                 path.display()
-            );
+            ))
+            .into());
         }
     }
     let key = SignerKey::generate(&args.origin, KeyType::Ed25519)?;

@@ -204,10 +204,11 @@ pub fn write_bundle(path: &Path, bundle: &StapledBundle) -> anyhow::Result<bool>
         if same {
             return Ok(false);
         }
-        bail!(
+        return Err(crate::outcome::Refused(format!(
             "{} exists and is not the bundle of this certificate; refusing to overwrite it",
             path.display()
-        );
+        ))
+        .into());
     }
     rust_pki_ca::output::write_new(path, bundle.to_text().as_bytes())?;
     Ok(true)

@@ -4,16 +4,10 @@
 
 use std::process::ExitCode;
 
-use rust_pki_verify::cli::{Cli, error_message, run};
+use rust_pki_verify::cli::{Cli, run};
 use rust_pki_verify::renamed::parse_warning_renamed;
 
 fn main() -> ExitCode {
     let cli: Cli = parse_warning_renamed();
-    match run(&cli.args) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {}", error_message(&error));
-            ExitCode::FAILURE
-        }
-    }
+    run(&cli.args).into()
 }

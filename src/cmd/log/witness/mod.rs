@@ -109,10 +109,11 @@ fn init(args: &InitArgs) -> anyhow::Result<()> {
     let vkey_path = args.state.join(WITNESS_VKEY_FILE);
     for path in [&args.key_out, &vkey_path] {
         if path.symlink_metadata().is_ok() {
-            bail!(
+            return Err(crate::outcome::Refused(format!(
                 "{} already exists; refusing to overwrite it",
                 path.display()
-            );
+            ))
+            .into());
         }
     }
     let key = SignerKey::generate(&args.name, KeyType::CosignatureV1)?;
