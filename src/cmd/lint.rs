@@ -18,6 +18,7 @@ use rust_pki_ca::{
 use x509_cert::Certificate;
 
 use super::{ca::PolicyArg, common::load_certificate};
+use crate::outcome::Invalid;
 
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
@@ -176,7 +177,16 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         findings.len() - errors
     )?;
     if errors > 0 {
-        return Ok(ExitCode::FAILURE);
+        // A verdict (exit 1): the findings above say which rules, this line says so once.
+        return Err(Invalid {
+            rule: "lint",
+            message: format!("{linted} breaks {errors} lint rule(s), listed above"),
+            details: None,
+            result: None,
+            checked: Vec::new(),
+            skipped: Vec::new(),
+        }
+        .into());
     }
     writeln!(out, "OK: {linted} passes every lint rule")?;
     Ok(ExitCode::SUCCESS)
