@@ -248,7 +248,7 @@ fn evaluate(args: &VerifyArgs) -> Outcome {
         return Outcome::Failed(Failed::other(
             Exit::Error,
             "usage",
-            "--log-key and --witness apply only to --bundle: a chain file carries no log \
+            "--log-vkey and --witness-vkey apply only to --bundle: a chain file carries no log \
              proof to check them against"
                 .into(),
         ));
