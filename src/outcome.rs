@@ -174,6 +174,14 @@ fn tlog_refused(error: &rust_pki_tlog::Error) -> bool {
         T::LogLocked(e) => lock_refused(e),
         T::Write(e) => write_refused(e),
         T::LogExists { .. } | T::LogConflictingCheckpoint { .. } => true,
+        // A witness refusing to cosign what would make it vouch for a rollback or a fork.
+        T::WitnessUnknownOrigin { .. }
+        | T::WitnessRollback { .. }
+        | T::WitnessSplitView { .. }
+        | T::WitnessBadProof { .. }
+        | T::WitnessOldSizeMismatch { .. }
+        | T::WitnessOldSizeTooLarge { .. }
+        | T::WitnessEmptyTreeRoot { .. } => true,
         _ => false,
     }
 }
