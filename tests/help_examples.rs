@@ -181,6 +181,15 @@ fn completions_and_man_pages_are_generated_from_the_flags() {
         let text = std::fs::read_to_string(out_dir.join(page)).unwrap();
         assert!(text.contains(".TH"), "{page}");
     }
+    // Pages are outputs: a second run refuses, and a page put there is left as it was.
+    std::fs::write(out_dir.join("rust-pki-verify.1"), "mine").unwrap();
+    std::fs::remove_file(out_dir.join("rust-pki.1")).unwrap();
+    let (ok, _, stderr) = rust_pki(&["man", "--out-dir", out_dir.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("already exists"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("rust-pki-verify.1")).unwrap(),
+        "mine"
+    );
 }
 
 /// `--quiet` leaves stderr to errors: no deprecation warning, no overdue warning.

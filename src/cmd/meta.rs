@@ -1,7 +1,13 @@
 //! What the binary says about itself: `--version` with the commit, features and SHA-256,
 //! and shell completions and man pages generated from the clap definitions.
 
-use std::{io::Write, path::PathBuf, process::ExitCode};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use rust_pki_fs::durable::{self, Mode};
 
 #[derive(Debug, clap::Args)]
 pub struct CompletionsArgs {
@@ -61,12 +67,31 @@ pub fn completions(args: &CompletionsArgs, mut command: clap::Command) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes the page of `command` as `NAME.1`, then those of its subcommands as
+/// `NAME-SUB.1`, … (the names `clap_mangen` gives them).
+fn write_pages(command: &clap::Command, name: String, dir: &Path) -> anyhow::Result<()> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command.clone().name(name.clone())).render(&mut page)?;
+    durable::create_new(&dir.join(format!("{name}.1")), &page, Mode::Public)?;
+    for sub in command
+        .get_subcommands()
+        .filter(|sub| !sub.is_hide_set() && sub.get_name() != "help")
+    {
+        write_pages(sub, format!("{name}-{}", sub.get_name()), dir)?;
+    }
+    Ok(())
+}
+
 /// Prints the man page, or writes one per command into `--out-dir`.
 pub fn man(args: &ManArgs, command: clap::Command) -> anyhow::Result<ExitCode> {
     match &args.out_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
-            clap_mangen::generate_to(command, dir)?;
+            // Not clap_mangen::generate_to, which replaces existing files: outputs are never
+            // overwritten, and each page is complete or absent after a crash.
+            let mut command = command;
+            command.build();
+            write_pages(&command, command.get_name().to_owned(), dir)?;
             writeln!(
                 std::io::stdout().lock(),
                 "wrote the man pages to {}",
