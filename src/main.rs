@@ -59,8 +59,6 @@ enum Command {
     /// The ceremony bastion and CloudHSM cluster on AWS: status, up, admit, down, backups.
     #[cfg(feature = "aws")]
     Bastion(cmd::bastion::BastionArgs),
-    /// The ceremony bastion and CloudHSM cluster on AWS: not in this build, which lacks
-    /// the `aws` feature (build with `cargo build --release --features aws`).
     /// Print a shell completion script on stdout (e.g. `rust-pki completions bash >
     /// ~/.local/share/bash-completion/completions/rust-pki`).
     #[command(after_help = "Examples:\n  rust-pki completions bash\n  rust-pki completions zsh")]
@@ -68,6 +66,8 @@ enum Command {
     /// Print the man page (roff) on stdout, or write one per command into a directory.
     #[command(after_help = "Examples:\n  rust-pki man\n  rust-pki man --out-dir man/")]
     Man(cmd::meta::ManArgs),
+    /// The ceremony bastion and CloudHSM cluster on AWS: not in this build, which lacks
+    /// the `aws` feature (build with `cargo build --release --features aws`).
     #[cfg(not(feature = "aws"))]
     Bastion {
         /// Whatever was given: the command is refused either way.

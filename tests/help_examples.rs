@@ -164,6 +164,23 @@ fn version_names_commit_features_and_binary_digest() {
 
 #[test]
 fn completions_and_man_pages_are_generated_from_the_flags() {
+    // Each command's one-line summary is its own (a doc comment once slid onto the next).
+    let (ok, help, _) = rust_pki(&["--help"]);
+    assert!(ok);
+    let summary = |name: &str| {
+        help.lines()
+            .find_map(|l| l.trim_start().strip_prefix(name).map(str::trim_start))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        summary("completions").starts_with("Print a shell completion script"),
+        "{help}"
+    );
+    assert!(
+        summary("bastion").starts_with("The ceremony bastion and CloudHSM cluster on AWS"),
+        "{help}"
+    );
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let (ok, stdout, stderr) = rust_pki(&["completions", shell]);
         assert!(ok, "{shell}: {stderr}");
