@@ -11,15 +11,14 @@ use std::{
 use anyhow::Context;
 use rust_pki_ca::{
     Signer,
-    authority::{issue_crl_for, issue_delegate, issue_root},
-    crl::Revocation,
+    authority::{issue_delegate, issue_root},
     csr::read_csr,
     output::ensure_absent,
     pem::label,
     policy::Policy,
 };
 use spki::SubjectPublicKeyInfoOwned;
-use x509_cert::{ext::pkix::CrlReason, name::Name};
+use x509_cert::name::Name;
 
 use crate::cmd::common::{
     BUILT_IN_POLICY, BUILT_IN_POLICY_NAME, POLICY_ENV, describe_certificate, load_certificate,
@@ -27,8 +26,10 @@ use crate::cmd::common::{
 };
 use crate::cmd::log::staple::{LogTarget, bundle_path};
 
+mod crl;
 mod leaf;
 
+use crl::CrlArgs;
 use leaf::{LeafArgs, issue_logged_leaf};
 
 #[derive(Debug, clap::Subcommand)]
@@ -121,30 +122,7 @@ pub enum CaCommand {
     #[command(
         after_help = "Examples:\n  rust-pki ca crl --issuer-cert demo-out/delegates/releases.pem --issuer-key \"$DELEGATE_KEY\" \\\n      --revoke demo-out/leaves/releases-revoked.pem --reason key-compromise --out releases.crl"
     )]
-    Crl {
-        #[command(flatten)]
-        policy: PolicyArg,
-        /// The issuer's certificate (root or delegate).
-        #[arg(long, value_name = "FILE")]
-        issuer_cert: PathBuf,
-        /// The issuer's key (PKCS#11 URI).
-        #[arg(long, value_name = "PKCS11-URI")]
-        issuer_key: String,
-        /// A certificate to revoke (repeatable); it must have been issued by this issuer.
-        #[arg(long, value_name = "CERT")]
-        revoke: Vec<PathBuf>,
-        /// Reason code for the revoked certificates: key-compromise, ca-compromise,
-        /// affiliation-changed, superseded, cessation-of-operation, certificate-hold,
-        /// privilege-withdrawn. Default: none (unspecified).
-        #[arg(long, value_parser = rust_pki_ca::crl::parse_reason)]
-        reason: Option<CrlReason>,
-        /// cRLNumber. Default: thisUpdate in Unix seconds, which always increases.
-        #[arg(long)]
-        number: Option<u64>,
-        /// Where to write the CRL (PEM); must not exist.
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-    },
+    Crl(CrlArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -290,34 +268,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        CaCommand::Crl {
-            policy,
-            issuer_cert,
-            issuer_key,
-            revoke,
-            reason,
-            number,
-            out,
-        } => {
-            let policy = policy.load()?;
-            let issuer = load_certificate(&issuer_cert)?;
-            let mut revoked = Vec::with_capacity(revoke.len());
-            for path in &revoke {
-                let cert = load_certificate(path)?;
-                let revocation = Revocation::of(&cert, &issuer, now, reason)
-                    .with_context(|| format!("--revoke {}", path.display()))?;
-                revoked.push(revocation);
-            }
-            ensure_absent([out.as_path()])?;
-            let signer = open_key(&issuer_key, "--issuer-key")?;
-            let signed = issue_crl_for(&policy, &issuer, &signer, revoked, now, number)?;
-            let summary = format!(
-                "CRL of {} revoking {} certificate(s)",
-                issuer.tbs_certificate().subject(),
-                revoke.len()
-            );
-            write_output(&out, label::CRL, &signed, &summary)?;
-        }
+        CaCommand::Crl(args) => crl::run(args, now)?,
     }
     Ok(ExitCode::SUCCESS)
 }
