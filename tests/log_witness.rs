@@ -441,65 +441,6 @@ fn rejects_rollback() {
     assert_eq!(status, 400, "{body}");
 }
 
-/// The one-shot `log witness add-checkpoint`: a checkpoint the witness must not cosign
-/// (here a rollback) is a refusal for safety, exit 3, naming the HTTP status the server
-/// would send; a malformed request is an input error, exit 2; the state is unchanged.
-#[test]
-fn offline_add_checkpoint_refusals_exit_3_and_bad_requests_exit_2() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = init_log(tmp.path(), "log", ORIGIN);
-    let (state, wskey, _) = init_witness(tmp.path(), "w1");
-    append(&log, "a", 2);
-    let stale = checkpoint(&log);
-    append(&log, "a", 3);
-    let add = |name: &str, body: &[u8]| {
-        let request = tmp.path().join(name);
-        std::fs::write(&request, body).unwrap();
-        run(&[
-            &"log",
-            &"witness",
-            &"add-checkpoint",
-            &"--state-dir",
-            &state,
-            &"--witness-skey",
-            &wskey,
-            &"--log-vkey",
-            &log.vkey,
-            &"--request",
-            &request,
-        ])
-    };
-    let first = add("first", &request(0, &[], &checkpoint(&log)));
-    assert!(first.status.success(), "{first:?}");
-    assert!(String::from_utf8_lossy(&first.stdout).starts_with("\u{2014} "));
-    let state_before: Vec<_> = std::fs::read_dir(&state)
-        .unwrap()
-        .map(|e| std::fs::read(e.unwrap().path()).unwrap_or_default())
-        .collect();
-
-    let rollback = add("stale", &request(0, &[], &stale));
-    let stderr = String::from_utf8_lossy(&rollback.stderr);
-    assert_eq!(rollback.status.code(), Some(3), "{stderr}");
-    assert!(
-        stderr.starts_with("error: ") && stderr.contains("refused, HTTP 409"),
-        "{stderr}"
-    );
-
-    let malformed = add("malformed", b"not a request\n");
-    let stderr = String::from_utf8_lossy(&malformed.stderr);
-    assert_eq!(malformed.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("refused, HTTP 400"), "{stderr}");
-
-    let state_after: Vec<_> = std::fs::read_dir(&state)
-        .unwrap()
-        .map(|e| std::fs::read(e.unwrap().path()).unwrap_or_default())
-        .collect();
-    assert_eq!(
-        state_before, state_after,
-        "a refused request changed the witness state"
-    );
-}
-
 #[test]
 fn rejects_unknown_origin_with_404() {
     let f = setup();
@@ -658,10 +599,31 @@ fn offline_add_checkpoint_follows_the_same_rules() {
     verify_cosignature(&line, &cp.body().unwrap(), &read_vkey(&wvkey)).unwrap();
 
     append(&log, "b", 2);
+    let state_files = || -> Vec<Vec<u8>> {
+        let mut files: Vec<_> = std::fs::read_dir(&state)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    };
+    let before = state_files();
+    // A checkpoint the witness must not cosign (here from a stale old size) is a refusal
+    // for safety (exit 3); a malformed request is an input error (exit 2).
     let out = add(&request(0, &[], &checkpoint(&log)));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains("409 Conflict (cosigned size 3)"), "{err}");
+    let out = add(b"not a request\n");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("refused, HTTP 400"), "{err}");
+    assert_eq!(
+        state_files(),
+        before,
+        "a refused request changed the witness state"
+    );
     let out = add(&request(3, &consistency_proof(&log, 3), &checkpoint(&log)));
     assert!(
         out.status.success(),

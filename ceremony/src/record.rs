@@ -1,7 +1,7 @@
 //! Ceremony records: the "Quorum Event record" of each executed ceremony — the request,
 //! every approval, the outputs and the keys touched — chained by digest. A record is
-//! written atomically (temporary file, fsync, rename), so after a crash there is either
-//! no record or a complete one.
+//! written with `rust_pki_fs::durable::create_new`, so after a crash there is either no
+//! record or a complete one, and an existing record is never replaced.
 
 use std::path::Path;
 
@@ -126,8 +126,8 @@ impl Record {
             .collect()
     }
 
-    /// Write the record to `path` atomically: a temporary file in the same directory,
-    /// fsync, rename, fsync of the directory. Refuses to replace an existing record.
+    /// Write the record to `path`, complete or not at all (`durable::create_new`).
+    /// Refuses to replace an existing record, even one a racing process just wrote.
     ///
     /// Returns the bytes written (what the log entry and the next record's chain name).
     ///

@@ -88,8 +88,8 @@ pub enum CeremonyCommand {
     /// Covers root CRL re-signing before its
     /// nextUpdate, delegate renewal ahead of expiry, root rotation ahead of root expiry,
     /// member re-appointments, and whatever is missing (root, root CRL, a purpose's
-    /// delegate). Lead times come from [schedule] in the policy. Read-only; exits 0 even
-    /// when something is overdue.
+    /// delegate). Lead times come from [schedule] in the policy. Read-only; something
+    /// overdue is a warning (exit 0), or a verdict (exit 1) with --fail-if-overdue.
     #[command(
         after_help = "Examples:\n  rust-pki ceremony due --state-dir ceremonies\n  rust-pki ceremony due --at 2027-06-01T00:00:00Z --fail-if-overdue"
     )]
