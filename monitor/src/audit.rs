@@ -196,11 +196,17 @@ pub fn audit(
                     "delegate_sha256": hex::encode(delegate_sha256),
                 }));
             }
-            Entry::Artifact { name, size, sha256 } => artifacts.push(json!({
+            Entry::Artifact {
+                name,
+                size,
+                sha256,
+                signer_sha256,
+            } => artifacts.push(json!({
                 "index": index,
                 "name": name,
                 "size": size,
                 "sha256": hex::encode(sha256),
+                "signer_sha256": signer_sha256.map(hex::encode),
             })),
             Entry::BastionEvent {
                 action,

@@ -146,13 +146,19 @@ pub fn publish(dir: &Path, vkey: &VerifierKey, records: Option<&Path>) -> Result
                 counts.leaves += 1;
                 Row::Leaf(leaf_row(index, &certificate, delegate_sha256))
             }
-            Ok(Entry::Artifact { name, size, sha256 }) => {
+            Ok(Entry::Artifact {
+                name,
+                size,
+                sha256,
+                signer_sha256,
+            }) => {
                 counts.artifacts += 1;
                 Row::Artifact(ArtifactRow {
                     index,
                     name,
                     size,
                     sha256,
+                    signer_sha256,
                 })
             }
             Ok(Entry::BastionEvent {

@@ -137,6 +137,8 @@ pub struct ArtifactRow {
     pub size: u64,
     /// SHA-256.
     pub sha256: [u8; 32],
+    /// SHA-256 of the signing leaf certificate, for a signed file.
+    pub signer_sha256: Option<[u8; 32]>,
 }
 
 /// Directory, relative to the log directory, of the published ceremony records.
@@ -292,15 +294,18 @@ pub fn render(log: &LogSummary, rows: &[Row]) -> String {
     } else {
         h.push_str(
             "<div class=\"t\"><table>\n<thead><tr><th>Index</th><th>Name</th><th>Size (bytes)</th>\
-             <th>SHA-256</th></tr></thead>\n<tbody>\n",
+             <th>SHA-256</th><th>Signer certificate (SHA-256)</th></tr></thead>\n<tbody>\n",
         );
         for a in artifacts {
             h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                 a.index,
                 escape(&a.name),
                 a.size,
-                hash(&a.sha256)
+                hash(&a.sha256),
+                a.signer_sha256
+                    .as_ref()
+                    .map_or_else(|| "unsigned".to_owned(), hash)
             ));
         }
         h.push_str("</tbody>\n</table></div>\n");
@@ -585,6 +590,7 @@ mod tests {
                 name: "rust-1.95.0.tar.xz'\"".into(),
                 size: 5,
                 sha256: [5; 32],
+                signer_sha256: Some([6; 32]),
             }),
             Row::Unreadable {
                 index: 3,

@@ -112,8 +112,23 @@ pub struct VerifiedBundle {
     pub root_hash: [u8; 32],
     /// `name+hexid` of each given witness key with a valid cosignature.
     pub witnesses: Vec<String>,
+    /// The timestamp (POSIX seconds) of each of those cosignatures, in the same order: when
+    /// that witness saw the checkpoint, so the entry existed then (tlog-cosignature/v1).
+    pub witness_times: Vec<u64>,
     /// Index of the delegate's ceremony record, for a chain with an intermediate.
     pub delegate_index: Option<u64>,
+}
+
+impl VerifiedBundle {
+    /// The time (POSIX seconds) by which `quorum` of the verified witnesses had cosigned the
+    /// checkpoint: the `quorum`-th earliest cosignature timestamp. The entry is proven to
+    /// have existed then unless `quorum` witnesses lie together. `None` when fewer than
+    /// `quorum` witnesses cosigned, or for a quorum of 0 (no witness, no proof of time).
+    pub fn existed_by(&self, quorum: usize) -> Option<u64> {
+        let mut times = self.witness_times.clone();
+        times.sort_unstable();
+        quorum.checked_sub(1).and_then(|i| times.get(i).copied())
+    }
 }
 
 /// The rule an error of this module breaks, for `[rule]` in CLI messages: `bundle-format`,
@@ -534,13 +549,14 @@ pub fn verify_bundle(
             source: Box::new(Error::NoteMalformed("no signature block".into())),
         })?;
     let mut witnesses = Vec::new();
+    let mut witness_times = Vec::new();
     let mut failures = Vec::new();
     for key in witness_keys {
-        let mut found = false;
+        let mut found = None;
         for line in sig_lines.lines() {
             match verify_cosignature(line, body, key) {
-                Ok(_) => {
-                    found = true;
+                Ok(cosignature) => {
+                    found = Some(cosignature.timestamp);
                     break;
                 }
                 Err(Error::CosignatureBadSignature { witness }) => {
@@ -549,8 +565,11 @@ pub fn verify_bundle(
                 Err(_) => {}
             }
         }
-        if found && !witnesses.contains(&key.label()) {
+        if let Some(timestamp) = found
+            && !witnesses.contains(&key.label())
+        {
             witnesses.push(key.label());
+            witness_times.push(timestamp);
         }
     }
     if witnesses.len() < min_witnesses {
@@ -606,6 +625,7 @@ pub fn verify_bundle(
         tree_size: checkpoint.size,
         root_hash: checkpoint.root_hash,
         witnesses,
+        witness_times,
         delegate_index,
     })
 }
@@ -666,4 +686,30 @@ fn verify_delegate(
         source: Some(source),
     })?;
     Ok(proof.index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VerifiedBundle;
+
+    #[test]
+    fn existed_by_takes_the_quorum_th_earliest_cosignature() {
+        let bundle = VerifiedBundle {
+            chain_pem: String::new(),
+            entry: Vec::new(),
+            index: 0,
+            origin: String::new(),
+            tree_size: 1,
+            root_hash: [0; 32],
+            witnesses: vec!["a".into(), "b".into(), "c".into()],
+            witness_times: vec![300, 100, 200],
+            delegate_index: None,
+        };
+        // One witness lying about an early time cannot move the proof with a quorum of 2.
+        assert_eq!(bundle.existed_by(1), Some(100));
+        assert_eq!(bundle.existed_by(2), Some(200));
+        assert_eq!(bundle.existed_by(3), Some(300));
+        assert_eq!(bundle.existed_by(4), None);
+        assert_eq!(bundle.existed_by(0), None);
+    }
 }

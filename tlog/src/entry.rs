@@ -27,9 +27,12 @@
 //! delegate-sha256: <hex32>   SHA-256 of the delegate CA certificate's DER
 //!
 //! rust-pki-log-entry/v1 artifact
-//! name: <name>               the release file's name (no directory)
+//! name: <name>               the signed file's name (no directory)
 //! size: <u64>                its length in bytes
 //! sha256: <hex32>            its SHA-256 (sumdb-style: the log commits to the digest)
+//! signer-sha256: <hex32> | - SHA-256 of the DER of the leaf certificate that signed it
+//!                            (`rust-pki sign`), or "-" for a file logged without a
+//!                            signature (`log append --artifact`)
 //!
 //! rust-pki-log-entry/v1 bastion-event
 //! action: <name>             what was done to the bastion or the HSMs (e.g. up, down,
@@ -84,7 +87,7 @@ pub enum Entry {
         /// SHA-256 of the delegate certificate's DER.
         delegate_sha256: [u8; 32],
     },
-    /// A release file (`artifact`).
+    /// A signed or published file (`artifact`).
     Artifact {
         /// File name (no directory).
         name: String,
@@ -92,6 +95,8 @@ pub enum Entry {
         size: u64,
         /// SHA-256 of the file.
         sha256: [u8; 32],
+        /// SHA-256 of the signing leaf certificate's DER; `None` for a file logged unsigned.
+        signer_sha256: Option<[u8; 32]>,
     },
     /// Access to the bastion or the HSMs (`bastion-event`): the access log the RFC asks to
     /// publish, written by the tool that did it.
@@ -177,7 +182,8 @@ impl Entry {
         Ok(entry)
     }
 
-    /// An artifact entry: a release file's name, size and SHA-256.
+    /// An artifact entry for a file logged without a signature: its name, size and
+    /// SHA-256.
     ///
     /// # Errors
     /// [`Error::EntryInvalid`] for an invalid name.
@@ -187,6 +193,27 @@ impl Entry {
             name: name.to_owned(),
             size,
             sha256,
+            signer_sha256: None,
+        })
+    }
+
+    /// An artifact entry for a file signed by the leaf certificate `signer_der`: its name,
+    /// size, SHA-256 and the SHA-256 of the signer's certificate.
+    ///
+    /// # Errors
+    /// [`Error::EntryInvalid`] for an invalid name.
+    pub fn signed_artifact(
+        name: &str,
+        size: u64,
+        sha256: [u8; 32],
+        signer_der: &[u8],
+    ) -> Result<Self> {
+        check_name("name", name)?;
+        Ok(Self::Artifact {
+            name: name.to_owned(),
+            size,
+            sha256,
+            signer_sha256: Some(sha256_of(signer_der)),
         })
     }
 
@@ -221,7 +248,8 @@ impl Entry {
                 let digest: [u8; 32] = sha256_of(der);
                 certificates.contains(&digest)
             }
-            Self::Artifact { .. } | Self::BastionEvent { .. } => false,
+            Self::Artifact { signer_sha256, .. } => *signer_sha256 == Some(sha256_of(der)),
+            Self::BastionEvent { .. } => false,
         }
     }
 
@@ -305,6 +333,7 @@ impl Entry {
                 name: lines.name("name")?,
                 size: lines.u64("size")?,
                 sha256: lines.hex32("sha256")?,
+                signer_sha256: lines.optional_hex32("signer-sha256")?,
             },
             "bastion-event" => Self::BastionEvent {
                 action: lines.name("action")?,
@@ -357,10 +386,19 @@ impl Entry {
                 field("certificate", &Base64::encode_string(certificate));
                 field("delegate-sha256", &hex::encode(delegate_sha256));
             }
-            Self::Artifact { name, size, sha256 } => {
+            Self::Artifact {
+                name,
+                size,
+                sha256,
+                signer_sha256,
+            } => {
                 field("name", name);
                 field("size", &size.to_string());
                 field("sha256", &hex::encode(sha256));
+                field(
+                    "signer-sha256",
+                    &signer_sha256.map_or_else(|| "-".to_owned(), hex::encode),
+                );
             }
             Self::BastionEvent {
                 action,
@@ -555,6 +593,15 @@ impl<'a> Fields<'a> {
         parse_hex32(n, key, value)
     }
 
+    /// `-` (none) or one `hex32` value.
+    fn optional_hex32(&mut self, key: &str) -> Result<Option<[u8; 32]>> {
+        let (n, value) = self.field(key)?;
+        if value == "-" {
+            return Ok(None);
+        }
+        parse_hex32(n, key, value).map(Some)
+    }
+
     /// `-` (empty list) or one or more comma-separated `name` items.
     fn name_list(&mut self, key: &str) -> Result<Vec<String>> {
         let (n, value) = self.field(key)?;
@@ -597,7 +644,7 @@ mod tests {
         assert_eq!(
             text,
             format!(
-                "rust-pki-log-entry/v1 artifact\nname: rustc-1.90.0.tar.xz\nsize: 12\nsha256: {}\n",
+                "rust-pki-log-entry/v1 artifact\nname: rustc-1.90.0.tar.xz\nsize: 12\nsha256: {}\nsigner-sha256: -\n",
                 "ab".repeat(32)
             )
         );

@@ -29,6 +29,7 @@ fn samples() -> Vec<Entry> {
         )
         .unwrap(),
         Entry::artifact("empty file", 0, sha(b"")).unwrap(),
+        Entry::signed_artifact("serde-1.0.0.crate", 42, sha(b"crate"), b"leaf DER").unwrap(),
         Entry::bastion_event(
             "admit",
             "2026-11-26T10:00:00Z",
@@ -244,6 +245,24 @@ fn ceremony_records_name_their_certificates() {
             .unwrap()
             .names_certificate(b"a")
     );
+    // A signed artifact names its signer (a stapled bundle proves the signature's entry).
+    let signed = Entry::signed_artifact("a", 1, sha(b"a"), b"leaf").unwrap();
+    assert!(signed.names_certificate(b"leaf") && !signed.names_certificate(b"a"));
+    let text = String::from_utf8(signed.encode().unwrap()).unwrap();
+    assert!(
+        text.ends_with(&format!("signer-sha256: {}\n", hex::encode(sha(b"leaf")))),
+        "{text}"
+    );
+    // The field is required: an artifact entry without it is refused, not read as unsigned.
+    let unsigned = String::from_utf8(
+        Entry::artifact("a", 1, sha(b"a"))
+            .unwrap()
+            .encode()
+            .unwrap(),
+    )
+    .unwrap();
+    let truncated = unsigned.replace("signer-sha256: -\n", "");
+    assert!(Entry::parse(truncated.as_bytes()).is_err());
 }
 
 #[test]
