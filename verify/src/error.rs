@@ -645,6 +645,67 @@ pub enum Error {
         /// The certificate after it in the chain.
         next: Box<CertRef>,
     },
+
+    // ---- manifests and lock files ----
+    /// A channel manifest is not what rustup reads (see [`crate::manifest`]).
+    #[error("{file}: malformed channel manifest: {detail}")]
+    MalformedManifest {
+        /// The manifest file.
+        file: String,
+        /// What is wrong, naming the key.
+        detail: String,
+    },
+
+    /// A downloaded file's name is not listed in the signed manifest.
+    #[error("{file}: not listed in the manifest {manifest}")]
+    NotInManifest {
+        /// The downloaded file.
+        file: String,
+        /// The manifest file.
+        manifest: String,
+    },
+
+    /// A downloaded file does not have the SHA-256 the signed manifest lists for it.
+    #[error("{file}: SHA-256 {found}, but the manifest {manifest} lists {expected}")]
+    ManifestDigestMismatch {
+        /// The downloaded file.
+        file: String,
+        /// The manifest file.
+        manifest: String,
+        /// The manifest's digest, hex.
+        expected: String,
+        /// The file's digest, hex.
+        found: String,
+    },
+
+    /// A `Cargo.lock` could not be read as one (see [`crate::lockfile`]).
+    #[error("{file}: malformed Cargo.lock: {detail}")]
+    MalformedLockfile {
+        /// The lock file.
+        file: String,
+        /// What is wrong, naming the package.
+        detail: String,
+    },
+
+    /// A crate of the lock file is not in the download folder.
+    #[error("{file}: missing (the lock file pins {package})")]
+    CrateMissing {
+        /// Where the `.crate` file was expected.
+        file: String,
+        /// `name version`.
+        package: String,
+    },
+
+    /// A downloaded crate does not have the checksum the lock file pins.
+    #[error("{file}: SHA-256 {found}, but the lock file pins {expected}")]
+    CrateChecksumMismatch {
+        /// The `.crate` file.
+        file: String,
+        /// The lock file's checksum, hex.
+        expected: String,
+        /// The file's digest, hex.
+        found: String,
+    },
 }
 
 impl Error {
@@ -706,6 +767,12 @@ impl Error {
             Self::Path { .. } => "path",
             Self::LeafAsCa { .. } => "leaf-as-ca",
             Self::IssuerNotNext { .. } => "issuer-not-next",
+            Self::MalformedManifest { .. } => "malformed-manifest",
+            Self::NotInManifest { .. } => "not-in-manifest",
+            Self::ManifestDigestMismatch { .. } => "manifest-digest-mismatch",
+            Self::MalformedLockfile { .. } => "malformed-lockfile",
+            Self::CrateMissing { .. } => "crate-missing",
+            Self::CrateChecksumMismatch { .. } => "crate-checksum-mismatch",
         }
     }
 
@@ -757,6 +824,12 @@ impl Error {
     pub fn file(&self) -> Option<&str> {
         match self {
             Self::Read { file, .. }
+            | Self::MalformedManifest { file, .. }
+            | Self::NotInManifest { file, .. }
+            | Self::ManifestDigestMismatch { file, .. }
+            | Self::MalformedLockfile { file, .. }
+            | Self::CrateMissing { file, .. }
+            | Self::CrateChecksumMismatch { file, .. }
             | Self::MalformedPem { file, .. }
             | Self::UnexpectedPemSection { file, .. }
             | Self::NothingFound { file, .. }
@@ -1021,6 +1094,33 @@ mod tests {
                 cert: cert(),
                 issuer: "CN=y".into(),
                 next: cert(),
+            },
+            Error::MalformedManifest {
+                file: file(),
+                detail: "x".into(),
+            },
+            Error::NotInManifest {
+                file: file(),
+                manifest: file(),
+            },
+            Error::ManifestDigestMismatch {
+                file: file(),
+                manifest: file(),
+                expected: "00".into(),
+                found: "11".into(),
+            },
+            Error::MalformedLockfile {
+                file: file(),
+                detail: "x".into(),
+            },
+            Error::CrateMissing {
+                file: file(),
+                package: "serde 1.0.0".into(),
+            },
+            Error::CrateChecksumMismatch {
+                file: file(),
+                expected: "00".into(),
+                found: "11".into(),
             },
         ];
         for error in &errors {

@@ -40,10 +40,13 @@ mod chain;
 pub mod cli;
 mod crl;
 mod diagnose;
+mod digest;
 #[cfg(feature = "cli")]
 pub mod envelope;
 mod error;
 mod intrinsic;
+pub mod lockfile;
+pub mod manifest;
 mod oid;
 mod pem;
 mod profile;
