@@ -33,11 +33,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod artifact;
 mod ca;
 mod cert;
 mod chain;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod cms;
 mod crl;
 mod diagnose;
 #[cfg(feature = "cli")]
@@ -51,6 +53,7 @@ mod purpose;
 #[cfg(feature = "cli")]
 pub mod renamed;
 mod report;
+pub mod sig_file;
 mod signed;
 mod times;
 mod verify;
