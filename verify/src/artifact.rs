@@ -136,10 +136,12 @@ impl ArtifactVerifier {
         }
     }
 
-    /// CRLs to check revocation against (they must be current now).
+    /// CRLs to check revocation against (they must be current now). Like every `with_`
+    /// setting, clears the cache of validated chains.
     #[must_use]
     pub fn with_crls(mut self, crls: Vec<Crl>) -> Self {
         self.crls = crls;
+        self.chains = Mutex::default();
         self
     }
 
@@ -147,6 +149,7 @@ impl ArtifactVerifier {
     #[must_use]
     pub fn with_log(mut self, log: LogTrust) -> Self {
         self.log = Some(log);
+        self.chains = Mutex::default();
         self
     }
 
@@ -154,6 +157,7 @@ impl ArtifactVerifier {
     #[must_use]
     pub fn at(mut self, now: OffsetDateTime) -> Self {
         self.now = now;
+        self.chains = Mutex::default();
         self
     }
 
