@@ -3,8 +3,9 @@
 //! attributes with the leaf's key. No chain here: [`crate::artifact`] checks the chain.
 //!
 //! The DER is decoded with der 0.8, which refuses BER (indefinite lengths, non-minimal
-//! encodings) and trailing data, so re-encoding a decoded part gives back its exact bytes:
-//! the signed attributes are re-encoded as a SET OF (tag 0x31), as RFC 5652 §5.4 signs them.
+//! encodings) and trailing data; a SET OF out of DER order is refused by re-encoding the
+//! SignedData and comparing. So re-encoding a decoded part gives back its exact bytes: the
+//! signed attributes are re-encoded as a SET OF (tag 0x31), as RFC 5652 §5.4 signs them.
 
 use std::io::Read;
 
@@ -164,6 +165,12 @@ impl ParsedCms {
             ));
         }
         let signed: SignedData = info.content.decode_as().map_err(malformed)?;
+        // der sorts a SET OF it decodes instead of refusing one out of DER order: the
+        // re-encoding must give back the bytes, or the signed attributes would not be the
+        // ones that were signed.
+        if signed.to_der().map_err(malformed)? != info.content.to_der().map_err(malformed)? {
+            return Err(malformed(der::Error::from(der::ErrorKind::SetOrdering)));
+        }
         if signed.version != CmsVersion::V1 {
             return Err(profile(
                 "version",
