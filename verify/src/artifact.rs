@@ -394,14 +394,14 @@ fn check_signing_time(
         signing_time: cms.signing_time,
         detail,
     };
-    if let Some(leaf) = chain.path.first() {
-        if cms.signing_time < leaf.not_before || cms.signing_time > leaf.not_after {
-            return Err(fail(format!(
-                "outside the leaf's validity {}..{}",
-                crate::times::rfc3339(leaf.not_before),
-                crate::times::rfc3339(leaf.not_after)
-            )));
-        }
+    if let Some(leaf) = chain.path.first()
+        && (cms.signing_time < leaf.not_before || cms.signing_time > leaf.not_after)
+    {
+        return Err(fail(format!(
+            "outside the leaf's validity {}..{}",
+            crate::times::rfc3339(leaf.not_before),
+            crate::times::rfc3339(leaf.not_after)
+        )));
     }
     if cms.signing_time > bound + CLOCK_SKEW {
         return Err(fail(format!(
