@@ -75,13 +75,16 @@ pub struct ArtifactVerifier {
     purpose: Purpose,
     crls: Vec<Crl>,
     log: Option<LogTrust>,
+    /// Cross-certificates the client holds besides its pinned root (never from a signature).
+    cross: Vec<Vec<u8>>,
     now: OffsetDateTime,
     chains: Mutex<ChainCache>,
 }
 
 #[derive(Debug, Default)]
 struct ChainCache {
-    /// By SHA-256 of leaf DER ‖ delegate DER, and the time the chain was checked at.
+    /// By SHA-256 of leaf DER ‖ delegate DER, and the time the chain was checked at (the
+    /// rest of the inputs is fixed per verifier).
     verified: HashMap<([u8; 32], i64), VerifiedChain>,
     validations: usize,
 }
@@ -131,6 +134,7 @@ impl ArtifactVerifier {
             purpose,
             crls: Vec::new(),
             log: None,
+            cross: Vec::new(),
             now: OffsetDateTime::now_utc(),
             chains: Mutex::default(),
         }
@@ -149,6 +153,17 @@ impl ArtifactVerifier {
     #[must_use]
     pub fn with_log(mut self, log: LogTrust) -> Self {
         self.log = Some(log);
+        self.chains = Mutex::default();
+        self
+    }
+
+    /// Cross-certificates to build paths through after a root rotation (a client pinned to
+    /// the old root reaches a delegate of the new one through the new root's cross-certificate
+    /// signed by the old one). The signature carries only the leaf and the delegate, so these
+    /// come from the client, like the root.
+    #[must_use]
+    pub fn with_cross_certificates(mut self, certs: &Chain) -> Self {
+        self.cross = certs.certs.iter().map(|c| c.der.to_vec()).collect();
         self.chains = Mutex::default();
         self
     }
@@ -356,7 +371,9 @@ impl ArtifactVerifier {
         if let Some(hit) = self.lock().verified.get(&key) {
             return Ok(hit.clone());
         }
-        let chain = Chain::from_ders(file, &[&cms.leaf_der, &cms.delegate_der])?;
+        let mut ders = vec![cms.leaf_der.as_slice(), &cms.delegate_der];
+        ders.extend(self.cross.iter().map(Vec::as_slice));
+        let chain = Chain::from_ders(file, &ders)?;
         // Staleness is judged now even when the chain is checked in the past.
         crl::check_all(&self.crls, &Store::new(&self.root, &chain)?.cas(), self.now)?;
         let verified = verify(&self.root, &chain, &self.crls, &self.purpose, at).map_err(

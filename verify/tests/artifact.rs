@@ -510,3 +510,35 @@ fn check_signature_rechecks_a_fresh_signature_without_the_chain() {
     let e = rust_pki_verify::cms::check_signature("new.sig", &der, &mut &b"other"[..]).unwrap_err();
     assert_rule(&e, "message-digest-mismatch", "new.sig");
 }
+
+/// Root rotation: a client pinned to the old root verifies a signature under a delegate of
+/// the new root through the cross-certificate it holds (the CMS carries leaf and delegate).
+#[test]
+fn signature_under_a_new_root_verifies_through_the_cross_certificate() {
+    let old_root = Spec::ca("Old Root", 1)
+        .valid(
+            datetime!(2026-01-01 00:00 UTC),
+            datetime!(2031-01-01 00:00 UTC),
+        )
+        .self_signed();
+    let new_root = Spec::ca("New Root", 2).self_signed();
+    let mut cross_params = new_root.params.clone();
+    cross_params.not_after = old_root.params.not_after;
+    cross_params
+        .extended_key_usages
+        .push(rcgen::ExtendedKeyUsagePurpose::Other(RELEASES.to_vec()));
+    let cross = cross_params
+        .signed_by(&new_root.key, &old_root.issuer())
+        .unwrap();
+    let delegate = common::delegate(&new_root, Some(RELEASES));
+    let leaf = Spec::leaf("Rust Test Leaf", 0x1001)
+        .eku(RELEASES)
+        .signed_by(&delegate);
+    let text = CmsBuilder::new(&leaf, &delegate, SIGNED_AT).sig_text(CONTENT);
+    let v = verifier(&old_root, "releases");
+    let e = rejected(&v, &text);
+    assert_eq!(e.rule(), "unknown-issuer", "{e}");
+    let cross = rust_pki_verify::Chain::from_bytes("cross.pem", cross.pem().as_bytes()).unwrap();
+    let ok = check(&v.with_cross_certificates(&cross), CONTENT, &sig(&text)).unwrap();
+    assert_eq!(ok.chain.path.len(), 4);
+}

@@ -14,7 +14,7 @@ use super::{load_purpose, parse_oid, parse_rfc3339};
 use crate::artifact::{ArtifactVerifier, LogTrust, VerifiedArtifact};
 use crate::envelope::{Envelope, Exit, warn};
 use crate::sig_file::{SIG_EXTENSION, SigFile};
-use crate::{Check, Crl, Error, Oid, Purpose, Root};
+use crate::{Chain, Check, Crl, Error, Oid, Purpose, Root};
 
 const COMMAND: &str = "verify artifact";
 
@@ -67,6 +67,11 @@ pub struct ArtifactArgs {
     /// is the proven time. 0 means no proof of time (the chain is checked now).
     #[arg(long, value_name = "K", default_value_t = 1, requires = "log_key")]
     min_witnesses: usize,
+
+    /// Cross-certificate(s) (PEM) to reach a delegate of a new root from the pinned old root
+    /// after a root rotation; the signature carries only the leaf and its delegate.
+    #[arg(long = "cross-cert", value_name = "FILE")]
+    cross_cert: Option<PathBuf>,
 
     /// CRL (PEM or DER) issued by the root or the delegate; repeat for several. Each must be
     /// current now, whatever time the chain is checked at.
