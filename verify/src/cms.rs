@@ -485,8 +485,13 @@ fn signed_attributes(
         .ok_or_else(|| missing("signing-time"))?
         .decode_as()
         .map_err(|e| bad("signing-time", e))?;
-    Ok((
-        digest.as_bytes().to_vec(),
-        datetime(time.to_unix_duration()),
-    ))
+    let signing_time = datetime(time.to_unix_duration());
+    if matches!(time, Time::UtcTime(_)) != (signing_time.year() < 2050) {
+        return Err(fail(format!(
+            "signing-time {} is not encoded as RFC 5652 §11.3 requires (UTCTime before 2050, \
+             GeneralizedTime from 2050)",
+            crate::times::rfc3339(signing_time)
+        )));
+    }
+    Ok((digest.as_bytes().to_vec(), signing_time))
 }

@@ -542,3 +542,78 @@ fn signature_under_a_new_root_verifies_through_the_cross_certificate() {
     let ok = check(&v.with_cross_certificates(&cross), CONTENT, &sig(&text)).unwrap();
     assert_eq!(ok.chain.path.len(), 4);
 }
+
+#[test]
+fn signing_time_must_be_utctime_before_2050() {
+    use der::Encode;
+    let p = pki();
+    let der = CmsBuilder::new(&p.leaf, &p.delegate, SIGNED_AT).sign(CONTENT);
+    // The UTCTime of the signing-time attribute, rewritten as the GeneralizedTime of the same
+    // instant: the structure stays DER, the encoding rule is broken (and so is the signature).
+    let utc = der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(
+        u64::try_from(SIGNED_AT.unix_timestamp()).unwrap(),
+    ))
+    .unwrap()
+    .to_der()
+    .unwrap();
+    let general = der::asn1::GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(
+        u64::try_from(SIGNED_AT.unix_timestamp()).unwrap(),
+    ))
+    .unwrap()
+    .to_der()
+    .unwrap();
+    let at = der.windows(utc.len()).position(|w| w == utc).unwrap();
+    let mut edited = [&der[..at], &general, &der[at + utc.len()..]].concat();
+    // Two more content bytes: fix the length of every enclosing element.
+    let grow = general.len() - utc.len();
+    fix_lengths(&mut edited, at, grow);
+    let e = rejected(&verifier(&p.root, "releases"), &pem_encode("CMS", &edited));
+    assert_rule(&e, "cms-signed-attributes", "UTCTime before 2050");
+}
+
+/// Adds `grow` to the length of every DER element of `der` that encloses offset `at`.
+fn fix_lengths(der: &mut Vec<u8>, at: usize, grow: usize) {
+    fn walk(der: &mut Vec<u8>, start: usize, end: usize, at: usize, grow: usize) -> usize {
+        // Returns how many bytes the headers inside [start, end) grew by.
+        let mut pos = start;
+        while pos < end {
+            let tag = der[pos];
+            let (len, len_bytes) = if der[pos + 1] < 0x80 {
+                (usize::from(der[pos + 1]), 1)
+            } else {
+                let n = usize::from(der[pos + 1] & 0x7f);
+                let len = der[pos + 2..pos + 2 + n]
+                    .iter()
+                    .fold(0, |acc, b| acc << 8 | usize::from(*b));
+                (len, 1 + n)
+            };
+            let content = pos + 1 + len_bytes;
+            if content <= at && at < content + len {
+                let mut inner = 0;
+                if tag & 0x20 != 0 {
+                    inner = walk(der, content, content + len, at, grow);
+                }
+                let new_len = len + grow + inner;
+                let mut header = Vec::new();
+                if new_len < 0x80 {
+                    header.push(u8::try_from(new_len).unwrap());
+                } else {
+                    let bytes: Vec<u8> = new_len
+                        .to_be_bytes()
+                        .into_iter()
+                        .skip_while(|b| *b == 0)
+                        .collect();
+                    header.push(0x80 | u8::try_from(bytes.len()).unwrap());
+                    header.extend(bytes);
+                }
+                let old_header = len_bytes;
+                der.splice(pos + 1..pos + 1 + old_header, header.iter().copied());
+                return inner + header.len() - old_header;
+            }
+            pos = content + len;
+        }
+        0
+    }
+    let len = der.len();
+    walk(der, 0, len, at, grow);
+}
