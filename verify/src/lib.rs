@@ -28,6 +28,10 @@
 //! (rustls-webpki refuses a CA as the end entity, so that is a direct, rule-by-rule check of a
 //! short ordered CA path).
 //!
+//! Signed files (docs/signatures.md): [`artifact::ArtifactVerifier`] checks a file against its
+//! `FILE.sig` ([`sig_file::SigFile`]: the CMS of [`cms`] and the stapled log bundle), the chain
+//! at the time the log's witnesses prove, with the same rules as [`verify()`].
+//!
 //! With feature `cli`: module `cli`, the `verify` command line (chain, CRLs, stapled bundles,
 //! JSON), run by the `rust-pki-verify` binary and by `rust-pki verify`.
 #![forbid(unsafe_code)]

@@ -201,6 +201,15 @@ fn exit_statuses_lines_and_envelopes() {
     assert_eq!(out.status.code(), Some(2));
     envelopes.push(("missing root", json(&out)));
 
+    // An unreadable --cross-cert is an input error.
+    let out = run(&s.args(&[&a, "--cross-cert", "/nonexistent/cross.pem"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cross.pem"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // --sig with two files is a usage error.
     let out = run(&s.args(&[&a, &b, "--sig", "x.sig"]));
     assert_eq!(out.status.code(), Some(2));

@@ -159,6 +159,10 @@ fn setup(args: &ArtifactArgs) -> Result<(ArtifactVerifier, Vec<(PathBuf, PathBuf
         now.replace_nanosecond(0).unwrap_or(now)
     });
     let mut verifier = ArtifactVerifier::new(root, purpose).with_crls(crls).at(now);
+    if let Some(path) = &args.cross_cert {
+        let cross = Chain::from_file(path).map_err(|e| input(&e))?;
+        verifier = verifier.with_cross_certificates(&cross);
+    }
     if let Some(log_key) = &args.log_key {
         let witness_keys = args
             .witnesses
