@@ -617,3 +617,29 @@ fn fix_lengths(der: &mut Vec<u8>, at: usize, grow: usize) {
     let len = der.len();
     walk(der, 0, len, at, grow);
 }
+
+#[test]
+fn a_set_out_of_der_order_is_malformed() {
+    let p = pki();
+    let der = CmsBuilder::new(&p.leaf, &p.delegate, SIGNED_AT).sign(CONTENT);
+    let (leaf, delegate) = (p.leaf.der(), p.delegate.der());
+    let find = |needle: &[u8]| der.windows(needle.len()).position(|w| w == needle).unwrap();
+    let (l, d) = (find(&leaf), find(&delegate));
+    // The two certificates are adjacent in the SET: swap them (same length, reversed order).
+    let (first, second) = if l < d {
+        (&leaf, &delegate)
+    } else {
+        (&delegate, &leaf)
+    };
+    let start = l.min(d);
+    assert_eq!(start + first.len(), l.max(d));
+    let swapped = [
+        &der[..start],
+        second.as_slice(),
+        first.as_slice(),
+        &der[start + first.len() + second.len()..],
+    ]
+    .concat();
+    let e = rejected(&verifier(&p.root, "releases"), &pem_encode("CMS", &swapped));
+    assert_rule(&e, "malformed-cms", "not valid DER");
+}
