@@ -22,6 +22,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["ceremony", "due"],
     &["lint"],
     &["verify"],
+    &["verify", "artifact"],
     &["log", "init"],
     &["log", "append"],
     &["log", "prove"],

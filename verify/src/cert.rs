@@ -265,6 +265,23 @@ impl Chain {
         Ok(Self { certs })
     }
 
+    /// A chain from DER certificates (leaf first) taken from another structure, e.g. a CMS
+    /// signature's `certificates`; `name` stands for the file in errors.
+    pub(crate) fn from_ders(name: &str, ders: &[&[u8]]) -> Result<Self, Error> {
+        let certs = ders
+            .iter()
+            .enumerate()
+            .map(|(index, der)| {
+                let position = match index {
+                    0 => Position::Leaf,
+                    n => Position::Intermediate(n),
+                };
+                ParsedCert::parse(name, index, position, der.to_vec())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { certs })
+    }
+
     /// Number of certificates in the chain file.
     pub fn len(&self) -> usize {
         self.certs.len()

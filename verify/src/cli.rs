@@ -4,6 +4,8 @@
 //! also the stapled log proof of the leaf (rust-pki-tlog's verifier side, no writer). A
 //! delegate CA certificate (a delegate's own chain or bundle) is checked only on request,
 //! with `--ca` ([`crate::verify_ca`]); without it a CA first is an error.
+mod artifact;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -35,7 +37,7 @@ pub const POLICY_ENV: &str = "RUST_PKI_POLICY";
     name = "rust-pki-verify",
     version,
     about = "Verify a certificate chain or stapled bundle against the pinned root, offline, \
-             for a purpose (as `rust-pki verify`)",
+             for a purpose, or signed files with `artifact` (as `rust-pki verify`)",
     long_about = None,
     after_help = crate::envelope::EXIT_STATUS_HELP
 )]
@@ -45,15 +47,22 @@ pub struct Cli {
     pub args: VerifyArgs,
 }
 
-/// The arguments of `verify` (`rust-pki-verify …`, `rust-pki verify …`).
+/// The arguments of `verify` (`rust-pki-verify …`, `rust-pki verify …`): the flat
+/// arguments checking one chain or bundle, or the `artifact` subcommand.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 #[command(group(clap::ArgGroup::new("usage").required(true).args(["purpose", "eku"])))]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["chain", "bundle"])))]
 pub struct VerifyArgs {
+    /// Verify signed files instead of a chain.
+    #[command(subcommand)]
+    command: Option<VerifyCommand>,
+
     /// The pinned root certificate (PEM or DER, exactly one certificate). Only chains that
     /// end at this root are accepted.
-    #[arg(long, value_name = "ROOT.pem")]
-    root: PathBuf,
+    // An Option only so that the `artifact` subcommand can go without it; clap requires it.
+    #[arg(long, value_name = "ROOT.pem", required = true)]
+    root: Option<PathBuf>,
 
     /// The chain to verify: PEM with the leaf first, then its intermediates (delegate CA);
     /// a single DER certificate is also accepted. With --ca: the delegate CA first, then its
@@ -133,12 +142,24 @@ pub struct VerifyArgs {
     json: bool,
 }
 
+/// The subcommands of `verify`.
+#[derive(Debug, clap::Subcommand)]
+pub enum VerifyCommand {
+    /// Verify signed files (FILE and FILE.sig, docs/signatures.md): CMS signature, message
+    /// digest, chain to the pinned root for the purpose, CRLs, and with the log's keys the
+    /// stapled log proof and the proven time.
+    Artifact(artifact::ArtifactArgs),
+}
+
 /// Runs `verify` and prints everything: the verdict on stdout (text, or the JSON
 /// [`Envelope`] with `--json`), `INVALID [rule]: …` or `error: …` on stderr. Returns the
 /// exit status: [`Exit::Invalid`] for a verdict against the chain or bundle,
 /// [`Exit::Error`] when an input (root, CRL, key, purpose, policy) cannot be used or the
 /// file to check cannot be read. A closed stdout ends it quietly with [`Exit::Success`].
 pub fn run(args: &VerifyArgs) -> Exit {
+    if let Some(VerifyCommand::Artifact(artifact)) = &args.command {
+        return artifact::run(artifact);
+    }
     let outcome = evaluate(args);
     let mut stdout = std::io::stdout().lock();
     match print(&mut stdout, args, outcome) {
@@ -227,7 +248,14 @@ fn load_inputs(args: &VerifyArgs) -> Result<Inputs, Failed> {
         }
     }
     .map_err(|e| Failed::input(&e))?;
-    let root = Root::from_file(&args.root).map_err(|e| Failed::input(&e))?;
+    let Some(root) = &args.root else {
+        return Err(Failed::other(
+            Exit::Error,
+            "usage",
+            "--root is required".into(),
+        ));
+    };
+    let root = Root::from_file(root).map_err(|e| Failed::input(&e))?;
     let crls = args
         .crls
         .iter()

@@ -706,6 +706,184 @@ pub enum Error {
         /// The file's digest, hex.
         found: String,
     },
+
+    // ---- artifact signatures (docs/signatures.md) ----
+    /// A signature file is larger than the verifier reads.
+    #[error("{file}: larger than {max} bytes, not a signature file")]
+    SigTooLarge {
+        /// The signature file.
+        file: String,
+        /// The limit.
+        max: u64,
+    },
+
+    /// A signature file's text is not a CMS PEM block (plus an optional bundle).
+    #[error("{file}: malformed signature file: {detail}")]
+    MalformedSig {
+        /// The signature file.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
+
+    /// The CMS is not DER (BER, truncated, trailing data, wrong types).
+    #[error("{file}: the CMS signature is not valid DER: {source}")]
+    MalformedCms {
+        /// The signature file.
+        file: String,
+        /// The DER error.
+        #[serde(serialize_with = "display")]
+        source: der::Error,
+    },
+
+    /// A CMS field does not have the one value docs/signatures.md allows.
+    #[error("{file}: CMS {field}: {detail}")]
+    CmsProfile {
+        /// The signature file.
+        file: String,
+        /// The field, as RFC 5652 names it.
+        field: &'static str,
+        /// What it holds and what is required.
+        detail: String,
+    },
+
+    /// The signed content is inside the CMS; signatures are detached.
+    #[error("{file}: the CMS carries its content (eContent present); signatures must be detached")]
+    CmsContentPresent {
+        /// The signature file.
+        file: String,
+    },
+
+    /// Not exactly one SignerInfo.
+    #[error("{file}: {count} signers in the CMS, exactly one is allowed")]
+    CmsSignerCount {
+        /// The signature file.
+        file: String,
+        /// How many.
+        count: usize,
+    },
+
+    /// The CMS certificates are not exactly the leaf and the delegate that issued it.
+    #[error("{file}: CMS certificates: {detail}")]
+    CmsCertificates {
+        /// The signature file.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
+
+    /// The digest algorithm is not the one the leaf's key requires.
+    #[error(
+        "{file}: digest algorithm {found} does not match the {key} leaf key, which requires {expected}"
+    )]
+    CmsDigestAlgorithm {
+        /// The signature file.
+        file: String,
+        /// What the CMS has.
+        found: String,
+        /// What the key requires.
+        expected: &'static str,
+        /// The key type.
+        key: &'static str,
+    },
+
+    /// The signed attributes are not exactly content-type, message-digest and signing-time.
+    #[error("{file}: signed attributes: {detail}")]
+    CmsSignedAttributes {
+        /// The signature file.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
+
+    /// The content's digest differs from the signed message-digest: the file was changed.
+    #[error("{file}: the file ({size} bytes) does not match the signed message digest")]
+    MessageDigestMismatch {
+        /// The signed file.
+        file: String,
+        /// Its size.
+        size: u64,
+    },
+
+    /// The signature over the signed attributes does not verify with the leaf's key.
+    #[error("{file}: the CMS signature does not verify with the leaf's {key} key")]
+    CmsBadSignature {
+        /// The signature file.
+        file: String,
+        /// The key type.
+        key: &'static str,
+    },
+
+    /// The signing-time attribute is outside the leaf's validity or after the proven time.
+    #[error("{file}: signing-time {}: {detail}", rfc3339(*.signing_time))]
+    SigningTime {
+        /// The signature file.
+        file: String,
+        /// The signing-time attribute.
+        #[serde(with = "time::serde::rfc3339")]
+        signing_time: OffsetDateTime,
+        /// Which bound it breaks.
+        detail: String,
+    },
+
+    /// A certificate of the signature has expired and nothing proves the signature was made
+    /// while it was valid.
+    #[error("{file}: {cert} expired on {} (now {}) and there is no proof of time: pass the log's              key (--log-vkey) and the witnesses' keys (--witness-vkey) so that the signature's              log bundle proves when it was made", rfc3339(*.not_after), rfc3339(*.at))]
+    NoProofOfTime {
+        /// The signature file.
+        file: String,
+        /// The expired certificate.
+        cert: Box<CertRef>,
+        /// Its notAfter.
+        #[serde(with = "time::serde::rfc3339")]
+        not_after: OffsetDateTime,
+        /// The verification time (now).
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+
+    /// Log trust was given but the signature file has no bundle.
+    #[error(
+        "{file}: no log bundle after the CMS block, but a log proof is required (log key given)"
+    )]
+    NoLogProof {
+        /// The signature file.
+        file: String,
+    },
+
+    /// The stapled bundle does not verify (checkpoint signature, witnesses, inclusion, the
+    /// delegate's entry).
+    #[error("{file}: log proof: [{check}] {detail}")]
+    LogProof {
+        /// The signature file.
+        file: String,
+        /// The failed check, as rust-pki-tlog names it (`inclusion`, `witnesses`, …).
+        check: &'static str,
+        /// The log library's message.
+        detail: String,
+    },
+
+    /// The bundle's certificates are not byte-identical to the CMS's.
+    #[error("{file}: the bundle's certificates differ from the CMS's: {detail}")]
+    BundleCertificates {
+        /// The signature file.
+        file: String,
+        /// Which one.
+        detail: String,
+    },
+
+    /// The bundle's log entry is not the artifact entry of this file signed by this leaf.
+    #[error("{file}: the log entry does not match: {field} is {logged}, expected {actual}")]
+    LogEntryMismatch {
+        /// The signature file.
+        file: String,
+        /// `kind`, `name`, `size`, `sha256` or `signer-sha256`.
+        field: &'static str,
+        /// What the entry says.
+        logged: String,
+        /// What this file and signature have.
+        actual: String,
+    },
 }
 
 impl Error {
@@ -773,6 +951,23 @@ impl Error {
             Self::MalformedLockfile { .. } => "malformed-lockfile",
             Self::CrateMissing { .. } => "crate-missing",
             Self::CrateChecksumMismatch { .. } => "crate-checksum-mismatch",
+            Self::SigTooLarge { .. } => "sig-too-large",
+            Self::MalformedSig { .. } => "malformed-sig",
+            Self::MalformedCms { .. } => "malformed-cms",
+            Self::CmsProfile { .. } => "cms-profile",
+            Self::CmsContentPresent { .. } => "cms-content-present",
+            Self::CmsSignerCount { .. } => "cms-signer-count",
+            Self::CmsCertificates { .. } => "cms-certificates",
+            Self::CmsDigestAlgorithm { .. } => "cms-digest-algorithm",
+            Self::CmsSignedAttributes { .. } => "cms-signed-attributes",
+            Self::MessageDigestMismatch { .. } => "message-digest-mismatch",
+            Self::CmsBadSignature { .. } => "cms-bad-signature",
+            Self::SigningTime { .. } => "signing-time",
+            Self::NoProofOfTime { .. } => "no-proof-of-time",
+            Self::NoLogProof { .. } => "no-log-proof",
+            Self::LogProof { .. } => "log-proof",
+            Self::BundleCertificates { .. } => "bundle-certificates",
+            Self::LogEntryMismatch { .. } => "log-entry-mismatch",
         }
     }
 
@@ -815,7 +1010,8 @@ impl Error {
             | Self::ValidityOutsideIssuer { cert, .. }
             | Self::DisallowedKeyAlgorithm { cert, .. }
             | Self::DisallowedSignatureAlgorithm { cert, .. }
-            | Self::IssuerNotNext { cert, .. } => Some(cert.as_ref()),
+            | Self::IssuerNotNext { cert, .. }
+            | Self::NoProofOfTime { cert, .. } => Some(cert.as_ref()),
             _ => None,
         }
     }
@@ -838,7 +1034,24 @@ impl Error {
             | Self::UnsupportedCert { file, .. }
             | Self::MalformedCrl { file, .. }
             | Self::UnsupportedCrl { file, .. }
-            | Self::MalformedPolicy { file, .. } => Some(file),
+            | Self::MalformedPolicy { file, .. }
+            | Self::SigTooLarge { file, .. }
+            | Self::MalformedSig { file, .. }
+            | Self::MalformedCms { file, .. }
+            | Self::CmsProfile { file, .. }
+            | Self::CmsContentPresent { file }
+            | Self::CmsSignerCount { file, .. }
+            | Self::CmsCertificates { file, .. }
+            | Self::CmsDigestAlgorithm { file, .. }
+            | Self::CmsSignedAttributes { file, .. }
+            | Self::MessageDigestMismatch { file, .. }
+            | Self::CmsBadSignature { file, .. }
+            | Self::SigningTime { file, .. }
+            | Self::NoProofOfTime { file, .. }
+            | Self::NoLogProof { file }
+            | Self::LogProof { file, .. }
+            | Self::BundleCertificates { file, .. }
+            | Self::LogEntryMismatch { file, .. } => Some(file),
             Self::Revoked { crl, .. }
             | Self::CrlBadSignature { crl, .. }
             | Self::CrlUnknownIssuer { crl, .. }
@@ -1121,6 +1334,77 @@ mod tests {
                 file: file(),
                 expected: "00".into(),
                 found: "11".into(),
+            },
+            Error::SigTooLarge {
+                file: file(),
+                max: 1,
+            },
+            Error::MalformedSig {
+                file: file(),
+                detail: "x".into(),
+            },
+            Error::MalformedCms {
+                file: file(),
+                source: der(),
+            },
+            Error::CmsProfile {
+                file: file(),
+                field: "version",
+                detail: "x".into(),
+            },
+            Error::CmsContentPresent { file: file() },
+            Error::CmsSignerCount {
+                file: file(),
+                count: 2,
+            },
+            Error::CmsCertificates {
+                file: file(),
+                detail: "x".into(),
+            },
+            Error::CmsDigestAlgorithm {
+                file: file(),
+                found: "x".into(),
+                expected: "y",
+                key: "P-384",
+            },
+            Error::CmsSignedAttributes {
+                file: file(),
+                detail: "x".into(),
+            },
+            Error::MessageDigestMismatch {
+                file: file(),
+                size: 1,
+            },
+            Error::CmsBadSignature {
+                file: file(),
+                key: "P-384",
+            },
+            Error::SigningTime {
+                file: file(),
+                signing_time: t,
+                detail: "x".into(),
+            },
+            Error::NoProofOfTime {
+                file: file(),
+                cert: cert(),
+                not_after: t,
+                at: t,
+            },
+            Error::NoLogProof { file: file() },
+            Error::LogProof {
+                file: file(),
+                check: "inclusion",
+                detail: "x".into(),
+            },
+            Error::BundleCertificates {
+                file: file(),
+                detail: "x".into(),
+            },
+            Error::LogEntryMismatch {
+                file: file(),
+                field: "name",
+                logged: "a".into(),
+                actual: "b".into(),
             },
         ];
         for error in &errors {

@@ -28,16 +28,22 @@
 //! (rustls-webpki refuses a CA as the end entity, so that is a direct, rule-by-rule check of a
 //! short ordered CA path).
 //!
+//! Signed files (docs/signatures.md): [`artifact::ArtifactVerifier`] checks a file against its
+//! `FILE.sig` ([`sig_file::SigFile`]: the CMS of [`cms`] and the stapled log bundle), the chain
+//! at the time the log's witnesses prove, with the same rules as [`verify()`].
+//!
 //! With feature `cli`: module `cli`, the `verify` command line (chain, CRLs, stapled bundles,
 //! JSON), run by the `rust-pki-verify` binary and by `rust-pki verify`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod artifact;
 mod ca;
 mod cert;
 mod chain;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod cms;
 mod crl;
 mod diagnose;
 mod digest;
@@ -54,6 +60,7 @@ mod purpose;
 #[cfg(feature = "cli")]
 pub mod renamed;
 mod report;
+pub mod sig_file;
 mod signed;
 mod times;
 mod verify;

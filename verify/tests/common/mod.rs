@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod mutate;
+pub mod sign;
 
 use std::path::PathBuf;
 
