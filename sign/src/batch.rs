@@ -91,7 +91,9 @@ pub fn sign_files<S: Signer + ?Sized>(
         let signing = sign_all(signer, hashed_rx, signed_tx, progress);
         // The checker ends when the signing side drops its sender; a checker error is the
         // first error (the signing side stopped because the checker went away).
-        let checked = checker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let checked = checker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let checked = checked?;
         signing?;
         Ok(checked)

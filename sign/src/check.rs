@@ -41,8 +41,18 @@ mod tests {
             let other = MemorySigner::generate(algorithm).unwrap();
             let mut signature = signer.sign(b"attributes").unwrap();
             let key = signer.public_key();
-            assert!(signature_verifies(key, algorithm, b"attributes", &signature));
-            assert!(!signature_verifies(key, algorithm, b"attributez", &signature));
+            assert!(signature_verifies(
+                key,
+                algorithm,
+                b"attributes",
+                &signature
+            ));
+            assert!(!signature_verifies(
+                key,
+                algorithm,
+                b"attributez",
+                &signature
+            ));
             assert!(!signature_verifies(
                 other.public_key(),
                 algorithm,
@@ -51,7 +61,12 @@ mod tests {
             ));
             let last = signature.len() - 1;
             signature[last] ^= 1;
-            assert!(!signature_verifies(key, algorithm, b"attributes", &signature));
+            assert!(!signature_verifies(
+                key,
+                algorithm,
+                b"attributes",
+                &signature
+            ));
         }
     }
 }

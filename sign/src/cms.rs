@@ -31,14 +31,12 @@ pub const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.8
 /// id-data (RFC 5652 §4).
 pub const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 /// id-contentType (RFC 5652 §11.1).
-pub const ID_CONTENT_TYPE: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+pub const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 /// id-messageDigest (RFC 5652 §11.2).
 pub const ID_MESSAGE_DIGEST: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 /// id-signingTime (RFC 5652 §11.3).
-pub const ID_SIGNING_TIME: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+pub const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 /// id-sha384 (RFC 5754).
 pub const ID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
 /// id-sha512 (RFC 5754).
@@ -77,8 +75,8 @@ impl SignedAttrs {
             .duration_since(UNIX_EPOCH)
             .map_err(|_| encoding(what)(der::ErrorKind::DateTime.into()))?
             .as_secs();
-        let time = Time::try_from(UNIX_EPOCH + Duration::from_secs(seconds))
-            .map_err(encoding(what))?;
+        let time =
+            Time::try_from(UNIX_EPOCH + Duration::from_secs(seconds)).map_err(encoding(what))?;
         let attribute = |oid, value: Any| -> Result<Attribute> {
             Ok(Attribute {
                 oid,

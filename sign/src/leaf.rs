@@ -63,10 +63,7 @@ impl SigningLeaf {
             reason,
         };
         if tbs.issuer() != issuer.subject() {
-            return Err(not_issued(format!(
-                "its issuer is {}",
-                tbs.issuer()
-            )));
+            return Err(not_issued(format!("its issuer is {}", tbs.issuer())));
         }
         let signature = leaf
             .signature()
@@ -142,10 +139,11 @@ fn check_purpose(what: &'static str, cert: &Certificate, purpose: &Purpose) -> R
     let mut found = Vec::new();
     for extension in tbs.extensions().into_iter().flatten() {
         if extension.extn_id == EXTENDED_KEY_USAGE {
-            found = decode_eku(extension.extn_value.as_bytes()).map_err(|e| Error::Certificate {
-                what,
-                reason: format!("malformed extendedKeyUsage: {e}"),
-            })?;
+            found =
+                decode_eku(extension.extn_value.as_bytes()).map_err(|e| Error::Certificate {
+                    what,
+                    reason: format!("malformed extendedKeyUsage: {e}"),
+                })?;
         }
     }
     if found.contains(&purpose.eku) {

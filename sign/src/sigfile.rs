@@ -101,9 +101,18 @@ mod tests {
         refuse_existing(std::slice::from_ref(&file)).unwrap();
         write_signature(&signature_path(&file), "first").unwrap();
         let error = refuse_existing(&[file.clone()]).unwrap_err();
-        assert!(matches!(&error, Error::SignatureExists { path } if *path == signature_path(&file)));
+        assert!(
+            matches!(&error, Error::SignatureExists { path } if *path == signature_path(&file))
+        );
         assert!(error.is_refusal());
-        assert!(write_signature(&signature_path(&file), "second").unwrap_err().is_refusal());
-        assert_eq!(std::fs::read_to_string(signature_path(&file)).unwrap(), "first");
+        assert!(
+            write_signature(&signature_path(&file), "second")
+                .unwrap_err()
+                .is_refusal()
+        );
+        assert_eq!(
+            std::fs::read_to_string(signature_path(&file)).unwrap(),
+            "first"
+        );
     }
 }

@@ -119,12 +119,20 @@ fn signatures_have_the_documented_cms_shape_and_verify() {
             assert_eq!(info.content_type, ID_SIGNED_DATA);
             let data: SignedData = info.content.decode_as().unwrap();
             assert_eq!(data.version as u8, 1);
-            assert_eq!(data.digest_algorithms.as_slice(), [digest_algorithm(algorithm)]);
+            assert_eq!(
+                data.digest_algorithms.as_slice(),
+                [digest_algorithm(algorithm)]
+            );
             assert_eq!(data.encap_content_info.econtent_type, ID_DATA);
             assert!(data.encap_content_info.econtent.is_none());
             assert!(data.crls.is_none());
-            let certs: Vec<Vec<u8>> =
-                data.certificates.unwrap().0.iter().map(|c| c.to_der().unwrap()).collect();
+            let certs: Vec<Vec<u8>> = data
+                .certificates
+                .unwrap()
+                .0
+                .iter()
+                .map(|c| c.to_der().unwrap())
+                .collect();
             assert_eq!(certs.len(), 2);
             assert!(certs.contains(&pki.leaf_der) && certs.contains(&pki.delegate_der));
             let [info] = data.signer_infos.0.as_slice() else {
@@ -136,7 +144,10 @@ fn signatures_have_the_documented_cms_shape_and_verify() {
             };
             let leaf_cert = Certificate::from_der(&pki.leaf_der).unwrap();
             assert_eq!(&sid.issuer, leaf_cert.tbs_certificate().issuer());
-            assert_eq!(&sid.serial_number, leaf_cert.tbs_certificate().serial_number());
+            assert_eq!(
+                &sid.serial_number,
+                leaf_cert.tbs_certificate().serial_number()
+            );
             assert_eq!(info.digest_alg, digest_algorithm(algorithm));
             assert_eq!(info.signature_algorithm, algorithm.signature_algorithm());
             assert!(info.unsigned_attrs.is_none());
@@ -156,8 +167,14 @@ fn signatures_have_the_documented_cms_shape_and_verify() {
             ));
         }
         // The log entry does not depend on the signing time: a rerun finds it.
-        let later = sign_files(&pki.leaf_key, &leaf, &files[..1], now + Duration::from_secs(60), &mut |_| {})
-            .unwrap();
+        let later = sign_files(
+            &pki.leaf_key,
+            &leaf,
+            &files[..1],
+            now + Duration::from_secs(60),
+            &mut |_| {},
+        )
+        .unwrap();
         assert_ne!(later[0].cms_der, signed[0].cms_der);
         assert_eq!(
             later[0].log_entry(&pki.leaf_der).unwrap(),
@@ -230,22 +247,40 @@ fn leaf_checks_refuse_before_signing() {
 
     // A releases leaf cannot sign for crates-io.
     let error = check(&pki.leaf_der, &pki.delegate_der, key, "crates-io", now);
-    assert!(matches!(&error, Error::WrongPurpose { what: "leaf", purpose, .. } if purpose == "crates-io"), "{error}");
+    assert!(
+        matches!(&error, Error::WrongPurpose { what: "leaf", purpose, .. } if purpose == "crates-io"),
+        "{error}"
+    );
     assert!(error.is_refusal());
-    assert!(error.to_string().contains("1.3.6.1.4.1.32473.1.2"), "{error}");
+    assert!(
+        error.to_string().contains("1.3.6.1.4.1.32473.1.2"),
+        "{error}"
+    );
 
     // Another key than the leaf's.
     let other = MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap();
-    let error = check(&pki.leaf_der, &pki.delegate_der, other.public_key(), "releases", now);
+    let error = check(
+        &pki.leaf_der,
+        &pki.delegate_der,
+        other.public_key(),
+        "releases",
+        now,
+    );
     assert!(matches!(error, Error::KeyMismatch { .. }), "{error}");
     assert!(error.is_refusal());
 
     // A delegate with the same name that did not sign the leaf.
     let error = check(&pki.leaf_der, &pki.other_delegate_der, key, "releases", now);
-    assert!(matches!(error, Error::NotIssuedByDelegate { .. }), "{error}");
+    assert!(
+        matches!(error, Error::NotIssuedByDelegate { .. }),
+        "{error}"
+    );
 
     // Expired, and not yet valid.
-    for at in [now + Duration::from_secs(365 * 86400), now - Duration::from_secs(86400)] {
+    for at in [
+        now + Duration::from_secs(365 * 86400),
+        now - Duration::from_secs(86400),
+    ] {
         let error = check(&pki.leaf_der, &pki.delegate_der, key, "releases", at);
         assert!(matches!(error, Error::LeafNotValid { .. }), "{error}");
         assert!(error.to_string().contains("not valid now"), "{error}");

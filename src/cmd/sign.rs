@@ -82,7 +82,9 @@ pub fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
     let signer = Pkcs11Signer::open(&uri)?;
     let leaf = SigningLeaf::check(&leaf_der, &delegate_der, signer.public_key(), &purpose, now)?;
     let mut progress = Progress::new(args.files.len());
-    let signed = sign_files(&signer, &leaf, &args.files, now, &mut |n| progress.update(n))?;
+    let signed = sign_files(&signer, &leaf, &args.files, now, &mut |n| {
+        progress.update(n)
+    })?;
     drop(signer);
 
     let texts = match (&mut log, &delegate) {
@@ -148,7 +150,8 @@ fn stapled_texts(
         .zip(&issued)
         .zip(&stapled)
         .map(|((file, issued), stapled)| {
-            let mut bundle = StapledBundle::from_log(log, stapled.index, &issued.entry, chain.clone())?;
+            let mut bundle =
+                StapledBundle::from_log(log, stapled.index, &issued.entry, chain.clone())?;
             bundle.add_delegate(log, delegate_entry)?;
             Ok(sig_text(&file.cms_der, Some(&bundle.to_text()))?)
         })
