@@ -147,7 +147,7 @@ fn sign_all<S: Signer + ?Sized>(
             .sign(hashed.attrs.der())
             .map_err(|source| Error::Signing {
                 path: hashed.path.clone(),
-                source,
+                source: Box::new(source),
             })?;
         if out.send(Signed { hashed, signature }).is_err() {
             // The checker stopped on an error, which it reports.

@@ -86,8 +86,8 @@ pub enum Error {
     Signing {
         /// The file being signed.
         path: PathBuf,
-        /// The token's error.
-        source: rust_pki_ca::Error,
+        /// The token's error (boxed: it is large, and rare).
+        source: Box<rust_pki_ca::Error>,
     },
     /// The token returned a signature that does not verify with the leaf's key: a faulty
     /// token or the wrong key. Nothing is written.

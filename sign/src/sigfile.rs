@@ -100,7 +100,7 @@ mod tests {
         assert_eq!(signature_path(&file), dir.path().join("a.tar.xz.sig"));
         refuse_existing(std::slice::from_ref(&file)).unwrap();
         write_signature(&signature_path(&file), "first").unwrap();
-        let error = refuse_existing(&[file.clone()]).unwrap_err();
+        let error = refuse_existing(std::slice::from_ref(&file)).unwrap_err();
         assert!(
             matches!(&error, Error::SignatureExists { path } if *path == signature_path(&file))
         );
