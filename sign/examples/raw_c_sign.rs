@@ -5,6 +5,7 @@
 //! Usage: raw_c_sign MODULE TOKEN_LABEL KEY_LABEL PIN_FILE COUNT
 
 use std::error::Error;
+use std::io::Write;
 use std::time::Instant;
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
@@ -53,6 +54,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         std::hint::black_box(session.sign(&Mechanism::Ecdsa, key, digest)?);
     }
     let seconds = start.elapsed().as_secs_f64();
-    println!("signatures/s: {:.1}", count as f64 / seconds);
+    writeln!(
+        std::io::stdout(),
+        "signatures/s: {:.1}",
+        count as f64 / seconds
+    )?;
     Ok(())
 }

@@ -72,6 +72,40 @@ pub fn write_signature(path: &Path, text: &str) -> Result<()> {
     Ok(create_new(path, text.as_bytes(), Mode::Public)?)
 }
 
+/// How many signature files are written at once: each write waits for two fsyncs (the
+/// file and its directory), which overlap across threads.
+const WRITERS: usize = 8;
+
+/// Write each `(path, text)` as [`write_signature`] does, several at a time. Stops handing
+/// out files at the first error, which it returns (files written before it stay).
+///
+/// # Errors
+/// As [`write_signature`].
+pub fn write_signatures(signatures: &[(PathBuf, String)]) -> Result<()> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let work = || -> Result<()> {
+        use std::sync::atomic::Ordering::Relaxed;
+        while !failed.load(Relaxed) {
+            let Some((path, text)) = signatures.get(next.fetch_add(1, Relaxed)) else {
+                break;
+            };
+            write_signature(path, text).inspect_err(|_| failed.store(true, Relaxed))?;
+        }
+        Ok(())
+    };
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS.min(signatures.len()))
+            .map(|_| scope.spawn(work))
+            .collect();
+        // The scope joins every writer; the first error found is returned.
+        writers.into_iter().try_for_each(|w| {
+            w.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -114,5 +148,19 @@ mod tests {
             std::fs::read_to_string(signature_path(&file)).unwrap(),
             "first"
         );
+    }
+
+    #[test]
+    fn many_signatures_are_all_written_and_an_existing_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let signatures: Vec<(PathBuf, String)> = (0..50)
+            .map(|i| (dir.path().join(format!("f{i}.sig")), format!("sig {i}")))
+            .collect();
+        write_signatures(&signatures).unwrap();
+        for (path, text) in &signatures {
+            assert_eq!(&std::fs::read_to_string(path).unwrap(), text);
+        }
+        let error = write_signatures(&signatures[..3]).unwrap_err();
+        assert!(error.is_refusal(), "{error}");
     }
 }

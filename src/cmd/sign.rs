@@ -18,7 +18,7 @@ use anyhow::bail;
 use rust_pki_ca::Signer;
 use rust_pki_ca::pem::{self, label};
 use rust_pki_ca::signer::Pkcs11Signer;
-use rust_pki_sign::sigfile::{refuse_existing, sig_text, signature_path, write_signature};
+use rust_pki_sign::sigfile::{refuse_existing, sig_text, signature_path, write_signatures};
 use rust_pki_sign::{SignedFile, SigningLeaf, sign_files};
 use rust_pki_tlog::bundle_file::StapledBundle;
 use rust_pki_tlog::writer::Log;
@@ -100,10 +100,14 @@ pub fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
                 .collect::<anyhow::Result<_>>()?
         }
     };
+    let signatures: Vec<(PathBuf, String)> = signed
+        .iter()
+        .map(|file| signature_path(&file.path))
+        .zip(texts)
+        .collect();
+    write_signatures(&signatures)?;
     let mut stdout = std::io::stdout().lock();
-    for (file, text) in signed.iter().zip(&texts) {
-        let path = signature_path(&file.path);
-        write_signature(&path, text)?;
+    for (path, _) in &signatures {
         writeln!(stdout, "wrote {}", path.display())?;
     }
     writeln!(
