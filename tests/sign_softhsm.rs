@@ -76,7 +76,7 @@ impl Pki {
         (0..count)
             .map(|i| {
                 let path = self.path(&format!("{dir}/file-{i}.bin"));
-                std::fs::write(&path, format!("release file {i}\n").repeat(1 + i * 5000)).unwrap();
+                std::fs::write(&path, format!("{dir} file {i}\n").repeat(1 + i * 5000)).unwrap();
                 path
             })
             .collect()
@@ -90,6 +90,19 @@ impl Pki {
         purpose: &str,
         extra: &[&str],
         files: &[String],
+    ) -> std::process::Output {
+        self.sign_with_env(key, leaf, purpose, extra, files, &[])
+    }
+
+    /// [`Pki::sign`] with extra environment variables (the crash switch).
+    fn sign_with_env(
+        &self,
+        key: &str,
+        leaf: &str,
+        purpose: &str,
+        extra: &[&str],
+        files: &[String],
+        env: &[(&str, &str)],
     ) -> std::process::Output {
         let mut args: Vec<String> = [
             "sign",
@@ -107,7 +120,13 @@ impl Pki {
         .collect();
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         args.extend(files.iter().cloned());
-        self.lab.rust_pki(args)
+        Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+            .current_dir(REPO)
+            .env("SOFTHSM2_CONF", self.lab.hsm_dir().join("softhsm2.conf"))
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap()
     }
 }
 
@@ -434,5 +453,27 @@ fn logged_run_appends_once_staples_witnessed_bundles_and_a_rerun_after_a_crash_l
     assert_eq!(status(&out), 0, "{}", stderr(&out));
     assert_eq!(log_size(&pki), 5, "no entry appended twice");
     assert_eq!(check_bundles(&files), [1, 2, 3, 4]);
+
+    // The same with a real crash (abort right after the append, before the witnesses are
+    // asked and any .sig is written), in builds with the crash switches.
+    #[cfg(feature = "fault-injection")]
+    {
+        let more = pki.files("more", 2);
+        let crashed = pki.sign_with_env(
+            &key,
+            "releases-leaf",
+            "releases",
+            &log_args,
+            &more,
+            &[("RUST_PKI_LOG_FAULT", "appended")],
+        );
+        assert!(!crashed.status.success(), "the crash switch did not abort");
+        assert_eq!(log_size(&pki), 7, "appended before the crash");
+        assert!(more.iter().all(|f| !Path::new(&sig(f)).exists()));
+        let out = pki.sign(&key, "releases-leaf", "releases", &log_args, &more);
+        assert_eq!(status(&out), 0, "{}", stderr(&out));
+        assert_eq!(log_size(&pki), 7, "no entry appended twice after the crash");
+        assert_eq!(check_bundles(&more), [5, 6]);
+    }
     drop(witness);
 }
