@@ -386,7 +386,12 @@ fn logged_run_appends_once_staples_witnessed_bundles_and_a_rerun_after_a_crash_l
     );
     assert_eq!(log_size(&pki), 1);
     let (witness, witness_vkey) = witness(&pki);
-    let files = pki.files("dist", 4);
+    let mut files = pki.files("dist", 4);
+    // The same name and bytes in another directory: one entry, proved by both bundles.
+    std::fs::create_dir(pki.lab.path("copy")).unwrap();
+    let copy = pki.path("copy/file-0.bin");
+    std::fs::copy(&files[0], &copy).unwrap();
+    files.push(copy);
     let log_args = [
         "--log",
         &pki.path("log"),
@@ -442,7 +447,7 @@ fn logged_run_appends_once_staples_witnessed_bundles_and_a_rerun_after_a_crash_l
         assert_eq!(checkpoints.len(), 1, "one checkpoint for the whole batch");
         indices
     };
-    assert_eq!(check_bundles(&files), [1, 2, 3, 4]);
+    assert_eq!(check_bundles(&files), [1, 2, 3, 4, 1]);
 
     // A crash after the append, before the .sig files were written: they are absent, the
     // entries are logged. The rerun signs again and finds the entries: nothing twice.
@@ -452,7 +457,7 @@ fn logged_run_appends_once_staples_witnessed_bundles_and_a_rerun_after_a_crash_l
     let out = pki.sign(&key, "releases-leaf", "releases", &log_args, &files);
     assert_eq!(status(&out), 0, "{}", stderr(&out));
     assert_eq!(log_size(&pki), 5, "no entry appended twice");
-    assert_eq!(check_bundles(&files), [1, 2, 3, 4]);
+    assert_eq!(check_bundles(&files), [1, 2, 3, 4, 1]);
 
     // The same with a real crash (abort right after the append, before the witnesses are
     // asked and any .sig is written), in builds with the crash switches.

@@ -138,24 +138,31 @@ fn stapled_texts(
     signed: &[SignedFile],
     delegate_entry: &[u8],
 ) -> anyhow::Result<Vec<String>> {
-    let issued = signed
+    let entries = signed
         .iter()
-        .map(|s| {
-            Ok(Issued {
-                entry: s.log_entry(leaf.leaf_der())?,
+        .map(|s| s.log_entry(leaf.leaf_der()))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Two files with the same name and bytes (in different directories) have one entry:
+    // it is logged once and both bundles prove it.
+    let mut position = std::collections::HashMap::new();
+    let mut issued = Vec::new();
+    for entry in &entries {
+        position.entry(entry.as_slice()).or_insert_with(|| {
+            issued.push(Issued {
+                entry: entry.clone(),
                 bundles: Vec::new(),
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+            });
+            issued.len() - 1
+        });
+    }
     let stapled = target.staple(log, &issued)?;
     let chain = vec![leaf.leaf_der().to_vec(), leaf.delegate_der().to_vec()];
     signed
         .iter()
-        .zip(&issued)
-        .zip(&stapled)
-        .map(|((file, issued), stapled)| {
-            let mut bundle =
-                StapledBundle::from_log(log, stapled.index, &issued.entry, chain.clone())?;
+        .zip(&entries)
+        .map(|(file, entry)| {
+            let index = stapled[position[entry.as_slice()]].index;
+            let mut bundle = StapledBundle::from_log(log, index, entry, chain.clone())?;
             bundle.add_delegate(log, delegate_entry)?;
             Ok(sig_text(&file.cms_der, Some(&bundle.to_text()))?)
         })
