@@ -100,6 +100,40 @@ pub fn sign_files<S: Signer + ?Sized>(
     })
 }
 
+/// Sign one payload held in memory (a git commit, `rust-pki-git-sign`): the same CMS and
+/// the same check as for a file, on this thread.
+///
+/// # Errors
+/// [`Error::Signing`] (with `what` as its path), [`Error::BadSignature`],
+/// [`Error::Encoding`].
+pub fn sign_payload<S: Signer + ?Sized>(
+    signer: &S,
+    leaf: &SigningLeaf,
+    payload: &[u8],
+    time: SystemTime,
+    what: &Path,
+) -> Result<Vec<u8>> {
+    let digest =
+        crate::digest::digest_reader(&mut &payload[..], leaf.algorithm()).map_err(|source| {
+            Error::Read {
+                path: what.to_owned(),
+                source,
+            }
+        })?;
+    let attrs = SignedAttrs::new(&digest.message_digest, time)?;
+    let signature = signer.sign(attrs.der()).map_err(|source| Error::Signing {
+        path: what.to_owned(),
+        source: Box::new(source),
+    })?;
+    if !signature_verifies(leaf.public_key(), leaf.algorithm(), attrs.der(), &signature) {
+        return Err(Error::BadSignature {
+            path: what.to_owned(),
+            key: signer.describe(),
+        });
+    }
+    content_info(leaf, attrs, &signature)
+}
+
 /// The hashing stage: stops when the signing side hangs up.
 fn hash_all(
     files: &[PathBuf],

@@ -22,6 +22,6 @@ mod error;
 pub mod leaf;
 pub mod sigfile;
 
-pub use batch::{SignedFile, sign_files};
+pub use batch::{SignedFile, sign_files, sign_payload};
 pub use error::{Error, Result};
 pub use leaf::SigningLeaf;

@@ -17,8 +17,9 @@ use rust_pki_ca::signer::{MemorySigner, Signer};
 use rust_pki_ca::{KeyAlgorithm, Result as CaResult};
 use rust_pki_sign::check::signature_verifies;
 use rust_pki_sign::cms::{ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, digest_algorithm};
+use rust_pki_sign::sigfile::git_armor;
 use rust_pki_sign::sigfile::{refuse_existing, signature_path};
-use rust_pki_sign::{Error, SigningLeaf, sign_files};
+use rust_pki_sign::{Error, SigningLeaf, sign_files, sign_payload};
 use rust_pki_verify::Purpose;
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
@@ -181,6 +182,44 @@ fn signatures_have_the_documented_cms_shape_and_verify() {
             signed[0].log_entry(&pki.leaf_der).unwrap()
         );
     }
+}
+
+#[test]
+fn a_payload_in_memory_gets_the_same_cms_as_a_file_with_those_bytes() {
+    let now = SystemTime::now();
+    let pki = pki("bors", KeyAlgorithm::EcdsaP384, now);
+    let leaf = SigningLeaf::check(
+        &pki.leaf_der,
+        &pki.delegate_der,
+        pki.leaf_key.public_key(),
+        &purpose("bors"),
+        now,
+    )
+    .unwrap();
+    let payload = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor bors\n\nMerge\n";
+    let cms = sign_payload(&pki.leaf_key, &leaf, payload, now, Path::new("commit")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("commit");
+    std::fs::write(&file, payload).unwrap();
+    let from_file = sign_files(&pki.leaf_key, &leaf, &[file], now, &mut |_| {}).unwrap();
+    // ECDSA signatures differ; the signed attributes (digest, time) are the same.
+    let attrs = |der: &[u8]| {
+        let data: SignedData = ContentInfo::from_der(der)
+            .unwrap()
+            .content
+            .decode_as()
+            .unwrap();
+        data.signer_infos.0.get(0).unwrap().signed_attrs.clone()
+    };
+    assert_eq!(attrs(&cms), attrs(&from_file[0].cms_der));
+    let armored = git_armor(&cms).unwrap();
+    assert!(
+        armored.starts_with("-----BEGIN SIGNED MESSAGE-----\n"),
+        "{armored}"
+    );
+    let corrupting = CorruptingSigner(pki.leaf_key);
+    let error = sign_payload(&corrupting, &leaf, payload, now, Path::new("commit")).unwrap_err();
+    assert!(matches!(error, Error::BadSignature { .. }), "{error}");
 }
 
 /// A key whose signatures are corrupted, as a faulty HSM's would be.
