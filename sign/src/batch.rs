@@ -150,14 +150,42 @@ fn hash_all(
     }
 }
 
-fn hash_one(path: &Path, leaf: &SigningLeaf, time: SystemTime) -> Result<Hashed> {
-    let name = path
+/// Check, before any key is used, that every file can be signed and logged: a regular
+/// file (or a symlink to one) whose name a log entry can hold.
+///
+/// # Errors
+/// [`Error::Read`], [`Error::NotAFile`], [`Error::FileName`], [`Error::Entry`].
+pub fn check_files(files: &[PathBuf]) -> Result<()> {
+    for path in files {
+        let metadata = std::fs::metadata(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if !metadata.is_file() {
+            return Err(Error::NotAFile { path: path.clone() });
+        }
+        let name = logged_name(path)?;
+        Entry::artifact(&name, 0, [0; 32]).map_err(|source| Error::Entry {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// The name a file is logged under: its file name, without the directory.
+fn logged_name(path: &Path) -> Result<String> {
+    Ok(path
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| Error::FileName {
             path: path.to_owned(),
         })?
-        .to_owned();
+        .to_owned())
+}
+
+fn hash_one(path: &Path, leaf: &SigningLeaf, time: SystemTime) -> Result<Hashed> {
+    let name = logged_name(path)?;
     let digest = digest_file(path, leaf.algorithm())?;
     let attrs = SignedAttrs::new(&digest.message_digest, time)?;
     Ok(Hashed {

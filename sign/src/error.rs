@@ -17,6 +17,12 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// What was given to sign is not a regular file.
+    #[error("{}: not a regular file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
     /// A file's name cannot go into a log entry (not UTF-8, or no file name at all).
     #[error("{}: the file name must be UTF-8 and name a file", path.display())]
     FileName {

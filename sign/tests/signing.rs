@@ -19,7 +19,7 @@ use rust_pki_sign::check::signature_verifies;
 use rust_pki_sign::cms::{ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, digest_algorithm};
 use rust_pki_sign::sigfile::git_armor;
 use rust_pki_sign::sigfile::{refuse_existing, signature_path};
-use rust_pki_sign::{Error, SigningLeaf, sign_files, sign_payload};
+use rust_pki_sign::{Error, SigningLeaf, check_files, sign_files, sign_payload};
 use rust_pki_verify::Purpose;
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
@@ -220,6 +220,26 @@ fn a_payload_in_memory_gets_the_same_cms_as_a_file_with_those_bytes() {
     let corrupting = CorruptingSigner(pki.leaf_key);
     let error = sign_payload(&corrupting, &leaf, payload, now, Path::new("commit")).unwrap_err();
     assert!(matches!(error, Error::BadSignature { .. }), "{error}");
+}
+
+#[test]
+fn files_that_cannot_be_signed_or_logged_are_named_before_any_key_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.txt");
+    std::fs::write(&good, "x").unwrap();
+    check_files(std::slice::from_ref(&good)).unwrap();
+    let missing = dir.path().join("missing.txt");
+    let error = check_files(&[good.clone(), missing.clone()]).unwrap_err();
+    assert!(
+        matches!(&error, Error::Read { path, .. } if *path == missing),
+        "{error}"
+    );
+    let error = check_files(&[dir.path().to_owned()]).unwrap_err();
+    assert!(matches!(error, Error::NotAFile { .. }), "{error}");
+    let spaced = dir.path().join(" leading space");
+    std::fs::write(&spaced, "x").unwrap();
+    let error = check_files(&[spaced]).unwrap_err();
+    assert!(matches!(error, Error::Entry { .. }), "{error}");
 }
 
 /// A key whose signatures are corrupted, as a faulty HSM's would be.

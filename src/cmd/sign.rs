@@ -19,7 +19,7 @@ use rust_pki_ca::Signer;
 use rust_pki_ca::pem::{self, label};
 use rust_pki_ca::signer::Pkcs11Signer;
 use rust_pki_sign::sigfile::{refuse_existing, sig_text, signature_path, write_signatures};
-use rust_pki_sign::{SignedFile, SigningLeaf, sign_files};
+use rust_pki_sign::{SignedFile, SigningLeaf, check_files, sign_files};
 use rust_pki_tlog::bundle_file::StapledBundle;
 use rust_pki_tlog::writer::Log;
 use rust_pki_verify::Purpose;
@@ -64,6 +64,7 @@ pub fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
     let purpose = Purpose::new(purpose.name.clone(), purpose.eku.clone());
     refuse_duplicates(&args.files)?;
     refuse_existing(&args.files)?;
+    check_files(&args.files)?;
     let leaf_der = pem::read_der(&args.cert, label::CERTIFICATE)?;
     let delegate_der = pem::read_der(&args.chain, label::CERTIFICATE)?;
     let uri = parse_key_uri(&args.key, "--key")?;
