@@ -31,11 +31,23 @@ pub struct SignedFile {
     pub name: String,
     /// Its size and digests.
     pub digest: FileDigest,
-    /// The DER `ContentInfo` of its signature.
-    pub cms_der: Vec<u8>,
+    /// Its signed attributes.
+    pub attrs: SignedAttrs,
+    /// The token's signature over them, checked against the leaf.
+    pub signature: Vec<u8>,
 }
 
 impl SignedFile {
+    /// The DER `ContentInfo` of its signature. Built when it is written rather than kept:
+    /// with the two certificates it is ten times the size of what it is made from, and a
+    /// run may sign millions of files.
+    ///
+    /// # Errors
+    /// [`Error::Encoding`].
+    pub fn cms_der(&self, leaf: &SigningLeaf) -> Result<Vec<u8>> {
+        content_info(leaf, &self.attrs, &self.signature)
+    }
+
     /// The encoded `artifact` log entry of this signature: name, size, SHA-256 and the
     /// SHA-256 of the signing leaf `leaf_der`. The same file signed again by the same leaf
     /// gives the same entry (the signing time is not in it), so a rerun finds it logged.
@@ -131,7 +143,7 @@ pub fn sign_payload<S: Signer + ?Sized>(
             key: signer.describe(),
         });
     }
-    content_info(leaf, attrs, &signature)
+    content_info(leaf, &attrs, &signature)
 }
 
 /// The hashing stage: stops when the signing side hangs up.
@@ -220,7 +232,7 @@ fn sign_all<S: Signer + ?Sized>(
     Ok(())
 }
 
-/// The checking stage: every signature against the leaf's key, then the CMS around it.
+/// The checking stage: every signature against the leaf's key.
 fn check_all(leaf: &SigningLeaf, key: &str, input: &Receiver<Signed>) -> Result<Vec<SignedFile>> {
     let mut checked = Vec::new();
     for Signed { hashed, signature } in input {
@@ -235,12 +247,12 @@ fn check_all(leaf: &SigningLeaf, key: &str, input: &Receiver<Signed>) -> Result<
                 key: key.to_owned(),
             });
         }
-        let cms_der = content_info(leaf, hashed.attrs, &signature)?;
         checked.push(SignedFile {
             path: hashed.path,
             name: hashed.name,
             digest: hashed.digest,
-            cms_der,
+            attrs: hashed.attrs,
+            signature,
         });
     }
     Ok(checked)

@@ -113,7 +113,7 @@ impl SignedAttrs {
 ///
 /// # Errors
 /// [`crate::Error::Encoding`].
-pub fn content_info(leaf: &SigningLeaf, attrs: SignedAttrs, signature: &[u8]) -> Result<Vec<u8>> {
+pub fn content_info(leaf: &SigningLeaf, attrs: &SignedAttrs, signature: &[u8]) -> Result<Vec<u8>> {
     let what = "CMS SignedData";
     let algorithm = leaf.algorithm();
     let digest_alg = digest_algorithm(algorithm);
@@ -125,7 +125,7 @@ pub fn content_info(leaf: &SigningLeaf, attrs: SignedAttrs, signature: &[u8]) ->
             serial_number: tbs.serial_number().clone(),
         }),
         digest_alg: digest_alg.clone(),
-        signed_attrs: Some(attrs.attributes),
+        signed_attrs: Some(attrs.attributes.clone()),
         signature_algorithm: algorithm.signature_algorithm(),
         signature: OctetString::new(signature).map_err(encoding(what))?,
         unsigned_attrs: None,

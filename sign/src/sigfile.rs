@@ -76,33 +76,62 @@ pub fn write_signature(path: &Path, text: &str) -> Result<()> {
 /// file and its directory), which overlap across threads.
 const WRITERS: usize = 8;
 
-/// Write each `(path, text)` as [`write_signature`] does, several at a time. Stops handing
-/// out files at the first error, which it returns (files written before it stay).
+/// Write each `(path, text)` that `signatures` yields as [`write_signature`] does, several
+/// at a time: the texts are made on this thread while earlier ones are written, and at
+/// most a few wait in memory. Stops at the first error, from `signatures` or a write, and
+/// returns it (files written before it stay). Returns the paths written, in order.
 ///
 /// # Errors
-/// As [`write_signature`].
-pub fn write_signatures(signatures: &[(PathBuf, String)]) -> Result<()> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failed = std::sync::atomic::AtomicBool::new(false);
+/// The first error of `signatures` (of the caller's type `E`); as [`write_signature`].
+pub fn write_signatures<E: From<Error>>(
+    signatures: impl Iterator<Item = Result<(PathBuf, String), E>>,
+) -> Result<Vec<PathBuf>, E> {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    let failed = AtomicBool::new(false);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<(PathBuf, String)>(WRITERS);
+    let receiver = std::sync::Mutex::new(receiver);
     let work = || -> Result<()> {
-        use std::sync::atomic::Ordering::Relaxed;
-        while !failed.load(Relaxed) {
-            let Some((path, text)) = signatures.get(next.fetch_add(1, Relaxed)) else {
-                break;
+        loop {
+            // A poisoned lock means another writer panicked; the scope re-raises that.
+            let next = match receiver.lock() {
+                Ok(receiver) => receiver.recv(),
+                Err(_) => return Ok(()),
             };
-            write_signature(path, text).inspect_err(|_| failed.store(true, Relaxed))?;
+            let Ok((path, text)) = next else {
+                return Ok(());
+            };
+            write_signature(&path, &text).inspect_err(|_| failed.store(true, Relaxed))?;
         }
-        Ok(())
     };
     std::thread::scope(|scope| {
-        let writers: Vec<_> = (0..WRITERS.min(signatures.len()))
-            .map(|_| scope.spawn(work))
-            .collect();
-        // The scope joins every writer; the first error found is returned.
+        let writers: Vec<_> = (0..WRITERS).map(|_| scope.spawn(work)).collect();
+        let mut written = Vec::new();
+        let mut produced = Ok(());
+        for signature in signatures {
+            if failed.load(Relaxed) {
+                break;
+            }
+            match signature {
+                Ok((path, text)) => {
+                    written.push(path.clone());
+                    if sender.send((path, text)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    produced = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(sender);
+        // The scope joins every writer; the first write error wins, then the producer's.
         writers.into_iter().try_for_each(|w| {
             w.join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
+        })?;
+        produced?;
+        Ok(written)
     })
 }
 
@@ -156,11 +185,24 @@ mod tests {
         let signatures: Vec<(PathBuf, String)> = (0..50)
             .map(|i| (dir.path().join(format!("f{i}.sig")), format!("sig {i}")))
             .collect();
-        write_signatures(&signatures).unwrap();
+        let written = write_signatures::<Error>(signatures.iter().cloned().map(Ok)).unwrap();
+        assert_eq!(written.len(), 50);
         for (path, text) in &signatures {
             assert_eq!(&std::fs::read_to_string(path).unwrap(), text);
         }
-        let error = write_signatures(&signatures[..3]).unwrap_err();
+        let error = write_signatures::<Error>(signatures[..3].iter().cloned().map(Ok)).unwrap_err();
         assert!(error.is_refusal(), "{error}");
+        // An error making a text stops the writing and is returned.
+        let late = dir.path().join("late.sig");
+        let error = write_signatures(
+            [
+                Err(Error::FileName { path: "x".into() }),
+                Ok((late.clone(), "late".to_owned())),
+            ]
+            .into_iter(),
+        )
+        .unwrap_err();
+        assert!(matches!(error, Error::FileName { .. }), "{error}");
+        assert!(!late.exists());
     }
 }

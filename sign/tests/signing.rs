@@ -116,7 +116,7 @@ fn signatures_have_the_documented_cms_shape_and_verify() {
             assert_eq!(&signed.path, file);
             let content = std::fs::read(file).unwrap();
             assert_eq!(signed.digest.size, content.len() as u64);
-            let info = ContentInfo::from_der(&signed.cms_der).unwrap();
+            let info = ContentInfo::from_der(&signed.cms_der(&leaf).unwrap()).unwrap();
             assert_eq!(info.content_type, ID_SIGNED_DATA);
             let data: SignedData = info.content.decode_as().unwrap();
             assert_eq!(data.version as u8, 1);
@@ -176,7 +176,10 @@ fn signatures_have_the_documented_cms_shape_and_verify() {
             &mut |_| {},
         )
         .unwrap();
-        assert_ne!(later[0].cms_der, signed[0].cms_der);
+        assert_ne!(
+            later[0].cms_der(&leaf).unwrap(),
+            signed[0].cms_der(&leaf).unwrap()
+        );
         assert_eq!(
             later[0].log_entry(&pki.leaf_der).unwrap(),
             signed[0].log_entry(&pki.leaf_der).unwrap()
@@ -211,7 +214,7 @@ fn a_payload_in_memory_gets_the_same_cms_as_a_file_with_those_bytes() {
             .unwrap();
         data.signer_infos.0.get(0).unwrap().signed_attrs.clone()
     };
-    assert_eq!(attrs(&cms), attrs(&from_file[0].cms_der));
+    assert_eq!(attrs(&cms), attrs(&from_file[0].cms_der(&leaf).unwrap()));
     let armored = git_armor(&cms).unwrap();
     assert!(
         armored.starts_with("-----BEGIN SIGNED MESSAGE-----\n"),

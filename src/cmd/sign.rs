@@ -88,27 +88,36 @@ pub fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
     })?;
     drop(signer);
 
-    let texts = match (&mut log, &delegate) {
-        (Some(log), Some(delegate)) => stapled_texts(&args.log, log, &leaf, &signed, delegate)?,
+    let written = match (&mut log, &delegate) {
+        (Some(log), Some(delegate)) => {
+            let indices = append_all(&args.log, log, &leaf, &signed)?;
+            let chain = vec![leaf.leaf_der().to_vec(), leaf.delegate_der().to_vec()];
+            // Each text is made as the writers take them: a run may sign millions of files.
+            let log: &Log = log;
+            write_signatures(signed.iter().zip(&indices).map(
+                |(file, (index, entry))| -> anyhow::Result<(PathBuf, String)> {
+                    let mut bundle = StapledBundle::from_log(log, *index, entry, chain.clone())?;
+                    bundle.add_delegate(log, delegate)?;
+                    let text = sig_text(&file.cms_der(&leaf)?, Some(&bundle.to_text()))?;
+                    Ok((signature_path(&file.path), text))
+                },
+            ))?
+        }
         _ => {
             warn(
                 "no --log: the signatures carry no proof of time, so they stop verifying \
                  when the leaf expires",
             );
-            signed
-                .iter()
-                .map(|s| Ok(sig_text(&s.cms_der, None)?))
-                .collect::<anyhow::Result<_>>()?
+            write_signatures(signed.iter().map(|file| -> anyhow::Result<_> {
+                Ok((
+                    signature_path(&file.path),
+                    sig_text(&file.cms_der(&leaf)?, None)?,
+                ))
+            }))?
         }
     };
-    let signatures: Vec<(PathBuf, String)> = signed
-        .iter()
-        .map(|file| signature_path(&file.path))
-        .zip(texts)
-        .collect();
-    write_signatures(&signatures)?;
     let mut stdout = std::io::stdout().lock();
-    for (path, _) in &signatures {
+    for path in &written {
         writeln!(stdout, "wrote {}", path.display())?;
     }
     writeln!(
@@ -129,16 +138,14 @@ pub fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One append of every signature's entry, the witnesses' cosignatures, then each
-/// FILE.sig's text: the CMS block and the stapled bundle (leaf and delegate, as in the
-/// CMS).
-fn stapled_texts(
+/// One append of every signature's entry and the witnesses' cosignatures on the new
+/// checkpoint; returns each file's index and entry.
+fn append_all(
     target: &LogTarget,
     log: &mut Log,
     leaf: &SigningLeaf,
     signed: &[SignedFile],
-    delegate_entry: &[u8],
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Vec<(u64, Vec<u8>)>> {
     let entries = signed
         .iter()
         .map(|s| s.log_entry(leaf.leaf_der()))
@@ -157,17 +164,11 @@ fn stapled_texts(
         });
     }
     let stapled = target.staple(log, &issued)?;
-    let chain = vec![leaf.leaf_der().to_vec(), leaf.delegate_der().to_vec()];
-    signed
+    let indices: Vec<u64> = entries
         .iter()
-        .zip(&entries)
-        .map(|(file, entry)| {
-            let index = stapled[position[entry.as_slice()]].index;
-            let mut bundle = StapledBundle::from_log(log, index, entry, chain.clone())?;
-            bundle.add_delegate(log, delegate_entry)?;
-            Ok(sig_text(&file.cms_der, Some(&bundle.to_text()))?)
-        })
-        .collect()
+        .map(|entry| stapled[position[entry.as_slice()]].index)
+        .collect();
+    Ok(indices.into_iter().zip(entries).collect())
 }
 
 /// A file named twice would be signed and logged twice, and its second FILE.sig refused.
