@@ -459,6 +459,42 @@ fn logged_run_appends_once_staples_witnessed_bundles_and_a_rerun_after_a_crash_l
     assert_eq!(log_size(&pki), 5, "no entry appended twice");
     assert_eq!(check_bundles(&files), [1, 2, 3, 4, 1]);
 
+    // A crash while the .sig files were written: the finished ones are kept as they are,
+    // the others signed again; still nothing logged twice.
+    let before: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(sig(f)).unwrap())
+        .collect();
+    std::fs::remove_file(sig(&files[1])).unwrap();
+    std::fs::remove_file(sig(&files[3])).unwrap();
+    let out = pki.sign(&key, "releases-leaf", "releases", &log_args, &files);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "kept {}: signed and logged by an earlier run",
+            sig(&files[0])
+        )),
+        "{stdout}"
+    );
+    assert_eq!(log_size(&pki), 5, "no entry appended twice");
+    for i in [0, 2, 4] {
+        assert_eq!(std::fs::read_to_string(sig(&files[i])).unwrap(), before[i]);
+    }
+    assert_eq!(check_bundles(&files), [1, 2, 3, 4, 1]);
+
+    // Any other existing .sig is still refused, with the log: one of another file.
+    let other = pki.files("other", 1);
+    std::fs::copy(sig(&files[0]), sig(&other[0])).unwrap();
+    let out = pki.sign(&key, "releases-leaf", "releases", &log_args, &other);
+    assert_eq!(status(&out), 3, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refusing to overwrite"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(sig(&other[0])).unwrap();
+
     // The same with a real crash (abort right after the append, before the witnesses are
     // asked and any .sig is written), in builds with the crash switches.
     #[cfg(feature = "fault-injection")]

@@ -55,14 +55,33 @@ impl SignedFile {
     /// # Errors
     /// [`Error::Entry`].
     pub fn log_entry(&self, leaf_der: &[u8]) -> Result<Vec<u8>> {
-        let entry_error = |source| Error::Entry {
-            path: self.path.clone(),
-            source,
-        };
-        Entry::signed_artifact(&self.name, self.digest.size, self.digest.sha256, leaf_der)
-            .and_then(|e| e.encode())
-            .map_err(entry_error)
+        artifact_entry(&self.path, &self.name, &self.digest, leaf_der)
     }
+}
+
+/// The encoded `artifact` entry that signing `path` with the leaf `leaf_der` logs (what
+/// [`SignedFile::log_entry`] returns), from the file's bytes alone.
+///
+/// # Errors
+/// [`Error::Read`], [`Error::FileName`], [`Error::Entry`].
+pub fn file_entry(path: &Path, leaf_der: &[u8]) -> Result<Vec<u8>> {
+    // The algorithm only picks the CMS digest, which the entry does not hold.
+    let digest = digest_file(path, rust_pki_ca::KeyAlgorithm::Ed25519)?;
+    artifact_entry(path, &logged_name(path)?, &digest, leaf_der)
+}
+
+fn artifact_entry(
+    path: &Path,
+    name: &str,
+    digest: &FileDigest,
+    leaf_der: &[u8],
+) -> Result<Vec<u8>> {
+    Entry::signed_artifact(name, digest.size, digest.sha256, leaf_der)
+        .and_then(|e| e.encode())
+        .map_err(|source| Error::Entry {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// A file hashed, waiting for the key.

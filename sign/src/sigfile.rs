@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use der::pem::LineEnding;
 use rust_pki_fs::durable::{Mode, create_new};
 
+use crate::batch::file_entry;
 use crate::error::{Error, Result, encoding};
 
 /// The PEM label of a `.sig` file's CMS block.
@@ -46,6 +47,49 @@ pub fn signature_path(file: &Path) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
     name.push(".sig");
     PathBuf::from(name)
+}
+
+/// The log entry in `sig_path` if it is a signature of a logged run by the leaf `leaf_der`
+/// and its delegate `delegate_der` (CMS block, then a bundle with those two certificates).
+fn finished_entry(sig_path: &Path, leaf_der: &[u8], delegate_der: &[u8]) -> Option<Vec<u8>> {
+    let text = std::fs::read_to_string(sig_path).ok()?;
+    let end = format!("-----END {CMS_LABEL}-----\n");
+    let (_, bundle) = text.split_once(&end)?;
+    let bundle = rust_pki_tlog::bundle_file::StapledBundle::parse(bundle.as_bytes()).ok()?;
+    (bundle.certificates == [leaf_der, delegate_der]).then_some(bundle.entry)
+}
+
+/// Split `files` into those to sign and those whose `FILE.sig` an earlier run of the same
+/// batch finished (signed by `leaf_der` under `delegate_der`, its entry that of the file's
+/// bytes, and `logged`). Called before any key is used.
+///
+/// # Errors
+/// [`Error::SignatureExists`] for any other existing `FILE.sig`; [`Error::Read`],
+/// [`Error::FileName`], [`Error::Entry`] hashing a file whose `.sig` exists.
+pub fn unfinished(
+    files: &[PathBuf],
+    leaf_der: &[u8],
+    delegate_der: &[u8],
+    logged: &dyn Fn(&[u8]) -> bool,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let mut to_sign = Vec::new();
+    let mut finished = Vec::new();
+    for file in files {
+        let path = signature_path(file);
+        if path.symlink_metadata().is_err() {
+            to_sign.push(file.clone());
+            continue;
+        }
+        let done = match finished_entry(&path, leaf_der, delegate_der) {
+            Some(entry) => entry == file_entry(file, leaf_der)? && logged(&entry),
+            None => false,
+        };
+        if !done {
+            return Err(Error::SignatureExists { path });
+        }
+        finished.push(path);
+    }
+    Ok((to_sign, finished))
 }
 
 /// Refuse up front, before any key is used, if the signature of any of `files` exists.

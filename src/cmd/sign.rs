@@ -8,6 +8,9 @@
 //! all entries, get the cosignatures, then write each FILE.sig. A rerun after a crash
 //! between the append and the writes signs again (a new signing-time) but its entries
 //! (name, size, SHA-256, signer) are the same, so they are found and not appended twice.
+//! With --log, a FILE.sig that such a run finished (this leaf and delegate, the entry of
+//! FILE's bytes, in the log) is kept and FILE not signed again; any other existing
+//! FILE.sig is refused, and without --log every existing one is.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,7 +21,9 @@ use anyhow::bail;
 use rust_pki_ca::Signer;
 use rust_pki_ca::pem::{self, label};
 use rust_pki_ca::signer::Pkcs11Signer;
-use rust_pki_sign::sigfile::{refuse_existing, sig_text, signature_path, write_signatures};
+use rust_pki_sign::sigfile::{
+    refuse_existing, sig_text, signature_path, unfinished, write_signatures,
+};
 use rust_pki_sign::{SignedFile, SigningLeaf, check_files, sign_files};
 use rust_pki_tlog::bundle_file::StapledBundle;
 use rust_pki_tlog::writer::Log;
@@ -63,29 +68,45 @@ pub fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
     let purpose = policy.purpose(&args.purpose)?;
     let purpose = Purpose::new(purpose.name.clone(), purpose.eku.clone());
     refuse_duplicates(&args.files)?;
-    refuse_existing(&args.files)?;
     check_files(&args.files)?;
     let leaf_der = pem::read_der(&args.cert, label::CERTIFICATE)?;
     let delegate_der = pem::read_der(&args.chain, label::CERTIFICATE)?;
     let uri = parse_key_uri(&args.key, "--key")?;
     // The log is opened, locked and checked before the token is touched.
     let mut log = args.log.open()?;
-    let delegate = match &log {
+    let (files, delegate) = match &log {
         Some(log) => {
             let bundle = args
                 .delegate_bundle
                 .clone()
                 .unwrap_or_else(|| bundle_path(&args.chain));
-            Some(delegate_entry(&bundle, &delegate_der, log, "--chain")?)
+            let delegate = delegate_entry(&bundle, &delegate_der, log, "--chain")?;
+            // A crash while the .sig files were written: keep those finished, sign the rest.
+            let (files, finished) = unfinished(&args.files, &leaf_der, &delegate_der, &|e| {
+                log.find_entry(e).is_some()
+            })?;
+            let mut stdout = std::io::stdout().lock();
+            for path in &finished {
+                writeln!(
+                    stdout,
+                    "kept {}: signed and logged by an earlier run",
+                    path.display()
+                )?;
+            }
+            (files, Some(delegate))
         }
-        None => None,
+        None => {
+            refuse_existing(&args.files)?;
+            (args.files.clone(), None)
+        }
     };
+    if files.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
     let signer = Pkcs11Signer::open(&uri)?;
     let leaf = SigningLeaf::check(&leaf_der, &delegate_der, signer.public_key(), &purpose, now)?;
-    let mut progress = Progress::new(args.files.len());
-    let signed = sign_files(&signer, &leaf, &args.files, now, &mut |n| {
-        progress.update(n)
-    })?;
+    let mut progress = Progress::new(files.len());
+    let signed = sign_files(&signer, &leaf, &files, now, &mut |n| progress.update(n))?;
     drop(signer);
 
     let written = match (&mut log, &delegate) {
