@@ -494,6 +494,11 @@ fn logged_run_appends_once_staples_witnessed_bundles_and_a_rerun_after_a_crash_l
         stderr(&out)
     );
     std::fs::remove_file(sig(&other[0])).unwrap();
+    // A leaf for another purpose: refused, nothing logged.
+    let out = pki.sign(&key, "releases-leaf", "crates-io", &log_args, &other);
+    assert_eq!(status(&out), 3, "{}", stderr(&out));
+    assert_eq!(log_size(&pki), 5, "refusals log nothing");
+    assert!(!Path::new(&sig(&other[0])).exists());
 
     // The same with a real crash (abort right after the append, before the witnesses are
     // asked and any .sig is written), in builds with the crash switches.
