@@ -182,12 +182,17 @@ fn hash_all(
 }
 
 /// Check, before any key is used, that every file can be signed and logged: a regular
-/// file (or a symlink to one) whose name a log entry can hold.
+/// file (or a symlink to one) whose name a log entry can hold, given once.
 ///
 /// # Errors
-/// [`Error::Read`], [`Error::NotAFile`], [`Error::FileName`], [`Error::Entry`].
+/// [`Error::Duplicate`], [`Error::Read`], [`Error::NotAFile`], [`Error::FileName`],
+/// [`Error::Entry`].
 pub fn check_files(files: &[PathBuf]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
     for path in files {
+        if !seen.insert(path) {
+            return Err(Error::Duplicate { path: path.clone() });
+        }
         let metadata = std::fs::metadata(path).map_err(|source| Error::Read {
             path: path.clone(),
             source,

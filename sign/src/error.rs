@@ -17,6 +17,12 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A file is given twice (it would be signed twice and its second .sig refused).
+    #[error("{} is given twice", path.display())]
+    Duplicate {
+        /// The file.
+        path: PathBuf,
+    },
     /// What was given to sign is not a regular file.
     #[error("{}: not a regular file", path.display())]
     NotAFile {

@@ -237,6 +237,8 @@ fn files_that_cannot_be_signed_or_logged_are_named_before_any_key_is_used() {
         matches!(&error, Error::Read { path, .. } if *path == missing),
         "{error}"
     );
+    let error = check_files(&[good.clone(), good.clone()]).unwrap_err();
+    assert!(matches!(error, Error::Duplicate { .. }), "{error}");
     let error = check_files(&[dir.path().to_owned()]).unwrap_err();
     assert!(matches!(error, Error::NotAFile { .. }), "{error}");
     let spaced = dir.path().join(" leading space");
