@@ -53,6 +53,12 @@ enum Command {
         after_help = "Examples:\n  rust-pki verify --chain demo-out/leaves/releases.chain.pem --root demo-out/root.pem --purpose releases\n  rust-pki verify --bundle demo-out/leaves/releases.bundle --root demo-out/root.pem \\\n      --log-vkey demo-out/log/log.vkey --witness-vkey demo-out/witness.vkey --purpose releases --json"
     )]
     Verify(cmd::verify::VerifyArgs),
+    /// Sign files (releases, crates, manifests) with a leaf key in a PKCS#11 token:
+    /// FILE.sig next to each FILE, logged and stapled.
+    #[command(
+        after_help = "Examples:\n  KEY='pkcs11:token=leaf-owners;object=releases-2026-12?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/leaf.pin'\n  rust-pki sign --key \"$KEY\" --cert demo-out/leaves/releases.pem --chain demo-out/delegates/releases.pem \\\n      --purpose releases --log demo-out/log --log-skey demo-out/log.skey \\\n      --witness-url http://127.0.0.1:7380 --witness-vkey demo-out/witness.vkey dist/*.tar.xz\n  rust-pki sign --key \"$KEY\" --cert leaf.pem --chain delegate.pem --purpose crates-io foo-1.0.0.crate"
+    )]
+    Sign(cmd::sign::SignArgs),
     /// The transparency log: create, append entries, prove, verify checkpoints.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
@@ -88,6 +94,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => cmd::lint::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Log(command) => cmd::log::run(command),
+        Command::Sign(args) => cmd::sign::run(args),
         #[cfg(feature = "aws")]
         Command::Bastion(args) => cmd::bastion::run(args),
         Command::Completions(args) => cmd::meta::completions(&args, Cli::command()),

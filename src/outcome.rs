@@ -107,6 +107,9 @@ fn refused(cause: &(dyn StdError + 'static)) -> bool {
     if let Some(e) = cause.downcast_ref::<rust_pki_tlog::Error>() {
         return tlog_refused(e);
     }
+    if let Some(e) = cause.downcast_ref::<rust_pki_sign::Error>() {
+        return e.is_refusal();
+    }
     if let Some(e) = cause.downcast_ref::<rust_pki_monitor::Error>() {
         return match e {
             rust_pki_monitor::Error::Write(e) => write_refused(e),

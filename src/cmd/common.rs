@@ -54,6 +54,11 @@ pub fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
 }
 
+/// Whether `--quiet` was given (no progress on stderr either).
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
 /// Prints a warning line on stderr, unless `--quiet`.
 pub fn warn(warning: impl std::fmt::Display) {
     if !QUIET.load(Ordering::Relaxed) {

@@ -10,4 +10,5 @@ pub mod hsm;
 pub mod lint;
 pub mod log;
 pub mod meta;
+pub mod sign;
 pub mod verify;

@@ -24,7 +24,7 @@ use rust_pki_tlog::writer::Log;
 use super::SubjectKeyArgs;
 use crate::cmd::common::{describe_certificate, open_key, print_warnings};
 use crate::cmd::log::staple::{
-    Issued, LogTarget, Stapled, bundle_path, report_stapled, write_bundle,
+    Issued, LogTarget, Stapled, bundle_path, delegate_entry, report_stapled, write_bundle,
 };
 
 /// What `ca leaf` issues.
@@ -73,7 +73,7 @@ pub(super) fn issue_logged_leaf(
     delegate_bundle: &Path,
 ) -> anyhow::Result<()> {
     let delegate_der = leaf.delegate.to_der()?;
-    let delegate_entry = delegate_entry(delegate_bundle, &delegate_der, log)?;
+    let delegate_entry = delegate_entry(delegate_bundle, &delegate_der, log, "--issuer-cert")?;
     let out = leaf.out;
     let bundle_file = bundle_path(out);
     let pending = pending_path(out);
@@ -138,36 +138,6 @@ pub(super) fn issue_logged_leaf(
         describe_certificate(&der)?
     )?;
     Ok(())
-}
-
-/// The ceremony-record entry of the delegate, from its bundle: it must name the delegate
-/// certificate and be in `log` (checked before anything is signed).
-fn delegate_entry(bundle: &Path, delegate_der: &[u8], log: &Log) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(bundle).with_context(|| {
-        format!(
-            "{}: the delegate's bundle (from its delegate-issue ceremony) is needed to prove \
-             the delegate is logged; give --delegate-bundle",
-            bundle.display()
-        )
-    })?;
-    let parsed = StapledBundle::parse(&bytes).with_context(|| format!("{}", bundle.display()))?;
-    let named = Entry::parse(&parsed.entry).is_ok_and(|e| {
-        matches!(e, Entry::CeremonyRecord { .. }) && e.names_certificate(delegate_der)
-    });
-    if !named {
-        bail!(
-            "{}: its entry is not the ceremony record of the --issuer-cert delegate",
-            bundle.display()
-        );
-    }
-    if log.find_entry(&parsed.entry).is_none() {
-        bail!(
-            "{}: the delegate's ceremony record is not in the log {}",
-            bundle.display(),
-            log.dir().display()
-        );
-    }
-    Ok(parsed.entry)
 }
 
 /// The leaf an interrupted run left in `pending`, if it is the one these arguments ask

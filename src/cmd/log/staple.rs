@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use rust_pki_tlog::bundle_file::StapledBundle;
+use rust_pki_tlog::entry::Entry;
 use rust_pki_tlog::writer::Log;
 
 use super::{open_writable, parse_lock_timeout, read_vkey};
@@ -212,4 +213,40 @@ pub fn write_bundle(path: &Path, bundle: &StapledBundle) -> anyhow::Result<bool>
     }
     rust_pki_ca::output::write_new(path, bundle.to_text().as_bytes())?;
     Ok(true)
+}
+
+/// The ceremony-record entry of the delegate, from its bundle: it must name the delegate
+/// certificate (given as `delegate_flag`) and be in `log` (checked before anything is
+/// signed). Shared by `ca leaf --log` and `sign --log`.
+pub fn delegate_entry(
+    bundle: &Path,
+    delegate_der: &[u8],
+    log: &Log,
+    delegate_flag: &str,
+) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(bundle).with_context(|| {
+        format!(
+            "{}: the delegate's bundle (from its delegate-issue ceremony) is needed to prove \
+             the delegate is logged; give --delegate-bundle",
+            bundle.display()
+        )
+    })?;
+    let parsed = StapledBundle::parse(&bytes).with_context(|| format!("{}", bundle.display()))?;
+    let named = Entry::parse(&parsed.entry).is_ok_and(|e| {
+        matches!(e, Entry::CeremonyRecord { .. }) && e.names_certificate(delegate_der)
+    });
+    if !named {
+        bail!(
+            "{}: its entry is not the ceremony record of the {delegate_flag} delegate",
+            bundle.display()
+        );
+    }
+    if log.find_entry(&parsed.entry).is_none() {
+        bail!(
+            "{}: the delegate's ceremony record is not in the log {}",
+            bundle.display(),
+            log.dir().display()
+        );
+    }
+    Ok(parsed.entry)
 }
