@@ -828,7 +828,13 @@ pub enum Error {
 
     /// A certificate of the signature has expired and nothing proves the signature was made
     /// while it was valid.
-    #[error("{file}: {cert} expired on {} (now {}) and there is no proof of time: pass the log's              key (--log-vkey) and the witnesses' keys (--witness-vkey) so that the signature's              log bundle proves when it was made", rfc3339(*.not_after), rfc3339(*.at))]
+    #[error(
+        "{file}: {cert} expired on {} (now {}) and there is no proof of time: pass the log's \
+         key (--log-vkey) and the witnesses' keys (--witness-vkey) so that the signature's \
+         log bundle proves when it was made",
+        rfc3339(*.not_after),
+        rfc3339(*.at)
+    )]
     NoProofOfTime {
         /// The signature file.
         file: String,

@@ -228,7 +228,10 @@ fn verify(config: &Config, sigfile: &Path, status: StatusFd) -> ExitCode {
                 inert(&signer.subject),
                 signer.serial,
                 inert(&verified.purpose),
-                verified.signing_time,
+                verified
+                    .signing_time
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_else(|_| verified.signing_time.to_string()),
                 root_sha256
             );
             ExitCode::SUCCESS
