@@ -14,6 +14,7 @@
 //! broken rule is a [`Finding`] naming the rule, the entry and the file. The state file is
 //! updated only after an audit without findings.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use base64ct::{Base64, Encoding};
@@ -112,6 +113,8 @@ pub fn audit(
     let mut leaves = Vec::new();
     let mut artifacts = Vec::new();
     let mut bastion_events = Vec::new();
+    // SHA-256 of every leaf logged so far: a signature must come after its leaf's issuance.
+    let mut logged_leaves: HashSet<[u8; 32]> = HashSet::new();
     for (index, bytes) in (0u64..).zip(&replica.entries) {
         let entry = match Entry::parse(bytes) {
             Ok(entry) => entry,
@@ -189,6 +192,7 @@ pub fn audit(
                 let subject = Certificate::from_der(certificate)
                     .map(|c| c.tbs_certificate().subject().to_string())
                     .unwrap_or_else(|e| format!("(malformed certificate: {e})"));
+                logged_leaves.insert(Sha256::digest(certificate).into());
                 leaves.push(json!({
                     "index": index,
                     "subject": subject,
@@ -201,13 +205,30 @@ pub fn audit(
                 size,
                 sha256,
                 signer_sha256,
-            } => artifacts.push(json!({
-                "index": index,
-                "name": name,
-                "size": size,
-                "sha256": hex::encode(sha256),
-                "signer_sha256": signer_sha256.map(hex::encode),
-            })),
+            } => {
+                if let Some(signer) = signer_sha256
+                    && !logged_leaves.contains(signer)
+                {
+                    findings.push(Finding {
+                        rule: rule::ARTIFACT_SIGNER,
+                        entry: Some(index),
+                        file: None,
+                        message: format!(
+                            "entry {index}: {} was signed by the leaf {}, which no earlier \
+                             leaf-issuance entry logged",
+                            name,
+                            hex::encode(signer)
+                        ),
+                    });
+                }
+                artifacts.push(json!({
+                    "index": index,
+                    "name": name,
+                    "size": size,
+                    "sha256": hex::encode(sha256),
+                    "signer_sha256": signer_sha256.map(hex::encode),
+                }));
+            }
             Entry::BastionEvent {
                 action,
                 time,
@@ -458,6 +479,38 @@ mod tests {
         assert_eq!(audit.report["ok"], true);
         assert_eq!(audit.report["artifacts"][0]["name"], "rust-1.95.0.tar.xz");
         assert!(state.exists());
+    }
+
+    #[test]
+    fn an_artifact_signed_by_a_leaf_the_log_never_issued_is_a_finding() {
+        let tmp = tempfile::tempdir().unwrap();
+        let issued = Entry::leaf_issuance(b"leaf one", b"delegate").unwrap();
+        let by_logged = Entry::signed_artifact("a.tar.xz", 1, [1; 32], b"leaf one").unwrap();
+        let by_unlogged = Entry::signed_artifact("b.tar.xz", 1, [2; 32], b"leaf two").unwrap();
+        // Signed before its leaf was logged: also a finding (order matters).
+        let too_early = Entry::signed_artifact("c.tar.xz", 1, [3; 32], b"leaf three").unwrap();
+        let issued_late = Entry::leaf_issuance(b"leaf three", b"delegate").unwrap();
+        let entries: Vec<Vec<u8>> = [issued, by_logged, by_unlogged, too_early, issued_late]
+            .iter()
+            .map(|e| e.encode().unwrap())
+            .collect();
+        let vkey = log_with(tmp.path(), &entries);
+        let audit = run(tmp.path(), &vkey, &Options::default());
+        let found: Vec<(&str, Option<u64>)> =
+            audit.findings.iter().map(|f| (f.rule, f.entry)).collect();
+        assert_eq!(
+            found,
+            [
+                (rule::ARTIFACT_SIGNER, Some(2)),
+                (rule::ARTIFACT_SIGNER, Some(3))
+            ]
+        );
+        assert!(
+            audit.findings[0].message.contains("b.tar.xz"),
+            "{}",
+            audit.findings[0]
+        );
+        assert_eq!(audit.report["ok"], false);
     }
 
     #[test]

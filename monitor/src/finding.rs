@@ -23,6 +23,9 @@ pub mod rule {
     pub const ROOT_LOGGED: &str = "root-logged";
     /// A certificate chaining to the root is named by no log entry.
     pub const UNLOGGED_CERTIFICATE: &str = "unlogged-certificate";
+    /// A signed artifact names a signer that no earlier leaf-issuance entry issued: a
+    /// delegate certified a leaf outside the log, and it signed something.
+    pub const ARTIFACT_SIGNER: &str = "artifact-signer";
 }
 
 /// One broken rule. Serialised for `--json` as
