@@ -5,6 +5,7 @@
 // Test helpers outside #[test] functions: clippy.toml's allow-unwrap-in-tests does not reach them.
 #![allow(clippy::unwrap_used)]
 
+pub mod clients;
 pub mod mutate;
 pub mod sign;
 
