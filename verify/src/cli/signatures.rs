@@ -178,11 +178,12 @@ pub(super) struct Failed {
 
 impl Failed {
     /// `error` about `file` (checked against `sig`, if any): a file or signature that cannot
-    /// be read is an input error (exit 2), anything else a verdict (exit 1). Prints the
-    /// `INVALID [rule]: …` or `error: …` line.
+    /// be read, or a lock file that is not one (the client's own input, not signed), is an
+    /// input error (exit 2), anything else a verdict (exit 1). Prints the `INVALID [rule]: …`
+    /// or `error: …` line.
     pub(super) fn report(file: String, sig: Option<&Path>, error: Error) -> Self {
         let exit = match error {
-            Error::Read { .. } => Exit::Error,
+            Error::Read { .. } | Error::MalformedLockfile { .. } => Exit::Error,
             _ => Exit::Invalid,
         };
         // The message names the file already when the error is about it or its .sig.
