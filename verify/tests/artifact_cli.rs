@@ -6,31 +6,14 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
+use common::cli::{json, run, text};
 use common::sign::{Signer, TestLog};
 use common::{Files, crl, pki, validate_against_schema};
-use serde_json::Value;
 use time::macros::datetime;
 
 const AT: &str = "2026-12-01T00:00:00Z";
 const SIGNED_AT: time::OffsetDateTime = datetime!(2026-11-30 12:00 UTC);
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rust-pki-verify"))
-        .env_remove("RUST_PKI_POLICY")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
-}
 
 struct Setup {
     files: Files,

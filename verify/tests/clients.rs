@@ -29,7 +29,8 @@ fn only_failure(failed: &[FileFailure]) -> &FileFailure {
 fn manifest_and_its_downloads_verify() {
     let r = release();
     let v = r.verifier("releases");
-    let report = verify_manifest(&v, &r.path(MANIFEST), &[r.dir.clone()], true).unwrap();
+    let report =
+        verify_manifest(&v, &r.path(MANIFEST), std::slice::from_ref(&r.dir), true).unwrap();
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!((report.listed, report.files.len()), (3, 3));
     assert_eq!(report.date, "2026-11-30");
@@ -57,7 +58,8 @@ fn manifest_and_its_downloads_verify() {
 fn openssl_signed_manifest_verifies() {
     let r = signed_release(Fixture::openssl("release", RELEASES));
     let v = r.verifier("releases");
-    let report = verify_manifest(&v, &r.path(MANIFEST), &[r.dir.clone()], true).unwrap();
+    let report =
+        verify_manifest(&v, &r.path(MANIFEST), std::slice::from_ref(&r.dir), true).unwrap();
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(report.files.len(), 3);
     assert_eq!(report.manifest.key, "P-384");
@@ -106,7 +108,8 @@ fn require_all_names_every_file_not_downloaded() {
     assert_eq!(report.missing.len(), 2);
 
     std::fs::remove_file(r.path(RELEASE[2].0)).unwrap();
-    let report = verify_manifest(&v, &r.path(MANIFEST), &[r.dir.clone()], true).unwrap();
+    let report =
+        verify_manifest(&v, &r.path(MANIFEST), std::slice::from_ref(&r.dir), true).unwrap();
     let failure = only_failure(&report.failed);
     assert_eq!(failure.file, RELEASE[2].0);
     assert_rule(&failure.error, "manifest-file-missing", "not downloaded");
@@ -121,8 +124,13 @@ fn a_manifest_edited_after_signing_is_refused() {
     let edited = text.replacen(&sha256_hex(RELEASE[0].1), &sha256_hex(RELEASE[1].1), 1);
     assert_ne!(edited, text);
     std::fs::write(&manifest, edited).unwrap();
-    let e =
-        verify_manifest(&r.verifier("releases"), &manifest, &[r.dir.clone()], false).unwrap_err();
+    let e = verify_manifest(
+        &r.verifier("releases"),
+        &manifest,
+        std::slice::from_ref(&r.dir),
+        false,
+    )
+    .unwrap_err();
     assert_rule(&e, "message-digest-mismatch", MANIFEST);
 }
 

@@ -7,27 +7,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
+use common::cli::{json, run, text};
 use common::clients::{CRATES, MANIFEST, RELEASE, crates, release, sha256_hex};
 use common::validate_against_schema;
 use serde_json::Value;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rust-pki-verify"))
-        .env_remove("RUST_PKI_POLICY")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
-}
 
 fn s(path: &Path) -> String {
     path.display().to_string()

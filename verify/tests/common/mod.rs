@@ -5,6 +5,8 @@
 // Test helpers outside #[test] functions: clippy.toml's allow-unwrap-in-tests does not reach them.
 #![allow(clippy::unwrap_used)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod clients;
 pub mod mutate;
 pub mod sign;
