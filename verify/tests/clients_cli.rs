@@ -100,7 +100,10 @@ fn manifest_exit_statuses_lines_and_envelopes() {
     // A tampered download (the demo's second call): exit 1, the rule and the file named.
     let tampered = r.files.write(RELEASE[0].0, b"rustc tarbalL");
     let tampered = s(&tampered);
-    let out = run(&args("manifest", &manifest, &[&tampered], &trust));
+    // As the demo calls it: FILE after the trust arguments.
+    let mut demo_order = args("manifest", &manifest, &[], &trust);
+    demo_order.push(&tampered);
+    let out = run(&demo_order);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
