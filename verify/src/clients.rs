@@ -1,5 +1,5 @@
 //! The checks a client makes after a download, as library calls rustup, cargo or a mirror
-//! can make (docs/signatures.md, "Clients"):
+//! can make (docs/signatures.md, "Clients: rustup and cargo"):
 //!
 //! - [`verify_manifest`], rustup-style: the channel manifest's own signature
 //!   (`MANIFEST.sig`, the verifier's purpose: releases), then each downloaded file's SHA-256
@@ -229,7 +229,18 @@ pub fn verify_lockfile(
         let file = crates_dir.join(locked.file_name());
         let checked = locked.check_download(crates_dir).and_then(|path| {
             let sig = SigFile::from_file(&sig_path(&path))?;
-            verifier.verify_file(&path, &sig)
+            let signature = verifier.verify_file(&path, &sig)?;
+            // The bytes whose signature verified are the bytes the lock file pins (the file
+            // is read twice; it could have changed in between).
+            let checksum = hex::encode(locked.checksum);
+            if signature.sha256 != checksum {
+                return Err(Error::CrateChecksumMismatch {
+                    file: path.display().to_string(),
+                    expected: checksum,
+                    found: signature.sha256,
+                });
+            }
+            Ok(signature)
         });
         match checked {
             Ok(signature) => crates.push(VerifiedCrate {

@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 use super::signatures::{
     Failed, SetupError, TrustArgs, envelope, failed_json, finish, setup_failed, signed_by, worst,
 };
-use crate::Check;
 use crate::artifact::ArtifactVerifier;
 use crate::clients::{ManifestReport, verify_manifest};
 use crate::envelope::Exit;
 use crate::sig_file::sig_path;
+use crate::{Check, Error};
 
 const COMMAND: &str = "verify manifest";
 
@@ -119,6 +119,11 @@ fn report(
         .into_iter()
         .map(|f| Failed::report(f.file, None, f.error))
         .collect();
+    // With --require-all the files not downloaded are failures too, but not downloads.
+    let downloads_failed = failed
+        .iter()
+        .filter(|f| !matches!(f.error, Error::ManifestFileMissing { .. }))
+        .count();
     if args.trust.json {
         let result = json!({
             "manifest": signed,
@@ -154,7 +159,7 @@ fn report(
             "{manifest} verified; {} of {} download(s) match it, {} listed file(s) not \
              downloaded; the chain was validated {} time(s)",
             files.len(),
-            files.len() + failed.len() - if args.require_all { missing.len() } else { 0 },
+            files.len() + downloads_failed,
             missing.len(),
             verifier.chain_validations()
         )?;
