@@ -18,7 +18,8 @@
 //! let root = Root::from_file(Path::new("rust-root.pem"))?;
 //! let releases = ArtifactVerifier::new(root.clone(), Purpose::built_in("releases")?);
 //! let downloads = [PathBuf::from("dist/")];
-//! let report = verify_manifest(&releases, Path::new("dist/channel-rust-stable.toml"), &downloads, true)?;
+//! let manifest = Path::new("dist/channel-rust-stable.toml");
+//! let report = verify_manifest(&releases, manifest, &downloads, true)?;
 //! assert!(report.failed.is_empty());
 //! let crates_io = ArtifactVerifier::new(root, Purpose::built_in("crates-io")?);
 //! let report = verify_lockfile(&crates_io, Path::new("Cargo.lock"), Path::new("vendor/"))?;

@@ -270,7 +270,8 @@ fn a_version_1_lock_file_is_refused() {
     let c = crates();
     let v1 = "[[package]]\nname = \"serde\"\nversion = \"1.0.219\"\n\
               source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
-              [metadata]\n\"checksum serde 1.0.219 (registry+https://github.com/rust-lang/crates.io-index)\" = \"00\"\n";
+              [metadata]\n\"checksum serde 1.0.219 (registry+https://github.com/rust-lang/\
+              crates.io-index)\" = \"00\"\n";
     std::fs::write(c.path("Cargo.lock"), v1).unwrap();
     let e = verify_lockfile(&c.verifier("crates-io"), &c.path("Cargo.lock"), &c.dir).unwrap_err();
     assert_rule(&e, "malformed-lockfile", "version 1");

@@ -218,7 +218,10 @@ fn lockfile_exit_statuses_lines_and_envelopes() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("2 of 2 crate(s) verified, 2 package(s) skipped (not from crates.io); the chain was validated 1 time(s)"),
+        stdout.contains(
+            "2 of 2 crate(s) verified, 2 package(s) skipped (not from crates.io); the chain \
+             was validated 1 time(s)"
+        ),
         "{stdout}"
     );
     let out = run(&args(

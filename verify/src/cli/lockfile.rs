@@ -42,7 +42,8 @@ const LOCKFILE_HELP: &str = "\
 Examples:
   rust-pki verify lockfile Cargo.lock --crates vendor/ --root rust-root.pem \\
       --log-vkey log.vkey --witness-vkey w1.vkey --crl crates-io.crl
-  rust-pki-verify lockfile Cargo.lock --crates ~/.cargo/registry/cache/index.crates.io-1949cf8c6b5b557f \\
+  rust-pki-verify lockfile Cargo.lock \\
+      --crates ~/.cargo/registry/cache/index.crates.io-1949cf8c6b5b557f \\
       --root rust-root.pem --json
 
 Each crates.io package must be there with the lock file's checksum (rules crate-missing,
