@@ -40,7 +40,8 @@ pub const POLICY_ENV: &str = "RUST_PKI_POLICY";
     name = "rust-pki-verify",
     version,
     about = "Verify a certificate chain or stapled bundle against the pinned root, offline, \
-             for a purpose, or signed files with `artifact`, `manifest` and `lockfile` (as `rust-pki verify`)",
+             for a purpose, or signed files with `artifact`, `manifest` and `lockfile` (as \
+             `rust-pki verify`)",
     long_about = None,
     after_help = crate::envelope::EXIT_STATUS_HELP
 )]
