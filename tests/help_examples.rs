@@ -23,6 +23,8 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["lint"],
     &["verify"],
     &["verify", "artifact"],
+    &["verify", "manifest"],
+    &["verify", "lockfile"],
     &["log", "init"],
     &["log", "append"],
     &["log", "prove"],

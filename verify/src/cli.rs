@@ -5,6 +5,9 @@
 //! delegate CA certificate (a delegate's own chain or bundle) is checked only on request,
 //! with `--ca` ([`crate::verify_ca`]); without it a CA first is an error.
 mod artifact;
+mod lockfile;
+mod manifest;
+mod signatures;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,7 +40,8 @@ pub const POLICY_ENV: &str = "RUST_PKI_POLICY";
     name = "rust-pki-verify",
     version,
     about = "Verify a certificate chain or stapled bundle against the pinned root, offline, \
-             for a purpose, or signed files with `artifact` (as `rust-pki verify`)",
+             for a purpose, or signed files with `artifact`, `manifest` and `lockfile` (as \
+             `rust-pki verify`)",
     long_about = None,
     after_help = crate::envelope::EXIT_STATUS_HELP
 )]
@@ -48,7 +52,7 @@ pub struct Cli {
 }
 
 /// The arguments of `verify` (`rust-pki-verify …`, `rust-pki verify …`): the flat
-/// arguments checking one chain or bundle, or the `artifact` subcommand.
+/// arguments checking one chain or bundle, or a subcommand checking signed files.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 #[command(group(clap::ArgGroup::new("usage").required(true).args(["purpose", "eku"])))]
@@ -60,7 +64,7 @@ pub struct VerifyArgs {
 
     /// The pinned root certificate (PEM or DER, exactly one certificate). Only chains that
     /// end at this root are accepted.
-    // An Option only so that the `artifact` subcommand can go without it; clap requires it.
+    // An Option only so that the subcommands can go without it; clap requires it.
     #[arg(long, value_name = "ROOT.pem", required = true)]
     root: Option<PathBuf>,
 
@@ -149,6 +153,12 @@ pub enum VerifyCommand {
     /// digest, chain to the pinned root for the purpose, CRLs, and with the log's keys the
     /// stapled log proof and the proven time.
     Artifact(artifact::ArtifactArgs),
+    /// Verify a signed channel manifest (MANIFEST.sig, purpose releases), then that each
+    /// downloaded file has the SHA-256 it lists: the check rustup would make.
+    Manifest(manifest::ManifestArgs),
+    /// Verify the crates of a Cargo.lock in a download folder: each crates.io package's
+    /// .crate with the lock file's checksum and a valid signature (purpose crates-io).
+    Lockfile(lockfile::LockfileArgs),
 }
 
 /// Runs `verify` and prints everything: the verdict on stdout (text, or the JSON
@@ -157,8 +167,11 @@ pub enum VerifyCommand {
 /// [`Exit::Error`] when an input (root, CRL, key, purpose, policy) cannot be used or the
 /// file to check cannot be read. A closed stdout ends it quietly with [`Exit::Success`].
 pub fn run(args: &VerifyArgs) -> Exit {
-    if let Some(VerifyCommand::Artifact(artifact)) = &args.command {
-        return artifact::run(artifact);
+    match &args.command {
+        Some(VerifyCommand::Artifact(command)) => return artifact::run(command),
+        Some(VerifyCommand::Manifest(command)) => return manifest::run(command),
+        Some(VerifyCommand::Lockfile(command)) => return lockfile::run(command),
+        None => {}
     }
     let outcome = evaluate(args);
     let mut stdout = std::io::stdout().lock();

@@ -678,6 +678,15 @@ pub enum Error {
         found: String,
     },
 
+    /// A file the signed manifest lists was not downloaded (when every one is required).
+    #[error("{file}: listed in the manifest {manifest} but not downloaded")]
+    ManifestFileMissing {
+        /// The listed file name.
+        file: String,
+        /// The manifest file.
+        manifest: String,
+    },
+
     /// A `Cargo.lock` could not be read as one (see [`crate::lockfile`]).
     #[error("{file}: malformed Cargo.lock: {detail}")]
     MalformedLockfile {
@@ -954,6 +963,7 @@ impl Error {
             Self::MalformedManifest { .. } => "malformed-manifest",
             Self::NotInManifest { .. } => "not-in-manifest",
             Self::ManifestDigestMismatch { .. } => "manifest-digest-mismatch",
+            Self::ManifestFileMissing { .. } => "manifest-file-missing",
             Self::MalformedLockfile { .. } => "malformed-lockfile",
             Self::CrateMissing { .. } => "crate-missing",
             Self::CrateChecksumMismatch { .. } => "crate-checksum-mismatch",
@@ -1029,6 +1039,7 @@ impl Error {
             | Self::MalformedManifest { file, .. }
             | Self::NotInManifest { file, .. }
             | Self::ManifestDigestMismatch { file, .. }
+            | Self::ManifestFileMissing { file, .. }
             | Self::MalformedLockfile { file, .. }
             | Self::CrateMissing { file, .. }
             | Self::CrateChecksumMismatch { file, .. }
@@ -1327,6 +1338,10 @@ mod tests {
                 manifest: file(),
                 expected: "00".into(),
                 found: "11".into(),
+            },
+            Error::ManifestFileMissing {
+                file: file(),
+                manifest: file(),
             },
             Error::MalformedLockfile {
                 file: file(),

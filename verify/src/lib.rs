@@ -30,7 +30,9 @@
 //!
 //! Signed files (docs/signatures.md): [`artifact::ArtifactVerifier`] checks a file against its
 //! `FILE.sig` ([`sig_file::SigFile`]: the CMS of [`cms`] and the stapled log bundle), the chain
-//! at the time the log's witnesses prove, with the same rules as [`verify()`].
+//! at the time the log's witnesses prove, with the same rules as [`verify()`]. What a
+//! rustup-like or cargo-like client checks after a download, signed channel manifest or
+//! `Cargo.lock` and the files it pins, is [`clients`].
 //!
 //! With feature `cli`: module `cli`, the `verify` command line (chain, CRLs, stapled bundles,
 //! JSON), run by the `rust-pki-verify` binary and by `rust-pki verify`.
@@ -43,6 +45,7 @@ mod cert;
 mod chain;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod clients;
 pub mod cms;
 mod crl;
 mod diagnose;

@@ -3,9 +3,9 @@
 //! A mirror or a cargo-like client that downloaded the crates of a lock file checks, for
 //! each crates.io package: that `NAME-VERSION.crate` has the SHA-256 the lock file pins
 //! ([`LockedCrate::check_download`]), then that the crate's signature (`.crate.sig`, a
-//! crates-io signature, [`crate::artifact`]) verifies and its log entry names that file. Path
-//! and git dependencies, and packages of other registries, are not signed by crates.io:
-//! they are listed as skipped.
+//! crates-io signature, [`crate::artifact`]) verifies and its log entry names that file
+//! ([`crate::clients::verify_lockfile`] does both). Path and git dependencies, and packages
+//! of other registries, are not signed by crates.io: they are listed as skipped.
 //!
 //! Lock file versions 3 and 4 (and 2, the same shape without `version`) are read; version 1
 //! kept checksums in `[metadata]` and is refused with a message saying so.

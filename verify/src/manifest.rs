@@ -18,9 +18,9 @@
 //!
 //! The check rustup would do: verify the manifest's own signature (a releases signature,
 //! [`crate::artifact`]), then that each downloaded file has the digest the manifest lists
-//! for its file name ([`ChannelManifest::check_file`]). Other keys of the manifest
-//! (`renames`, `profiles`, `components` and `extensions` of a target) are not needed for
-//! that and are ignored.
+//! for its file name ([`ChannelManifest::check_file`]); [`crate::clients::verify_manifest`]
+//! does both. Other keys of the manifest (`renames`, `profiles`, `components` and
+//! `extensions` of a target) are not needed for that and are ignored.
 
 use std::collections::BTreeMap;
 use std::path::Path;

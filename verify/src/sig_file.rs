@@ -7,7 +7,7 @@
 //! later ([`crate::cms`]).
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rust_pki_tlog::bundle_file::{self, StapledBundle};
 
@@ -15,6 +15,14 @@ use crate::error::Error;
 
 /// The extension of a signature file next to the file it signs: `FILE.sig`.
 pub const SIG_EXTENSION: &str = "sig";
+
+/// Where the signature of `file` is: `FILE.sig` next to it.
+pub fn sig_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".");
+    name.push(SIG_EXTENSION);
+    PathBuf::from(name)
+}
 
 /// Largest `.sig` read (a CMS with two certificates is ~2 KiB, a bundle a few KiB more).
 pub const MAX_SIG_SIZE: u64 = 1 << 20;

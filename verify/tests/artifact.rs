@@ -44,14 +44,6 @@ fn assert_rule(error: &Error, rule: &str, text: &str) {
     assert!(error.to_string().contains(text), "{error}");
 }
 
-fn log_trust(log: &TestLog, min: usize) -> LogTrust {
-    LogTrust {
-        log_key: log.log_key.clone(),
-        witness_keys: vec![log.witness.verifier()],
-        min_witnesses: min,
-    }
-}
-
 #[test]
 fn openssl_p384_signature_verifies_and_a_changed_byte_does_not() {
     let now = OffsetDateTime::now_utc();
@@ -187,7 +179,7 @@ fn expired_leaf_with_witnessed_bundle_verifies_at_the_proven_time() {
         OLD_SIGNING,
         witnessed,
     );
-    let v = verifier(&p.root, "releases").with_log(log_trust(&log, 1));
+    let v = verifier(&p.root, "releases").with_log(log.trust(1));
     let ok = check(&v, CONTENT, &sig(&text)).unwrap();
     assert_eq!(ok.proven_time, Some(witnessed));
     assert_eq!(ok.chain.at, witnessed);
@@ -234,7 +226,7 @@ fn signing_time_after_the_proven_time_is_rejected() {
         SIGNED_AT,
         SIGNED_AT - Duration::hours(1),
     );
-    let v = verifier(&p.root, "releases").with_log(log_trust(&log, 1));
+    let v = verifier(&p.root, "releases").with_log(log.trust(1));
     assert_rule(
         &rejected(&v, &text),
         "signing-time",
@@ -255,7 +247,7 @@ fn edited_bundles_and_foreign_entries_are_rejected() {
         SIGNED_AT,
         SIGNED_AT,
     );
-    let v = verifier(&p.root, "releases").with_log(log_trust(&log, 1));
+    let v = verifier(&p.root, "releases").with_log(log.trust(1));
     check(&v, CONTENT, &sig(&text)).unwrap();
 
     // No bundle at all, while the log's key is given.
@@ -289,7 +281,7 @@ fn edited_bundles_and_foreign_entries_are_rejected() {
     // The witness's cosignature missing.
     let v2 = verifier(&p.root, "releases").with_log(LogTrust {
         witness_keys: vec![],
-        ..log_trust(&log, 1)
+        ..log.trust(1)
     });
     assert_rule(&rejected(&v2, &text), "log-proof", "[witnesses]");
 
@@ -473,7 +465,7 @@ fn many_files_under_one_chain_validate_the_chain_once() {
         .collect();
     // One batched append and one cosigned checkpoint, as `rust-pki sign` does.
     let indexes = log.append(&p.leaf, &files);
-    let v = verifier(&p.root, "releases").with_log(log_trust(&log, 1));
+    let v = verifier(&p.root, "releases").with_log(log.trust(1));
     for ((name, content), index) in files.iter().zip(indexes) {
         let bundle = log.bundle(index, name, content, &p.leaf, &p.delegate, SIGNED_AT);
         let text =

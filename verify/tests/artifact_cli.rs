@@ -5,32 +5,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-use common::sign::{CmsBuilder, TestLog};
-use common::{Files, crl, pki};
-use serde_json::Value;
+use common::cli::{json, run, text};
+use common::sign::{Signer, TestLog};
+use common::{Files, crl, pki, validate_against_schema};
 use time::macros::datetime;
 
 const AT: &str = "2026-12-01T00:00:00Z";
 const SIGNED_AT: time::OffsetDateTime = datetime!(2026-11-30 12:00 UTC);
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rust-pki-verify"))
-        .env_remove("RUST_PKI_POLICY")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
-}
 
 struct Setup {
     files: Files,
@@ -49,14 +32,13 @@ fn setup() -> Setup {
     std::fs::create_dir(&dist).unwrap();
     let mut log = TestLog::new(&p.delegate);
     let contents: [(&str, &[u8]); 2] = [("a.tar.xz", b"first file"), ("b.tar.xz", b"second")];
-    let indexes = log.append(&p.leaf, &contents);
-    for ((name, content), index) in contents.iter().zip(indexes) {
-        let bundle = log.bundle(index, name, content, &p.leaf, &p.delegate, SIGNED_AT);
-        let sig =
-            CmsBuilder::new(&p.leaf, &p.delegate, SIGNED_AT).sig_text(content) + &bundle.to_text();
-        std::fs::write(dist.join(name), content).unwrap();
-        std::fs::write(dist.join(format!("{name}.sig")), sig).unwrap();
-    }
+    let signer = Signer {
+        leaf: &p.leaf,
+        delegate: &p.delegate,
+        time: SIGNED_AT,
+        openssl: false,
+    };
+    signer.write(&dist, Some(&mut log), &contents);
     let path = |p: PathBuf| p.display().to_string();
     Setup {
         root: path(files.write("root.pem", p.root.pem())),
@@ -227,48 +209,6 @@ fn flat_verify_still_takes_its_arguments() {
     assert!(
         text(&out.stderr).contains("--chain"),
         "{}",
-        text(&out.stderr)
-    );
-}
-
-fn validate_against_schema(envelopes: &[(&str, Value)]) {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let python = repo.join(".venv/bin/python3");
-    assert!(
-        python.exists(),
-        "{} missing: run scripts/install-deps",
-        python.display()
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("envelopes.jsonl");
-    let lines: Vec<String> = envelopes
-        .iter()
-        .map(|(name, envelope)| serde_json::json!({"name": name, "envelope": envelope}).to_string())
-        .collect();
-    std::fs::write(&file, lines.join("\n")).unwrap();
-    let script = r#"
-import json, sys
-import jsonschema
-validator = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
-bad = 0
-for line in open(sys.argv[2]):
-    item = json.loads(line)
-    for error in validator.iter_errors(item["envelope"]):
-        bad += 1
-        print(f"{item['name']}: {error.json_path}: {error.message}")
-sys.exit(1 if bad else 0)
-"#;
-    let out = Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .arg(repo.join("docs/cli-json.schema.json"))
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "envelopes do not match the schema:\n{}{}",
-        text(&out.stdout),
         text(&out.stderr)
     );
 }

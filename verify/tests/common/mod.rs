@@ -5,10 +5,14 @@
 // Test helpers outside #[test] functions: clippy.toml's allow-unwrap-in-tests does not reach them.
 #![allow(clippy::unwrap_used)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod clients;
 pub mod mutate;
 pub mod sign;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
@@ -17,6 +21,7 @@ use rcgen::{
     SignatureAlgorithm,
 };
 use rust_pki_verify::{Chain, Crl, Error, Oid, Purpose, Root, VerifiedChain};
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -292,7 +297,7 @@ impl Files {
         path
     }
 
-    pub fn dir_path(&self) -> &std::path::Path {
+    pub fn dir_path(&self) -> &Path {
         self.dir.path()
     }
 
@@ -361,4 +366,48 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
     }
     out.push_str(&format!("-----END {label}-----\n"));
     out
+}
+
+/// Validates `(name, envelope)` pairs against docs/cli-json.schema.json with the Python
+/// `jsonschema` of `.venv` (scripts/install-deps).
+pub fn validate_against_schema(envelopes: &[(&str, Value)]) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let python = repo.join(".venv/bin/python3");
+    assert!(
+        python.exists(),
+        "{} missing: run scripts/install-deps",
+        python.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("envelopes.jsonl");
+    let lines: Vec<String> = envelopes
+        .iter()
+        .map(|(name, envelope)| serde_json::json!({"name": name, "envelope": envelope}).to_string())
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let script = r#"
+import json, sys
+import jsonschema
+validator = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+bad = 0
+for line in open(sys.argv[2]):
+    item = json.loads(line)
+    for error in validator.iter_errors(item["envelope"]):
+        bad += 1
+        print(f"{item['name']}: {error.json_path}: {error.message}")
+sys.exit(1 if bad else 0)
+"#;
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(repo.join("docs/cli-json.schema.json"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "envelopes do not match the schema:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

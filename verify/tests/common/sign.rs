@@ -305,3 +305,58 @@ pub fn entry(name: &str, content: &[u8], leaf: &Issued) -> Vec<u8> {
         .encode()
         .unwrap()
 }
+
+impl TestLog {
+    /// Trust in this log and its witness, `min` cosignatures required.
+    pub fn trust(&self, min: usize) -> rust_pki_verify::artifact::LogTrust {
+        rust_pki_verify::artifact::LogTrust {
+            log_key: self.log_key.clone(),
+            witness_keys: vec![self.witness.verifier()],
+            min_witnesses: min,
+        }
+    }
+}
+
+/// Who signs files into a download folder, and how.
+pub struct Signer<'a> {
+    pub leaf: &'a Issued,
+    pub delegate: &'a Issued,
+    /// The signing time ([`CmsBuilder`]) and the witness's cosignature time.
+    pub time: OffsetDateTime,
+    /// Sign with `openssl cms -sign` (P-384; its signing time is the clock's) instead of
+    /// [`CmsBuilder`].
+    pub openssl: bool,
+}
+
+impl Signer<'_> {
+    /// Writes each `(name, content)` into `dir` with `name.sig` next to it: the CMS, and with
+    /// `log`, the bundle of the file's artifact entry (appended in one batch).
+    pub fn write(&self, dir: &Path, log: Option<&mut TestLog>, files: &[(&str, &[u8])]) {
+        let scratch = tempfile::tempdir().unwrap();
+        let bundles = match log {
+            Some(log) => {
+                let indexes = log.append(self.leaf, files);
+                files
+                    .iter()
+                    .zip(indexes)
+                    .map(|((name, content), index)| {
+                        let b =
+                            log.bundle(index, name, content, self.leaf, self.delegate, self.time);
+                        b.to_text()
+                    })
+                    .collect()
+            }
+            None => vec![String::new(); files.len()],
+        };
+        for ((name, content), bundle) in files.iter().zip(bundles) {
+            let path = dir.join(name);
+            std::fs::write(&path, content).unwrap();
+            let cms = if self.openssl {
+                openssl_sign(scratch.path(), self.leaf, self.delegate, &path)
+            } else {
+                CmsBuilder::new(self.leaf, self.delegate, self.time).sig_text(content)
+            };
+            std::fs::write(dir.join(format!("{name}.sig")), cms + &bundle).unwrap();
+        }
+    }
+}
