@@ -113,6 +113,8 @@ pub fn audit(
     let mut leaves = Vec::new();
     let mut artifacts = Vec::new();
     let mut bastion_events = Vec::new();
+    let mut revocations = Vec::new();
+    let mut crls = Vec::new();
     // SHA-256 of every leaf logged so far: a signature must come after its leaf's issuance.
     let mut logged_leaves: HashSet<[u8; 32]> = HashSet::new();
     for (index, bytes) in (0u64..).zip(&replica.entries) {
@@ -241,6 +243,25 @@ pub fn audit(
                 "members": members,
                 "resources": resources,
             })),
+            Entry::Revocation {
+                issuer_sha256,
+                serial,
+                reason,
+                revoked_at,
+                certificate_sha256,
+            } => revocations.push(json!({
+                "index": index,
+                "issuer_sha256": hex::encode(issuer_sha256),
+                "serial": hex::encode(serial),
+                "reason": reason,
+                "revoked_at": revoked_at,
+                "certificate_sha256": certificate_sha256.map(hex::encode),
+            })),
+            Entry::Crl {
+                issuer_sha256,
+                number,
+                crl,
+            } => crls.push(crl_report(index, issuer_sha256, *number, crl)),
         }
         entries.push(entry);
     }
@@ -274,6 +295,8 @@ pub fn audit(
     report["leaf_issuances"] = Value::from(leaves);
     report["artifacts"] = Value::from(artifacts);
     report["bastion_events"] = Value::from(bastion_events);
+    report["revocations"] = Value::from(revocations);
+    report["crls"] = Value::from(crls);
     report["replay"] = replay.unwrap_or(Value::Null);
     report["certificates"] = certs.unwrap_or(Value::Null);
     report["findings"] = json!(findings);
@@ -393,6 +416,30 @@ fn record_bytes(
         ));
     }
     Ok(bytes)
+}
+
+/// A `crl` entry as the report lists it: its number, and what its DER says of itself
+/// (thisUpdate, nextUpdate, how many entries), or why it does not parse.
+fn crl_report(index: u64, issuer_sha256: &[u8; 32], number: u64, crl: &[u8]) -> Value {
+    let mut value = json!({
+        "index": index,
+        "issuer_sha256": hex::encode(issuer_sha256),
+        "number": number,
+        "sha256": hex::encode(Sha256::digest(crl)),
+    });
+    match <x509_cert::crl::CertificateList>::from_der(crl) {
+        Ok(parsed) => {
+            let tbs = &parsed.tbs_cert_list;
+            value["issuer"] = Value::from(tbs.issuer.to_string());
+            value["this_update"] = Value::from(tbs.this_update.to_string());
+            value["next_update"] = tbs
+                .next_update
+                .map_or(Value::Null, |t| Value::from(t.to_string()));
+            value["entries"] = Value::from(tbs.revoked_certificates.as_ref().map_or(0, Vec::len));
+        }
+        Err(e) => value["malformed"] = Value::from(e.to_string()),
+    }
+    value
 }
 
 fn describe_record(op: &mut Value, record: &Record) {

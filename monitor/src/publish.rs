@@ -22,7 +22,7 @@ use x509_cert::Certificate;
 use crate::error::{Error, Result};
 use crate::site::{
     self, ArtifactRow, BastionEventRow, CeremonyRow, IssuedCertificate, LeafRow, LogSummary,
-    RECORDS_DIR, RecordView, Row,
+    RECORDS_DIR, RecordView, RevocationRow, Row,
 };
 
 /// Name of the page written in the log directory.
@@ -173,6 +173,25 @@ pub fn publish(dir: &Path, vkey: &VerifierKey, records: Option<&Path>) -> Result
                 members,
                 resources,
             }),
+            Ok(Entry::Revocation {
+                issuer_sha256,
+                serial,
+                reason,
+                revoked_at,
+                ..
+            }) => Row::Revocation(RevocationRow {
+                index,
+                kind: "revocation",
+                issuer_sha256,
+                what: hex::encode(serial),
+                when: revoked_at,
+                detail: reason,
+            }),
+            Ok(Entry::Crl {
+                issuer_sha256,
+                number,
+                crl,
+            }) => Row::Revocation(crl_row(index, issuer_sha256, number, &crl)),
             Err(e) => {
                 counts.unreadable += 1;
                 Row::Unreadable {
@@ -201,6 +220,32 @@ pub fn publish(dir: &Path, vkey: &VerifierKey, records: Option<&Path>) -> Result
         size: cp.size,
         counts,
     })
+}
+
+/// The row of a `crl` entry: its number, and its update times and size from its DER.
+fn crl_row(index: u64, issuer_sha256: [u8; 32], number: u64, crl: &[u8]) -> RevocationRow {
+    let (when, detail) = match <x509_cert::crl::CertificateList>::from_der(crl) {
+        Ok(parsed) => {
+            let tbs = parsed.tbs_cert_list;
+            let next = tbs
+                .next_update
+                .map_or_else(|| "none".to_owned(), |t| t.to_string());
+            let entries = tbs.revoked_certificates.map_or(0, |list| list.len());
+            (
+                format!("{} to {next}", tbs.this_update),
+                format!("{entries} revoked"),
+            )
+        }
+        Err(e) => (String::new(), format!("malformed CRL: {e}")),
+    };
+    RevocationRow {
+        index,
+        kind: "crl",
+        issuer_sha256,
+        what: format!("number {number}"),
+        when,
+        detail,
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

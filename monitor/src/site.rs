@@ -35,6 +35,8 @@ pub enum Row {
     Artifact(ArtifactRow),
     /// Access to the bastion or the HSMs.
     BastionEvent(BastionEventRow),
+    /// A revocation or a CRL logged by a CA.
+    Revocation(RevocationRow),
     /// An entry that is not a valid `rust-pki-log-entry/v1` entry.
     Unreadable {
         /// Log index.
@@ -124,6 +126,24 @@ pub struct BastionEventRow {
     pub members: Vec<String>,
     /// AWS resource ids touched.
     pub resources: Vec<String>,
+}
+
+/// A `revocation` or `crl` entry, in one table row: what a CA revoked, or which CRL it
+/// signed.
+#[derive(Debug)]
+pub struct RevocationRow {
+    /// Log index.
+    pub index: u64,
+    /// `revocation` or `crl`.
+    pub kind: &'static str,
+    /// SHA-256 of the CA certificate, as logged.
+    pub issuer_sha256: [u8; 32],
+    /// The revoked serial (hex), or `number N` for a CRL.
+    pub what: String,
+    /// The revocation date, or `thisUpdate → nextUpdate` of the CRL.
+    pub when: String,
+    /// The reason, or how many certificates the CRL lists.
+    pub detail: String,
 }
 
 /// An artifact entry.
@@ -227,6 +247,13 @@ pub fn render(log: &LogSummary, rows: &[Row]) -> String {
         .iter()
         .filter_map(|r| match r {
             Row::BastionEvent(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let revocations: Vec<&RevocationRow> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Revocation(e) => Some(e),
             _ => None,
         })
         .collect();
@@ -337,6 +364,31 @@ pub fn render(log: &LogSummary, rows: &[Row]) -> String {
                 escape(&e.action),
                 list(&e.members),
                 list(&e.resources)
+            ));
+        }
+        h.push_str("</tbody>\n</table></div>\n");
+    }
+
+    // Only when there are any, so that pages of logs without them are unchanged.
+    if !revocations.is_empty() {
+        h.push_str(&format!(
+            "<h2 id=\"revocations\">Revocations and CRLs ({})</h2>\n",
+            revocations.len()
+        ));
+        h.push_str(
+            "<div class=\"t\"><table>\n<thead><tr><th>Index</th><th>Kind</th><th>Issuer</th>\
+             <th>Serial or number</th><th>When</th><th>Reason or entries</th></tr></thead>\n\
+             <tbody>\n",
+        );
+        for r in revocations {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                r.index,
+                r.kind,
+                hash(&r.issuer_sha256),
+                escape(&r.what),
+                escape(&r.when),
+                escape(&r.detail)
             ));
         }
         h.push_str("</tbody>\n</table></div>\n");

@@ -40,7 +40,26 @@
 //! time: <name>               when (RFC 3339, UTC)
 //! members: <name>,... | -    roster member ids concerned (admitted, or operating)
 //! resources: <name>,... | -  AWS resource ids touched (instance, HSMs, backups)
+//!
+//! rust-pki-log-entry/v1 revocation
+//! issuer-sha256: <hex32>     SHA-256 of the DER of the revoking CA's certificate
+//! serial: <serial>           serial number of the revoked certificate
+//! reason: <reason>           RFC 5280 reason in kebab-case: unspecified, key-compromise,
+//!                            ca-compromise, affiliation-changed, superseded,
+//!                            cessation-of-operation, certificate-hold, privilege-withdrawn
+//! revoked-at: <time>         the revocation date as recorded (RFC 3339, UTC, whole
+//!                            seconds: YYYY-MM-DDTHH:MM:SSZ)
+//! certificate-sha256: <hex32> | -  SHA-256 of the revoked certificate's DER, or "-" when
+//!                            only its serial was known
+//!
+//! rust-pki-log-entry/v1 crl
+//! issuer-sha256: <hex32>     SHA-256 of the DER of the CRL issuer's certificate
+//! number: <u64>              the CRL's cRLNumber
+//! crl: <b64>                 DER of the CRL
 //! ```
+//!
+//! A `serial` is 2 to 40 lowercase hexadecimal digits, an even number of them: the DER
+//! content octets of the serial number (at most 20, RFC 5280 §4.1.2.2).
 //!
 //! In lists, each item is a `name` without commas; `-` stands for the empty list.
 //!
@@ -110,7 +129,43 @@ pub enum Entry {
         /// AWS resource ids touched.
         resources: Vec<String>,
     },
+    /// A CA revoked a certificate (`revocation`): logged when it is recorded, before any
+    /// CRL lists it.
+    Revocation {
+        /// SHA-256 of the revoking CA certificate's DER.
+        issuer_sha256: [u8; 32],
+        /// The serial number's DER content octets.
+        serial: Vec<u8>,
+        /// RFC 5280 reason, kebab-case (see [`REVOCATION_REASONS`]).
+        reason: String,
+        /// The revocation date, `YYYY-MM-DDTHH:MM:SSZ`.
+        revoked_at: String,
+        /// SHA-256 of the revoked certificate's DER, when known.
+        certificate_sha256: Option<[u8; 32]>,
+    },
+    /// A CRL signed by a CA (`crl`).
+    Crl {
+        /// SHA-256 of the CRL issuer certificate's DER.
+        issuer_sha256: [u8; 32],
+        /// Its cRLNumber.
+        number: u64,
+        /// DER of the CRL.
+        crl: Vec<u8>,
+    },
 }
+
+/// The reasons a `revocation` entry may name (RFC 5280 §5.3.1, kebab-case; `removeFromCRL`
+/// and the attribute-authority reasons are not used by this PKI).
+pub const REVOCATION_REASONS: &[&str] = &[
+    "unspecified",
+    "key-compromise",
+    "ca-compromise",
+    "affiliation-changed",
+    "superseded",
+    "cessation-of-operation",
+    "certificate-hold",
+    "privilege-withdrawn",
+];
 
 /// The `ceremony-record` entries among `entries`, in log order: (index, file name, SHA-256
 /// of the record). Entries that do not parse are skipped (the monitor reports them).
@@ -239,6 +294,44 @@ impl Entry {
         Ok(entry)
     }
 
+    /// A revocation entry: `issuer_der` revoked the certificate with serial `serial` (DER
+    /// content octets) for `reason` at `revoked_at` (`YYYY-MM-DDTHH:MM:SSZ`).
+    ///
+    /// # Errors
+    /// [`Error::EntryInvalid`] for a bad serial, reason or time.
+    pub fn revocation(
+        issuer_der: &[u8],
+        serial: &[u8],
+        reason: &str,
+        revoked_at: &str,
+        certificate_der: Option<&[u8]>,
+    ) -> Result<Self> {
+        let entry = Self::Revocation {
+            issuer_sha256: sha256_of(issuer_der),
+            serial: serial.to_vec(),
+            reason: reason.to_owned(),
+            revoked_at: revoked_at.to_owned(),
+            certificate_sha256: certificate_der.map(sha256_of),
+        };
+        entry.validate()?;
+        Ok(entry)
+    }
+
+    /// A CRL entry: the CRL `crl_der` numbered `number`, signed by `issuer_der`'s key.
+    ///
+    /// # Errors
+    /// [`Error::EntryInvalid`] for an empty CRL; [`Error::EntryTooLong`].
+    pub fn crl(issuer_der: &[u8], number: u64, crl_der: &[u8]) -> Result<Self> {
+        let entry = Self::Crl {
+            issuer_sha256: sha256_of(issuer_der),
+            number,
+            crl: crl_der.to_vec(),
+        };
+        entry.validate()?;
+        entry.check_len()?;
+        Ok(entry)
+    }
+
     /// Whether this entry logs the certificate `der`: a leaf issuance of exactly that
     /// certificate, or a ceremony record that lists its SHA-256.
     pub fn names_certificate(&self, der: &[u8]) -> bool {
@@ -249,7 +342,10 @@ impl Entry {
                 certificates.contains(&digest)
             }
             Self::Artifact { signer_sha256, .. } => *signer_sha256 == Some(sha256_of(der)),
-            Self::BastionEvent { .. } => false,
+            Self::Revocation {
+                certificate_sha256, ..
+            } => *certificate_sha256 == Some(sha256_of(der)),
+            Self::BastionEvent { .. } | Self::Crl { .. } => false,
         }
     }
 
@@ -260,6 +356,8 @@ impl Entry {
             Self::LeafIssuance { .. } => "leaf-issuance",
             Self::Artifact { .. } => "artifact",
             Self::BastionEvent { .. } => "bastion-event",
+            Self::Revocation { .. } => "revocation",
+            Self::Crl { .. } => "crl",
         }
     }
 
@@ -341,6 +439,18 @@ impl Entry {
                 members: lines.name_list("members")?,
                 resources: lines.name_list("resources")?,
             },
+            "revocation" => Self::Revocation {
+                issuer_sha256: lines.hex32("issuer-sha256")?,
+                serial: lines.serial("serial")?,
+                reason: lines.reason("reason")?,
+                revoked_at: lines.time("revoked-at")?,
+                certificate_sha256: lines.optional_hex32("certificate-sha256")?,
+            },
+            "crl" => Self::Crl {
+                issuer_sha256: lines.hex32("issuer-sha256")?,
+                number: lines.u64("number")?,
+                crl: lines.b64("crl")?,
+            },
             other => return Err(malformed(1, format!("unknown entry kind {other:?}"))),
         };
         if let Some((i, _)) = lines.lines.next() {
@@ -411,6 +521,31 @@ impl Entry {
                 field("members", &join_list(members));
                 field("resources", &join_list(resources));
             }
+            Self::Revocation {
+                issuer_sha256,
+                serial,
+                reason,
+                revoked_at,
+                certificate_sha256,
+            } => {
+                field("issuer-sha256", &hex::encode(issuer_sha256));
+                field("serial", &hex::encode(serial));
+                field("reason", reason);
+                field("revoked-at", revoked_at);
+                field(
+                    "certificate-sha256",
+                    &certificate_sha256.map_or_else(|| "-".to_owned(), hex::encode),
+                );
+            }
+            Self::Crl {
+                issuer_sha256,
+                number,
+                crl,
+            } => {
+                field("issuer-sha256", &hex::encode(issuer_sha256));
+                field("number", &number.to_string());
+                field("crl", &Base64::encode_string(crl));
+            }
         }
         out
     }
@@ -467,6 +602,21 @@ impl Entry {
                 }
                 for item in resources {
                     check_list_item("resources", item)?;
+                }
+            }
+            Self::Revocation {
+                serial,
+                reason,
+                revoked_at,
+                ..
+            } => {
+                check_serial(serial).map_err(Error::EntryInvalid)?;
+                check_reason(reason).map_err(Error::EntryInvalid)?;
+                check_time(revoked_at).map_err(Error::EntryInvalid)?;
+            }
+            Self::Crl { crl, .. } => {
+                if crl.is_empty() {
+                    return Err(Error::EntryInvalid("the CRL is empty".into()));
                 }
             }
         }
@@ -530,6 +680,61 @@ fn check_list_item(key: &str, item: &str) -> Result<()> {
         return Err(Error::EntryInvalid(format!(
             "{key}: an item may not be \"-\" or contain a comma ({item:?})"
         )));
+    }
+    Ok(())
+}
+
+/// A serial number's DER content octets: 1 to 20 of them.
+fn check_serial(serial: &[u8]) -> std::result::Result<(), String> {
+    if serial.is_empty() || serial.len() > 20 {
+        return Err(format!(
+            "serial must be 1 to 20 octets (2 to 40 hex digits), not {}",
+            serial.len()
+        ));
+    }
+    Ok(())
+}
+
+fn check_reason(reason: &str) -> std::result::Result<(), String> {
+    if !REVOCATION_REASONS.contains(&reason) {
+        return Err(format!(
+            "reason {reason:?} is not one of {}",
+            REVOCATION_REASONS.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` with plausible field ranges (the text is what was recorded; it
+/// is compared, not computed with).
+fn check_time(text: &str) -> std::result::Result<(), String> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
+    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(u32::MAX);
+    let shaped = b.len() == 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && b[19] == b'Z';
+    if !shaped
+        || !(1..=12).contains(&number(5..7))
+        || !(1..=31).contains(&number(8..10))
+        || number(11..13) > 23
+        || number(14..16) > 59
+        || number(17..19) > 59
+    {
+        return Err(format!(
+            "revoked-at {text:?} is not an RFC 3339 UTC time in whole seconds \
+             (YYYY-MM-DDTHH:MM:SSZ)"
+        ));
     }
     Ok(())
 }
@@ -625,6 +830,32 @@ impl<'a> Fields<'a> {
             return Ok(Vec::new());
         }
         value.split(',').map(|v| parse_hex32(n, key, v)).collect()
+    }
+
+    /// A serial: an even number (2 to 40) of lowercase hex digits.
+    fn serial(&mut self, key: &str) -> Result<Vec<u8>> {
+        let (n, value) = self.field(key)?;
+        let lower = value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let bytes = hex::decode(value)
+            .ok()
+            .filter(|_| lower)
+            .ok_or_else(|| malformed(n, format!("{key} is not lowercase hex octets")))?;
+        check_serial(&bytes).map_err(|reason| malformed(n, reason))?;
+        Ok(bytes)
+    }
+
+    fn reason(&mut self, key: &str) -> Result<String> {
+        let (n, value) = self.field(key)?;
+        check_reason(value).map_err(|reason| malformed(n, reason))?;
+        Ok(value.to_owned())
+    }
+
+    fn time(&mut self, key: &str) -> Result<String> {
+        let (n, value) = self.field(key)?;
+        check_time(value).map_err(|reason| malformed(n, reason))?;
+        Ok(value.to_owned())
     }
 
     fn b64(&mut self, key: &str) -> Result<Vec<u8>> {

@@ -38,6 +38,24 @@ fn samples() -> Vec<Entry> {
         )
         .unwrap(),
         Entry::bastion_event("down", "2026-11-26T12:00:00Z", &[], &[]).unwrap(),
+        Entry::revocation(
+            b"delegate DER",
+            &[0x5d, 0x0f, 0x6e],
+            "key-compromise",
+            "2026-12-05T19:27:46Z",
+            Some(b"leaf DER"),
+        )
+        .unwrap(),
+        Entry::revocation(
+            b"d",
+            &[0x00, 0x80],
+            "unspecified",
+            "2049-12-31T23:59:59Z",
+            None,
+        )
+        .unwrap(),
+        Entry::crl(b"delegate DER", 7, b"\x30\x03\x02\x01\x07").unwrap(),
+        Entry::crl(b"delegate DER", u64::MAX, &vec![0x30; 40_000]).unwrap(),
     ]
 }
 
@@ -359,4 +377,114 @@ fn strict_base64_and_record_checks() {
             ..
         }
     ));
+}
+
+#[test]
+fn revocation_and_crl_texts_are_exact() {
+    let e = Entry::revocation(
+        b"d",
+        &[0x01, 0xab],
+        "superseded",
+        "2026-12-05T10:00:00Z",
+        Some(b"c"),
+    )
+    .unwrap();
+    assert_eq!(e.kind(), "revocation");
+    assert!(e.names_certificate(b"c"));
+    assert_eq!(
+        String::from_utf8(e.encode().unwrap()).unwrap(),
+        format!(
+            "rust-pki-log-entry/v1 revocation\nissuer-sha256: {}\nserial: 01ab\n\
+             reason: superseded\nrevoked-at: 2026-12-05T10:00:00Z\ncertificate-sha256: {}\n",
+            hex::encode(sha(b"d")),
+            hex::encode(sha(b"c"))
+        )
+    );
+    let e = Entry::revocation(b"d", &[1], "key-compromise", "2026-12-05T10:00:00Z", None).unwrap();
+    assert!(
+        String::from_utf8(e.encode().unwrap())
+            .unwrap()
+            .ends_with("certificate-sha256: -\n")
+    );
+    let e = Entry::crl(b"d", 12, b"\x30\x00").unwrap();
+    assert_eq!(e.kind(), "crl");
+    assert!(!e.names_certificate(b"d"));
+    assert_eq!(
+        String::from_utf8(e.encode().unwrap()).unwrap(),
+        format!(
+            "rust-pki-log-entry/v1 crl\nissuer-sha256: {}\nnumber: 12\ncrl: MAA=\n",
+            hex::encode(sha(b"d"))
+        )
+    );
+}
+
+#[test]
+fn revocation_and_crl_are_strict() {
+    let t = "2026-12-05T10:00:00Z";
+    // Refused when built.
+    assert!(Entry::revocation(b"d", &[], "superseded", t, None).is_err());
+    assert!(Entry::revocation(b"d", &[1; 21], "superseded", t, None).is_err());
+    assert!(Entry::revocation(b"d", &[1], "keyCompromise", t, None).is_err());
+    assert!(Entry::revocation(b"d", &[1], "remove-from-crl", t, None).is_err());
+    for bad in [
+        "2026-12-05T10:00:00",
+        "2026-12-05T10:00:00.5Z",
+        "2026-12-05T10:00:00+00:00",
+        "2026-13-05T10:00:00Z",
+        "2026-12-05 10:00:00Z",
+        "2026-12-05T24:00:00Z",
+        "",
+    ] {
+        assert!(
+            Entry::revocation(b"d", &[1], "superseded", bad, None).is_err(),
+            "{bad:?}"
+        );
+    }
+    assert!(Entry::crl(b"d", 1, b"").is_err());
+    assert!(matches!(
+        Entry::crl(b"d", 1, &vec![0; 60_000]),
+        Err(Error::EntryTooLong { .. })
+    ));
+
+    // Refused when parsed.
+    let revocation = String::from_utf8(
+        Entry::revocation(b"d", &[0x01, 0xab], "superseded", t, None)
+            .unwrap()
+            .encode()
+            .unwrap(),
+    )
+    .unwrap();
+    let crl =
+        String::from_utf8(Entry::crl(b"d", 12, b"\x30\x00").unwrap().encode().unwrap()).unwrap();
+    for broken in [
+        revocation.replace("serial: 01ab", "serial: 01AB"),
+        revocation.replace("serial: 01ab", "serial: 1ab"),
+        revocation.replace("serial: 01ab", "serial: "),
+        revocation.replace("serial: 01ab", &format!("serial: {}", "01".repeat(21))),
+        revocation.replace("reason: superseded", "reason: Superseded"),
+        revocation.replace("reason: superseded", "reason: -"),
+        revocation.replace(t, "2026-12-05T10:00:00.000Z"),
+        revocation.replace(t, "-"),
+        revocation.replace("certificate-sha256: -", "certificate-sha256: "),
+        revocation.replace("reason: superseded\n", ""),
+        revocation.replace(
+            "serial: 01ab\nreason: superseded",
+            "reason: superseded\nserial: 01ab",
+        ),
+        format!("{revocation}extra: 1\n"),
+        crl.replace("number: 12", "number: 012"),
+        crl.replace("number: 12", "number: -1"),
+        crl.replace("crl: MAA=", "crl: MAA"),
+        crl.replace("crl: MAA=", "crl: -"),
+        crl.replace("rust-pki-log-entry/v1 crl", "rust-pki-log-entry/v1 CRL"),
+        crl.trim_end().to_owned(),
+    ] {
+        assert!(
+            matches!(
+                Entry::parse(broken.as_bytes()),
+                Err(Error::EntryMalformed { .. })
+            ),
+            "{broken}"
+        );
+    }
 }

@@ -229,6 +229,38 @@ fn print_text(out: &mut impl Write, report: &Value) -> anyhow::Result<()> {
             s(&artifact["sha256"])
         )?;
     }
+    // Only when there are any, so that the output of logs without them is unchanged.
+    let revocations = list(&report["revocations"]);
+    if !revocations.is_empty() {
+        writeln!(out, "\nrevocations: {}", revocations.len())?;
+        for r in &revocations {
+            writeln!(
+                out,
+                "  entry {:>3}  serial {} revoked at {} ({}) by issuer sha256 {}",
+                r["index"],
+                s(&r["serial"]),
+                s(&r["revoked_at"]),
+                s(&r["reason"]),
+                s(&r["issuer_sha256"])
+            )?;
+        }
+    }
+    let crls = list(&report["crls"]);
+    if !crls.is_empty() {
+        writeln!(out, "\nCRLs: {}", crls.len())?;
+        for c in &crls {
+            writeln!(
+                out,
+                "  entry {:>3}  number {} of {} thisUpdate {} nextUpdate {}, {} entries",
+                c["index"],
+                c["number"],
+                s(&c["issuer"]),
+                s(&c["this_update"]),
+                s(&c["next_update"]),
+                c["entries"]
+            )?;
+        }
+    }
 
     let replay = &report["replay"];
     if !replay.is_null() {
