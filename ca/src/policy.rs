@@ -74,6 +74,10 @@ pub struct SchedulePolicy {
     pub root_rotate_before: Duration,
     /// Re-appoint (or replace) a roster member this long before their `reappoint_by` date.
     pub reappoint_notice: Duration,
+    /// Re-sign a delegate CRL this long before its nextUpdate (`rust-pki delegate due`).
+    pub delegate_crl_resign_before: Duration,
+    /// Issue a leaf's successor this long before its notAfter (`rust-pki delegate due`).
+    pub leaf_rotate_before: Duration,
 }
 
 /// Root CA rules.
@@ -373,6 +377,16 @@ impl Policy {
                 "schedule.reappoint_notice_days",
                 &field_error,
             )?,
+            delegate_crl_resign_before: days(
+                file.schedule.delegate_crl_resign_before_days,
+                "schedule.delegate_crl_resign_before_days",
+                &field_error,
+            )?,
+            leaf_rotate_before: days(
+                file.schedule.leaf_rotate_before_days,
+                "schedule.leaf_rotate_before_days",
+                &field_error,
+            )?,
         };
         // A lead time as long as the lifetime it precedes would make every new CRL or
         // certificate due for replacement the moment it is signed.
@@ -394,6 +408,18 @@ impl Policy {
                 schedule.root_rotate_before,
                 root.max_validity,
                 "root.max_validity_days",
+            ),
+            (
+                "schedule.delegate_crl_resign_before_days",
+                schedule.delegate_crl_resign_before,
+                delegate.crl_lifetime,
+                "delegate.crl_lifetime_days",
+            ),
+            (
+                "schedule.leaf_rotate_before_days",
+                schedule.leaf_rotate_before,
+                leaf.default_validity,
+                "leaf.default_validity_days",
             ),
         ] {
             if lead >= lifetime {
@@ -593,6 +619,8 @@ struct ScheduleSection {
     delegate_renew_before_days: u32,
     root_rotate_before_days: u32,
     reappoint_notice_days: u32,
+    delegate_crl_resign_before_days: u32,
+    leaf_rotate_before_days: u32,
 }
 
 #[derive(Debug, Deserialize)]

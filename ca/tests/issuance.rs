@@ -447,6 +447,30 @@ fn bad_policies_are_refused_naming_the_field() {
             "unknown field `root_crl_remind_days`",
         ),
         (
+            "zero-delegate-crl-lead",
+            "delegate_crl_resign_before_days = 2",
+            "delegate_crl_resign_before_days = 0",
+            "schedule.delegate_crl_resign_before_days",
+        ),
+        (
+            "delegate-crl-lead-as-long-as-the-crl",
+            "delegate_crl_resign_before_days = 2",
+            "delegate_crl_resign_before_days = 7",
+            "schedule.delegate_crl_resign_before_days",
+        ),
+        (
+            "leaf-rotation-lead-as-long-as-the-leaf",
+            "leaf_rotate_before_days = 7",
+            "leaf_rotate_before_days = 30",
+            "schedule.leaf_rotate_before_days",
+        ),
+        (
+            "missing-delegate-crl-lead",
+            "delegate_crl_resign_before_days = 2\n",
+            "",
+            "missing field `delegate_crl_resign_before_days`",
+        ),
+        (
             "zero-root-crl-lead",
             "root_crl_resign_before_days = 30",
             "root_crl_resign_before_days = 0",
