@@ -43,6 +43,10 @@ enum Command {
     /// Quorum ceremonies: the roster, members' approvals (5 of 9 for every root operation).
     #[command(subcommand)]
     Ceremony(cmd::ceremony::CeremonyCommand),
+    /// A delegate CA's day-to-day work on its state directory: leaves, revocations, CRLs
+    /// re-signed with every revocation carried forward, what lapses next.
+    #[command(subcommand)]
+    Delegate(cmd::delegate::DelegateCommand),
     /// Lint a policy, certificate or CRL with the rules that run before every signature.
     #[command(
         after_help = "Examples:\n  rust-pki lint\n  rust-pki lint demo-out/root.pem\n  rust-pki lint demo-out/leaves/releases.pem --issuer demo-out/delegates/releases.pem\n  rust-pki lint --crl demo-out/root.crl --issuer demo-out/root.pem"
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
         Command::Hsm(command) => cmd::hsm::run(command),
         Command::Ca(command) => cmd::ca::run(command),
         Command::Ceremony(command) => cmd::ceremony::run(command),
+        Command::Delegate(command) => cmd::delegate::run(command),
         Command::Lint(args) => cmd::lint::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Log(command) => cmd::log::run(command),
@@ -142,6 +147,9 @@ fn json_command(command: &Command) -> Option<&'static str> {
         Command::Log(cmd::log::LogCommand::Audit(args)) if args.json() => Some("log audit"),
         Command::Ceremony(cmd::ceremony::CeremonyCommand::Due(args)) if args.json() => {
             Some("ceremony due")
+        }
+        Command::Delegate(cmd::delegate::DelegateCommand::Due(args)) if args.json() => {
+            Some("delegate due")
         }
         _ => None,
     }

@@ -107,6 +107,16 @@ fn refused(cause: &(dyn StdError + 'static)) -> bool {
     if let Some(e) = cause.downcast_ref::<rust_pki_tlog::Error>() {
         return tlog_refused(e);
     }
+    if let Some(e) = cause.downcast_ref::<rust_pki_delegate::Error>() {
+        use rust_pki_delegate::Error as D;
+        return match e {
+            D::Write(e) => write_refused(e),
+            D::Lock(e) => lock_refused(e),
+            D::Ca(e) => ca_refused(e),
+            D::Tlog(e) => tlog_refused(e),
+            other => other.is_refusal(),
+        };
+    }
     if let Some(e) = cause.downcast_ref::<rust_pki_sign::Error>() {
         return e.is_refusal();
     }

@@ -5,6 +5,7 @@ pub mod bastion;
 pub mod ca;
 pub mod ceremony;
 mod common;
+pub mod delegate;
 pub use common::set_quiet;
 pub mod hsm;
 pub mod lint;

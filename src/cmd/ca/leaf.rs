@@ -27,20 +27,20 @@ use crate::cmd::log::staple::{
     Issued, LogTarget, Stapled, bundle_path, delegate_entry, report_stapled, write_bundle,
 };
 
-/// What `ca leaf` issues.
-pub(super) struct LeafArgs<'a> {
-    pub(super) policy: &'a Policy,
-    pub(super) delegate: &'a Certificate,
-    pub(super) issuer_key: &'a str,
-    pub(super) subject: Name,
-    pub(super) subject_key: &'a SubjectKeyArgs,
-    pub(super) now: SystemTime,
-    pub(super) not_after: Option<SystemTime>,
-    pub(super) out: &'a Path,
+/// What `ca leaf` (and `delegate leaf`, `delegate rotate`) issues.
+pub(crate) struct LeafArgs<'a> {
+    pub(crate) policy: &'a Policy,
+    pub(crate) delegate: &'a Certificate,
+    pub(crate) issuer_key: &'a str,
+    pub(crate) subject: Name,
+    pub(crate) subject_key: &'a SubjectKeyArgs,
+    pub(crate) now: SystemTime,
+    pub(crate) not_after: Option<SystemTime>,
+    pub(crate) out: &'a Path,
 }
 
 impl LeafArgs<'_> {
-    pub(super) fn issue(&self) -> anyhow::Result<rust_pki_ca::issue::Signed> {
+    pub(crate) fn issue(&self) -> anyhow::Result<rust_pki_ca::issue::Signed> {
         let key = self.subject_key.public_key()?;
         let signer = open_key(self.issuer_key, "--issuer-key")?;
         Ok(issue_leaf(
@@ -66,12 +66,16 @@ fn pending_path(out: &Path) -> PathBuf {
 /// bundle: sign (kept as OUT.pending), append to the log, write the bundle (with the
 /// delegate's ceremony entry), then write OUT. A rerun after a crash finds OUT.pending and
 /// finishes it: its entry is not appended twice, and nothing is signed again.
-pub(super) fn issue_logged_leaf(
+/// `on_signed` gets the leaf as soon as it exists (signed, or found from an earlier run),
+/// before it is logged: `delegate leaf` registers it there. Returns the index of its
+/// `leaf-issuance` entry.
+pub(crate) fn issue_logged_leaf(
     leaf: &LeafArgs<'_>,
     target: &LogTarget,
     log: &mut Log,
     delegate_bundle: &Path,
-) -> anyhow::Result<()> {
+    on_signed: &mut dyn FnMut(&[u8]) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
     let delegate_der = leaf.delegate.to_der()?;
     let delegate_entry = delegate_entry(delegate_bundle, &delegate_der, log, "--issuer-cert")?;
     let out = leaf.out;
@@ -82,6 +86,12 @@ pub(super) fn issue_logged_leaf(
         && out.symlink_metadata().is_ok()
         && std::fs::read(out).ok() == std::fs::read(&pending).ok()
     {
+        let der = pem::read_der(out, label::CERTIFICATE)?;
+        on_signed(&der)?;
+        let entry = Entry::leaf_issuance(&der, &delegate_der)?.encode()?;
+        let index = log
+            .find_entry(&entry)
+            .context("the leaf was issued already, but its entry is not in the log")?;
         std::fs::remove_file(&pending).with_context(|| format!("{}", pending.display()))?;
         writeln!(
             std::io::stdout().lock(),
@@ -89,7 +99,7 @@ pub(super) fn issue_logged_leaf(
             out.display(),
             pending.display()
         )?;
-        return Ok(());
+        return Ok(index);
     }
     ensure_absent([out])?;
     let der = if pending.symlink_metadata().is_ok() {
@@ -111,6 +121,7 @@ pub(super) fn issue_logged_leaf(
         print_warnings(&signed);
         signed.der
     };
+    on_signed(&der)?;
     let entry = Entry::leaf_issuance(&der, &delegate_der)?.encode()?;
     let mut stapled = target.staple(
         log,
@@ -122,6 +133,7 @@ pub(super) fn issue_logged_leaf(
     let Some(Stapled { index, written }) = stapled.first_mut() else {
         bail!("the log returned no index for the leaf's entry");
     };
+    let logged_index = *index;
     let mut bundle = StapledBundle::from_log(log, *index, &entry, vec![der.clone(), delegate_der])?;
     bundle.add_delegate(log, &delegate_entry)?;
     if write_bundle(&bundle_file, &bundle)? {
@@ -137,7 +149,7 @@ pub(super) fn issue_logged_leaf(
         out.display(),
         describe_certificate(&der)?
     )?;
-    Ok(())
+    Ok(logged_index)
 }
 
 /// The leaf an interrupted run left in `pending`, if it is the one these arguments ask

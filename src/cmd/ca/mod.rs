@@ -27,7 +27,7 @@ use crate::cmd::common::{
 use crate::cmd::log::staple::{LogTarget, bundle_path};
 
 mod crl;
-mod leaf;
+pub(crate) mod leaf;
 
 use crl::CrlArgs;
 use leaf::{LeafArgs, issue_logged_leaf};
@@ -175,7 +175,7 @@ pub struct SubjectKeyArgs {
 }
 
 impl SubjectKeyArgs {
-    fn public_key(&self) -> anyhow::Result<SubjectPublicKeyInfoOwned> {
+    pub(crate) fn public_key(&self) -> anyhow::Result<SubjectPublicKeyInfoOwned> {
         match (&self.csr, &self.subject_key) {
             (Some(csr), _) => Ok(read_csr(csr)?.public_key),
             (None, Some(uri)) => Ok(open_key(uri, "--subject-key")?.public_key().clone()),
@@ -254,7 +254,7 @@ pub fn run(command: CaCommand) -> anyhow::Result<ExitCode> {
                 Some(mut opened) => {
                     let delegate_bundle =
                         delegate_bundle.unwrap_or_else(|| bundle_path(&issuer_cert));
-                    issue_logged_leaf(&leaf, &log, &mut opened, &delegate_bundle)?;
+                    issue_logged_leaf(&leaf, &log, &mut opened, &delegate_bundle, &mut |_| Ok(()))?;
                 }
                 None => {
                     ensure_absent([out.as_path()])?;
