@@ -45,7 +45,7 @@ pub(super) fn run(args: InitArgs) -> anyhow::Result<()> {
         signer.public_key(),
         &bytes,
         SystemTime::now(),
-        args.state.lock_timeout,
+        args.state.state_lock_timeout,
     )?;
     let bundle = bundle_path(&args.cert);
     let copied = match std::fs::read(&bundle) {

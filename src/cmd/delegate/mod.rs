@@ -85,14 +85,14 @@ pub struct StateArgs {
     /// state; then give up naming the state's lock.
     #[arg(long = "lock-timeout", value_name = "SECONDS", default_value = "120",
           value_parser = parse_lock_timeout)]
-    lock_timeout: Duration,
+    state_lock_timeout: Duration,
 }
 
 impl StateArgs {
     /// The policy and the state, locked and validated.
     fn open(&self) -> anyhow::Result<(Policy, DelegateState)> {
         let (bytes, policy) = self.policy.load_with_bytes()?;
-        let state = DelegateState::open(&self.state, &bytes, self.lock_timeout)?;
+        let state = DelegateState::open(&self.state, &bytes, self.state_lock_timeout)?;
         Ok((policy, state))
     }
 }
