@@ -11,6 +11,9 @@
 //!   delegate.pem       the delegate certificate, copied once by `init`
 //!   issued/<serial>.pem  a copy of every registered certificate (written once)
 //!   crls/<number>.crl    a copy of every CRL signed (written once, PEM)
+//!   delegate.bundle    optional: the delegate's stapled bundle from its ceremony, which
+//!                      the CLI's `init` copies when found next to the certificate
+//!                      (`delegate leaf --log` proves the delegate's log entry with it)
 //! ```
 //!
 //! `state.toml` is strict TOML (an unknown or missing field is an error); times are RFC
