@@ -376,6 +376,29 @@ fn cases(s: &Scratch) -> Vec<Case> {
             &["ceremony", "due", "--at", "tomorrow"],
             Error("RFC 3339"),
         ),
+        // ---- delegate (a valid state needs a token: tests/delegate_softhsm.rs) ----
+        case(
+            "delegate due missing state json",
+            &["delegate", "due", "--state", missing, "--json"],
+            Error("missing.pem"),
+        ),
+        case(
+            "delegate due usage",
+            &["delegate", "due", "--state", state, "--at", "tomorrow"],
+            Error("RFC 3339"),
+        ),
+        case(
+            "delegate revoke usage",
+            &[
+                "delegate",
+                "revoke",
+                "--state",
+                state,
+                "--reason",
+                "superseded",
+            ],
+            Error("SERIAL"),
+        ),
         case(
             "ceremony roster check",
             &["ceremony", "roster", "check"],
