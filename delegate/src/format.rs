@@ -139,7 +139,7 @@ pub fn normalise_serial(file: &Path, field: &str, text: &str) -> Result<String> 
         .collect::<String>()
         .to_ascii_lowercase();
     let ok = !digits.is_empty()
-        && digits.len() % 2 == 0
+        && digits.len().is_multiple_of(2)
         && digits.len() <= 40
         && digits.bytes().all(|b| b.is_ascii_hexdigit());
     if !ok {
