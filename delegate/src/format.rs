@@ -177,3 +177,48 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_have_one_spelling() {
+        let file = Path::new("state.toml");
+        let t = parse_time(file, "f", "2026-12-05T10:00:00Z").unwrap();
+        assert_eq!(format_time(t), "2026-12-05T10:00:00Z");
+        for other in [
+            "2026-12-05T10:00:00.0Z",
+            "2026-12-05T11:00:00+01:00",
+            "2026-12-05t10:00:00z",
+            "2026-12-05",
+            "",
+        ] {
+            let err = parse_time(file, "crl.next_update", other).unwrap_err();
+            assert_eq!(err.rule(), Some("time-format"), "{other}");
+            assert!(err.to_string().contains("crl.next_update"), "{err}");
+        }
+    }
+
+    #[test]
+    fn serials_are_normalised_or_refused() {
+        let file = Path::new("SERIAL");
+        assert_eq!(
+            normalise_serial(file, "SERIAL", "5D:0F:6E").unwrap(),
+            "5d0f6e"
+        );
+        assert_eq!(normalise_serial(file, "SERIAL", "00ff").unwrap(), "00ff");
+        for bad in ["", "abc", "zz", &"01".repeat(21), "0x12"] {
+            let err = normalise_serial(file, "SERIAL", bad).unwrap_err();
+            assert_eq!(err.rule(), Some("serial-format"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn digests_are_lowercase_hex() {
+        let file = Path::new("state.toml");
+        check_digest(file, "d", &"ab".repeat(32)).unwrap();
+        assert!(check_digest(file, "d", &"AB".repeat(32)).is_err());
+        assert!(check_digest(file, "d", "ab").is_err());
+    }
+}
