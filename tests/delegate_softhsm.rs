@@ -512,6 +512,52 @@ fn refused_revocations_leave_the_state_unchanged() {
     drop(held);
     assert_eq!(snapshot(&d.state()), before);
     d.ok("revoke", &[&serial, "--reason", "superseded"]);
+
+    // A leaf this delegate issued outside the state (`ca leaf`): --cert registers it,
+    // then revokes it.
+    let delegate_key = d.lab.uri("delegate-owners", "releases");
+    let outside_key = d.lab.keygen("leaf-owners", "outside");
+    d.lab.ok([
+        "ca",
+        "leaf",
+        "--issuer-cert",
+        &d.p("releases.pem"),
+        "--issuer-key",
+        &delegate_key,
+        "--subject",
+        "CN=outside",
+        "--subject-key",
+        &outside_key,
+        "--out",
+        &d.p("outside.pem"),
+    ]);
+    d.ok(
+        "revoke",
+        &[
+            "--cert",
+            &d.p("outside.pem"),
+            "--reason",
+            "privilege-withdrawn",
+        ],
+    );
+    let state = std::fs::read_to_string(d.state().join("state.toml")).unwrap();
+    assert_eq!(state.matches("[[leaf]]").count(), 2, "{state}");
+    assert_eq!(state.matches("[[revocation]]").count(), 2, "{state}");
+
+    // init refuses a key that is not the certificate's.
+    let out = d.lab.rust_pki([
+        "delegate",
+        "init",
+        "--state",
+        &d.p("state-2"),
+        "--cert",
+        &d.p("releases.pem"),
+        "--key",
+        &other_key,
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("key-mismatch"));
+    assert!(!d.lab.path("state-2/state.toml").exists());
 }
 
 #[test]
@@ -649,6 +695,41 @@ fn edited_states_are_refused_naming_the_rule() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("leaf-copy"), "{err}");
     std::fs::write(&copy, mine).unwrap();
+    // The revocation deleted, and with it every trace in the state (CRL copies, CRL
+    // section): the log still records it.
+    let crls = d.state().join("crls");
+    let saved: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&crls)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect();
+    for (path, _) in &saved {
+        std::fs::remove_file(path).unwrap();
+    }
+    let start = good.find("[crl]").unwrap();
+    let end = start + good[start..].find("\n\n").unwrap();
+    let mut wiped = good.clone();
+    wiped.replace_range(start..end, "[crl]\nreserved_number = 0\nlast_number = 0");
+    let wiped = wiped[..wiped.find("[[revocation]]").unwrap()]
+        .lines()
+        .filter(|l| !l.starts_with("log_index"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&state_file, &wiped).unwrap();
+    let out = d.run("crl", &["--out", &d.p("never.crl")]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("revocation-removed") && err.contains(&serial),
+        "{err}"
+    );
+    std::fs::write(&state_file, &good).unwrap();
+    for (path, bytes) in saved {
+        std::fs::write(path, bytes).unwrap();
+    }
     // Untouched, it still works, and the next number continues from 2.
     let text = d.crl("three.crl");
     assert_eq!(crl_number(&text), 3);
