@@ -74,6 +74,8 @@ pub struct ArtifactVerifier {
     root: Root,
     purpose: Purpose,
     crls: Vec<Crl>,
+    /// `--require-crl`: a CRL of every CA of each chain ([`VerifiedChain::require_crls`]).
+    require_crls: bool,
     log: Option<LogTrust>,
     /// Cross-certificates the client holds besides its pinned root (never from a signature).
     cross: Vec<Vec<u8>>,
@@ -133,6 +135,7 @@ impl ArtifactVerifier {
             root,
             purpose,
             crls: Vec::new(),
+            require_crls: false,
             log: None,
             cross: Vec::new(),
             now: OffsetDateTime::now_utc(),
@@ -145,6 +148,16 @@ impl ArtifactVerifier {
     #[must_use]
     pub fn with_crls(mut self, crls: Vec<Crl>) -> Self {
         self.crls = crls;
+        self.chains = Mutex::default();
+        self
+    }
+
+    /// Requires a CRL of every CA of each signature's chain (the root, the delegate and a
+    /// cross-certificate level): a chain with a CA whose revocations were not checked fails
+    /// with [`Error::CrlRequired`].
+    #[must_use]
+    pub fn with_required_crls(mut self) -> Self {
+        self.require_crls = true;
         self.chains = Mutex::default();
         self
     }
@@ -392,6 +405,9 @@ impl ArtifactVerifier {
                 other => other,
             },
         )?;
+        if self.require_crls {
+            verified.require_crls()?;
+        }
         let mut cache = self.lock();
         cache.validations += 1;
         cache.verified.insert(key, verified.clone());

@@ -135,6 +135,18 @@ pub struct VerifyArgs {
     #[arg(long = "crl", value_name = "FILE")]
     crls: Vec<PathBuf>,
 
+    /// A folder of CRLs, such as the `crl/` folder of a published log: every `*.crl` in it
+    /// (PEM or DER) is taken as if given with --crl, except that a CRL whose issuer is no CA
+    /// of the inputs is skipped instead of refused; other files are ignored.
+    #[arg(long = "crl-dir", value_name = "DIR")]
+    crl_dir: Option<PathBuf>,
+
+    /// Fail (INVALID [crl-required]) unless a CRL of every CA in the validated path, the root
+    /// included, was given with --crl or found in --crl-dir; each must be current as always.
+    /// Recommended in CI, with --crl-dir: revocation is then never skipped by accident.
+    #[arg(long = "require-crl")]
+    require_crl: bool,
+
     /// Time at which to verify, RFC 3339 (e.g. 2026-11-26T12:00:00Z); default: now.
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
     at: Option<OffsetDateTime>,
@@ -269,17 +281,24 @@ fn load_inputs(args: &VerifyArgs) -> Result<Inputs, Failed> {
         ));
     };
     let root = Root::from_file(root).map_err(|e| Failed::input(&e))?;
-    let crls = args
-        .crls
-        .iter()
-        .map(|path| Crl::from_file(path))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Failed::input(&e))?;
+    let crls = load_crls(&args.crls, args.crl_dir.as_deref()).map_err(|e| Failed::input(&e))?;
     Ok(Inputs {
         purpose,
         root,
         crls,
     })
+}
+
+/// The CRLs of `--crl` and `--crl-dir`, in that order.
+fn load_crls(files: &[PathBuf], dir: Option<&Path>) -> Result<Vec<Crl>, Error> {
+    let mut crls = files
+        .iter()
+        .map(|path| Crl::from_file(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(dir) = dir {
+        crls.extend(Crl::from_dir(dir)?);
+    }
+    Ok(crls)
 }
 
 fn evaluate(args: &VerifyArgs) -> Outcome {
@@ -384,11 +403,15 @@ fn verify_parsed(
     chain: &Chain,
     at: OffsetDateTime,
 ) -> Result<VerifiedChain, Error> {
-    if args.ca {
+    let verified = if args.ca {
         crate::verify_ca(&inputs.root, chain, &inputs.crls, &inputs.purpose, at)
     } else {
         crate::verify(&inputs.root, chain, &inputs.crls, &inputs.purpose, at)
+    }?;
+    if args.require_crl {
+        verified.require_crls()?;
     }
+    Ok(verified)
 }
 
 /// What was verified, for the JSON form: `"ca"` (a delegate CA certificate) or `"leaf"`.

@@ -10,6 +10,10 @@
 //!   include cRLSign;
 //! - its nextUpdate must be after the verification time ([`Error::CrlExpired`]).
 //!
+//! CRLs read from a published `crl/` folder ([`Crl::from_dir`]) are the exception to the
+//! first rule: the folder holds the CRL of every delegate, so one whose issuer name is no
+//! CA of the inputs is skipped. One that names such a CA is checked like any other.
+//!
 //! thisUpdate is not checked against the verification time: verifying an old signature with
 //! `--at` in the past and today's CRL is legitimate.
 
@@ -35,6 +39,8 @@ pub struct Crl {
     pub(crate) file: String,
     pub(crate) der: Vec<u8>,
     pub(crate) x509: CertificateList,
+    /// Read from a folder of CRLs: skipped when its issuer is none of the inputs' CAs.
+    pub(crate) from_dir: bool,
 }
 
 impl Crl {
@@ -73,7 +79,38 @@ impl Crl {
             file: name.to_owned(),
             der,
             x509,
+            from_dir: false,
         })
+    }
+
+    /// Reads every `*.crl` file (PEM or DER) of a folder, such as the `crl/` folder `rust-pki
+    /// log publish` writes, in file name order; other files are ignored. CRLs whose issuer is
+    /// none of the CAs of a verification's inputs are skipped by it, not errors.
+    ///
+    /// # Errors
+    /// The folder cannot be listed, or a `*.crl` file is unusable (as [`Crl::from_file`]).
+    pub fn from_dir(dir: &Path) -> Result<Vec<Self>, Error> {
+        let read_error = |source| Error::Read {
+            file: dir.display().to_string(),
+            source,
+        };
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(read_error)? {
+            let path = entry.map_err(read_error)?.path();
+            if path.extension().is_some_and(|ext| ext == "crl") && path.is_file() {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        paths
+            .iter()
+            .map(|path| {
+                Self::from_file(path).map(|crl| Self {
+                    from_dir: true,
+                    ..crl
+                })
+            })
+            .collect()
     }
 
     /// The file the CRL was read from.
@@ -92,17 +129,21 @@ impl Crl {
             .map(|t| datetime(t.to_unix_duration()))
     }
 
-    /// Runs the explicit checks against the CAs of the inputs; returns the authenticated issuer.
+    /// Runs the explicit checks against the CAs of the inputs; returns the authenticated
+    /// issuer, or `None` for a CRL of a folder that no CA of the inputs issued.
     fn check<'a>(
         &self,
         cas: &[&'a ParsedCert],
         at: OffsetDateTime,
-    ) -> Result<&'a ParsedCert, Error> {
+    ) -> Result<Option<&'a ParsedCert>, Error> {
         let named: Vec<&ParsedCert> = cas
             .iter()
             .copied()
             .filter(|ca| *ca.subject() == self.x509.tbs_cert_list.issuer)
             .collect();
+        if named.is_empty() && self.from_dir {
+            return Ok(None);
+        }
         if named.is_empty() {
             return Err(Error::CrlUnknownIssuer {
                 crl: self.file.clone(),
@@ -133,7 +174,7 @@ impl Crl {
                 });
             }
         }
-        Ok(issuer)
+        Ok(Some(issuer))
     }
 
     /// If this CRL, authenticated with `issuer`'s key, lists `cert`: the attributed error.
@@ -225,13 +266,18 @@ pub struct CrlSummary {
     pub revoked: usize,
 }
 
-/// Runs the explicit checks on every CRL, in order; the first failure is the error.
+/// Runs the explicit checks on every CRL, in order; the first failure is the error. The
+/// summaries leave out the CRLs of a folder that no CA of the inputs issued.
 pub(crate) fn check_all(
     crls: &[Crl],
     cas: &[&ParsedCert],
     at: OffsetDateTime,
 ) -> Result<Vec<CrlSummary>, Error> {
-    crls.iter()
-        .map(|crl| crl.check(cas, at).map(|issuer| crl.summary(issuer)))
-        .collect()
+    let mut summaries = Vec::new();
+    for crl in crls {
+        if let Some(issuer) = crl.check(cas, at)? {
+            summaries.push(crl.summary(issuer));
+        }
+    }
+    Ok(summaries)
 }

@@ -605,6 +605,18 @@ pub enum Error {
         next_update: OffsetDateTime,
     },
 
+    /// `--require-crl`: no CRL was given (or found in `--crl-dir`) for a CA of the
+    /// validated path, so the revocation of the certificate it issued was not checked.
+    #[error("no CRL of {issuer} (issuer of {subject} at level {level} of the path) was given: --require-crl needs a current CRL of every CA in the path")]
+    CrlRequired {
+        /// The CA without a CRL.
+        issuer: Box<CertRef>,
+        /// The certificate it issued, whose revocation was not checked (RFC 4514).
+        subject: String,
+        /// That certificate's level in the path (0: the leaf or the CA checked with --ca).
+        level: usize,
+    },
+
     /// A CRL's issuer has a keyUsage extension without cRLSign.
     #[error("CRL {crl}: issuer {issuer} is not allowed to sign CRLs (keyUsage lacks cRLSign)")]
     CrlIssuerNotCrlSigner {
@@ -956,6 +968,7 @@ impl Error {
             Self::CrlBadSignature { .. } => "crl-bad-signature",
             Self::CrlUnknownIssuer { .. } => "crl-unknown-issuer",
             Self::CrlExpired { .. } => "crl-expired",
+            Self::CrlRequired { .. } => "crl-required",
             Self::CrlIssuerNotCrlSigner { .. } => "crl-issuer-not-crl-signer",
             Self::Path { .. } => "path",
             Self::LeafAsCa { .. } => "leaf-as-ca",
@@ -1001,6 +1014,7 @@ impl Error {
             | Self::NotACa { cert }
             | Self::CaAsLeaf { cert }
             | Self::Revoked { cert, .. }
+            | Self::CrlRequired { issuer: cert, .. }
             | Self::LeafAsCa { cert }
             | Self::NotV3 { cert, .. }
             | Self::BadSerial { cert, .. }
@@ -1311,6 +1325,11 @@ mod tests {
                 issuer: "CN=y".into(),
                 at: t,
                 next_update: t,
+            },
+            Error::CrlRequired {
+                issuer: cert(),
+                subject: "CN=x".into(),
+                level: 0,
             },
             Error::CrlIssuerNotCrlSigner {
                 crl: file(),

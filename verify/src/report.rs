@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::cert::ParsedCert;
 use crate::crl::CrlSummary;
-use crate::error::CertRef;
+use crate::error::{CertRef, Error};
 use crate::purpose::Purpose;
 use crate::times::rfc3339;
 
@@ -164,6 +164,30 @@ impl VerifiedChain {
             checked,
             skipped,
         }
+    }
+}
+
+impl VerifiedChain {
+    /// `--require-crl`: a checked CRL of every CA of the path (each certificate's issuer,
+    /// the root and a cross-certificate level included). Staleness is not checked here:
+    /// every CRL given was already refused if it was not current.
+    ///
+    /// # Errors
+    /// [`Error::CrlRequired`] naming the first CA, from the leaf up, without a CRL.
+    pub fn require_crls(&self) -> Result<(), Error> {
+        for (level, pair) in self.path.windows(2).enumerate() {
+            let [cert, issuer] = pair else { continue };
+            if !self.crls.iter().any(|crl| {
+                crl.issuer.subject == issuer.cert.subject && crl.issuer.serial == issuer.cert.serial
+            }) {
+                return Err(Error::CrlRequired {
+                    issuer: Box::new(issuer.cert.clone()),
+                    subject: cert.cert.subject.clone(),
+                    level,
+                });
+            }
+        }
+        Ok(())
     }
 }
 

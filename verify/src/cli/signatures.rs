@@ -10,10 +10,10 @@ use rust_pki_tlog::note::VerifierKey;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::{load_purpose, parse_oid, parse_rfc3339};
+use super::{load_crls, load_purpose, parse_oid, parse_rfc3339};
 use crate::artifact::{ArtifactVerifier, LogTrust, VerifiedArtifact};
 use crate::envelope::{Envelope, Exit, warn};
-use crate::{Chain, Check, Crl, Error, Oid, Purpose, Root};
+use crate::{Chain, Check, Error, Oid, Purpose, Root};
 
 /// Whom the signatures must chain to, for what, and how they are proven.
 #[derive(Debug, clap::Args)]
@@ -60,6 +60,16 @@ pub struct TrustArgs {
     #[arg(long = "crl", value_name = "FILE")]
     crls: Vec<PathBuf>,
 
+    /// A folder of CRLs (the `crl/` folder of a published log): every `*.crl` in it, as if
+    /// given with --crl, except that CRLs of no CA of a chain are skipped for it.
+    #[arg(long = "crl-dir", value_name = "DIR")]
+    crl_dir: Option<PathBuf>,
+
+    /// Fail (crl-required) unless every CA of each signature's chain, the root included, has
+    /// a CRL among --crl and --crl-dir; each must be current now, as always.
+    #[arg(long = "require-crl")]
+    require_crl: bool,
+
     /// "Now", RFC 3339 (e.g. 2026-11-26T12:00:00Z); default: the current time.
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
     at: Option<OffsetDateTime>,
@@ -91,17 +101,15 @@ impl TrustArgs {
             (None, None) => return Err(("usage", "one of --purpose or --eku is required".into())),
         };
         let root = Root::from_file(&self.root).map_err(|e| input(&e))?;
-        let crls = self
-            .crls
-            .iter()
-            .map(|path| Crl::from_file(path))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| input(&e))?;
+        let crls = load_crls(&self.crls, self.crl_dir.as_deref()).map_err(|e| input(&e))?;
         let now = self.at.unwrap_or_else(|| {
             let now = OffsetDateTime::now_utc();
             now.replace_nanosecond(0).unwrap_or(now)
         });
         let mut verifier = ArtifactVerifier::new(root, purpose).with_crls(crls).at(now);
+        if self.require_crl {
+            verifier = verifier.with_required_crls();
+        }
         if let Some(path) = &self.cross_cert {
             let cross = Chain::from_file(path).map_err(|e| input(&e))?;
             verifier = verifier.with_cross_certificates(&cross);
@@ -138,7 +146,9 @@ impl TrustArgs {
             Check::new("signing-time"),
         ];
         let mut skipped = Vec::new();
-        if self.crls.is_empty() {
+        if self.require_crl {
+            checked.push(Check::new("revocation").reason("--require-crl: every CA of the chain"));
+        } else if self.crls.is_empty() && self.crl_dir.is_none() {
             skipped.push(Check::new("revocation").reason("no --crl given"));
         } else {
             checked.push(Check::new("revocation"));
