@@ -15,7 +15,7 @@ use crate::{
     issue::{IssuerKey, Signed, build_certificate_tbs, issue_certificate, lint_tbs, sign_linted},
     lint::Finding,
     lint::{CertLintContext, lint_certificate, lint_crl},
-    policy::{Policy, Purpose},
+    policy::{Policy, PublicationPolicy, Purpose},
     profile::{
         CertKind, ClusterProfile, CrossProfile, DelegateProfile, IssuerInfo, LeafProfile,
         RootProfile,
@@ -137,6 +137,7 @@ pub fn prepare_delegate(
     let profile = DelegateProfile {
         subject: purpose.delegate_subject.clone(),
         issuer: IssuerInfo::from_certificate(root_cert)?,
+        crl_url: policy.publication.crl_url(PublicationPolicy::ROOT_CRL),
         eku: purpose.eku.clone(),
     };
     let issuer = IssuerKey::of_certificate(root_cert)?;
@@ -323,6 +324,7 @@ pub fn issue_leaf(
     let profile = LeafProfile {
         subject,
         issuer: IssuerInfo::from_certificate(delegate_cert)?,
+        crl_url: policy.publication.crl_url(&purpose.name),
         eku: purpose.eku.clone(),
     };
     let kind = CertKind::Leaf {

@@ -8,9 +8,14 @@ use der::{Decode, Encode};
 use x509_cert::{
     Certificate,
     crl::CertificateList,
-    ext::pkix::{
-        AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, KeyUsage, KeyUsages,
-        SubjectKeyIdentifier,
+    ext::{
+        Extension,
+        pkix::{
+            AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, KeyUsage, KeyUsages,
+            SubjectKeyIdentifier,
+            crl::CrlDistributionPoints,
+            name::{DistributionPointName, GeneralName},
+        },
     },
 };
 
@@ -18,7 +23,7 @@ pub use crate::finding::{Finding, Severity};
 use crate::{
     KeyAlgorithm,
     oid::{self, Oid},
-    policy::Policy,
+    policy::{Policy, PublicationPolicy},
     profile::CertKind,
     profile::key_identifier,
     signature::rsa_public_key,
@@ -262,6 +267,63 @@ fn lint_validity(
     }
 }
 
+/// Where the CRL covering a delegate (the root's) or a leaf (its purpose's delegate's) is
+/// published; `None` for other kinds, and for a leaf whose EKU is no purpose (its own
+/// finding).
+fn expected_crl_url(ctx: &CertLintContext<'_>) -> Option<String> {
+    let publication = &ctx.policy.publication;
+    match ctx.kind {
+        CertKind::Delegate { .. } => Some(publication.crl_url(PublicationPolicy::ROOT_CRL)),
+        CertKind::Leaf { eku } => ctx
+            .policy
+            .purposes
+            .values()
+            .find(|p| &p.eku == eku)
+            .map(|p| publication.crl_url(&p.name)),
+        _ => None,
+    }
+}
+
+/// `crl-distribution-point`: non-critical, one distribution point, its full name the one
+/// URI `url`. A certificate without the extension (issued before the policy named where
+/// CRLs are published) is a warning: verifiers do not need it, relying parties do.
+fn lint_crl_distribution_point(out: &mut Findings, ext: Option<&Extension>, url: &str) {
+    const RULE: &str = "crl-distribution-point";
+    let Some(ext) = ext else {
+        out.warning(
+            RULE,
+            format!("no CRL distribution point: the policy publishes this CRL at {url}"),
+        );
+        return;
+    };
+    out.check(!ext.critical, RULE, || {
+        "cRLDistributionPoints must not be critical".into()
+    });
+    let uris = match CrlDistributionPoints::from_der(ext.extn_value.as_bytes()) {
+        Err(e) => return out.error(RULE, format!("cRLDistributionPoints is malformed: {e}")),
+        Ok(points) => points
+            .0
+            .iter()
+            .map(|point| match (&point.distribution_point, &point.reasons, &point.crl_issuer) {
+                (Some(DistributionPointName::FullName(names)), None, None) => names
+                    .iter()
+                    .map(|name| match name {
+                        GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>(),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>(),
+    };
+    out.check(uris == Some(vec![vec![url.to_owned()]]), RULE, || {
+        format!(
+            "cRLDistributionPoints must be one distribution point with the one URI {url} \
+             (policy publication.crl_base_url), not {uris:?}"
+        )
+    });
+}
+
 fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext<'_>) {
     let tbs = cert.tbs_certificate();
     let extensions = tbs.extensions().map(|e| e.as_slice()).unwrap_or_default();
@@ -272,7 +334,15 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
             SubjectKeyIdentifier::OID,
             AuthorityKeyIdentifier::OID,
         ],
-        _ => &[
+        CertKind::Delegate { .. } | CertKind::Leaf { .. } => &[
+            BasicConstraints::OID,
+            KeyUsage::OID,
+            SubjectKeyIdentifier::OID,
+            AuthorityKeyIdentifier::OID,
+            oid::EXTENDED_KEY_USAGE,
+            CrlDistributionPoints::OID,
+        ],
+        CertKind::Cross { .. } | CertKind::Cluster { .. } => &[
             BasicConstraints::OID,
             KeyUsage::OID,
             SubjectKeyIdentifier::OID,
@@ -299,6 +369,9 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
         }
     }
     let find = |oid: ObjectIdentifier| extensions.iter().find(|e| e.extn_id == oid);
+    if let Some(url) = expected_crl_url(ctx) {
+        lint_crl_distribution_point(out, find(CrlDistributionPoints::OID), &url);
+    }
 
     // basicConstraints
     match find(BasicConstraints::OID).map(|e| {
@@ -425,7 +498,7 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
 
 fn lint_eku(
     out: &mut Findings,
-    ext: Option<&x509_cert::ext::Extension>,
+    ext: Option<&Extension>,
     ctx: &CertLintContext<'_>,
 ) {
     let expected: &[Oid] = match ctx.kind {

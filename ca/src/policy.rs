@@ -40,6 +40,8 @@ pub struct Policy {
     /// The AWS CloudHSM cluster certificate (`cluster-init`); `None` when the policy has
     /// no `[cluster]` section, and then no cluster certificate may be issued.
     pub cluster: Option<ClusterPolicy>,
+    /// Where the published CRLs are served (the CRL distribution points).
+    pub publication: PublicationPolicy,
     /// A test policy may use example-arc OIDs in ceremonies; a production one may not.
     pub test_policy: bool,
 }
@@ -128,6 +130,27 @@ pub struct ClusterPolicy {
     pub max_validity: Duration,
     /// Smallest RSA modulus (bits) accepted for the cluster key.
     pub min_rsa_bits: u32,
+}
+
+/// Where `rust-pki log publish`'s `crl/` folder is served: delegates carry
+/// `<crl_base_url>root.crl` and leaves `<crl_base_url><purpose>.crl` as their CRL
+/// distribution point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicationPolicy {
+    /// `http://` or `https://`, ends with `/`, printable ASCII without spaces, no query,
+    /// fragment or user name.
+    pub crl_base_url: String,
+}
+
+impl PublicationPolicy {
+    /// The published name of the root's CRL (`crl/root.crl`).
+    pub const ROOT_CRL: &'static str = "root";
+
+    /// The distribution point URL of the CRL published as `crl/<name>.crl` (`root`, or a
+    /// purpose's name).
+    pub fn crl_url(&self, name: &str) -> String {
+        format!("{}{name}.crl", self.crl_base_url)
+    }
 }
 
 /// The smallest `cluster.min_rsa_bits` a policy may set.
@@ -438,6 +461,10 @@ impl Policy {
             .cluster
             .map(|section| parse_cluster(section, &root, &purposes, &field_error, &oid_error))
             .transpose()?;
+        let publication = PublicationPolicy {
+            crl_base_url: check_crl_base_url(&file.publication.crl_base_url)
+                .map_err(|m| field_error("publication.crl_base_url", m))?,
+        };
 
         Ok(Self {
             path: path.to_owned(),
@@ -448,6 +475,7 @@ impl Policy {
             quorum,
             schedule,
             cluster,
+            publication,
             test_policy: file.test_policy,
         })
     }
@@ -543,6 +571,33 @@ fn check_distinct(
     Ok(())
 }
 
+/// `publication.crl_base_url`: a URL that goes into certificates as an IA5String URI, so
+/// that `<url><name>.crl` is the file's address.
+fn check_crl_base_url(url: &str) -> std::result::Result<String, String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{url}` must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains('@') {
+        return Err(format!("`{url}` must name a host (and no user)"));
+    }
+    if !url.ends_with('/') {
+        return Err(format!(
+            "`{url}` must end with `/`: the CRL file names are appended to it"
+        ));
+    }
+    if let Some(c) = url
+        .chars()
+        .find(|c| !c.is_ascii_graphic() || matches!(c, '?' | '#' | '"' | '<' | '>' | '\\'))
+    {
+        return Err(format!(
+            "`{url}` contains {c:?}: printable ASCII without spaces, query or fragment"
+        ));
+    }
+    Ok(url.to_owned())
+}
+
 fn days(value: u32, field: &str, field_error: &impl Fn(&str, String) -> Error) -> Result<Duration> {
     if value == 0 {
         return Err(field_error(field, "must be at least 1 day".into()));
@@ -602,6 +657,13 @@ struct PolicyFile {
     schedule: ScheduleSection,
     #[serde(default)]
     cluster: Option<ClusterSection>,
+    publication: PublicationSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublicationSection {
+    crl_base_url: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -519,6 +519,30 @@ fn bad_policies_are_refused_naming_the_field() {
             "reappoint_notice_days",
         ),
     ];
+    let base = "crl_base_url = \"https://pki.rust-lang.org/log/crl/\"";
+    let bad_urls: &[(&str, &str)] = &[
+        ("crl-url-scheme", "crl_base_url = \"ftp://pki.example/crl/\""),
+        ("crl-url-slash", "crl_base_url = \"https://pki.example/crl\""),
+        ("crl-url-user", "crl_base_url = \"https://me@pki.example/crl/\""),
+        ("crl-url-query", "crl_base_url = \"https://pki.example/crl/?x=/\""),
+        ("crl-url-space", "crl_base_url = \"https://pki.example/c rl/\""),
+        ("crl-url-host", "crl_base_url = \"https:///crl/\""),
+    ];
+    let cases: Vec<(&str, &str, &str, &str)> = cases
+        .iter()
+        .copied()
+        .chain(
+            bad_urls
+                .iter()
+                .map(|(name, to)| (*name, base, *to, "publication.crl_base_url")),
+        )
+        .chain([(
+            "crl-url-missing",
+            base,
+            "",
+            "missing field `crl_base_url`",
+        )])
+        .collect();
     for (name, from, to, expected) in cases {
         assert!(good.contains(from), "{name}: fixture text not found");
         let text = good.replacen(from, to, 1);
@@ -669,4 +693,109 @@ fn signature_that_does_not_verify_under_the_issuer_key_is_refused() {
         matches!(&err, Error::BadSignature { reason, .. } if reason.contains("does not verify")),
         "{err}"
     );
+}
+
+/// Delegates carry `<crl_base_url>root.crl`, leaves `<crl_base_url><purpose>.crl`: one
+/// non-critical distribution point with one URI; the linter refuses any other.
+#[test]
+fn crl_distribution_points_come_from_the_policy() {
+    use rust_pki_ca::{
+        lint::{CertLintContext, lint_certificate},
+        profile::CertKind,
+    };
+    use x509_cert::ext::pkix::{
+        crl::CrlDistributionPoints,
+        name::{DistributionPointName, GeneralName},
+    };
+    let uris = |cert: &Certificate| -> Vec<(bool, String)> {
+        let ext = cert
+            .tbs_certificate()
+            .extensions()
+            .unwrap()
+            .iter()
+            .find(|e| e.extn_id == <CrlDistributionPoints as const_oid::AssociatedOid>::OID)
+            .unwrap();
+        let points = CrlDistributionPoints::from_der(ext.extn_value.as_bytes()).unwrap();
+        points
+            .0
+            .iter()
+            .flat_map(|p| match &p.distribution_point {
+                Some(DistributionPointName::FullName(names)) => names.clone(),
+                other => panic!("{other:?}"),
+            })
+            .map(|name| match name {
+                GeneralName::UniformResourceIdentifier(uri) => (ext.critical, uri.to_string()),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let pki = pki();
+    assert_eq!(
+        uris(&pki.delegate),
+        [(false, "https://pki.rust-lang.org/log/crl/root.crl".to_owned())]
+    );
+    let leaf_key = MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap();
+    let leaf = issue_leaf(
+        &pki.policy,
+        &pki.delegate,
+        &pki.delegate_key,
+        Name::from_str("CN=rust 1.95.0 release").unwrap(),
+        leaf_key.public_key().clone(),
+        at(),
+        None,
+    )
+    .unwrap();
+    let leaf = Certificate::from_der(&leaf.der).unwrap();
+    assert_eq!(
+        uris(&leaf),
+        [(
+            false,
+            "https://pki.rust-lang.org/log/crl/releases.crl".to_owned()
+        )]
+    );
+
+    // Under a policy publishing elsewhere, the same certificates are refused by name.
+    let moved = Policy::parse(
+        &repo_policy_text().replacen(
+            "https://pki.rust-lang.org/log/crl/",
+            "http://mirror.example/crl/",
+            1,
+        ),
+        Path::new("moved.toml"),
+    )
+    .unwrap();
+    let releases = moved.purpose("releases").unwrap().eku.clone();
+    let findings = |cert: &Certificate, kind: CertKind, issuer: &Certificate| {
+        lint_certificate(
+            cert,
+            &CertLintContext {
+                policy: &moved,
+                kind: &kind,
+                issuer: Some(issuer),
+            },
+        )
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| (f.rule, f.message))
+        .collect::<Vec<_>>()
+    };
+    let delegate = findings(
+        &pki.delegate,
+        CertKind::Delegate {
+            eku: releases.clone(),
+        },
+        &pki.root,
+    );
+    assert_eq!(delegate.len(), 1, "{delegate:?}");
+    assert_eq!(delegate[0].0, "crl-distribution-point");
+    assert!(
+        delegate[0].1.contains("http://mirror.example/crl/root.crl"),
+        "{delegate:?}"
+    );
+    let leaf_findings = findings(&leaf, CertKind::Leaf { eku: releases }, &pki.delegate);
+    assert_eq!(
+        leaf_findings.iter().map(|f| f.0).collect::<Vec<_>>(),
+        ["crl-distribution-point"]
+    );
+    assert!(leaf_findings[0].1.contains("http://mirror.example/crl/releases.crl"));
 }

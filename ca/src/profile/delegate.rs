@@ -7,7 +7,8 @@ use x509_cert::{
 };
 
 use super::{
-    IssuerInfo, authority_key_id, basic_constraints, extended_key_usage, key_usage, subject_key_id,
+    IssuerInfo, authority_key_id, basic_constraints, crl_distribution_point, extended_key_usage,
+    key_usage, subject_key_id,
 };
 
 /// Delegate profile: CA with pathLen 0 (it issues leaves only), keyCertSign + cRLSign,
@@ -18,6 +19,8 @@ pub struct DelegateProfile {
     pub subject: Name,
     /// The root that issues it.
     pub issuer: IssuerInfo,
+    /// Where the root's CRL (`<base>root.crl`) is published (policy `publication.crl_base_url`).
+    pub crl_url: String,
     /// The purpose EKU.
     pub eku: crate::oid::Oid,
 }
@@ -43,6 +46,7 @@ impl BuilderProfile for DelegateProfile {
             subject_key_id(spk)?,
             authority_key_id(&self.issuer.key_id)?,
             extended_key_usage(&self.eku)?,
+            crl_distribution_point(&self.crl_url)?,
         ])
     }
 }

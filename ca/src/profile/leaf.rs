@@ -7,7 +7,8 @@ use x509_cert::{
 };
 
 use super::{
-    IssuerInfo, authority_key_id, basic_constraints, extended_key_usage, key_usage, subject_key_id,
+    IssuerInfo, authority_key_id, basic_constraints, crl_distribution_point, extended_key_usage,
+    key_usage, subject_key_id,
 };
 
 /// Leaf profile: not a CA, digitalSignature only, SKI, AKI from the delegate, and the
@@ -18,6 +19,8 @@ pub struct LeafProfile {
     pub subject: Name,
     /// The delegate that issues it.
     pub issuer: IssuerInfo,
+    /// Where the delegate's CRL (`<base><purpose>.crl`) is published (policy `publication.crl_base_url`).
+    pub crl_url: String,
     /// The purpose EKU (the delegate's).
     pub eku: crate::oid::Oid,
 }
@@ -43,6 +46,7 @@ impl BuilderProfile for LeafProfile {
             subject_key_id(spk)?,
             authority_key_id(&self.issuer.key_id)?,
             extended_key_usage(&self.eku)?,
+            crl_distribution_point(&self.crl_url)?,
         ])
     }
 }

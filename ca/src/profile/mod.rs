@@ -16,7 +16,10 @@ pub use leaf::LeafProfile;
 pub use root::RootProfile;
 
 use const_oid::AssociatedOid;
-use der::{Encode, asn1::OctetString};
+use der::{
+    Encode,
+    asn1::{Ia5String, OctetString},
+};
 use sha1::{Digest, Sha1};
 use spki::SubjectPublicKeyInfoRef;
 use x509_cert::{
@@ -25,6 +28,9 @@ use x509_cert::{
         Extension,
         pkix::{
             AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+            crl::CrlDistributionPoints,
+            crl::dp::DistributionPoint,
+            name::{DistributionPointName, GeneralName},
         },
     },
     name::Name,
@@ -151,6 +157,19 @@ fn authority_key_id(key_id: &[u8]) -> der::Result<Extension> {
         authority_cert_serial_number: None,
     };
     extension(&aki, false)
+}
+
+/// CRL distribution points (RFC 5280 §4.2.1.13), non-critical: one distribution point whose
+/// full name is one URI, where the issuer's CRL is published.
+fn crl_distribution_point(url: &str) -> der::Result<Extension> {
+    let point = DistributionPoint {
+        distribution_point: Some(DistributionPointName::FullName(vec![
+            GeneralName::UniformResourceIdentifier(Ia5String::new(url)?),
+        ])),
+        reasons: None,
+        crl_issuer: None,
+    };
+    extension(&CrlDistributionPoints(vec![point]), false)
 }
 
 fn extended_key_usage(eku: &Oid) -> der::Result<Extension> {
