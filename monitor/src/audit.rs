@@ -32,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::finding::{Finding, rule};
 use crate::logged::LoggedRecord;
 use crate::site::RECORDS_DIR;
+use crate::crls::LogCrls;
 use crate::{certificates, history, state};
 
 /// What to check beyond the log itself.
@@ -115,6 +116,7 @@ pub fn audit(
     let mut bastion_events = Vec::new();
     let mut revocations = Vec::new();
     let mut crls = Vec::new();
+    let mut log_crls = LogCrls::default();
     // SHA-256 of every leaf logged so far: a signature must come after its leaf's issuance.
     let mut logged_leaves: HashSet<[u8; 32]> = HashSet::new();
     for (index, bytes) in (0u64..).zip(&replica.entries) {
@@ -162,6 +164,7 @@ pub fn audit(
                             )),
                             Ok(parsed) => {
                                 describe_record(&mut op, &parsed);
+                                log_crls.record(index, &parsed);
                                 let issued: Vec<[u8; 32]> = parsed
                                     .certificates()
                                     .iter()
@@ -261,9 +264,25 @@ pub fn audit(
                 issuer_sha256,
                 number,
                 crl,
-            } => crls.push(crl_report(index, issuer_sha256, *number, crl)),
+            } => {
+                log_crls.entry(index, *issuer_sha256, *number, crl);
+                crls.push(crl_report(index, issuer_sha256, *number, crl));
+            }
         }
         entries.push(entry);
+    }
+
+    for (crl, earlier) in log_crls.numbers_not_growing() {
+        findings.push(Finding {
+            rule: rule::CRL_NUMBER,
+            entry: Some(crl.index),
+            file: None,
+            message: format!(
+                "entry {}: CRL number {} is not higher than {}, the number of the same \
+                 issuer's CRL at entry {}",
+                crl.index, crl.number, earlier.number, earlier.index
+            ),
+        });
     }
 
     // ---- history replay from genesis ----
@@ -506,6 +525,40 @@ mod tests {
 
     fn run(dir: &Path, vkey: &VerifierKey, options: &Options) -> Audit {
         audit(&DirSource(dir.to_owned()), "the log", vkey, options).unwrap()
+    }
+
+    #[test]
+    fn a_crl_number_that_does_not_grow_is_a_finding() {
+        let tmp = tempfile::tempdir().unwrap();
+        // The entries' CRL bytes are opaque here: the rule reads the logged numbers.
+        let crl = |issuer: &[u8], number| {
+            Entry::crl(issuer, number, b"crl bytes")
+                .unwrap()
+                .encode()
+                .unwrap()
+        };
+        let entries = [
+            crl(b"releases delegate", 5),
+            crl(b"bors delegate", 1),
+            crl(b"releases delegate", 5),
+            crl(b"releases delegate", 6),
+            crl(b"releases delegate", 4),
+            crl(b"bors delegate", 2),
+        ];
+        let vkey = log_with(tmp.path(), &entries);
+        let audit = run(tmp.path(), &vkey, &Options::default());
+        let found: Vec<(&str, Option<u64>)> =
+            audit.findings.iter().map(|f| (f.rule, f.entry)).collect();
+        assert_eq!(
+            found,
+            [(rule::CRL_NUMBER, Some(2)), (rule::CRL_NUMBER, Some(4))]
+        );
+        assert_eq!(
+            audit.findings[1].to_string(),
+            "rule crl-number: entry 4: CRL number 4 is not higher than 6, the number of the \
+             same issuer's CRL at entry 3"
+        );
+        assert_eq!(audit.report["ok"], false);
     }
 
     #[test]

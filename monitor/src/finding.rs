@@ -26,6 +26,10 @@ pub mod rule {
     /// A signed artifact names a signer that no earlier leaf-issuance entry issued: a
     /// delegate certified a leaf outside the log, and it signed something.
     pub const ARTIFACT_SIGNER: &str = "artifact-signer";
+    /// A CRL's number is not higher than that of an earlier CRL of the same issuer (the
+    /// root's in ceremony records, or one delegate's `crl` entries): numbers only grow, or
+    /// an older CRL could pass for the newest.
+    pub const CRL_NUMBER: &str = "crl-number";
 }
 
 /// One broken rule. Serialised for `--json` as

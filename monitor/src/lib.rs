@@ -6,13 +6,14 @@
 //! - [`audit()`]: verify the log, check it against the checkpoint seen last (the state file),
 //!   replay the quorum history from genesis, flag certificates missing from the log; every
 //!   broken rule is a typed [`Finding`].
-//! - [`publish()`] and [`site`]: verify a log directory and write its `index.html` and
-//!   `records/`.
+//! - [`publish()`] and [`site`]: verify a log directory and write its `index.html`,
+//!   `records/` and `crl/` (the newest CRL of the root and of each delegate).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod audit;
 mod certificates;
+mod crls;
 pub mod error;
 pub mod finding;
 mod history;

@@ -1,6 +1,7 @@
 //! Publishing a log directory: verify it, then write its static site beside the tiles:
-//! `index.html` (see [`site`]) and `records/<file name>` for ceremony
-//! records whose bytes are too large for their log entry.
+//! `index.html` (see [`site`]), `records/<file name>` for ceremony
+//! records whose bytes are too large for their log entry, and `crl/root.crl` and
+//! `crl/<purpose>.crl`, the newest CRL of the root and of each delegate (DER).
 //!
 //! The published directory is plain static files: any static host or CDN serves it and
 //! mirrors copy it with rsync; nothing of ours runs in the read path. `index.html` and
@@ -19,10 +20,11 @@ use rust_pki_tlog::replica::{DirSource, Replica};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
+use crate::crls::LogCrls;
 use crate::error::{Error, Result};
 use crate::site::{
-    self, ArtifactRow, BastionEventRow, CeremonyRow, IssuedCertificate, LeafRow, LogSummary,
-    RECORDS_DIR, RecordView, RevocationRow, Row,
+    self, ArtifactRow, BastionEventRow, CRL_DIR, CeremonyRow, CrlFile, IssuedCertificate,
+    LeafRow, LogSummary, RECORDS_DIR, RecordView, RevocationRow, Row,
 };
 
 /// Name of the page written in the log directory.
@@ -58,6 +60,8 @@ pub struct Counts {
     pub artifacts: usize,
     /// Entries that do not parse.
     pub unreadable: usize,
+    /// CRLs written to `crl/` (the root's and one per delegate purpose).
+    pub crls: usize,
 }
 
 /// Verifies the log in `dir` with `vkey` and writes `dir/index.html` and `dir/records/`.
@@ -95,6 +99,7 @@ pub fn publish(dir: &Path, vkey: &VerifierKey, records: Option<&Path>) -> Result
     // a refused publish writes nothing.
     let mut copies: Vec<(String, Vec<u8>)> = Vec::new();
     let mut rows = Vec::with_capacity(replica.entries.len());
+    let mut log_crls = LogCrls::default();
     for (index, bytes) in (0u64..).zip(&replica.entries) {
         let row = match Entry::parse(bytes) {
             Ok(Entry::CeremonyRecord {
@@ -129,7 +134,7 @@ pub fn publish(dir: &Path, vkey: &VerifierKey, records: Option<&Path>) -> Result
                 if view.is_none() {
                     counts.missing += 1;
                 }
-                Row::Ceremony(ceremony_row(
+                let row = ceremony_row(
                     index,
                     file_name,
                     size,
@@ -137,7 +142,11 @@ pub fn publish(dir: &Path, vkey: &VerifierKey, records: Option<&Path>) -> Result
                     &certificates,
                     view.as_deref(),
                     published,
-                ))
+                );
+                if let RecordView::Parsed { record, .. } = &row.record {
+                    log_crls.record(index, record);
+                }
+                Row::Ceremony(row)
             }
             Ok(Entry::LeafIssuance {
                 certificate,
@@ -191,7 +200,10 @@ pub fn publish(dir: &Path, vkey: &VerifierKey, records: Option<&Path>) -> Result
                 issuer_sha256,
                 number,
                 crl,
-            }) => Row::Revocation(crl_row(index, issuer_sha256, number, &crl)),
+            }) => {
+                log_crls.entry(index, issuer_sha256, number, &crl);
+                Row::Revocation(crl_row(index, issuer_sha256, number, &crl))
+            }
             Err(e) => {
                 counts.unreadable += 1;
                 Row::Unreadable {
@@ -210,8 +222,10 @@ pub fn publish(dir: &Path, vkey: &VerifierKey, records: Option<&Path>) -> Result
             durable::replace(&records_dir.join(name), bytes)?;
         }
     }
-    // After the records, so that the page never links to a record not yet there.
-    let html = site::render(&summary, &rows);
+    let crls = write_crls(dir, &log_crls)?;
+    counts.crls = crls.len();
+    // After the records and CRLs, so that the page never links to a file not yet there.
+    let html = site::render(&summary, &rows, &crls);
     let index_path = dir.join(INDEX_FILE);
     durable::replace(&index_path, html.as_bytes())?;
     Ok(Published {
@@ -220,6 +234,45 @@ pub fn publish(dir: &Path, vkey: &VerifierKey, records: Option<&Path>) -> Result
         size: cp.size,
         counts,
     })
+}
+
+/// Writes the newest CRL of the root and of each delegate purpose to `dir/crl/<name>.crl`
+/// (DER), replacing the previous one: these names are meant to move forward.
+fn write_crls(dir: &Path, log_crls: &LogCrls) -> Result<Vec<CrlFile>> {
+    let newest = log_crls.newest();
+    if newest.is_empty() {
+        return Ok(Vec::new());
+    }
+    let crl_dir = dir.join(CRL_DIR);
+    fs::create_dir_all(&crl_dir).map_err(Error::io(&crl_dir))?;
+    let mut files = Vec::with_capacity(newest.len());
+    for (name, crl) in newest {
+        durable::replace(&crl_dir.join(format!("{name}.crl")), &crl.der)?;
+        let (issuer, this_update, next_update) =
+            match <x509_cert::crl::CertificateList>::from_der(&crl.der) {
+                Ok(parsed) => {
+                    let tbs = parsed.tbs_cert_list;
+                    (
+                        tbs.issuer.to_string(),
+                        tbs.this_update.to_string(),
+                        tbs.next_update
+                            .map_or_else(|| "none".to_owned(), |t| t.to_string()),
+                    )
+                }
+                // Not reached: a CRL is collected only once its number was read from it.
+                Err(e) => (format!("malformed CRL: {e}"), String::new(), String::new()),
+            };
+        files.push(CrlFile {
+            name,
+            index: crl.index,
+            number: crl.number,
+            issuer,
+            this_update,
+            next_update,
+            sha256: Sha256::digest(&crl.der).into(),
+        });
+    }
+    Ok(files)
 }
 
 /// The row of a `crl` entry: its number, and its update times and size from its DER.

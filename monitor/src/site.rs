@@ -164,6 +164,30 @@ pub struct ArtifactRow {
 /// Directory, relative to the log directory, of the published ceremony records.
 pub const RECORDS_DIR: &str = "records";
 
+/// Directory, relative to the log directory, of the newest CRL of the root and of each
+/// delegate, under stable names (`root.crl`, `<purpose>.crl`, DER): the CRL distribution
+/// points of the certificates point there.
+pub const CRL_DIR: &str = "crl";
+
+/// A CRL published under a stable name in [`CRL_DIR`].
+#[derive(Debug)]
+pub struct CrlFile {
+    /// `root`, or the delegate's purpose.
+    pub name: String,
+    /// The log entry it comes from (a ceremony record, or a `crl` entry).
+    pub index: u64,
+    /// Its cRLNumber.
+    pub number: u64,
+    /// Its issuer (RFC 4514).
+    pub issuer: String,
+    /// thisUpdate.
+    pub this_update: String,
+    /// nextUpdate (`none` without one).
+    pub next_update: String,
+    /// SHA-256 of the published file (DER).
+    pub sha256: [u8; 32],
+}
+
 const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2em auto;\
 max-width:90em;padding:0 1em;color:#1b1b1b;background:#fff;line-height:1.4}\
@@ -182,7 +206,7 @@ const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'
                    base-uri 'none'; form-action 'none'";
 
 /// The page for `log` with `rows` in log order.
-pub fn render(log: &LogSummary, rows: &[Row]) -> String {
+pub fn render(log: &LogSummary, rows: &[Row], crls: &[CrlFile]) -> String {
     let mut h = String::with_capacity(16 * 1024);
     let origin = escape(&log.origin);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -389,6 +413,37 @@ pub fn render(log: &LogSummary, rows: &[Row]) -> String {
                 escape(&r.what),
                 escape(&r.when),
                 escape(&r.detail)
+            ));
+        }
+        h.push_str("</tbody>\n</table></div>\n");
+    }
+
+    // Only when there are any, so that pages of logs without them are unchanged.
+    if !crls.is_empty() {
+        h.push_str(&format!(
+            "<h2 id=\"crls\">Published CRLs ({})</h2>\n<p>The newest CRL of the root and of \
+             each delegate (the highest number), at the address the certificates' CRL \
+             distribution points name. Check revocation with all of them: \
+             <code>rust-pki-verify --require-crl --crl-dir {CRL_DIR}</code>.</p>\n",
+            crls.len()
+        ));
+        h.push_str(
+            "<div class=\"t\"><table>\n<thead><tr><th>File</th><th>Number</th>\
+             <th>thisUpdate</th><th>nextUpdate</th><th>Issuer</th><th>Log entry</th>\
+             <th>SHA-256</th></tr></thead>\n<tbody>\n",
+        );
+        for c in crls {
+            let file = format!("{CRL_DIR}/{}.crl", c.name);
+            h.push_str(&format!(
+                "<tr><td><a href=\"{file}\">{file}</a></td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                c.number,
+                escape(&c.this_update),
+                escape(&c.next_update),
+                escape(&c.issuer),
+                c.index,
+                hash(&c.sha256),
+                file = escape(&file),
             ));
         }
         h.push_str("</tbody>\n</table></div>\n");
@@ -649,7 +704,7 @@ mod tests {
                 reason: "<oops>".into(),
             },
         ];
-        let html = render(&summary(), &rows);
+        let html = render(&summary(), &rows, &[]);
         for raw in [
             "<script>",
             "<bob>",
@@ -704,7 +759,7 @@ mod tests {
                 },
             ),
         ];
-        let html = render(&summary(), &rows);
+        let html = render(&summary(), &rows, &[]);
         assert!(html.contains("record not published"));
         assert!(html.contains("bytes in the log entry"));
         assert!(html.contains("record does not parse: format `x`"));
@@ -712,7 +767,7 @@ mod tests {
         assert!(!html.contains("href=\"records/b.toml\""));
         assert!(html.contains("href=\"records/c.toml\""));
         // Deterministic: the same input renders the same bytes.
-        assert_eq!(html, render(&summary(), &rows));
+        assert_eq!(html, render(&summary(), &rows, &[]));
     }
 
     #[test]
@@ -724,7 +779,7 @@ mod tests {
             members: vec!["m1".into(), "<m2>".into()],
             resources: vec!["i-0abc".into()],
         })];
-        let html = render(&summary(), &rows);
+        let html = render(&summary(), &rows, &[]);
         assert!(html.contains("Bastion and HSM access (1)"), "{html}");
         assert!(html.contains("<td>admit</td>") && html.contains("m1, &lt;m2&gt;"));
         assert!(html.contains("i-0abc"));
@@ -732,7 +787,7 @@ mod tests {
 
     #[test]
     fn empty_log() {
-        let html = render(&summary(), &[]);
+        let html = render(&summary(), &[], &[]);
         assert!(html.contains("Ceremonies (0)"));
         assert!(html.contains("No ceremony has been logged."));
     }

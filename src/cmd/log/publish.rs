@@ -1,17 +1,19 @@
-//! `rust-pki log publish`: verify a log directory and write its static site beside the
-//! tiles (`rust_pki_monitor::publish`); prints what was written.
+//! `rust-pki log publish`: verify a log directory and write its static site and its
+//! `crl/` folder beside the tiles (`rust_pki_monitor::publish`); prints what was written.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use rust_pki_monitor::site::RECORDS_DIR;
+use rust_pki_monitor::site::{CRL_DIR, RECORDS_DIR};
 
 use super::VKEY_FILE;
 
 #[derive(Debug, clap::Args)]
 pub struct PublishArgs {
     /// The log directory (C2SP tlog-tiles layout). Its checkpoint and every tile are
-    /// verified first; only then are DIR/index.html and DIR/records/ written.
+    /// verified first; only then are DIR/index.html, DIR/records/ and DIR/crl/ written
+    /// (crl/root.crl and crl/<purpose>.crl: the newest CRL of the root, from the ceremony
+    /// records, and of each delegate, from its `crl` entries; the highest number wins).
     #[arg(value_name = "DIR")]
     dir: PathBuf,
     /// The log's verifier key file (signed-note vkey text). Default: DIR/log.vkey, which
@@ -40,7 +42,8 @@ pub fn publish(args: &PublishArgs) -> anyhow::Result<()> {
     writeln!(
         out,
         "published {}: {} size {}: {} ceremonies ({} records copied to {RECORDS_DIR}/, {} \
-         already there, {} not published), {} leaf issuances, {} artifacts{}",
+         already there, {} not published), {} leaf issuances, {} artifacts, {} CRLs in \
+         {CRL_DIR}/{}",
         published.index_path.display(),
         published.origin,
         published.size,
@@ -50,6 +53,7 @@ pub fn publish(args: &PublishArgs) -> anyhow::Result<()> {
         counts.missing,
         counts.leaves,
         counts.artifacts,
+        counts.crls,
         if counts.unreadable > 0 {
             format!(", {} unreadable entries", counts.unreadable)
         } else {
