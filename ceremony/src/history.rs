@@ -6,19 +6,27 @@
 //!   serial, never fewer (a dropped revocation would un-revoke a delegate).
 //! - `revoked-key`: a delegate-issue or -renew never certifies a key whose delegate
 //!   certificate was revoked.
+//! - `revocation-kept`: each revocation a root CRL carries over keeps the date and reason
+//!   the latest root CRL gave it (a later date would hide when the key was compromised).
+//! - `crl-number`: a root CRL's number is higher than the latest root CRL's, so that the
+//!   newest CRL is always the one with the highest number.
 
 use std::collections::BTreeSet;
 
-use der::{Decode, Encode};
+use der::{Decode, Encode, oid::AssociatedOid};
 use rust_pki_ca::{
     crl::{parse_crl, revocations_of},
     pem,
 };
-use x509_cert::Certificate;
+use x509_cert::{
+    Certificate,
+    crl::{CertificateList, TbsCertList},
+    ext::pkix::CrlNumber,
+};
 
 use crate::{
     Error, Result,
-    request::{Kind, Request, sha256_hex},
+    request::{Kind, OutputType, Request, rfc3339, sha256_hex},
     state::State,
     validate::{ROOT_CRL, delegate_path},
 };
@@ -31,6 +39,9 @@ pub fn check_history(state: &State, request: &Request) -> Result<()> {
     let revoked = revoked_serials(state)?;
     let stated: BTreeSet<String> = request.parameters.revoked_serials.iter().cloned().collect();
     let broken = |rule: &'static str, reason: String| Error::History { rule, reason };
+    if matches!(request.kind, Kind::RootCrl | Kind::DelegateRevoke) {
+        check_carried(state, request)?;
+    }
     match request.kind {
         Kind::RootCrl if stated != revoked => Err(broken(
             "revocations-carried",
@@ -94,17 +105,110 @@ pub fn check_history(state: &State, request: &Request) -> Result<()> {
     }
 }
 
-/// Serials (hex) on the latest root CRL a ceremony issued.
-fn revoked_serials(state: &State) -> Result<BTreeSet<String>> {
+/// `revocation-kept` and `crl-number` for the CRL a request would sign, against the latest
+/// root CRL a ceremony issued.
+fn check_carried(state: &State, request: &Request) -> Result<()> {
+    let Some(latest) = latest_root_crl(state)? else {
+        return Ok(());
+    };
+    let broken = |rule: &'static str, reason: String| Error::History { rule, reason };
+    for output in request
+        .outputs
+        .iter()
+        .filter(|o| o.output_type == OutputType::Crl)
+    {
+        let tbs = TbsCertList::from_der(&output.tbs_der()?).map_err(|source| {
+            Error::RequestDer {
+                field: format!("output {} tbs", output.path),
+                source,
+            }
+        })?;
+        let new = revocations_of(&tbs)?;
+        for old in revocations_of(&latest.tbs_cert_list)? {
+            let Some(carried) = new.iter().find(|r| r.serial == old.serial) else {
+                continue; // `revocations-carried` names a dropped serial.
+            };
+            if carried.date != old.date || carried.reason != old.reason {
+                return Err(broken(
+                    "revocation-kept",
+                    format!(
+                        "serial {} was revoked on {} (reason {:?}) on the latest root CRL; \
+                         this one says {} (reason {:?})",
+                        hex::encode(old.serial.as_bytes()),
+                        rfc3339(old.date),
+                        old.reason,
+                        rfc3339(carried.date),
+                        carried.reason
+                    ),
+                ));
+            }
+        }
+        let (Some(latest_number), Some(number)) = (
+            crl_number(&latest.tbs_cert_list),
+            crl_number(&tbs),
+        ) else {
+            return Err(broken(
+                "crl-number",
+                "a root CRL without a cRLNumber".into(),
+            ));
+        };
+        if number <= latest_number {
+            return Err(broken(
+                "crl-number",
+                format!(
+                    "CRL number {number} is not higher than {latest_number}, the latest root \
+                     CRL's"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The number a new root CRL gets: the current time in seconds, as before, unless the
+/// latest root CRL's number is not below it (a clock set back): then one more than that.
+///
+/// # Errors
+/// Malformed records.
+pub fn next_root_crl_number(state: &State, now: u64) -> Result<u64> {
+    let latest = latest_root_crl(state)?
+        .and_then(|crl| crl_number(&crl.tbs_cert_list))
+        .unwrap_or(0);
+    Ok(now.max(latest.saturating_add(1)))
+}
+
+/// The cRLNumber of a CRL, if it has one that fits in 64 bits.
+fn crl_number(tbs: &TbsCertList) -> Option<u64> {
+    let ext = tbs
+        .crl_extensions
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|e| e.extn_id == <CrlNumber as AssociatedOid>::OID)?;
+    let number = CrlNumber::from_der(ext.extn_value.as_bytes()).ok()?;
+    let bytes = number.0.as_bytes();
+    (bytes.len() <= 8).then(|| bytes.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b)))
+}
+
+/// The latest root CRL a ceremony issued.
+fn latest_root_crl(state: &State) -> Result<Option<CertificateList>> {
     let Some(text) = state.latest_output(ROOT_CRL)? else {
-        return Ok(BTreeSet::new());
+        return Ok(None);
     };
     let der =
         pem::decode_der(text.as_bytes(), pem::label::CRL).map_err(|reason| Error::Request {
             field: ROOT_CRL.into(),
             reason,
         })?;
-    Ok(revocations_of(&parse_crl(&der)?.tbs_cert_list)?
+    Ok(Some(parse_crl(&der)?))
+}
+
+/// Serials (hex) on the latest root CRL a ceremony issued.
+fn revoked_serials(state: &State) -> Result<BTreeSet<String>> {
+    let Some(crl) = latest_root_crl(state)? else {
+        return Ok(BTreeSet::new());
+    };
+    Ok(revocations_of(&crl.tbs_cert_list)?
         .iter()
         .map(|r| hex::encode(r.serial.as_bytes()))
         .collect())

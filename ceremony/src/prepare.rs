@@ -196,7 +196,8 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
             revoked.push(entry);
             parameters.purpose = Some(purpose.name.clone());
             parameters.revoked_serials = serials(&revoked);
-            let prepared = prepare_crl(&policy, &root, revoked, inputs.now, None)?;
+            let number = crate::history::next_root_crl_number(inputs.state, unix_seconds(inputs.now))?;
+            let prepared = prepare_crl(&policy, &root, revoked, inputs.now, Some(number))?;
             let serial = hex::encode(delegate.tbs_certificate().serial_number().as_bytes());
             plan(
                 &mut outputs,
@@ -330,7 +331,8 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
             let revoked = current_revocations(inputs.state)?;
             parameters.revoked_serials = serials(&revoked);
             let count = revoked.len();
-            let prepared = prepare_crl(&policy, &root, revoked, inputs.now, None)?;
+            let number = crate::history::next_root_crl_number(inputs.state, unix_seconds(inputs.now))?;
+            let prepared = prepare_crl(&policy, &root, revoked, inputs.now, Some(number))?;
             plan(
                 &mut outputs,
                 &mut warnings,
@@ -416,6 +418,12 @@ fn plan(
         &prepared.tbs,
     ));
     warnings.extend(prepared.warnings);
+}
+
+/// Whole seconds since the Unix epoch (the root CRL number's usual value).
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }
 
 /// The entries of the latest root CRL issued by a ceremony.

@@ -502,3 +502,113 @@ fn malformed_output_names_the_record_and_output() {
     assert!(err.contains(&record.display().to_string()), "{err}");
     assert!(err.contains("root.pem"), "{err}");
 }
+
+/// A root-crl request for `crl` (a prepared TBS), stating its serials as prepare does.
+fn root_crl_request(tbs: &[u8], serials: Vec<String>) -> rust_pki_ceremony::request::Request {
+    use rust_pki_ceremony::request::{OutputType, Parameters, PlannedOutput, Request};
+    Request {
+        format: rust_pki_ceremony::request::REQUEST_FORMAT.to_owned(),
+        id: "0".repeat(32),
+        kind: Kind::RootCrl,
+        summary: "re-sign".into(),
+        prepared_at: String::new(),
+        not_before: String::new(),
+        not_after: String::new(),
+        policy_sha256: String::new(),
+        roster_sha256: String::new(),
+        previous_record_sha256: String::new(),
+        tool_sha256: String::new(),
+        ceremony_recipient: String::new(),
+        parameters: Parameters {
+            revoked_serials: serials,
+            ..Parameters::default()
+        },
+        outputs: vec![PlannedOutput::new(
+            "root.crl",
+            OutputType::Crl,
+            "root-crl",
+            tbs,
+        )],
+    }
+}
+
+/// The root's CRLs carry revocations forward with their own date and reason, and their
+/// number only grows, even with the clock set back: `revocation-kept` and `crl-number`.
+#[test]
+fn root_crls_keep_revocation_dates_and_reasons_and_numbers_only_grow() {
+    use rust_pki_ca::authority::prepare_crl;
+    use rust_pki_ceremony::history::{check_history, next_root_crl_number};
+    use x509_cert::ext::pkix::CrlReason;
+
+    let mut pki = Pki::new();
+    pki.root_init();
+    let delegate = pki.delegate("releases", BASE + days(400));
+    let revoked_at = BASE + days(3);
+    let revocation = Revocation::of(
+        &delegate,
+        pki.root(),
+        system(revoked_at),
+        Some(CrlReason::KeyCompromise),
+    )
+    .unwrap();
+    pki.root_crl(BASE + days(10), vec![revocation.clone()]);
+    let state = pki.state();
+    let latest = (BASE + days(10)).unix_timestamp() as u64;
+    let serial = hex::encode(revocation.serial.as_bytes());
+
+    // A clock set back: the number is still one more than the latest.
+    assert_eq!(
+        next_root_crl_number(&state, latest - 100).unwrap(),
+        latest + 1
+    );
+    let later = (BASE + days(20)).unix_timestamp() as u64;
+    assert_eq!(next_root_crl_number(&state, later).unwrap(), later);
+
+    let request = |revoked: Vec<Revocation>, number: u64| {
+        let prepared = prepare_crl(
+            &pki.policy,
+            pki.root(),
+            revoked,
+            system(BASE + days(20)),
+            Some(number),
+        )
+        .unwrap();
+        root_crl_request(&prepared.tbs, vec![serial.clone()])
+    };
+    // The re-signed CRL as prepare builds it passes.
+    check_history(&state, &request(vec![revocation.clone()], later)).unwrap();
+
+    let rule_of = |result: Result<(), Error>| match result {
+        Err(Error::History { rule, reason }) => (rule, reason),
+        other => panic!("{other:?}"),
+    };
+    // The same serial with a later date, or another reason, is refused.
+    let moved = Revocation {
+        date: system(BASE + days(15)),
+        ..revocation.clone()
+    };
+    let (rule, reason) = rule_of(check_history(&state, &request(vec![moved], later)));
+    assert_eq!(rule, "revocation-kept");
+    assert!(
+        reason.contains(&format!("serial {serial} was revoked on 2027-01-04T00:00:00Z")),
+        "{reason}"
+    );
+    let softened = Revocation {
+        reason: Some(CrlReason::Superseded),
+        ..revocation.clone()
+    };
+    assert_eq!(
+        rule_of(check_history(&state, &request(vec![softened], later))).0,
+        "revocation-kept"
+    );
+    // A number that does not exceed the latest is refused, equal or lower.
+    for number in [latest, latest - 1] {
+        let (rule, reason) =
+            rule_of(check_history(&state, &request(vec![revocation.clone()], number)));
+        assert_eq!(rule, "crl-number");
+        assert!(
+            reason.contains(&format!("CRL number {number} is not higher than {latest}")),
+            "{reason}"
+        );
+    }
+}
