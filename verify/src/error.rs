@@ -607,10 +607,10 @@ pub enum Error {
 
     /// `--require-crl`: no CRL was given (or found in `--crl-dir`) for a CA of the
     /// validated path, so the revocation of the certificate it issued was not checked.
-    #[error("no CRL of {issuer} (issuer of {subject} at level {level} of the path) was given: --require-crl needs a current CRL of every CA in the path")]
+    #[error("no CRL of {cert} (issuer of {subject} at level {level} of the path) was given: --require-crl needs a current CRL of every CA in the path")]
     CrlRequired {
         /// The CA without a CRL.
-        issuer: Box<CertRef>,
+        cert: Box<CertRef>,
         /// The certificate it issued, whose revocation was not checked (RFC 4514).
         subject: String,
         /// That certificate's level in the path (0: the leaf or the CA checked with --ca).
@@ -1014,7 +1014,7 @@ impl Error {
             | Self::NotACa { cert }
             | Self::CaAsLeaf { cert }
             | Self::Revoked { cert, .. }
-            | Self::CrlRequired { issuer: cert, .. }
+            | Self::CrlRequired { cert, .. }
             | Self::LeafAsCa { cert }
             | Self::NotV3 { cert, .. }
             | Self::BadSerial { cert, .. }
@@ -1327,7 +1327,7 @@ mod tests {
                 next_update: t,
             },
             Error::CrlRequired {
-                issuer: cert(),
+                cert: cert(),
                 subject: "CN=x".into(),
                 level: 0,
             },

@@ -181,7 +181,7 @@ impl VerifiedChain {
                 crl.issuer.subject == issuer.cert.subject && crl.issuer.serial == issuer.cert.serial
             }) {
                 return Err(Error::CrlRequired {
-                    issuer: Box::new(issuer.cert.clone()),
+                    cert: Box::new(issuer.cert.clone()),
                     subject: cert.cert.subject.clone(),
                     level,
                 });

@@ -21,6 +21,9 @@ struct Setup {
     log_vkey: String,
     witness_vkey: String,
     crl: String,
+    /// A published `crl/` folder: the root's CRL, the delegate's (revoking nothing) and an
+    /// unrelated CA's.
+    crl_dir: String,
 }
 
 /// A release directory: two files signed and logged, the root, the log's and witness's
@@ -40,7 +43,13 @@ fn setup() -> Setup {
     };
     signer.write(&dist, Some(&mut log), &contents);
     let path = |p: PathBuf| p.display().to_string();
+    std::fs::create_dir(files.dir_path().join("crl")).unwrap();
+    files.write("crl/root.crl", crl(&p.root, &[]));
+    files.write("crl/releases.crl", crl(&p.delegate, &[]));
+    let other = common::Spec::ca("Other CA", 5).self_signed();
+    files.write("crl/other.crl", crl(&other, &[]));
     Setup {
+        crl_dir: files.name("crl"),
         root: path(files.write("root.pem", p.root.pem())),
         log_vkey: path(files.write("log.vkey", log.log_key.to_string())),
         witness_vkey: path(files.write("w1.vkey", log.witness.verifier().to_string())),
@@ -210,5 +219,31 @@ fn flat_verify_still_takes_its_arguments() {
         text(&out.stderr).contains("--chain"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+#[test]
+fn require_crl_needs_the_root_and_delegate_crls() {
+    let s = setup();
+    let a = s.dist("a.tar.xz");
+    let out = run(&s.args(&[&a, "--require-crl", "--crl-dir", &s.crl_dir, "--json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let env = json(&out);
+    assert!(
+        env["checked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "revocation"),
+        "{env}"
+    );
+    let root_crl = s.files.name("crl/root.crl");
+    let out = run(&s.args(&[&a, "--require-crl", "--crl", &root_crl]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("INVALID [crl-required]")
+            && stderr.contains("no CRL of intermediate 1 CN=Rust Test Delegate"),
+        "{stderr}"
     );
 }

@@ -249,8 +249,8 @@ fn require_crls_in_the_library_covers_a_ca_checked_with_verify_ca() {
     let verified = rust_pki_verify::verify_ca(&root, &delegate, &[], &releases(), AT).unwrap();
     let error = verified.require_crls().unwrap_err();
     assert!(
-        matches!(&error, Error::CrlRequired { issuer, level: 0, .. }
-            if issuer.position == Position::Root),
+        matches!(&error, Error::CrlRequired { cert, level: 0, .. }
+            if cert.position == Position::Root),
         "{error:?}"
     );
 }
