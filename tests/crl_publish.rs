@@ -236,9 +236,19 @@ fn publish_writes_the_newest_crls_that_distribution_points_name_and_verify_requi
         ],
     );
     let root_30 = pki.root_crl("root-30.crl", 30);
-    pki.log_record(2, Kind::RootCrl, "002-root-crl.toml", &[("root.crl", "root-30.crl")]);
+    pki.log_record(
+        2,
+        Kind::RootCrl,
+        "002-root-crl.toml",
+        &[("root.crl", "root-30.crl")],
+    );
     pki.root_crl("root-20.crl", 20);
-    pki.log_record(3, Kind::RootCrl, "003-root-crl.toml", &[("root.crl", "root-20.crl")]);
+    pki.log_record(
+        3,
+        Kind::RootCrl,
+        "003-root-crl.toml",
+        &[("root.crl", "root-20.crl")],
+    );
     assert_ne!(root_10, root_30);
 
     pki.init_state("releases");
@@ -277,13 +287,25 @@ fn publish_writes_the_newest_crls_that_distribution_points_name_and_verify_requi
         distribution_points(&pki.lab.path("releases.pem")),
         (false, vec![format!("{BASE_URL}root.crl")])
     );
-    let text = openssl_text(&[&"x509", &"-in", &pki.lab.path("good.pem"), &"-noout", &"-text"]);
+    let text = openssl_text(&[
+        &"x509",
+        &"-in",
+        &pki.lab.path("good.pem"),
+        &"-noout",
+        &"-text",
+    ]);
     assert!(
         text.contains("X509v3 CRL Distribution Points:")
             && text.contains(&format!("URI:{BASE_URL}releases.crl")),
         "{text}"
     );
-    let text = openssl_text(&[&"x509", &"-in", &pki.lab.path("bors.pem"), &"-noout", &"-text"]);
+    let text = openssl_text(&[
+        &"x509",
+        &"-in",
+        &pki.lab.path("bors.pem"),
+        &"-noout",
+        &"-text",
+    ]);
     assert!(text.contains(&format!("URI:{BASE_URL}root.crl")), "{text}");
 
     // Publish.
@@ -302,7 +324,10 @@ fn publish_writes_the_newest_crls_that_distribution_points_name_and_verify_requi
     };
     let releases_2 = der_of("releases-2.crl");
     assert_ne!(releases_2, der_of("releases-1.crl"));
-    assert_eq!(std::fs::read(crl_dir.join("releases.crl")).unwrap(), releases_2);
+    assert_eq!(
+        std::fs::read(crl_dir.join("releases.crl")).unwrap(),
+        releases_2
+    );
     assert_eq!(
         std::fs::read(crl_dir.join("bors.crl")).unwrap(),
         der_of("bors-1.crl")
@@ -338,10 +363,15 @@ fn publish_writes_the_newest_crls_that_distribution_points_name_and_verify_requi
 
     // The site lists them: number, issuer, SHA-256, with a link.
     let html = std::fs::read_to_string(pki.lab.path("log/index.html")).unwrap();
-    assert!(html.contains("<h2 id=\"crls\">Published CRLs (3)</h2>"), "{html}");
+    assert!(
+        html.contains("<h2 id=\"crls\">Published CRLs (3)</h2>"),
+        "{html}"
+    );
     let row = |name: &str| {
         let start = html
-            .find(&format!("<tr><td><a href=\"crl/{name}.crl\">crl/{name}.crl</a></td>"))
+            .find(&format!(
+                "<tr><td><a href=\"crl/{name}.crl\">crl/{name}.crl</a></td>"
+            ))
             .unwrap_or_else(|| panic!("no row for {name}"));
         html[start..start + html[start..].find("</tr>").unwrap()].to_owned()
     };
@@ -366,7 +396,13 @@ fn publish_writes_the_newest_crls_that_distribution_points_name_and_verify_requi
     );
 
     // The audit of this log: the root CRL numbered 20 after 30 is a finding.
-    let audit = pki.run(&["log", "audit", &pki.p("log"), "--log-vkey", &pki.p("log/log.vkey")]);
+    let audit = pki.run(&[
+        "log",
+        "audit",
+        &pki.p("log"),
+        "--log-vkey",
+        &pki.p("log/log.vkey"),
+    ]);
     assert_eq!(audit.status.code(), Some(1));
     let report = String::from_utf8_lossy(&audit.stdout).into_owned()
         + &String::from_utf8_lossy(&audit.stderr);
@@ -414,8 +450,9 @@ fn publish_writes_the_newest_crls_that_distribution_points_name_and_verify_requi
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains(&format!("CRL {crl_dir}/releases.crl of CN=Rust Releases Delegate CA"))
-            && stdout.contains(&format!("CRL {crl_dir}/root.crl of CN=Rust Root CA 2026"))
+        stdout.contains(&format!(
+            "CRL {crl_dir}/releases.crl of CN=Rust Releases Delegate CA"
+        )) && stdout.contains(&format!("CRL {crl_dir}/root.crl of CN=Rust Root CA 2026"))
             && !stdout.contains("bors.crl")
             && !stdout.contains("not checked: revocation"),
         "{stdout}"
@@ -445,7 +482,9 @@ fn publish_writes_the_newest_crls_that_distribution_points_name_and_verify_requi
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with(&format!("INVALID [crl-expired]: CRL {crl_dir}/releases.crl")),
+        stderr.starts_with(&format!(
+            "INVALID [crl-expired]: CRL {crl_dir}/releases.crl"
+        )),
         "{stderr}"
     );
 }

@@ -304,16 +304,18 @@ fn lint_crl_distribution_point(out: &mut Findings, ext: Option<&Extension>, url:
         Ok(points) => points
             .0
             .iter()
-            .map(|point| match (&point.distribution_point, &point.reasons, &point.crl_issuer) {
-                (Some(DistributionPointName::FullName(names)), None, None) => names
-                    .iter()
-                    .map(|name| match name {
-                        GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
-                        _ => None,
-                    })
-                    .collect::<Option<Vec<_>>>(),
-                _ => None,
-            })
+            .map(
+                |point| match (&point.distribution_point, &point.reasons, &point.crl_issuer) {
+                    (Some(DistributionPointName::FullName(names)), None, None) => names
+                        .iter()
+                        .map(|name| match name {
+                            GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>(),
+                    _ => None,
+                },
+            )
             .collect::<Option<Vec<_>>>(),
     };
     out.check(uris == Some(vec![vec![url.to_owned()]]), RULE, || {
@@ -496,11 +498,7 @@ fn lint_extensions(out: &mut Findings, cert: &Certificate, ctx: &CertLintContext
     lint_eku(out, find(oid::EXTENDED_KEY_USAGE), ctx);
 }
 
-fn lint_eku(
-    out: &mut Findings,
-    ext: Option<&Extension>,
-    ctx: &CertLintContext<'_>,
-) {
+fn lint_eku(out: &mut Findings, ext: Option<&Extension>, ctx: &CertLintContext<'_>) {
     let expected: &[Oid] = match ctx.kind {
         CertKind::Root => {
             out.check(ext.is_none(), "eku-absent-in-root", || {

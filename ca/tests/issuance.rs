@@ -521,11 +521,26 @@ fn bad_policies_are_refused_naming_the_field() {
     ];
     let base = "crl_base_url = \"https://pki.rust-lang.org/log/crl/\"";
     let bad_urls: &[(&str, &str)] = &[
-        ("crl-url-scheme", "crl_base_url = \"ftp://pki.example/crl/\""),
-        ("crl-url-slash", "crl_base_url = \"https://pki.example/crl\""),
-        ("crl-url-user", "crl_base_url = \"https://me@pki.example/crl/\""),
-        ("crl-url-query", "crl_base_url = \"https://pki.example/crl/?x=/\""),
-        ("crl-url-space", "crl_base_url = \"https://pki.example/c rl/\""),
+        (
+            "crl-url-scheme",
+            "crl_base_url = \"ftp://pki.example/crl/\"",
+        ),
+        (
+            "crl-url-slash",
+            "crl_base_url = \"https://pki.example/crl\"",
+        ),
+        (
+            "crl-url-user",
+            "crl_base_url = \"https://me@pki.example/crl/\"",
+        ),
+        (
+            "crl-url-query",
+            "crl_base_url = \"https://pki.example/crl/?x=/\"",
+        ),
+        (
+            "crl-url-space",
+            "crl_base_url = \"https://pki.example/c rl/\"",
+        ),
         ("crl-url-host", "crl_base_url = \"https:///crl/\""),
     ];
     let cases: Vec<(&str, &str, &str, &str)> = cases
@@ -536,12 +551,7 @@ fn bad_policies_are_refused_naming_the_field() {
                 .iter()
                 .map(|(name, to)| (*name, base, *to, "publication.crl_base_url")),
         )
-        .chain([(
-            "crl-url-missing",
-            base,
-            "",
-            "missing field `crl_base_url`",
-        )])
+        .chain([("crl-url-missing", base, "", "missing field `crl_base_url`")])
         .collect();
     for (name, from, to, expected) in cases {
         assert!(good.contains(from), "{name}: fixture text not found");
@@ -732,7 +742,10 @@ fn crl_distribution_points_come_from_the_policy() {
     let pki = pki();
     assert_eq!(
         uris(&pki.delegate),
-        [(false, "https://pki.rust-lang.org/log/crl/root.crl".to_owned())]
+        [(
+            false,
+            "https://pki.rust-lang.org/log/crl/root.crl".to_owned()
+        )]
     );
     let leaf_key = MemorySigner::generate(KeyAlgorithm::EcdsaP384).unwrap();
     let leaf = issue_leaf(
@@ -797,5 +810,9 @@ fn crl_distribution_points_come_from_the_policy() {
         leaf_findings.iter().map(|f| f.0).collect::<Vec<_>>(),
         ["crl-distribution-point"]
     );
-    assert!(leaf_findings[0].1.contains("http://mirror.example/crl/releases.crl"));
+    assert!(
+        leaf_findings[0]
+            .1
+            .contains("http://mirror.example/crl/releases.crl")
+    );
 }

@@ -117,12 +117,11 @@ fn check_carried(state: &State, request: &Request) -> Result<()> {
         .iter()
         .filter(|o| o.output_type == OutputType::Crl)
     {
-        let tbs = TbsCertList::from_der(&output.tbs_der()?).map_err(|source| {
-            Error::RequestDer {
+        let tbs =
+            TbsCertList::from_der(&output.tbs_der()?).map_err(|source| Error::RequestDer {
                 field: format!("output {} tbs", output.path),
                 source,
-            }
-        })?;
+            })?;
         let new = revocations_of(&tbs)?;
         for old in revocations_of(&latest.tbs_cert_list)? {
             let Some(carried) = new.iter().find(|r| r.serial == old.serial) else {
@@ -143,10 +142,9 @@ fn check_carried(state: &State, request: &Request) -> Result<()> {
                 ));
             }
         }
-        let (Some(latest_number), Some(number)) = (
-            crl_number(&latest.tbs_cert_list),
-            crl_number(&tbs),
-        ) else {
+        let (Some(latest_number), Some(number)) =
+            (crl_number(&latest.tbs_cert_list), crl_number(&tbs))
+        else {
             return Err(broken(
                 "crl-number",
                 "a root CRL without a cRLNumber".into(),

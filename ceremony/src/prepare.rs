@@ -196,7 +196,8 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
             revoked.push(entry);
             parameters.purpose = Some(purpose.name.clone());
             parameters.revoked_serials = serials(&revoked);
-            let number = crate::history::next_root_crl_number(inputs.state, unix_seconds(inputs.now))?;
+            let number =
+                crate::history::next_root_crl_number(inputs.state, unix_seconds(inputs.now))?;
             let prepared = prepare_crl(&policy, &root, revoked, inputs.now, Some(number))?;
             let serial = hex::encode(delegate.tbs_certificate().serial_number().as_bytes());
             plan(
@@ -331,7 +332,8 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
             let revoked = current_revocations(inputs.state)?;
             parameters.revoked_serials = serials(&revoked);
             let count = revoked.len();
-            let number = crate::history::next_root_crl_number(inputs.state, unix_seconds(inputs.now))?;
+            let number =
+                crate::history::next_root_crl_number(inputs.state, unix_seconds(inputs.now))?;
             let prepared = prepare_crl(&policy, &root, revoked, inputs.now, Some(number))?;
             plan(
                 &mut outputs,

@@ -590,7 +590,9 @@ fn root_crls_keep_revocation_dates_and_reasons_and_numbers_only_grow() {
     let (rule, reason) = rule_of(check_history(&state, &request(vec![moved], later)));
     assert_eq!(rule, "revocation-kept");
     assert!(
-        reason.contains(&format!("serial {serial} was revoked on 2027-01-04T00:00:00Z")),
+        reason.contains(&format!(
+            "serial {serial} was revoked on 2027-01-04T00:00:00Z"
+        )),
         "{reason}"
     );
     let softened = Revocation {
@@ -603,8 +605,10 @@ fn root_crls_keep_revocation_dates_and_reasons_and_numbers_only_grow() {
     );
     // A number that does not exceed the latest is refused, equal or lower.
     for number in [latest, latest - 1] {
-        let (rule, reason) =
-            rule_of(check_history(&state, &request(vec![revocation.clone()], number)));
+        let (rule, reason) = rule_of(check_history(
+            &state,
+            &request(vec![revocation.clone()], number),
+        ));
         assert_eq!(rule, "crl-number");
         assert!(
             reason.contains(&format!("CRL number {number} is not higher than {latest}")),

@@ -28,11 +28,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
+use crate::crls::LogCrls;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, rule};
 use crate::logged::LoggedRecord;
 use crate::site::RECORDS_DIR;
-use crate::crls::LogCrls;
 use crate::{certificates, history, state};
 
 /// What to check beyond the log itself.

@@ -215,7 +215,10 @@ mod tests {
 
     #[test]
     fn only_plain_purposes_name_files() {
-        assert_eq!(delegate_purpose("delegates/crates-io.pem"), Some("crates-io"));
+        assert_eq!(
+            delegate_purpose("delegates/crates-io.pem"),
+            Some("crates-io")
+        );
         for path in [
             "delegates/root.pem",
             "delegates/../x.pem",

@@ -23,8 +23,8 @@ use x509_cert::Certificate;
 use crate::crls::LogCrls;
 use crate::error::{Error, Result};
 use crate::site::{
-    self, ArtifactRow, BastionEventRow, CRL_DIR, CeremonyRow, CrlFile, IssuedCertificate,
-    LeafRow, LogSummary, RECORDS_DIR, RecordView, RevocationRow, Row,
+    self, ArtifactRow, BastionEventRow, CRL_DIR, CeremonyRow, CrlFile, IssuedCertificate, LeafRow,
+    LogSummary, RECORDS_DIR, RecordView, RevocationRow, Row,
 };
 
 /// Name of the page written in the log directory.

@@ -607,7 +607,9 @@ pub enum Error {
 
     /// `--require-crl`: no CRL was given (or found in `--crl-dir`) for a CA of the
     /// validated path, so the revocation of the certificate it issued was not checked.
-    #[error("no CRL of {cert} (issuer of {subject} at level {level} of the path) was given: --require-crl needs a current CRL of every CA in the path")]
+    #[error(
+        "no CRL of {cert} (issuer of {subject} at level {level} of the path) was given: --require-crl needs a current CRL of every CA in the path"
+    )]
     CrlRequired {
         /// The CA without a CRL.
         cert: Box<CertRef>,

@@ -49,8 +49,18 @@ fn crl_dir_skips_other_issuers_and_require_crl_passes() {
     let pki = pki();
     let p = published(&pki);
     let out = run(&[
-        "--root", &p.root, "--chain", &p.chain, "--purpose", "releases", "--crl-dir", &p.crl_dir,
-        "--require-crl", "--at", AT_TEXT, "--json",
+        "--root",
+        &p.root,
+        "--chain",
+        &p.chain,
+        "--purpose",
+        "releases",
+        "--crl-dir",
+        &p.crl_dir,
+        "--require-crl",
+        "--at",
+        AT_TEXT,
+        "--json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let envelope = json(&out);
