@@ -150,7 +150,7 @@ impl Pki {
         )
         .unwrap();
         let origin = key.name().to_owned();
-        let mut log = Log::open(&self.lab.path("log"), &origin, move |body: &[u8]| {
+        let mut log = Log::open(self.lab.path("log"), &origin, move |body: &[u8]| {
             note::sign_note(body, &key)
         })
         .unwrap();

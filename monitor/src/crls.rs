@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use der::Decode;
+use der::{Decode, Encode};
 use rust_pki_ceremony::record::Record;
 use rust_pki_ceremony::validate::ROOT_CRL;
 use sha2::{Digest, Sha256};
+use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::CrlNumber;
 
@@ -35,18 +36,30 @@ pub(crate) struct LogCrls {
     root: Vec<LoggedCrl>,
     /// Delegate CRLs: (SHA-256 of the issuer certificate, the CRL), in log order.
     delegate: Vec<([u8; 32], LoggedCrl)>,
-    /// Purpose of each delegate certificate a ceremony record issued, by its SHA-256.
-    purposes: BTreeMap<[u8; 32], String>,
+    /// Purpose and key (SubjectPublicKeyInfo DER) of each delegate certificate a ceremony
+    /// record issued, by the certificate's SHA-256.
+    purposes: BTreeMap<[u8; 32], (String, Vec<u8>)>,
+    /// The key of each purpose's latest delegate certificate: after a delegate is revoked
+    /// and re-issued with a new key, the CRLs of the old key are no longer the purpose's.
+    current_keys: BTreeMap<String, Vec<u8>>,
 }
 
 impl LogCrls {
     /// What a ceremony record at `index` adds: its root CRL, the purposes of its delegates.
     pub(crate) fn record(&mut self, index: u64, record: &Record) {
         for (path, der) in record.certificates() {
-            if let Some(purpose) = delegate_purpose(path) {
-                self.purposes
-                    .insert(Sha256::digest(&der).into(), purpose.to_owned());
-            }
+            let Some(purpose) = delegate_purpose(path) else {
+                continue;
+            };
+            let Some(key) = Certificate::from_der(&der).ok().and_then(|cert| {
+                cert.tbs_certificate()
+                    .subject_public_key_info()
+                    .to_der()
+                    .ok()
+            }) else {
+                continue;
+            };
+            self.add_delegate(Sha256::digest(&der).into(), purpose, key);
         }
         for output in record.outputs.iter().filter(|o| o.path == ROOT_CRL) {
             let Ok(der) = rust_pki_ca::pem::decode_der(
@@ -59,6 +72,11 @@ impl LogCrls {
                 self.root.push(LoggedCrl { index, number, der });
             }
         }
+    }
+
+    fn add_delegate(&mut self, sha256: [u8; 32], purpose: &str, key: Vec<u8>) {
+        self.current_keys.insert(purpose.to_owned(), key.clone());
+        self.purposes.insert(sha256, (purpose.to_owned(), key));
     }
 
     /// A `crl` entry at `index`.
@@ -74,14 +92,16 @@ impl LogCrls {
     }
 
     /// The newest CRL of the root and of each purpose (the highest number; the later entry
-    /// of equal ones), by stable name: `root` first, then the purposes in order. CRLs of a
-    /// certificate no ceremony record issued as a delegate have no name and are left out.
+    /// of equal ones), by stable name: `root` first, then the purposes in order. A
+    /// purpose's CRLs are those of the key of its latest delegate certificate (a renewed
+    /// certificate keeps the key, and its CRLs carry on). CRLs of a certificate no ceremony
+    /// record issued as a delegate have no name and are left out.
     pub(crate) fn newest(&self) -> Vec<(String, LoggedCrl)> {
         let mut by_name: BTreeMap<String, LoggedCrl> = BTreeMap::new();
-        let named = self
-            .delegate
-            .iter()
-            .filter_map(|(issuer, crl)| Some((self.purposes.get(issuer)?.as_str(), crl)));
+        let named = self.delegate.iter().filter_map(|(issuer, crl)| {
+            let (purpose, key) = self.purposes.get(issuer)?;
+            (self.current_keys.get(purpose) == Some(key)).then_some((purpose.as_str(), crl))
+        });
         for (name, crl) in named {
             keep_newest(&mut by_name, name, crl);
         }
@@ -179,14 +199,20 @@ mod tests {
     #[test]
     fn newest_is_the_highest_number_per_purpose_and_unknown_issuers_are_left_out() {
         let mut crls = LogCrls::default();
-        crls.purposes.insert([1; 32], "releases".into());
-        crls.purposes.insert([2; 32], "bors".into());
+        crls.add_delegate([1; 32], "releases", b"key 1".to_vec());
+        // bors: a first delegate whose key was replaced; its CRLs are not bors's any more.
+        crls.add_delegate([3; 32], "bors", b"old key".to_vec());
+        crls.add_delegate([2; 32], "bors", b"key 2".to_vec());
+        // releases renewed: same key, new certificate; both certificates' CRLs count.
+        crls.add_delegate([4; 32], "releases", b"key 1".to_vec());
         for (issuer, c) in [
             ([1; 32], crl(3, 5)),
             ([1; 32], crl(4, 7)),
             ([1; 32], crl(5, 6)),
             ([2; 32], crl(6, 1)),
             ([9; 32], crl(7, 99)),
+            ([3; 32], crl(8, 50)),
+            ([4; 32], crl(9, 7)),
         ] {
             crls.delegate.push((issuer, c));
         }
@@ -202,7 +228,7 @@ mod tests {
             [
                 ("root".to_owned(), 2, 100),
                 ("bors".to_owned(), 6, 1),
-                ("releases".to_owned(), 4, 7)
+                ("releases".to_owned(), 9, 7)
             ]
         );
         let flagged: Vec<(u64, u64)> = crls
