@@ -54,7 +54,7 @@ enum Command {
     Lint(cmd::lint::LintArgs),
     /// Verify a certificate chain against a pinned root, for a purpose.
     #[command(
-        after_help = "Examples:\n  rust-pki verify --chain demo-out/leaves/releases.chain.pem --root demo-out/root.pem --purpose releases\n  rust-pki verify --bundle demo-out/leaves/releases.bundle --root demo-out/root.pem \\\n      --log-vkey demo-out/log/log.vkey --witness-vkey demo-out/witness.vkey --purpose releases --json"
+        after_help = "Examples:\n  rust-pki verify --chain demo-out/leaves/releases.chain.pem --root demo-out/root.pem --purpose releases\n  rust-pki verify --bundle demo-out/leaves/releases.bundle --root demo-out/root.pem \\\n      --log-vkey demo-out/log/log.vkey --witness-vkey demo-out/witness.vkey --purpose releases --json\n  rust-pki verify --chain demo-out/leaves/releases.chain.pem --root demo-out/root.pem --purpose releases \\\n      --require-crl --crl-dir demo-out/log/crl"
     )]
     Verify(cmd::verify::VerifyArgs),
     /// Sign files (releases, crates, manifests) with a leaf key in a PKCS#11 token:

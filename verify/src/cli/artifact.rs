@@ -44,7 +44,7 @@ pub struct ArtifactArgs {
 const ARTIFACT_HELP: &str = "\
 Examples:
   rust-pki verify artifact rustc.tar.xz --root rust-root.pem --purpose releases \\
-      --log-vkey log.vkey --witness-vkey w1.vkey --crl releases.crl
+      --log-vkey log.vkey --witness-vkey w1.vkey --require-crl --crl-dir log/crl
   rust-pki verify artifact --all dist/ --root rust-root.pem --purpose releases \\
       --log-vkey log.vkey --witness-vkey w1.vkey --min-witnesses 1 --json
   rust-pki-verify artifact foo-1.0.0.crate --sig foo.sig --root rust-root.pem \\
