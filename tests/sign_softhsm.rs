@@ -411,7 +411,15 @@ fn logged_run_appends_once_staples_witnessed_bundles_and_a_rerun_after_a_crash_l
             assert!(ok, "{file}: {output}");
         }
         checkpoints.dedup();
-        assert_eq!(checkpoints.len(), 1, "one checkpoint for the whole batch");
+        let shown: Vec<String> = checkpoints
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        assert_eq!(
+            checkpoints.len(),
+            1,
+            "one checkpoint for the whole batch: {shown:#?}"
+        );
         indices
     };
     assert_eq!(check_bundles(&files), [1, 2, 3, 4, 1]);

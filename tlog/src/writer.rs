@@ -37,6 +37,7 @@ use tlog_tiles::{
 };
 
 use crate::bundle;
+use crate::cosignature::Cosignature;
 pub use crate::layout::CHECKPOINT_FILE;
 use crate::layout::{DirSource, MemHashes, load, merkle, tile_bytes, too_many};
 use crate::tiles::{FULL_WIDTH, TILE_HEIGHT, TileId};
@@ -377,8 +378,17 @@ impl Log {
                     "not a signature line: {line:?}"
                 )));
             }
+            // One cosignature per witness key: the earliest is kept, since it proves the
+            // most (the entries existed by then); a later one for the same checkpoint (a
+            // rerun asking again) would only change the note that bundles already carry.
+            let witness = |l: &str| Cosignature::parse(l).ok().map(|c| (c.name, c.key_id));
+            let this_witness = witness(line);
             let present = std::str::from_utf8(&note)
-                .map(|text| text.lines().any(|l| l == line))
+                .map(|text| {
+                    text.lines().any(|l| {
+                        l == line || (this_witness.is_some() && witness(l) == this_witness)
+                    })
+                })
                 .unwrap_or(false);
             if !present {
                 note.extend_from_slice(line.as_bytes());

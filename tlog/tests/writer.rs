@@ -454,3 +454,42 @@ fn second_writer_times_out_naming_the_log_and_its_lock() {
         Err(Error::LogExists { .. })
     ));
 }
+
+#[test]
+fn one_cosignature_per_witness_the_earliest_kept() {
+    use rust_pki_tlog::cosignature::cosign;
+    use rust_pki_tlog::note::{KeyType, SignerKey};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut log = make_log(tmp.path(), 3);
+    let body = {
+        let note = String::from_utf8(log.head().note.clone()).unwrap();
+        let (body, _) = note.split_once("\n\n").unwrap();
+        format!("{body}\n")
+    };
+    let w1 = SignerKey::generate("witness.example/w1", KeyType::CosignatureV1).unwrap();
+    let w2 = SignerKey::generate("witness.example/w2", KeyType::CosignatureV1).unwrap();
+    let first = cosign(&w1, body.as_bytes(), 1_000).unwrap();
+    log.add_cosignatures(&[first.trim_end().to_owned()])
+        .unwrap();
+    let note = log.head().note.clone();
+    // Asked again later (a rerun): the same witness's newer cosignature changes nothing.
+    let later = cosign(&w1, body.as_bytes(), 2_000).unwrap();
+    log.add_cosignatures(&[later.trim_end().to_owned()])
+        .unwrap();
+    assert_eq!(log.head().note, note);
+    // Another witness is added.
+    let other = cosign(&w2, body.as_bytes(), 2_000).unwrap();
+    log.add_cosignatures(&[other.trim_end().to_owned()])
+        .unwrap();
+    let text = String::from_utf8(log.head().note.clone()).unwrap();
+    assert!(
+        text.contains(first.trim_end()) && text.contains(other.trim_end()),
+        "{text}"
+    );
+    assert!(!text.contains(later.trim_end()), "{text}");
+    // And the file on disk is what the log holds.
+    assert_eq!(
+        fs::read(tmp.path().join("checkpoint")).unwrap(),
+        log.head().note
+    );
+}
