@@ -1,5 +1,6 @@
-//! `cargo bench --bench pki`: rust-pki's leaf issuance and chain verification rates, each
-//! next to a raw baseline measured in the same process, interleaved with it. Not a test:
+//! `cargo bench --bench pki`: rust-pki's leaf issuance, chain verification and signed-file
+//! verification rates, each next to a raw baseline measured in the same process,
+//! interleaved with it. Not a test:
 //! nothing is asserted about speed. Run it through `scripts/bench`, which makes the SoftHSM2
 //! token, keys, certificates and CRLs and passes them in the environment:
 //!
