@@ -396,6 +396,71 @@ fn hundred_thousand_appends() {
     assert_eq!(reopened.head(), &head);
     let (proof, _) = reopened.prove_inclusion(77_777).unwrap();
     check_record(&proof, head.size, head.root, 77_777, record_hash(b"c77777")).unwrap();
+    // Every entry is found where it is (a lookup per entry: a scan each would be quadratic).
+    let all = (0..2000u64)
+        .map(|i| format!("s{i}"))
+        .chain((2000..70_000u64).map(|i| format!("b{i}")))
+        .chain((70_000..100_000u64).map(|i| format!("c{i}")));
+    for (i, e) in (0..).zip(all) {
+        assert_eq!(reopened.find_entry(e.as_bytes()), Some(i), "{e}");
+    }
+    assert_eq!(reopened.find_entry(b"c100000"), None);
+}
+
+#[test]
+fn find_entry_gives_the_first_index_after_appends_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = make_log(dir.path(), 0);
+    let a = entries("a", 0..300);
+    // Batched across an entry bundle boundary (256), then one at a time.
+    log.append(&a[..280]).unwrap();
+    for e in &a[280..] {
+        log.append(std::slice::from_ref(e)).unwrap();
+    }
+    // The log takes an entry twice (nothing refuses it); the first index is the answer,
+    // within one append and across appends.
+    let twice = b"twice".to_vec();
+    log.append(&[twice.clone(), a[7].clone(), twice.clone()])
+        .unwrap();
+    log.append(std::slice::from_ref(&twice)).unwrap();
+    assert_eq!(log.head().size, 304);
+    // An append that failed leaves nothing findable.
+    log.append_with_fault(&entries("lost", 0..3), Fault::AfterTiles)
+        .unwrap_err();
+    let check = |log: &Log| {
+        for (i, e) in (0..).zip(&a) {
+            assert_eq!(log.find_entry(e), Some(i), "{}", String::from_utf8_lossy(e));
+        }
+        assert_eq!(log.find_entry(&twice), Some(300));
+        assert_eq!(log.find_entry(b"lost0"), None);
+        assert_eq!(log.find_entry(b"a300"), None);
+        assert_eq!(log.find_entry(b""), None);
+    };
+    check(&log);
+    drop(log);
+    let mut log = Log::open(dir.path(), ORIGIN, signer).unwrap();
+    check(&log);
+    // Appends after reopening are found too.
+    log.append(&[b"late".to_vec(), twice.clone()]).unwrap();
+    assert_eq!(log.find_entry(b"late"), Some(304));
+    assert_eq!(log.find_entry(&twice), Some(300));
+}
+
+#[test]
+fn find_entry_after_a_rolled_forward_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = make_log(dir.path(), 10);
+    let new = entries("signed", 0..5);
+    log.append_with_fault(&new, Fault::AfterSign).unwrap_err();
+    // The checkpoint was not written: this process does not find them.
+    assert_eq!(log.find_entry(&new[0]), None);
+    drop(log);
+    // Reopening rolls the signed checkpoint forward; its entries are found.
+    let log = Log::open(dir.path(), ORIGIN, signer).unwrap();
+    assert_eq!(log.head().size, 15);
+    for (i, e) in (10..).zip(&new) {
+        assert_eq!(log.find_entry(e), Some(i));
+    }
 }
 
 #[test]
