@@ -1,10 +1,13 @@
-//! `cargo bench --bench pki`: rust-pki's leaf issuance and chain verification rates, each
-//! next to a raw baseline measured in the same process, interleaved with it. Not a test:
+//! `cargo bench --bench pki`: rust-pki's leaf issuance, chain verification and signed-file
+//! verification rates, each next to a raw baseline measured in the same process,
+//! interleaved with it. Not a test:
 //! nothing is asserted about speed. Run it through `scripts/bench`, which makes the SoftHSM2
 //! token, keys, certificates and CRLs and passes them in the environment:
 //!
 //! - `RUST_PKI_BENCH_DIR`: `root.pem`, `delegate.pem`, `leaf.pem`, `root.crl`, `delegate.crl`
 //! - `RUST_PKI_BENCH_DELEGATE_KEY`: PKCS#11 URI of the delegate key (`pin-source=file:`)
+//! - `RUST_PKI_BENCH_SIGNED_DIR`: files `f0.txt`, `f1.txt`, … with their `.sig`, made by
+//!   `rust-pki sign` with the releases leaf of `RUST_PKI_BENCH_DIR` (no log bundle)
 //! - `RUST_PKI_BENCH_SECONDS`: measured seconds per side of each comparison (default 3)
 //! - `RUST_PKI_BENCH_OPENSSL_SIGN`, `RUST_PKI_BENCH_OPENSSL_VERIFY`: `openssl speed
 //!   ecdsap384` results from the same run, shown for context (optional)
@@ -44,6 +47,7 @@ use rust_pki_ca::{
     signature::verify_signature,
     signer::{KeyAlgorithm, MemorySigner, Pkcs11Signer},
 };
+use rust_pki_verify::{artifact::ArtifactVerifier, sig_file::SigFile};
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use sha2::{Digest as _, Sha384};
 use spki::SubjectPublicKeyInfoOwned;
@@ -188,7 +192,40 @@ fn main() -> Result<()> {
         goal: None,
     });
 
-    // 4. Context: the raw token against OpenSSL's own P-384 (SoftHSM2 signs with libcrypto).
+    // 4. Signed files under one chain: the library's whole check of each (read FILE.sig,
+    //    strict CMS, digest, signature, chain from the cache) against ring's bare P-384
+    //    verification of the same signatures.
+    let signed_dir = PathBuf::from(
+        std::env::var_os("RUST_PKI_BENCH_SIGNED_DIR")
+            .context("RUST_PKI_BENCH_SIGNED_DIR is not set: run scripts/bench")?,
+    );
+    let signed = SignedFiles::read(&signed_dir)?;
+    let verifier = ArtifactVerifier::new(root.clone(), verify_purpose.clone());
+    let mut next_file = signed.paths.iter().cycle();
+    let mut next_raw = signed.raw.iter().cycle();
+    let (raw, ours) = compare(
+        seconds,
+        &mut || {
+            let (key, message, signature) = next_raw.next().context("no signed files")?;
+            ring_sig::UnparsedPublicKey::new(&ring_sig::ECDSA_P384_SHA384_ASN1, key)
+                .verify(message, signature)
+                .map_err(|e| anyhow!("ring: {e}"))
+        },
+        &mut || {
+            let (file, sig) = next_file.next().context("no signed files")?;
+            let sig = SigFile::from_file(sig)?;
+            sink(verifier.verify_file(file, &sig)?)
+        },
+    )?;
+    rows.push(Row {
+        what: "verify artifact: SigFile + verify_file",
+        ops: ours,
+        baseline: Some(("ring ECDSA P-384 verify (same sigs)", raw)),
+        goal: Some(0.8),
+    });
+    let validations = verifier.chain_validations();
+
+    // 5. Context: the raw token against OpenSSL's own P-384 (SoftHSM2 signs with libcrypto).
     let openssl = |name: &str| -> Result<Option<f64>> {
         std::env::var(name)
             .ok()
@@ -211,6 +248,11 @@ fn main() -> Result<()> {
         });
     }
     print_table(&rows, seconds);
+    println!(
+        "verify artifact: {} files signed by `rust-pki sign` under one chain, taken in turn; \
+         chain validations: {validations}",
+        signed.paths.len()
+    );
 
     // Where issuance time goes: its steps, timed one by one (interleaved) on a leaf it issued.
     breakdown(seconds / 2.0, &issuer, &raw_signer, &leaf_key, &subject)?;
@@ -254,6 +296,76 @@ impl Files {
             delegate_crl_pem,
         })
     }
+}
+
+/// The files of `RUST_PKI_BENCH_SIGNED_DIR` with their `.sig`, and what the raw baseline
+/// verifies of each signature: the leaf's public key, the DER of the signed attributes (as
+/// RFC 5652 §5.4 signs them) and the signature, taken out with the cms crate directly.
+struct SignedFiles {
+    paths: Vec<(PathBuf, PathBuf)>,
+    raw: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
+}
+
+impl SignedFiles {
+    fn read(dir: &Path) -> Result<Self> {
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|ext| ext == "txt") {
+                let sig = path.with_extension("txt.sig");
+                paths.push((path, sig));
+            }
+        }
+        paths.sort();
+        if paths.is_empty() {
+            bail!("no signed .txt files in {}", dir.display());
+        }
+        let raw = paths
+            .iter()
+            .map(|(_, sig)| raw_signature(sig))
+            .collect::<Result<_>>()?;
+        Ok(Self { paths, raw })
+    }
+}
+
+/// (leaf public key, signed attributes DER, signature) of the CMS in the `.sig` at `path`.
+fn raw_signature(path: &Path) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let der = decode_der(&text, "CMS").map_err(|e| anyhow!(e))?;
+    let info = cms::content_info::ContentInfo::from_der(&der)?;
+    let signed: cms::signed_data::SignedData = info.content.decode_as()?;
+    let [signer] = signed.signer_infos.0.as_slice() else {
+        bail!("{}: not one signer", path.display());
+    };
+    let cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(sid) = &signer.sid else {
+        bail!("{}: signer not named by issuer and serial", path.display());
+    };
+    let leaf = signed
+        .certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .find_map(|choice| match choice {
+            cms::cert::CertificateChoices::Certificate(cert)
+                if cert.tbs_certificate().serial_number() == &sid.serial_number =>
+            {
+                Some(cert)
+            }
+            _ => None,
+        })
+        .with_context(|| format!("{}: no signing certificate", path.display()))?;
+    let attrs = signer
+        .signed_attrs
+        .as_ref()
+        .with_context(|| format!("{}: no signed attributes", path.display()))?;
+    Ok((
+        leaf.tbs_certificate()
+            .subject_public_key_info()
+            .subject_public_key
+            .raw_bytes()
+            .to_vec(),
+        attrs.to_der()?,
+        signer.signature.as_bytes().to_vec(),
+    ))
 }
 
 /// The delegate key reached with cryptoki alone: module, token, login, key, C_Sign.

@@ -8,14 +8,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 #[cfg(feature = "fault-injection")]
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use common::Lab;
+use common::{Lab, WitnessServer};
 use rust_pki_fs::DirLock;
 use rust_pki_tlog::entry::Entry;
 use rust_pki_tlog::note::VerifierKey;
@@ -229,16 +228,8 @@ fn a_writer_that_cannot_get_the_lock_names_the_log_and_the_lock() {
 
 /// A `log witness serve` on 127.0.0.1 for the log in `log`, killed when dropped.
 struct Witness {
-    child: Child,
-    url: String,
+    server: WitnessServer,
     vkey: PathBuf,
-}
-
-impl Drop for Witness {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn witness(dir: &Path, log: &Path) -> Witness {
@@ -252,36 +243,8 @@ fn witness(dir: &Path, log: &Path) -> Witness {
             .output()
             .unwrap(),
     );
-    let mut child = rust_pki()
-        .args([
-            "log",
-            "witness",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--state-dir",
-        ])
-        .arg(&state)
-        .arg("--witness-skey")
-        .arg(&skey)
-        .arg("--log-vkey")
-        .arg(log.join("log.vkey"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("listening: ")
-        .unwrap_or_else(|| panic!("no address from the witness: {line:?}"))
-        .to_owned();
     Witness {
-        child,
-        url,
+        server: WitnessServer::start(&state, &skey, &[&log.join("log.vkey")]),
         vkey: state.join("witness.vkey"),
     }
 }
@@ -390,7 +353,7 @@ fn parallel_leaf_issuances_each_leave_a_certificate_with_a_verifying_bundle() {
             let mut args = leaf_args(&lab, &delegate_key, key, name);
             args.extend([
                 "--witness-url".to_owned(),
-                w.url.clone(),
+                w.server.url.clone(),
                 "--witness-vkey".to_owned(),
             ]);
             args.push(w.vkey.to_str().unwrap().to_owned());

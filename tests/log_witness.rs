@@ -5,11 +5,13 @@
 // Test helpers outside #[test] functions: clippy.toml's allow-*-in-tests does not reach them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
+mod common;
+
+use common::WitnessServer;
 use rust_pki_tlog::checkpoint::SignedCheckpoint;
 use rust_pki_tlog::cosignature::verify_cosignature;
 use rust_pki_tlog::note::VerifierKey;
@@ -42,18 +44,6 @@ fn fails(args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
 }
 
 /// A `log witness serve` process, killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 struct Log {
     dir: PathBuf,
     skey: PathBuf,
@@ -66,7 +56,7 @@ struct Fixture {
     state: PathBuf,
     wskey: PathBuf,
     wvkey: PathBuf,
-    server: Server,
+    server: WitnessServer,
 }
 
 fn init_log(root: &Path, name: &str, origin: &str) -> Log {
@@ -112,34 +102,6 @@ fn append(log: &Log, tag: &str, n: usize) -> u64 {
         .unwrap()
 }
 
-fn serve(state: &Path, wskey: &Path, log_keys: &[&Path]) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rust-pki"));
-    cmd.args(["log", "witness", "serve", "--listen", "127.0.0.1:0"])
-        .arg("--state-dir")
-        .arg(state)
-        .arg("--witness-skey")
-        .arg(wskey);
-    for k in log_keys {
-        cmd.arg("--log-vkey").arg(k);
-    }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("listening: ")
-        .unwrap_or_else(|| panic!("no address from the server: {line:?}"))
-        .to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    Server { child, url }
-}
-
 fn init_witness(root: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
     let state = root.join(format!("{name}-state"));
     let wskey = root.join(format!("{name}.skey"));
@@ -164,7 +126,7 @@ fn setup() -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
     let log = init_log(tmp.path(), "log", ORIGIN);
     let (state, wskey, wvkey) = init_witness(tmp.path(), "w1");
-    let server = serve(&state, &wskey, &[&log.vkey]);
+    let server = WitnessServer::start(&state, &wskey, &[&log.vkey]);
     Fixture {
         tmp,
         log,
@@ -358,7 +320,7 @@ fn cosign_then_grow_then_cosign_with_a_consistency_proof() {
 
     // The witness remembers across restarts (its state directory).
     drop(f.server);
-    let server = serve(&f.state, &f.wskey, &[&f.log.vkey]);
+    let server = WitnessServer::start(&f.state, &f.wskey, &[&f.log.vkey]);
     let (status, ct, body) = post(
         &server.url,
         "/add-checkpoint",
@@ -632,7 +594,7 @@ fn offline_add_checkpoint_follows_the_same_rules() {
     );
 
     // While a server holds the state directory, the offline mode refuses to touch it.
-    let _server = serve(&state, &wskey, &[&log.vkey]);
+    let _server = WitnessServer::start(&state, &wskey, &[&log.vkey]);
     let out = add(&request(5, &[], &checkpoint(&log)));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("in use by another process"), "{err}");

@@ -7,11 +7,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use common::{Lab, REPO, tool};
+use common::{Lab, REPO, WitnessServer, tool};
 use rust_pki_tlog::bundle_file::{StapledBundle, verify_bundle};
 use rust_pki_tlog::note::VerifierKey;
 
@@ -295,19 +294,7 @@ fn python() -> String {
 }
 
 /// A `log witness serve` process, killed when dropped.
-struct Witness {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Witness {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn witness(pki: &Pki) -> (Witness, PathBuf) {
+fn witness(pki: &Pki) -> (WitnessServer, PathBuf) {
     let state = pki.lab.path("witness");
     pki.lab.ok([
         "log",
@@ -320,32 +307,12 @@ fn witness(pki: &Pki) -> (Witness, PathBuf) {
         "--witness-skey-out",
         &pki.path("witness.skey"),
     ]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rust-pki"))
-        .args([
-            "log",
-            "witness",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--state-dir",
-        ])
-        .arg(&state)
-        .args(["--witness-skey", &pki.path("witness.skey")])
-        .args(["--log-vkey", &pki.path("log/log.vkey")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("listening: ")
-        .unwrap()
-        .to_owned();
-    (Witness { child, url }, state.join("witness.vkey"))
+    let server = WitnessServer::start(
+        &state,
+        Path::new(&pki.path("witness.skey")),
+        &[Path::new(&pki.path("log/log.vkey"))],
+    );
+    (server, state.join("witness.vkey"))
 }
 
 fn vkey(path: &Path) -> VerifierKey {
@@ -444,7 +411,15 @@ fn logged_run_appends_once_staples_witnessed_bundles_and_a_rerun_after_a_crash_l
             assert!(ok, "{file}: {output}");
         }
         checkpoints.dedup();
-        assert_eq!(checkpoints.len(), 1, "one checkpoint for the whole batch");
+        let shown: Vec<String> = checkpoints
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        assert_eq!(
+            checkpoints.len(),
+            1,
+            "one checkpoint for the whole batch: {shown:#?}"
+        );
         indices
     };
     assert_eq!(check_bundles(&files), [1, 2, 3, 4, 1]);

@@ -10,6 +10,8 @@
 //!   The move is a hard link, which (unlike a rename) fails when the target exists, so two
 //!   writers racing for one name cannot both win.
 //! - [`replace`]: the file ends up holding the new bytes, or the old ones after a crash.
+//! - [`create_new_all`]: [`create_new`] for many files at once, made durable by one
+//!   `syncfs` for the batch rather than one fsync each (the signatures of a release).
 //! - [`replace_all`]: [`replace`] for many files at once, fsynced in parallel, moved into
 //!   place in order only when all of them are durable (the transparency log's tiles).
 //! - [`remove`]: a file that marks unfinished work (the log's pending checkpoint) is gone,
@@ -106,6 +108,69 @@ pub fn create_new(path: &Path, contents: &[u8], mode: Mode) -> Result<(), WriteE
     sync_dir(parent(path))
 }
 
+/// [`create_new`] for many files: each written to its temporary, then one `syncfs(2)` per
+/// directory's file system makes them all durable at once (a batch of thousands of small
+/// files would otherwise wait for thousands of fsyncs), then each is linked into place in
+/// order, and each directory is fsynced once.
+///
+/// # Errors
+/// [`WriteError::Exists`] for the first path that exists (checked before anything is
+/// written, and again by the link); [`WriteError::Io`]. Files linked before the error stay,
+/// complete; no temporary is left.
+pub fn create_new_all(files: &[(PathBuf, Vec<u8>)], mode: Mode) -> Result<(), WriteError> {
+    if let Some((path, _)) = files.iter().find(|(p, _)| p.symlink_metadata().is_ok()) {
+        return Err(WriteError::Exists {
+            path: path.to_owned(),
+        });
+    }
+    let mut dirs: Vec<&Path> = Vec::new();
+    for (path, _) in files {
+        let dir = parent(path);
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    let mut temporaries = Vec::with_capacity(files.len());
+    let written = files.iter().try_for_each(|(path, contents)| {
+        temporaries.push(write_temporary_unsynced(path, contents, mode)?);
+        Ok(())
+    });
+    let synced = written.and_then(|()| dirs.iter().try_for_each(|dir| sync_file_system(dir)));
+    if let Err(e) = synced {
+        remove_all(&temporaries);
+        return Err(e);
+    }
+    fault::point("create-new-all:after-sync");
+    for (i, ((path, _), temporary)) in files.iter().zip(&temporaries).enumerate() {
+        if let Err(source) = fs::hard_link(temporary, path) {
+            remove_all(&temporaries[i..]);
+            return Err(if source.kind() == ErrorKind::AlreadyExists {
+                WriteError::Exists {
+                    path: path.to_owned(),
+                }
+            } else {
+                io(path, "move the temporary file into place", source)
+            });
+        }
+        let _ = fs::remove_file(temporary);
+    }
+    fault::point("create-new-all:after-links");
+    dirs.into_iter().try_for_each(sync_dir)
+}
+
+fn remove_all(temporaries: &[PathBuf]) {
+    for temporary in temporaries {
+        let _ = fs::remove_file(temporary);
+    }
+}
+
+/// `syncfs(2)` on the file system holding `dir`: every file written there is durable after.
+fn sync_file_system(dir: &Path) -> Result<(), WriteError> {
+    File::open(dir)
+        .and_then(|d| rustix::fs::syncfs(&d).map_err(std::io::Error::from))
+        .map_err(|e| io(dir, "sync the file system", e))
+}
+
 /// Write `contents` to `path`, replacing it (or creating it) in one step; fsync the file
 /// and its directory.
 ///
@@ -198,6 +263,22 @@ static TEMPORARY_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Write `contents` to a fresh hidden temporary next to `path` and fsync it.
 fn write_temporary(path: &Path, contents: &[u8], mode: Mode) -> Result<PathBuf, WriteError> {
+    let temporary = write_temporary_unsynced(path, contents, mode)?;
+    File::open(&temporary)
+        .and_then(|f| f.sync_all())
+        .map_err(|source| {
+            let _ = fs::remove_file(&temporary);
+            io(&temporary, "write the temporary file", source)
+        })?;
+    Ok(temporary)
+}
+
+/// Write `contents` to a fresh hidden temporary next to `path`, not yet durable.
+fn write_temporary_unsynced(
+    path: &Path,
+    contents: &[u8],
+    mode: Mode,
+) -> Result<PathBuf, WriteError> {
     let name = path.file_name().ok_or_else(|| {
         io(
             path,
@@ -222,8 +303,7 @@ fn write_temporary(path: &Path, contents: &[u8], mode: Mode) -> Result<PathBuf, 
             .create_new(true)
             .mode(mode.bits())
             .open(&temporary)?;
-        file.write_all(contents)?;
-        file.sync_all()
+        file.write_all(contents)
     })();
     if let Err(source) = result {
         let _ = fs::remove_file(&temporary);
@@ -296,6 +376,36 @@ mod tests {
         let error = create_new(&path, b"second", Mode::Public).unwrap_err();
         assert!(matches!(&error, WriteError::Exists { path: p } if *p == path));
         assert_eq!(fs::read(&path).unwrap(), b"first");
+        assert!(hidden_leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn create_new_all_writes_every_file_or_refuses_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<(PathBuf, Vec<u8>)> = (0..20)
+            .map(|i| {
+                (
+                    dir.path().join(format!("f{i}.sig")),
+                    format!("sig {i}").into_bytes(),
+                )
+            })
+            .collect();
+        create_new_all(&files, Mode::Public).unwrap();
+        for (path, data) in &files {
+            assert_eq!(&fs::read(path).unwrap(), data);
+        }
+        assert!(hidden_leftovers(dir.path()).is_empty());
+        // One existing target: refused naming it, and nothing else is written.
+        let more: Vec<(PathBuf, Vec<u8>)> = vec![
+            (dir.path().join("new.sig"), b"new".to_vec()),
+            (files[3].0.clone(), b"other".to_vec()),
+        ];
+        match create_new_all(&more, Mode::Public) {
+            Err(WriteError::Exists { path }) => assert_eq!(path, files[3].0),
+            other => panic!("{other:?}"),
+        }
+        assert!(!dir.path().join("new.sig").exists());
+        assert_eq!(fs::read(&files[3].0).unwrap(), b"sig 3");
         assert!(hidden_leftovers(dir.path()).is_empty());
     }
 

@@ -30,6 +30,7 @@ fn child_writer() {
         "create-new" => durable::create_new(&out, &new_contents(0), Mode::Public),
         "replace" => durable::replace(&out, &new_contents(0)),
         "replace-all" => durable::replace_all(&files(dir)),
+        "create-new-all" => durable::create_new_all(&files(dir), Mode::Public),
         "replace-loop" => (1..).try_for_each(|round| durable::replace(&out, &new_contents(round))),
         other => panic!("unknown operation {other}"),
     }
@@ -122,6 +123,32 @@ fn replace_killed_at_each_step_leaves_old_or_new() {
         }
         assert!(rerun_succeeds("replace", dir.path()));
         assert!(is_complete_version(&std::fs::read(&out).unwrap()));
+    }
+}
+
+#[test]
+fn create_new_all_killed_before_the_links_leaves_no_file_and_a_rerun_works() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tiles")).unwrap();
+    crash_at("create-new-all", dir.path(), "create-new-all:after-sync");
+    for (path, _) in files(dir.path()) {
+        assert!(!path.exists(), "{}", path.display());
+    }
+    assert!(rerun_succeeds("create-new-all", dir.path()));
+    for (path, data) in files(dir.path()) {
+        assert_eq!(std::fs::read(&path).unwrap(), data, "{}", path.display());
+    }
+    // They are outputs now: another run refuses, and changes none of them.
+    assert!(!rerun_succeeds("create-new-all", dir.path()));
+    for (path, data) in files(dir.path()) {
+        assert_eq!(std::fs::read(&path).unwrap(), data, "{}", path.display());
+    }
+    // Killed after the links (before the directory fsync): every file complete.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tiles")).unwrap();
+    crash_at("create-new-all", dir.path(), "create-new-all:after-links");
+    for (path, data) in files(dir.path()) {
+        assert_eq!(std::fs::read(&path).unwrap(), data, "{}", path.display());
     }
 }
 

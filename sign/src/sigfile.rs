@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use der::pem::LineEnding;
-use rust_pki_fs::durable::{Mode, create_new};
+use rust_pki_fs::durable::{Mode, create_new, create_new_all};
 
 use crate::batch::file_entry;
 use crate::error::{Error, Result, encoding};
@@ -116,67 +116,37 @@ pub fn write_signature(path: &Path, text: &str) -> Result<()> {
     Ok(create_new(path, text.as_bytes(), Mode::Public)?)
 }
 
-/// How many signature files are written at once: each write waits for two fsyncs (the
-/// file and its directory), which overlap across threads.
-const WRITERS: usize = 8;
+/// How many signature files are made durable together (one `syncfs` per batch): large
+/// enough that a release's files share one flush, small enough that a crates backfill of
+/// millions keeps only a few megabytes of text in memory.
+const BATCH: usize = 1024;
 
-/// Write each `(path, text)` that `signatures` yields as [`write_signature`] does, several
-/// at a time: the texts are made on this thread while earlier ones are written, and at
-/// most a few wait in memory. Stops at the first error, from `signatures` or a write, and
-/// returns it (files written before it stay). Returns the paths written, in order.
+/// Write each `(path, text)` that `signatures` yields as [`write_signature`] does, in batches
+/// made durable together ([`rust_pki_fs::durable::create_new_all`]): the texts are made on
+/// this thread as the batch fills. Stops at the first error, from `signatures` or a write,
+/// and returns it (batches written before it stay). Returns the paths written, in order.
 ///
 /// # Errors
 /// The first error of `signatures` (of the caller's type `E`); as [`write_signature`].
 pub fn write_signatures<E: From<Error>>(
     signatures: impl Iterator<Item = Result<(PathBuf, String), E>>,
 ) -> Result<Vec<PathBuf>, E> {
-    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-    let failed = AtomicBool::new(false);
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<(PathBuf, String)>(WRITERS);
-    let receiver = std::sync::Mutex::new(receiver);
-    let work = || -> Result<()> {
-        loop {
-            // A poisoned lock means another writer panicked; the scope re-raises that.
-            let next = match receiver.lock() {
-                Ok(receiver) => receiver.recv(),
-                Err(_) => return Ok(()),
-            };
-            let Ok((path, text)) = next else {
-                return Ok(());
-            };
-            write_signature(&path, &text).inspect_err(|_| failed.store(true, Relaxed))?;
-        }
+    let mut written = Vec::new();
+    let mut batch: Vec<(PathBuf, Vec<u8>)> = Vec::with_capacity(BATCH);
+    let flush = |batch: &mut Vec<(PathBuf, Vec<u8>)>, written: &mut Vec<PathBuf>| -> Result<()> {
+        create_new_all(batch, Mode::Public)?;
+        written.extend(batch.drain(..).map(|(path, _)| path));
+        Ok(())
     };
-    std::thread::scope(|scope| {
-        let writers: Vec<_> = (0..WRITERS).map(|_| scope.spawn(work)).collect();
-        let mut written = Vec::new();
-        let mut produced = Ok(());
-        for signature in signatures {
-            if failed.load(Relaxed) {
-                break;
-            }
-            match signature {
-                Ok((path, text)) => {
-                    written.push(path.clone());
-                    if sender.send((path, text)).is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    produced = Err(e);
-                    break;
-                }
-            }
+    for signature in signatures {
+        let (path, text) = signature?;
+        batch.push((path, text.into_bytes()));
+        if batch.len() == BATCH {
+            flush(&mut batch, &mut written)?;
         }
-        drop(sender);
-        // The scope joins every writer; the first write error wins, then the producer's.
-        writers.into_iter().try_for_each(|w| {
-            w.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })?;
-        produced?;
-        Ok(written)
-    })
+    }
+    flush(&mut batch, &mut written)?;
+    Ok(written)
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@
 pub mod bastion;
 
 use std::{
+    io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::{Child, Command, Output, Stdio},
 };
 
 pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -29,7 +30,7 @@ impl Lab {
             let status = Command::new(format!("{REPO}/softhsm-fixtures/new-token"))
                 .arg(lab.hsm_dir())
                 .arg(token)
-                .stdout(std::process::Stdio::null())
+                .stdout(Stdio::null())
                 .status()
                 .unwrap();
             assert!(status.success(), "new-token {token}");
@@ -176,4 +177,49 @@ pub fn set_toml_string(file: &Path, field: &str, value: &str) {
     let end = start + text[start..].find('"').unwrap();
     text.replace_range(start..end, value);
     std::fs::write(file, text).unwrap();
+}
+
+/// A `rust-pki log witness serve` listening on 127.0.0.1, killed when dropped.
+pub struct WitnessServer {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl WitnessServer {
+    /// Serves the witness state `state` signed with `skey`, for the logs of `log_vkeys`.
+    pub fn start(state: &Path, skey: &Path, log_vkeys: &[&Path]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rust-pki"));
+        cmd.args(["log", "witness", "serve", "--listen", "127.0.0.1:0"])
+            .arg("--state-dir")
+            .arg(state)
+            .arg("--witness-skey")
+            .arg(skey);
+        for vkey in log_vkeys {
+            cmd.arg("--log-vkey").arg(vkey);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim_end()
+            .strip_prefix("listening: ")
+            .unwrap_or_else(|| panic!("no address from the witness: {line:?}"))
+            .to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        Self { child, url }
+    }
+}
+
+impl Drop for WitnessServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -10,6 +10,8 @@
 //!   and `tlog_tiles::stored_hashes` in memory (all the tree's hashes, no files), and the
 //!   ratio of the append rate to each;
 //! - `Log::open` (recomputes and checks the whole tree from the files);
+//! - `Log::find_entry` of every entry once after the reopen (what `rust-pki sign` does for
+//!   each entry of a run when it staples), mean µs per lookup;
 //! - `Log::prove_inclusion` (reads tiles from disk) and `tlog_tiles::check_record`, mean
 //!   over random indexes; the same for consistency proofs (`prove_consistency`,
 //!   `check_tree`) from random older sizes, whose roots are computed in memory.
@@ -108,6 +110,8 @@ struct SizeResult {
     /// `tlog_tiles::stored_hashes` in memory, entries/s.
     stored: f64,
     reopen: Duration,
+    /// `Log::find_entry`, µs per lookup of an entry of the log.
+    find_us: f64,
     prove_us: f64,
     verify_us: f64,
     prove_tree_us: f64,
@@ -160,6 +164,18 @@ fn run_size(base: &Path, key: &SignerKey, n: usize) -> SizeResult {
     .expect("reopen log");
     let reopen = start.elapsed();
     assert_eq!(log.head(), &head, "reopened log has another head");
+
+    // Every entry looked up by its bytes, as `rust-pki sign` does before stapling each one.
+    let start = Instant::now();
+    for (i, e) in (0..).zip(&entries) {
+        assert_eq!(
+            log.find_entry(black_box(e)),
+            Some(i),
+            "find_entry of entry {i}"
+        );
+    }
+    let find_us = micros(start.elapsed(), n);
+    assert_eq!(log.find_entry(b"not an entry"), None);
 
     // Inclusion proofs at random indexes, read from the tiles on disk.
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15 ^ n as u64);
@@ -257,6 +273,7 @@ fn run_size(base: &Path, key: &SignerKey, n: usize) -> SizeResult {
         leaf_bytes: entries.iter().map(|e| e.len() + 1).sum::<usize>() as f64 / n as f64,
         stored: median(stored_rates),
         reopen,
+        find_us,
         prove_us,
         verify_us,
         prove_tree_us,
@@ -453,6 +470,11 @@ fn print_table(results: &[SizeResult]) {
     row(
         "ratio reopen / raw leaf hash",
         f(&|r| format!("{:.3}", r.n as f64 / r.reopen.as_secs_f64() / r.leaf_hash)),
+        "",
+    );
+    row(
+        "find_entry, every entry once (after reopen): µs",
+        f(&|r| format!("{:.2}", r.find_us)),
         "",
     );
     row(

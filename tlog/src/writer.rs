@@ -24,6 +24,7 @@
 //!
 //! Merkle hashing, stored hashes and proofs are `tlog_tiles`'s.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ use tlog_tiles::{
 };
 
 use crate::bundle;
+use crate::cosignature::Cosignature;
 pub use crate::layout::CHECKPOINT_FILE;
 use crate::layout::{DirSource, MemHashes, load, merkle, tile_bytes, too_many};
 use crate::tiles::{FULL_WIDTH, TILE_HEIGHT, TileId};
@@ -98,6 +100,8 @@ pub struct Log {
     /// Entries of the last, partial entry bundle.
     tail: Vec<Vec<u8>>,
     head: TreeHead,
+    /// Every entry of `head` by its leaf hash, for [`Log::find_entry`].
+    index: LeafIndex,
 }
 
 impl fmt::Debug for Log {
@@ -148,6 +152,7 @@ impl Log {
                 root: EMPTY_HASH,
                 note: Vec::new(),
             },
+            index: LeafIndex::default(),
         };
         log.head.note = log.publish(0, EMPTY_HASH, Fault::None)?;
         Ok(log)
@@ -214,7 +219,10 @@ impl Log {
                 root: state.root,
                 note,
             },
+            index: LeafIndex::default(),
         };
+        // The leaf hashes were all just recomputed from the entry bundles.
+        log.index.extend(&log.hashes, cp.size());
         log.resolve_pending()?;
         Ok(log)
     }
@@ -314,6 +322,7 @@ impl Log {
             root,
             note,
         };
+        self.index.extend(&self.hashes, new);
         // Partial tiles made obsolete by full ones may go (C2SP tlog-tiles allows it).
         for tile in tiles.iter().filter(|t| t.width() == FULL_WIDTH) {
             let id = TileId::hash(tile.level(), tile.level_index(), FULL_WIDTH)?;
@@ -330,15 +339,11 @@ impl Log {
     }
 
     /// Index of the first entry equal to `entry`, if the log holds it (found by its
-    /// RFC 6962 leaf hash). Lets a rerun find what an interrupted run already appended.
+    /// RFC 6962 leaf hash, in constant time). Lets a rerun find what an interrupted run
+    /// already appended, and a run of a million entries find each one.
     pub fn find_entry(&self, entry: &[u8]) -> Option<u64> {
-        let leaf = record_hash(entry);
-        (0..self.head.size).find(|&i| {
-            usize::try_from(stored_hash_index(0, i))
-                .ok()
-                .and_then(|k| self.hashes.get(k))
-                == Some(&leaf)
-        })
+        self.index
+            .find(&self.hashes, self.head.size, &record_hash(entry))
     }
 
     /// Every entry of the log, in order, read from its entry bundles and checked against
@@ -377,8 +382,17 @@ impl Log {
                     "not a signature line: {line:?}"
                 )));
             }
+            // One cosignature per witness key: the earliest is kept, since it proves the
+            // most (the entries existed by then); a later one for the same checkpoint (a
+            // rerun asking again) would only change the note that bundles already carry.
+            let witness = |l: &str| Cosignature::parse(l).ok().map(|c| (c.name, c.key_id));
+            let this_witness = witness(line);
             let present = std::str::from_utf8(&note)
-                .map(|text| text.lines().any(|l| l == line))
+                .map(|text| {
+                    text.lines().any(|l| {
+                        l == line || (this_witness.is_some() && witness(l) == this_witness)
+                    })
+                })
                 .unwrap_or(false);
             if !present {
                 note.extend_from_slice(line.as_bytes());
@@ -536,8 +550,57 @@ impl Log {
             root: state.root,
             note,
         };
+        self.index.extend(&self.hashes, pending.size());
         Ok(())
     }
+}
+
+/// The first index of each entry by its leaf hash, for [`Log::find_entry`] (a scan of the
+/// whole log per lookup made a million-entry signing run quadratic). Keyed by the leaf
+/// hash's first 8 bytes, not all 32: a log of millions of entries already holds 64 bytes
+/// of hashes per entry, and a lookup confirms the whole hash against those anyway. Built
+/// from the stored hashes when the log is opened, extended by every append; nothing on
+/// disk.
+#[derive(Debug, Default)]
+struct LeafIndex {
+    /// Key → first index of a leaf hash with that key.
+    first: HashMap<u64, u64>,
+    /// Entries `0..len` are indexed.
+    len: u64,
+}
+
+impl LeafIndex {
+    fn key(leaf: &Hash) -> u64 {
+        let [a, b, c, d, e, f, g, h, ..] = leaf.0;
+        u64::from_le_bytes([a, b, c, d, e, f, g, h])
+    }
+
+    /// Indexes entries `len..size` of the tree whose stored hashes are `hashes`; an entry
+    /// already indexed keeps its first index.
+    fn extend(&mut self, hashes: &[Hash], size: u64) {
+        self.first
+            .reserve(usize::try_from(size.saturating_sub(self.len)).unwrap_or(0));
+        for i in self.len..size {
+            if let Some(leaf) = leaf_hash(hashes, i) {
+                self.first.entry(Self::key(leaf)).or_insert(i);
+            }
+        }
+        self.len = self.len.max(size);
+    }
+
+    /// The first of entries `0..size` whose leaf hash is `leaf`.
+    fn find(&self, hashes: &[Hash], size: u64, leaf: &Hash) -> Option<u64> {
+        let first = *self.first.get(&Self::key(leaf))?;
+        // Usually `first` itself; another leaf may share the key's 8 bytes: scan on.
+        (first..size).find(|&i| leaf_hash(hashes, i) == Some(leaf))
+    }
+}
+
+/// The RFC 6962 leaf hash of entry `i`, from the stored hashes.
+fn leaf_hash(hashes: &[Hash], i: u64) -> Option<&Hash> {
+    usize::try_from(stored_hash_index(0, i))
+        .ok()
+        .and_then(|k| hashes.get(k))
 }
 
 fn parse_checkpoint_note(path: &Path, note: &[u8]) -> Result<Checkpoint> {
@@ -602,5 +665,47 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_owned(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stored hashes of `leaves.len()` entries with these leaf hashes (interior hashes
+    /// left empty: the index reads leaves only).
+    fn hashes_with_leaves(leaves: &[Hash]) -> Vec<Hash> {
+        let n = leaves.len() as u64;
+        let len = usize::try_from(stored_hash_index(0, n)).unwrap_or(0);
+        let mut hashes = vec![EMPTY_HASH; len];
+        for (i, leaf) in (0..n).zip(leaves) {
+            if let Ok(k) = usize::try_from(stored_hash_index(0, i)) {
+                hashes[k] = *leaf;
+            }
+        }
+        hashes
+    }
+
+    #[test]
+    fn leaves_sharing_the_key_are_told_apart_by_the_whole_hash() {
+        let leaf = |last: u8| {
+            let mut h = [7u8; 32];
+            h[31] = last;
+            Hash(h)
+        };
+        let (a, b, c) = (leaf(1), leaf(2), leaf(3));
+        assert_eq!(LeafIndex::key(&a), LeafIndex::key(&b));
+        // a at 0, b at 1, a again at 2, b again at 3.
+        let leaves = [a, b, a, b];
+        let hashes = hashes_with_leaves(&leaves);
+        let mut index = LeafIndex::default();
+        index.extend(&hashes, 2);
+        index.extend(&hashes, 4);
+        assert_eq!(index.first.len(), 1, "one key for all four");
+        assert_eq!(index.find(&hashes, 4, &a), Some(0));
+        assert_eq!(index.find(&hashes, 4, &b), Some(1));
+        // Same key, in no entry: the scan runs out.
+        assert_eq!(index.find(&hashes, 4, &c), None);
+        assert_eq!(index.find(&hashes, 4, &Hash([8; 32])), None);
     }
 }

@@ -396,6 +396,71 @@ fn hundred_thousand_appends() {
     assert_eq!(reopened.head(), &head);
     let (proof, _) = reopened.prove_inclusion(77_777).unwrap();
     check_record(&proof, head.size, head.root, 77_777, record_hash(b"c77777")).unwrap();
+    // Every entry is found where it is (a lookup per entry: a scan each would be quadratic).
+    let all = (0..2000u64)
+        .map(|i| format!("s{i}"))
+        .chain((2000..70_000u64).map(|i| format!("b{i}")))
+        .chain((70_000..100_000u64).map(|i| format!("c{i}")));
+    for (i, e) in (0..).zip(all) {
+        assert_eq!(reopened.find_entry(e.as_bytes()), Some(i), "{e}");
+    }
+    assert_eq!(reopened.find_entry(b"c100000"), None);
+}
+
+#[test]
+fn find_entry_gives_the_first_index_after_appends_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = make_log(dir.path(), 0);
+    let a = entries("a", 0..300);
+    // Batched across an entry bundle boundary (256), then one at a time.
+    log.append(&a[..280]).unwrap();
+    for e in &a[280..] {
+        log.append(std::slice::from_ref(e)).unwrap();
+    }
+    // The log takes an entry twice (nothing refuses it); the first index is the answer,
+    // within one append and across appends.
+    let twice = b"twice".to_vec();
+    log.append(&[twice.clone(), a[7].clone(), twice.clone()])
+        .unwrap();
+    log.append(std::slice::from_ref(&twice)).unwrap();
+    assert_eq!(log.head().size, 304);
+    // An append that failed leaves nothing findable.
+    log.append_with_fault(&entries("lost", 0..3), Fault::AfterTiles)
+        .unwrap_err();
+    let check = |log: &Log| {
+        for (i, e) in (0..).zip(&a) {
+            assert_eq!(log.find_entry(e), Some(i), "{}", String::from_utf8_lossy(e));
+        }
+        assert_eq!(log.find_entry(&twice), Some(300));
+        assert_eq!(log.find_entry(b"lost0"), None);
+        assert_eq!(log.find_entry(b"a300"), None);
+        assert_eq!(log.find_entry(b""), None);
+    };
+    check(&log);
+    drop(log);
+    let mut log = Log::open(dir.path(), ORIGIN, signer).unwrap();
+    check(&log);
+    // Appends after reopening are found too.
+    log.append(&[b"late".to_vec(), twice.clone()]).unwrap();
+    assert_eq!(log.find_entry(b"late"), Some(304));
+    assert_eq!(log.find_entry(&twice), Some(300));
+}
+
+#[test]
+fn find_entry_after_a_rolled_forward_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = make_log(dir.path(), 10);
+    let new = entries("signed", 0..5);
+    log.append_with_fault(&new, Fault::AfterSign).unwrap_err();
+    // The checkpoint was not written: this process does not find them.
+    assert_eq!(log.find_entry(&new[0]), None);
+    drop(log);
+    // Reopening rolls the signed checkpoint forward; its entries are found.
+    let log = Log::open(dir.path(), ORIGIN, signer).unwrap();
+    assert_eq!(log.head().size, 15);
+    for (i, e) in (10..).zip(&new) {
+        assert_eq!(log.find_entry(e), Some(i));
+    }
 }
 
 #[test]
@@ -453,4 +518,43 @@ fn second_writer_times_out_naming_the_log_and_its_lock() {
         Log::create(dir.path(), ORIGIN, signer),
         Err(Error::LogExists { .. })
     ));
+}
+
+#[test]
+fn one_cosignature_per_witness_the_earliest_kept() {
+    use rust_pki_tlog::cosignature::cosign;
+    use rust_pki_tlog::note::{KeyType, SignerKey};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut log = make_log(tmp.path(), 3);
+    let body = {
+        let note = String::from_utf8(log.head().note.clone()).unwrap();
+        let (body, _) = note.split_once("\n\n").unwrap();
+        format!("{body}\n")
+    };
+    let w1 = SignerKey::generate("witness.example/w1", KeyType::CosignatureV1).unwrap();
+    let w2 = SignerKey::generate("witness.example/w2", KeyType::CosignatureV1).unwrap();
+    let first = cosign(&w1, body.as_bytes(), 1_000).unwrap();
+    log.add_cosignatures(&[first.trim_end().to_owned()])
+        .unwrap();
+    let note = log.head().note.clone();
+    // Asked again later (a rerun): the same witness's newer cosignature changes nothing.
+    let later = cosign(&w1, body.as_bytes(), 2_000).unwrap();
+    log.add_cosignatures(&[later.trim_end().to_owned()])
+        .unwrap();
+    assert_eq!(log.head().note, note);
+    // Another witness is added.
+    let other = cosign(&w2, body.as_bytes(), 2_000).unwrap();
+    log.add_cosignatures(&[other.trim_end().to_owned()])
+        .unwrap();
+    let text = String::from_utf8(log.head().note.clone()).unwrap();
+    assert!(
+        text.contains(first.trim_end()) && text.contains(other.trim_end()),
+        "{text}"
+    );
+    assert!(!text.contains(later.trim_end()), "{text}");
+    // And the file on disk is what the log holds.
+    assert_eq!(
+        fs::read(tmp.path().join("checkpoint")).unwrap(),
+        log.head().note
+    );
 }
