@@ -49,6 +49,12 @@ pub fn parse_time(text: &str) -> anyhow::Result<SystemTime> {
 /// Whether `--quiet` was given: no warnings on stderr.
 static QUIET: AtomicBool = AtomicBool::new(false);
 
+/// clap value parser for `--at` and other RFC 3339 times given as `time::OffsetDateTime`.
+pub fn parse_rfc3339_arg(text: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("not an RFC 3339 time (e.g. 2027-06-01T00:00:00Z): {e}"))
+}
+
 /// Records `--quiet` for [`warn`], once, before the command runs.
 pub fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);

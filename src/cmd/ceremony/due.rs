@@ -9,7 +9,10 @@ use std::{
 use rust_pki_ceremony::{Roster, schedule, state::State};
 use rust_pki_verify::envelope::Envelope;
 
-use crate::cmd::{ca::PolicyArg, common::write_table};
+use crate::cmd::{
+    ca::PolicyArg,
+    common::{parse_rfc3339_arg, write_table},
+};
 use crate::outcome::Invalid;
 
 /// The roster built into this binary: `due`'s default, so it runs outside the repository.
@@ -55,11 +58,6 @@ impl DueArgs {
     pub fn json(&self) -> bool {
         self.json
     }
-}
-
-fn parse_rfc3339_arg(text: &str) -> Result<time::OffsetDateTime, String> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("not an RFC 3339 time (e.g. 2027-06-01T00:00:00Z): {e}"))
 }
 
 pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {

@@ -6,7 +6,10 @@ use rust_pki_delegate::{DelegateState, due::Due};
 use rust_pki_verify::envelope::Envelope;
 use time::format_description::well_known::Rfc3339;
 
-use crate::cmd::{ca::PolicyArg, common::write_table};
+use crate::cmd::{
+    ca::PolicyArg,
+    common::{parse_rfc3339_arg, write_table},
+};
 use crate::outcome::Invalid;
 
 #[derive(Debug, clap::Args)]
@@ -35,11 +38,6 @@ impl DueArgs {
     pub fn json(&self) -> bool {
         self.json
     }
-}
-
-fn parse_rfc3339_arg(text: &str) -> Result<time::OffsetDateTime, String> {
-    time::OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|e| format!("not an RFC 3339 time (e.g. 2027-06-01T00:00:00Z): {e}"))
 }
 
 pub(super) fn run(args: DueArgs) -> anyhow::Result<()> {
