@@ -132,3 +132,41 @@ pub fn write_table<const N: usize>(
     }
     Ok(())
 }
+
+/// One line of a `due` schedule (`ceremony due`, `delegate due`).
+pub struct DueRow<'a> {
+    pub due_at: time::OffsetDateTime,
+    pub deadline: time::OffsetDateTime,
+    pub overdue: bool,
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub reason: &'a str,
+}
+
+/// A schedule as a table, one row each, OVERDUE next to a passed deadline.
+pub fn write_due_table<'a>(
+    out: &mut impl Write,
+    due: impl IntoIterator<Item = DueRow<'a>>,
+) -> anyhow::Result<()> {
+    use time::format_description::well_known::Rfc3339;
+
+    let rows = due
+        .into_iter()
+        .map(|d| {
+            let deadline = d.deadline.format(&Rfc3339)?;
+            Ok([
+                d.due_at.format(&Rfc3339)?,
+                if d.overdue {
+                    format!("{deadline} OVERDUE")
+                } else {
+                    deadline
+                },
+                d.kind.to_owned(),
+                d.subject.to_owned(),
+                d.reason.to_owned(),
+            ])
+        })
+        .collect::<anyhow::Result<Vec<[String; 5]>>>()?;
+    write_table(out, ["DUE", "DEADLINE", "KIND", "WHAT", "REASON"], &rows)?;
+    Ok(())
+}

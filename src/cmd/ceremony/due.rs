@@ -11,7 +11,7 @@ use rust_pki_verify::envelope::Envelope;
 
 use crate::cmd::{
     ca::PolicyArg,
-    common::{parse_rfc3339_arg, write_table},
+    common::{DueRow, parse_rfc3339_arg, write_due_table},
 };
 use crate::outcome::Invalid;
 
@@ -125,7 +125,17 @@ pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "{title}: none")?;
         } else {
             writeln!(out, "{title}:")?;
-            write_due_table(&mut out, list)?;
+            write_due_table(
+                &mut out,
+                list.iter().map(|d| DueRow {
+                    due_at: d.due_at,
+                    deadline: d.deadline,
+                    overdue: d.overdue,
+                    kind: &d.kind,
+                    subject: &d.subject,
+                    reason: &d.reason,
+                }),
+            )?;
         }
     }
     if fail {
@@ -137,30 +147,4 @@ pub(super) fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The ceremonies of one section, one row each, OVERDUE next to a passed deadline.
-fn write_due_table(out: &mut impl Write, due: &[&schedule::Due]) -> anyhow::Result<()> {
-    use time::format_description::well_known::Rfc3339;
-
-    let header = ["DUE", "DEADLINE", "KIND", "WHAT", "REASON"];
-    let rows = due
-        .iter()
-        .map(|d| {
-            let deadline = d.deadline.format(&Rfc3339)?;
-            Ok([
-                d.due_at.format(&Rfc3339)?,
-                if d.overdue {
-                    format!("{deadline} OVERDUE")
-                } else {
-                    deadline
-                },
-                d.kind.clone(),
-                d.subject.clone(),
-                d.reason.clone(),
-            ])
-        })
-        .collect::<anyhow::Result<Vec<[String; 5]>>>()?;
-    write_table(out, header, &rows)?;
-    Ok(())
 }

@@ -4,11 +4,10 @@ use std::{io::Write, path::PathBuf, time::SystemTime};
 
 use rust_pki_delegate::{DelegateState, due::Due};
 use rust_pki_verify::envelope::Envelope;
-use time::format_description::well_known::Rfc3339;
 
 use crate::cmd::{
     ca::PolicyArg,
-    common::{parse_rfc3339_arg, write_table},
+    common::{DueRow, parse_rfc3339_arg, write_due_table},
 };
 use crate::outcome::Invalid;
 
@@ -87,27 +86,16 @@ pub(super) fn run(args: DueArgs) -> anyhow::Result<()> {
             writeln!(out, "{title}: none")?;
         } else {
             writeln!(out, "{title}:")?;
-            let rows = list
-                .iter()
-                .map(|d| {
-                    let deadline = d.deadline.format(&Rfc3339)?;
-                    Ok([
-                        d.due_at.format(&Rfc3339)?,
-                        if d.overdue {
-                            format!("{deadline} OVERDUE")
-                        } else {
-                            deadline
-                        },
-                        d.kind.to_owned(),
-                        d.subject.clone(),
-                        d.reason.clone(),
-                    ])
-                })
-                .collect::<anyhow::Result<Vec<[String; 5]>>>()?;
-            write_table(
+            write_due_table(
                 &mut out,
-                ["DUE", "DEADLINE", "KIND", "WHAT", "REASON"],
-                &rows,
+                list.iter().map(|d| DueRow {
+                    due_at: d.due_at,
+                    deadline: d.deadline,
+                    overdue: d.overdue,
+                    kind: d.kind,
+                    subject: &d.subject,
+                    reason: &d.reason,
+                }),
             )?;
         }
     }
