@@ -788,23 +788,8 @@ fn validate_against_schema(envelopes: &[(&str, Value)]) {
         .collect();
     let file = dir.path().join("envelopes.jsonl");
     std::fs::write(&file, lines.join("\n")).unwrap();
-    let script = r#"
-import json, sys
-import jsonschema
-schema = json.load(open(sys.argv[1]))
-jsonschema.Draft202012Validator.check_schema(schema)
-validator = jsonschema.Draft202012Validator(schema)
-bad = 0
-for line in open(sys.argv[2]):
-    item = json.loads(line)
-    for error in validator.iter_errors(item["envelope"]):
-        bad += 1
-        print(f"{item['name']}: {error.json_path}: {error.message}")
-sys.exit(1 if bad else 0)
-"#;
     let out = Command::new(&python)
-        .arg("-c")
-        .arg(script)
+        .arg(PathBuf::from(REPO).join("tests/scripts/check_envelopes.py"))
         .arg(PathBuf::from(REPO).join("docs/cli-json.schema.json"))
         .arg(&file)
         .output()

@@ -385,21 +385,8 @@ pub fn validate_against_schema(envelopes: &[(&str, Value)]) {
         .map(|(name, envelope)| serde_json::json!({"name": name, "envelope": envelope}).to_string())
         .collect();
     std::fs::write(&file, lines.join("\n")).unwrap();
-    let script = r#"
-import json, sys
-import jsonschema
-validator = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
-bad = 0
-for line in open(sys.argv[2]):
-    item = json.loads(line)
-    for error in validator.iter_errors(item["envelope"]):
-        bad += 1
-        print(f"{item['name']}: {error.json_path}: {error.message}")
-sys.exit(1 if bad else 0)
-"#;
     let out = Command::new(&python)
-        .arg("-c")
-        .arg(script)
+        .arg(repo.join("tests/scripts/check_envelopes.py"))
         .arg(repo.join("docs/cli-json.schema.json"))
         .arg(&file)
         .output()
