@@ -39,10 +39,7 @@ pub fn check_history(state: &State, request: &Request) -> Result<()> {
     let revoked = revoked_serials(state)?;
     let stated: BTreeSet<String> = request.parameters.revoked_serials.iter().cloned().collect();
     let broken = |rule: &'static str, reason: String| Error::History { rule, reason };
-    if matches!(request.kind, Kind::RootCrl | Kind::DelegateRevoke) {
-        check_carried(state, request)?;
-    }
-    match request.kind {
+    let listed = match request.kind {
         Kind::RootCrl if stated != revoked => Err(broken(
             "revocations-carried",
             format!(
@@ -102,7 +99,14 @@ pub fn check_history(state: &State, request: &Request) -> Result<()> {
             Ok(())
         }
         _ => Ok(()),
+    };
+    listed?;
+    // Dates, reasons and the number only once the revocations themselves are right: a CRL
+    // that drops one is refused for that (`revocations-carried`), whatever its number.
+    if matches!(request.kind, Kind::RootCrl | Kind::DelegateRevoke) {
+        check_carried(state, request)?;
     }
+    Ok(())
 }
 
 /// `revocation-kept` and `crl-number` for the CRL a request would sign, against the latest
