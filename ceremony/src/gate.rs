@@ -3,17 +3,18 @@
 //! a signer for the root key.
 
 pub mod cloudhsm;
+pub mod cloudhsm_backend;
 
 use std::path::{Path, PathBuf};
 
-use rust_pki_ca::{Pkcs11Uri, Signer, hsm, signer::Pkcs11Signer};
+use rust_pki_ca::{Pkcs11Uri, Signer, hsm, policy::HsmBackend, signer::Pkcs11Signer};
 use secrecy::SecretString;
 
 use crate::{
     Error, Result,
     approval::Approval,
     contribute::contributed_share_file,
-    record::Record,
+    record::{KeyEvent, Record},
     request::{Kind, Request},
     roster::Roster,
     shares::{self, BadShare, BadShareReason, Manifest, SO_PIN, ShareIdentity, USER_PIN},
@@ -62,6 +63,126 @@ pub trait QuorumGate: std::fmt::Debug {
             field: "kind".into(),
             reason: "this quorum gate does not support roster-change".into(),
         })
+    }
+}
+
+/// An HSM backend as `ceremony execute` drives it: the root's creation (root-init) and
+/// the gate that unlocks it afterwards. The executor, its checks, the records and the log
+/// entries are the same for every backend.
+pub trait Hsm: std::fmt::Debug {
+    /// Which backend this is: a request for another one is refused before anything here
+    /// is called.
+    fn backend(&self) -> HsmBackend;
+
+    /// root-init: secrets nobody sees, shared `threshold`-of-n to `roster`, the root key
+    /// generated in the HSM (labelled `key_label`), and a signer for it.
+    ///
+    /// # Errors
+    /// An interrupted earlier attempt that cannot be resumed, HSM or I/O failures.
+    fn create_root(
+        &self,
+        ceremony: &CeremonyDir,
+        roster: &Roster,
+        threshold: usize,
+        request: &Request,
+    ) -> Result<CreatedRoot>;
+
+    /// The gate for the root the state's records created.
+    ///
+    /// # Errors
+    /// No root-init record yet, or a malformed one.
+    fn gate(&self, state: &State) -> Result<Box<dyn QuorumGate>>;
+}
+
+/// What [`Hsm::create_root`] made.
+pub struct CreatedRoot {
+    /// The new root key.
+    pub signer: Box<dyn Signer>,
+    /// Files to publish with the record (share-set manifests): (path, contents).
+    pub manifests: Vec<(String, String)>,
+    /// What else the HSM got, for the record (users, quorum keys, quorum values).
+    pub events: Vec<KeyEvent>,
+}
+
+impl std::fmt::Debug for CreatedRoot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedRoot")
+            .field("signer", &self.signer.describe())
+            .field("manifests", &self.manifests)
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+/// SoftHSM2 through PKCS#11 (tests, demo): root-init initialises a token.
+#[derive(Debug, Clone)]
+pub struct SoftHsm2 {
+    /// The PKCS#11 module.
+    pub module: PathBuf,
+}
+
+impl Hsm for SoftHsm2 {
+    fn backend(&self) -> HsmBackend {
+        HsmBackend::SoftHsm2
+    }
+
+    /// PINs nobody sees, shared to the roster; the token, the key.
+    fn create_root(
+        &self,
+        ceremony: &CeremonyDir,
+        roster: &Roster,
+        threshold: usize,
+        request: &Request,
+    ) -> Result<CreatedRoot> {
+        let (token, key_label) = root_init_parameters(request)?;
+        // Shares first: a crash after this leaves shares for a token that may not exist,
+        // never a token whose PINs are lost. Shares from an interrupted attempt mean the
+        // token may be initialised with PINs nobody can rebuild without a record: stop.
+        if share_set_dir(&ceremony.path, USER_PIN).exists() {
+            return Err(Error::InterruptedRootInit {
+                dir: ceremony.path.clone(),
+            });
+        }
+        let pins = share_new_pins(&ceremony.path, token, roster, threshold)?;
+        crate::fault::point("shared");
+        hsm::init_token(&self.module, token, &pins.so)?;
+        hsm::init_user_pin(&self.module, token, &pins.so, &pins.user)?;
+        crate::fault::point("token-initialised");
+        let uri = Pkcs11Uri {
+            token: token.to_owned(),
+            object: key_label.to_owned(),
+            id: None,
+            module_path: self.module.clone(),
+            pin_source: None,
+        };
+        let signer = Pkcs11Signer::generate_with_pin(
+            &uri,
+            rust_pki_ca::KeyAlgorithm::EcdsaP384,
+            &pins.user,
+        )?;
+        Ok(CreatedRoot {
+            signer: Box::new(signer),
+            manifests: pins.manifests,
+            events: Vec::new(),
+        })
+    }
+
+    fn gate(&self, state: &State) -> Result<Box<dyn QuorumGate>> {
+        Ok(Box::new(SoftHsmShares::from_state(state, &self.module)?))
+    }
+}
+
+/// root-init's token (SoftHSM2) or cluster user prefix, and the root key's label.
+///
+/// # Errors
+/// Either is missing.
+pub fn root_init_parameters(request: &Request) -> Result<(&str, &str)> {
+    match (&request.parameters.token, &request.parameters.key_label) {
+        (Some(token), Some(key_label)) => Ok((token, key_label)),
+        _ => Err(Error::Request {
+            field: "parameters".into(),
+            reason: "root-init needs token and key_label".into(),
+        }),
     }
 }
 

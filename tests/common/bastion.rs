@@ -102,11 +102,8 @@ impl Bastion {
                 ));
             }
         }
-        std::fs::copy(
-            format!("{REPO}/policy/rust-root.toml"),
-            bastion.path("policy.toml"),
-        )
-        .unwrap();
+        let policy = std::fs::read_to_string(format!("{REPO}/policy/rust-root.toml")).unwrap();
+        std::fs::write(bastion.path("policy.toml"), super::softhsm2_policy(&policy)).unwrap();
         bastion.set_genesis_roster(&roster);
         // A token for the delegate owners' keys; the conf is shared with the root token.
         let status = Command::new(format!("{REPO}/softhsm-fixtures/new-token"))
@@ -335,6 +332,13 @@ impl Bastion {
     /// output and the PKCS#11 calls the run made (see [`assert_hsm_untouched`]).
     pub fn execute_spied(&self, request: &Path, out: &str) -> (Output, Vec<String>) {
         self.rust_pki_spied(&self.execute_args(request, out), None)
+    }
+
+    /// [`Bastion::execute_spied`] with more arguments (e.g. `--hsm`).
+    pub fn execute_spied_with(&self, request: &Path, extra: &[&str]) -> (Output, Vec<String>) {
+        let mut args = self.execute_args(request, "out");
+        args.extend_from_slice(extra);
+        self.rust_pki_spied(&args, None)
     }
 
     /// [`Bastion::execute_spied`], aborting at the fault point `step` (see `FAULT_ENV`).
