@@ -783,6 +783,28 @@ pub enum Error {
         /// The CLI's error response, password cut out (may be empty).
         response: String,
     },
+    /// The `cloudhsm-cli` session ended (the CLI exited or closed its output) before it
+    /// answered `command`.
+    #[error(
+        "cloudhsm-cli {command}: the session ended before answering ({status}){}",
+        if stderr.is_empty() { String::new() } else { format!("; stderr: {stderr}") }
+    )]
+    CloudHsmSessionEnded {
+        /// The cloudhsm-cli command.
+        command: &'static str,
+        /// How the CLI ended (exit status).
+        status: String,
+        /// The CLI's standard error, shortened, passwords cut out (may be empty).
+        stderr: String,
+    },
+    /// `cloudhsm-cli` did not answer `command` in time; the session was ended.
+    #[error("cloudhsm-cli {command}: no answer within {after:?}; the session was ended")]
+    CloudHsmTimeout {
+        /// The cloudhsm-cli command.
+        command: &'static str,
+        /// The per-command timeout.
+        after: std::time::Duration,
+    },
     /// `cloudhsm-cli` succeeded but its output is not what the documentation describes.
     #[error("cloudhsm-cli {command}: unexpected output: {reason}")]
     CloudHsmOutput {

@@ -1,130 +1,63 @@
-//! The `cloudhsm-cli` commands the CloudHSM gate runs, one function per command.
+//! How to run `cloudhsm-cli`, and the command lines the CloudHSM gate types into its
+//! interactive session (one builder per command, unit-tested; [`super::session`] runs them).
 //!
-//! Commands run in single command mode: the crypto user's credentials go in the
-//! environment (`CLOUDHSM_ROLE=crypto-user`, `CLOUDHSM_PIN=<user>:<password>`), never in
-//! argv, so they do not show in `ps` or in any log of the command line. Every failure
-//! names the command, its exit status and its stderr, with the password cut out.
+//! Every rule below follows the AWS CloudHSM user guide (Client SDK 5, CloudHSM CLI); the
+//! page is cited next to each. Command lines are split like a POSIX shell would: each word
+//! is quoted with [`shlex`]. That the interactive CLI splits its input the same way is an
+//! assumption (the guide shows no quoted argument); words with a line break are refused.
 //!
-//! The command lines follow the AWS CloudHSM CLI reference (Client SDK 5):
-//! - `quorum token-sign generate --service key-usage --token <file>` writes an unsigned
-//!   quorum token (JSON: `approval_data`, `token`, `signatures`) for key use;
-//! - `crypto sign ecdsa --key-filter attr.label=<label> --hash-function sha384
-//!   --data-path <file> --approval <signed token file>` answers
-//!   `{"error_code": 0, "data": {"key-reference": …, "signature": <base64>}}`, the
-//!   signature being the raw `r||s` concatenation.
+//! Passwords travel only inside a command line written to the session's stdin (`login`,
+//! `user create` and `cluster activate` all document `--password`), never in argv or the
+//! environment of a process; [`Command::display`] and every error show
+//! `[password removed]` instead.
 
 use std::{
-    ffi::OsString,
+    borrow::Cow,
     fmt,
     path::{Path, PathBuf},
-    process::{Command, ExitStatus, Stdio},
+    time::Duration,
 };
 
-use base64ct::{Base64, Encoding as _};
 use secrecy::{ExposeSecret as _, SecretString};
-use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::{Error, Result};
 
 /// The program run when none is configured (found on `PATH`).
 pub const DEFAULT_PROGRAM: &str = "cloudhsm-cli";
-/// Environment variable naming the role for single command mode.
-pub const ROLE_ENV: &str = "CLOUDHSM_ROLE";
-/// Environment variable carrying `<username>:<password>` for single command mode.
-pub const PIN_ENV: &str = "CLOUDHSM_PIN";
-/// The role that signs with keys.
-pub const CRYPTO_USER_ROLE: &str = "crypto-user";
-/// The quorum service that gates `crypto sign` with a key.
-pub const KEY_USAGE_SERVICE: &str = "key-usage";
+/// How long one command may take before the session is given up.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+/// What a password shows as in command lines and errors.
+pub const PASSWORD_REMOVED: &str = "[password removed]";
 /// The hash for ecdsa-with-SHA384.
 pub const HASH_FUNCTION: &str = "sha384";
-
-/// Name of the token-generating command, as errors show it.
-pub const GENERATE_TOKEN: &str = "quorum token-sign generate";
-/// Name of the signing command, as errors show it.
-pub const SIGN_ECDSA: &str = "crypto sign ecdsa";
-
-/// At most this much of the CLI's stderr is kept in an error.
-const MAX_MESSAGE: usize = 2000;
-
-/// A crypto user's login for single command mode. `Debug` shows the username only.
-pub struct Credentials {
-    username: String,
-    password: SecretString,
-}
-
-impl Credentials {
-    /// A crypto user's credentials.
-    ///
-    /// # Errors
-    /// [`Error::CloudHsmConfig`] for an empty username or one with `:` (which
-    /// `CLOUDHSM_PIN` uses as its separator).
-    pub fn new(username: &str, password: SecretString) -> Result<Self> {
-        check_username(username)?;
-        Ok(Self {
-            username: username.to_owned(),
-            password,
-        })
-    }
-
-    /// The username.
-    pub fn username(&self) -> &str {
-        &self.username
-    }
-
-    /// The value of `CLOUDHSM_PIN`.
-    fn pin(&self) -> Zeroizing<String> {
-        Zeroizing::new(format!(
-            "{}:{}",
-            self.username,
-            self.password.expose_secret()
-        ))
-    }
-
-    /// Cut the password (and the whole PIN string) out of a CLI message.
-    fn redact(&self, text: &str) -> String {
-        let password = self.password.expose_secret();
-        let mut text = text.to_owned();
-        for secret in [self.pin().as_str(), password] {
-            if !secret.is_empty() {
-                text = text.replace(secret, "[password removed]");
-            }
-        }
-        text
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Check a CloudHSM username for use in `CLOUDHSM_PIN`.
-///
-/// # Errors
-/// [`Error::CloudHsmConfig`] naming the problem.
-pub fn check_username(username: &str) -> Result<()> {
-    if username.is_empty() || username.contains(':') || username.chars().any(char::is_whitespace) {
-        return Err(Error::CloudHsmConfig {
-            reason: format!(
-                "CloudHSM username `{username}` must be non-empty, without `:` or whitespace"
-            ),
-        });
-    }
-    Ok(())
-}
+/// The curve of the root key.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-generate-asymmetric-pair-ec.html>
+pub const CURVE: &str = "secp384r1";
+/// Key quorum values go from 0 to 8.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/key-quorum-auth-chsm-cli-first-time.html>
+pub const MAX_KEY_QUORUM: usize = 8;
+/// A key can be shared with up to seven crypto users besides its owner.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-share.html>
+pub const MAX_SHARED_USERS: usize = 7;
+/// Usernames are at most 31 characters.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-create.html>
+pub const MAX_USERNAME: usize = 31;
 
 /// How to run `cloudhsm-cli`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cli {
     /// The program (default `cloudhsm-cli` on `PATH`).
     pub program: PathBuf,
-    /// `--cluster-id`, needed only when the CLI's configuration names several clusters.
+    /// `--cluster-id` for `interactive`, needed only when the CLI's configuration names
+    /// several clusters: the commands of the session then fall back to it
+    /// (<https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-gen.html>,
+    /// option `--cluster-id`).
     pub cluster_id: Option<String>,
+    /// How long one command may take (a hung CLI is then a clear error, not a hang).
+    pub command_timeout: Duration,
+    /// Extra environment for the CLI process (e.g. a fake's state folder). Never secrets.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for Cli {
@@ -132,198 +65,438 @@ impl Default for Cli {
         Self {
             program: PathBuf::from(DEFAULT_PROGRAM),
             cluster_id: None,
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            env: Vec::new(),
         }
     }
 }
 
 impl Cli {
-    /// argv (without the program) of `quorum token-sign generate` for a key-usage token
-    /// written to `token`.
-    pub fn generate_token_args(&self, token: &Path) -> Vec<OsString> {
-        let mut args = self.command(&["quorum", "token-sign", "generate"]);
-        args.extend([
-            "--service".into(),
-            KEY_USAGE_SERVICE.into(),
-            "--token".into(),
-            token.into(),
-        ]);
-        args
-    }
-
-    /// argv (without the program) of `crypto sign ecdsa` over the contents of `data`
-    /// with the private key labelled `key_label`, SHA-384, approved by the signed quorum
-    /// token in `approval`.
-    pub fn sign_ecdsa_args(&self, key_label: &str, data: &Path, approval: &Path) -> Vec<OsString> {
-        let mut args = self.command(&["crypto", "sign", "ecdsa"]);
-        args.extend([
-            "--key-filter".into(),
-            format!("attr.label={key_label}").into(),
-            "--hash-function".into(),
-            HASH_FUNCTION.into(),
-            "--data-path".into(),
-            data.into(),
-            "--approval".into(),
-            approval.into(),
-        ]);
-        args
-    }
-
-    /// Run `quorum token-sign generate`: CloudHSM writes an unsigned key-usage quorum
-    /// token to `token`.
-    ///
-    /// # Errors
-    /// [`Error::CloudHsmSpawn`], [`Error::CloudHsmCommand`] or [`Error::CloudHsmOutput`].
-    pub fn generate_token(&self, credentials: &Credentials, token: &Path) -> Result<()> {
-        self.run(GENERATE_TOKEN, self.generate_token_args(token), credentials)?;
-        Ok(())
-    }
-
-    /// Run `crypto sign ecdsa` and return the signature bytes CloudHSM answered (base64
-    /// decoded; raw `r||s` per the documentation).
-    ///
-    /// # Errors
-    /// [`Error::CloudHsmSpawn`], [`Error::CloudHsmCommand`] or [`Error::CloudHsmOutput`]
-    /// (no `data.signature`, or not base64).
-    pub fn sign_ecdsa(
-        &self,
-        credentials: &Credentials,
-        key_label: &str,
-        data: &Path,
-        approval: &Path,
-    ) -> Result<Vec<u8>> {
-        let response = self.run(
-            SIGN_ECDSA,
-            self.sign_ecdsa_args(key_label, data, approval),
-            credentials,
-        )?;
-        let output = |reason: &str| Error::CloudHsmOutput {
-            command: SIGN_ECDSA,
-            reason: reason.to_owned(),
-        };
-        let signature = response
-            .get("signature")
-            .and_then(Value::as_str)
-            .ok_or_else(|| output("no `data.signature` string in the response"))?;
-        Base64::decode_vec(signature.trim())
-            .map_err(|e| output(&format!("`data.signature` is not base64: {e}")))
-    }
-
-    /// The subcommand words, then `--cluster-id` if configured.
-    fn command(&self, words: &[&str]) -> Vec<OsString> {
-        let mut args: Vec<OsString> = words.iter().map(OsString::from).collect();
+    /// argv (without the program) that starts an interactive session.
+    /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-modes.html>
+    pub fn interactive_args(&self) -> Vec<String> {
+        let mut args = vec!["interactive".to_owned()];
         if let Some(cluster) = &self.cluster_id {
-            args.extend(["--cluster-id".into(), cluster.into()]);
+            args.extend(["--cluster-id".to_owned(), cluster.clone()]);
         }
         args
     }
+}
 
-    /// Run one command and return the `data` of its `{"error_code": 0, "data": …}`
-    /// answer.
-    fn run(
-        &self,
-        command: &'static str,
-        args: Vec<OsString>,
-        credentials: &Credentials,
-    ) -> Result<Value> {
-        tracing::debug!(
-            program = %self.program.display(),
-            command,
-            user = credentials.username(),
-            "running cloudhsm-cli"
-        );
-        let pin = credentials.pin();
-        let output = Command::new(&self.program)
-            .args(&args)
-            .env(ROLE_ENV, CRYPTO_USER_ROLE)
-            .env(PIN_ENV, pin.as_str())
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| Error::CloudHsmSpawn {
-                program: self.program.clone(),
-                command,
-                source,
-            })?;
-        drop(pin);
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = shorten(&credentials.redact(String::from_utf8_lossy(&output.stderr).trim()));
-        let response = parse_response(&stdout);
-        let error_response =
-            shorten(&credentials.redact(&error_message(response.as_ref(), &stdout)));
-        if !output.status.success() {
-            return Err(Error::CloudHsmCommand {
-                command,
-                status: describe(output.status),
-                stderr,
-                response: error_response,
-            });
-        }
-        let Some(response) = response else {
-            return Err(Error::CloudHsmOutput {
-                command,
-                reason: format!(
-                    "stdout is not a JSON response: {}",
-                    shorten(&credentials.redact(stdout.trim()))
-                ),
-            });
-        };
-        match response.get("error_code").and_then(Value::as_i64) {
-            Some(0) => Ok(response.get("data").cloned().unwrap_or(Value::Null)),
-            Some(code) => Err(Error::CloudHsmCommand {
-                command,
-                status: format!("error_code {code}, exit status 0"),
-                stderr,
-                response: error_response,
-            }),
-            None => Err(Error::CloudHsmOutput {
-                command,
-                reason: "the JSON response has no numeric `error_code`".to_owned(),
-            }),
+/// An HSM user's role.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-create.html>
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// `admin`: manages users and quorum values.
+    Admin,
+    /// `crypto-user`: owns and uses keys.
+    CryptoUser,
+}
+
+impl Role {
+    /// As the CLI spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::CryptoUser => "crypto-user",
         }
     }
 }
 
-/// What an error answer says: its `data`, or stdout when it is not JSON.
-fn error_message(response: Option<&Value>, stdout: &str) -> String {
-    match response {
-        Some(response) => match response.get("data") {
-            Some(Value::String(message)) => message.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        },
-        None => stdout.trim().to_owned(),
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
-/// The JSON object on stdout; tolerates text around it (banners, warnings).
-fn parse_response(stdout: &str) -> Option<Value> {
-    let parse = |text: &str| {
-        serde_json::from_str::<Value>(text)
-            .ok()
-            .filter(Value::is_object)
-    };
-    parse(stdout).or_else(|| {
-        let start = stdout.find('{')?;
-        let end = stdout.rfind('}')?;
-        parse(stdout.get(start..=end)?)
-    })
+/// A quorum-authorised service (what a quorum token is for).
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-gen.html>
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    /// `registration`: registering one's quorum public key.
+    Registration,
+    /// `key-usage`: signing with a key (crypto user).
+    KeyUsage,
+    /// `key-management`: sharing, unsharing, wrapping a key (crypto user).
+    KeyManagement,
+    /// `user`: creating and deleting users, changing passwords (admin).
+    User,
+    /// `quorum`: setting quorum values (admin).
+    Quorum,
+    /// `cluster`: mTLS settings, hsm2m.medium only (admin).
+    Cluster,
 }
 
-fn describe(status: ExitStatus) -> String {
-    status.code().map_or_else(
-        || "terminated by a signal".to_owned(),
-        |code| format!("exit code {code}"),
+impl Service {
+    /// As the CLI spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registration => "registration",
+            Self::KeyUsage => "key-usage",
+            Self::KeyManagement => "key-management",
+            Self::User => "user",
+            Self::Quorum => "quorum",
+            Self::Cluster => "cluster",
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Check a CloudHSM username: 1 to 31 characters, letters, digits and `_` only, lower
+/// case (the CLI lower-cases usernames, so anything else would not match `user list`).
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-create.html>
+///
+/// # Errors
+/// [`Error::CloudHsmConfig`] naming the problem.
+pub fn check_username(username: &str) -> Result<()> {
+    let valid = !username.is_empty()
+        && username.len() <= MAX_USERNAME
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid {
+        return Err(Error::CloudHsmConfig {
+            reason: format!(
+                "CloudHSM username `{username}` must be 1 to {MAX_USERNAME} characters: lower-case letters, digits and `_`"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Check a key label: non-empty, no whitespace.
+///
+/// # Errors
+/// [`Error::CloudHsmConfig`] naming the problem.
+pub fn check_label(label: &str) -> Result<()> {
+    if label.is_empty() || label.chars().any(char::is_whitespace) {
+        return Err(Error::CloudHsmConfig {
+            reason: format!("key label `{label}` must be non-empty and without whitespace"),
+        });
+    }
+    Ok(())
+}
+
+/// One word of a command line.
+enum Word {
+    Plain(String),
+    Secret(SecretString),
+}
+
+/// One command line for the interactive session: its words (some secret) and its name
+/// for errors (`crypto sign ecdsa`, …).
+pub struct Command {
+    name: &'static str,
+    words: Vec<Word>,
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Command")
+            .field("line", &self.display())
+            .finish()
+    }
+}
+
+impl Command {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            words: name.split(' ').map(|w| Word::Plain(w.to_owned())).collect(),
+        }
+    }
+
+    fn arg(mut self, word: impl Into<String>) -> Self {
+        self.words.push(Word::Plain(word.into()));
+        self
+    }
+
+    fn opt(self, option: &str, value: impl Into<String>) -> Self {
+        self.arg(option).arg(value)
+    }
+
+    fn path(self, option: &str, path: &Path) -> Result<Self> {
+        let value = path.to_str().ok_or_else(|| Error::CloudHsmConfig {
+            reason: format!("{}: `{}` is not UTF-8", self.name, path.display()),
+        })?;
+        Ok(self.opt(option, value))
+    }
+
+    fn approval(self, approval: Option<&Path>) -> Result<Self> {
+        match approval {
+            Some(path) => self.path("--approval", path),
+            None => Ok(self),
+        }
+    }
+
+    fn password(mut self, password: &SecretString) -> Self {
+        self.words.push(Word::Plain("--password".to_owned()));
+        self.words.push(Word::Secret(password.clone()));
+        self
+    }
+
+    /// The command's name, as errors show it.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The words, passwords replaced by [`PASSWORD_REMOVED`] (what may be logged).
+    pub fn words(&self) -> Vec<String> {
+        self.words
+            .iter()
+            .map(|w| match w {
+                Word::Plain(w) => w.clone(),
+                Word::Secret(_) => PASSWORD_REMOVED.to_owned(),
+            })
+            .collect()
+    }
+
+    /// The line as it may be logged: quoted words, passwords removed.
+    pub fn display(&self) -> String {
+        self.words()
+            .iter()
+            .map(|w| quote(w).map_or_else(|_| w.clone(), Cow::into_owned))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The secrets of this line (to cut out of anything the CLI answers).
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &SecretString> {
+        self.words.iter().filter_map(|w| match w {
+            Word::Secret(s) => Some(s),
+            Word::Plain(_) => None,
+        })
+    }
+
+    /// The line to write to the session, newline included. Holds the passwords: zeroized
+    /// on drop, never logged.
+    ///
+    /// # Errors
+    /// [`Error::CloudHsmConfig`] for a word that cannot be written on one line.
+    pub(crate) fn line(&self) -> Result<Zeroizing<String>> {
+        let mut line = Zeroizing::new(String::new());
+        for (i, word) in self.words.iter().enumerate() {
+            let (text, secret) = match word {
+                Word::Plain(w) => (w.as_str(), false),
+                Word::Secret(s) => (s.expose_secret(), true),
+            };
+            let what = if secret { "the password" } else { text };
+            let bad = |reason: &str| Error::CloudHsmConfig {
+                reason: format!("{}: {what} {reason}", self.name),
+            };
+            if text.contains(['\n', '\r']) {
+                return Err(bad("contains a line break"));
+            }
+            let quoted = quote(text).map_err(|_| bad("contains a NUL byte"))?;
+            if i > 0 {
+                line.push(' ');
+            }
+            line.push_str(&quoted);
+        }
+        line.push('\n');
+        Ok(line)
+    }
+}
+
+/// A word as typed: as is when it has only characters no shell would touch, so that the
+/// CLI's own handling of quotes matters only for unusual words (spaces, quotes, `$`).
+fn quote(word: &str) -> Result<Cow<'_, str>, shlex::QuoteError> {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./=:,@+%".contains(&b));
+    if plain {
+        Ok(Cow::Borrowed(word))
+    } else {
+        shlex::try_quote(word)
+    }
+}
+
+/// `login --username U --role R --password P`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-login.html>
+pub fn login(role: Role, username: &str, password: &SecretString) -> Command {
+    Command::new("login")
+        .opt("--username", username)
+        .opt("--role", role.as_str())
+        .password(password)
+}
+
+/// `logout`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-logout.html>
+pub fn logout() -> Command {
+    Command::new("logout")
+}
+
+/// `cluster activate --password P`: sets the first admin's password.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-cluster-activate.html>
+pub fn cluster_activate(admin_password: &SecretString) -> Command {
+    Command::new("cluster activate").password(admin_password)
+}
+
+/// `user create --username U --role R --password P [--approval A]`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-create.html>
+///
+/// # Errors
+/// A path that is not UTF-8.
+pub fn user_create(
+    username: &str,
+    role: Role,
+    password: &SecretString,
+    approval: Option<&Path>,
+) -> Result<Command> {
+    Command::new("user create")
+        .opt("--username", username)
+        .opt("--role", role.as_str())
+        .password(password)
+        .approval(approval)
+}
+
+/// `user delete --username U --role R [--approval A]`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-delete.html>
+///
+/// # Errors
+/// A path that is not UTF-8.
+pub fn user_delete(username: &str, role: Role, approval: Option<&Path>) -> Result<Command> {
+    Command::new("user delete")
+        .opt("--username", username)
+        .opt("--role", role.as_str())
+        .approval(approval)
+}
+
+/// `user list`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-list.html>
+pub fn user_list() -> Command {
+    Command::new("user list")
+}
+
+/// `quorum token-sign generate --service S --token T`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-gen.html>
+///
+/// # Errors
+/// A path that is not UTF-8.
+pub fn generate_token(service: Service, token: &Path) -> Result<Command> {
+    Command::new("quorum token-sign generate")
+        .opt("--service", service.as_str())
+        .path("--token", token)
+}
+
+/// `user change-quorum token-sign register --public-key K --signed-token T`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-chqm-token-reg.html>
+///
+/// # Errors
+/// A path that is not UTF-8.
+pub fn register_quorum_key(public_key_pem: &Path, signed_token: &Path) -> Result<Command> {
+    Command::new("user change-quorum token-sign register")
+        .path("--public-key", public_key_pem)?
+        .path("--signed-token", signed_token)
+}
+
+/// `quorum token-sign set-quorum-value --service S --value N [--approval A]`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-set-qm.html>
+///
+/// # Errors
+/// A path that is not UTF-8.
+pub fn set_quorum_value(
+    service: Service,
+    value: usize,
+    approval: Option<&Path>,
+) -> Result<Command> {
+    Command::new("quorum token-sign set-quorum-value")
+        .opt("--service", service.as_str())
+        .opt("--value", value.to_string())
+        .approval(approval)
+}
+
+/// `key generate-asymmetric-pair ec --curve secp384r1`, both halves labelled `label`, the
+/// private key non-extractable and for signing only, shared with `share_with` at
+/// generation (a key quorum value may not exceed the owner plus the users the key is
+/// shared with), both key quorum values set to `quorum`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-generate-asymmetric-pair-ec.html>
+/// (`extractable` defaults to true and is settable at creation only:
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-attributes-table.html>)
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/key-quorum-auth-chsm-cli-first-time.html>
+pub fn generate_p384_key(label: &str, share_with: &[String], quorum: usize) -> Command {
+    let mut command = Command::new("key generate-asymmetric-pair ec")
+        .opt("--curve", CURVE)
+        .opt("--public-label", label)
+        .opt("--private-label", label)
+        .opt("--public-attributes", "verify=true")
+        .opt("--private-attributes", "sign=true")
+        .arg("extractable=false");
+    if !share_with.is_empty() {
+        command = command.arg("--share-crypto-users");
+        for user in share_with {
+            command = command.arg(user.clone());
+        }
+    }
+    command
+        .opt("--manage-private-key-quorum-value", quorum.to_string())
+        .opt("--use-private-key-quorum-value", quorum.to_string())
+}
+
+/// The filter words selecting the `class` half of the key pair labelled `label`.
+fn key_filter(command: Command, option: &str, label: &str, class: &str) -> Command {
+    command
+        .opt(option, format!("attr.label={label}"))
+        .arg(format!("attr.class={class}"))
+}
+
+/// `key share --filter attr.label=L attr.class=private-key --username U --role crypto-user
+/// [--approval A]`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-share.html>
+///
+/// # Errors
+/// A path that is not UTF-8.
+pub fn share_key(label: &str, username: &str, approval: Option<&Path>) -> Result<Command> {
+    key_filter(Command::new("key share"), "--filter", label, "private-key")
+        .opt("--username", username)
+        .opt("--role", Role::CryptoUser.as_str())
+        .approval(approval)
+}
+
+/// `key list --filter attr.label=L attr.class=public-key`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-list.html>
+pub fn list_public_key(label: &str) -> Command {
+    key_filter(Command::new("key list"), "--filter", label, "public-key")
+}
+
+/// `key generate-file --encoding pem --path P --filter attr.label=L attr.class=public-key`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-generate-file.html>
+///
+/// # Errors
+/// A path that is not UTF-8.
+pub fn export_public_key(label: &str, path: &Path) -> Result<Command> {
+    Ok(key_filter(
+        Command::new("key generate-file")
+            .opt("--encoding", "pem")
+            .path("--path", path)?,
+        "--filter",
+        label,
+        "public-key",
+    ))
+}
+
+/// `crypto sign ecdsa --key-filter attr.label=L attr.class=private-key --hash-function
+/// sha384 --data-path D --approval A`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-crypto-sign-ecdsa.html>
+///
+/// # Errors
+/// A path that is not UTF-8.
+pub fn sign_ecdsa(label: &str, data: &Path, approval: &Path) -> Result<Command> {
+    key_filter(
+        Command::new("crypto sign ecdsa"),
+        "--key-filter",
+        label,
+        "private-key",
     )
-}
-
-fn shorten(text: &str) -> String {
-    if text.len() <= MAX_MESSAGE {
-        return text.to_owned();
-    }
-    let mut end = MAX_MESSAGE;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} bytes in all)", &text[..end], text.len())
+    .opt("--hash-function", HASH_FUNCTION)
+    .path("--data-path", data)?
+    .path("--approval", approval)
 }
 
 #[cfg(test)]
@@ -332,94 +505,178 @@ mod tests {
 
     use super::*;
 
-    fn strings(args: &[OsString]) -> Vec<&str> {
-        args.iter().map(|a| a.to_str().unwrap()).collect()
+    fn pw(text: &str) -> SecretString {
+        SecretString::from(text)
     }
 
     #[test]
-    fn generate_token_argv() {
-        let cli = Cli::default();
+    fn interactive_argv() {
+        let mut cli = Cli::default();
         assert_eq!(cli.program, PathBuf::from("cloudhsm-cli"));
+        assert_eq!(cli.interactive_args(), ["interactive"]);
+        cli.cluster_id = Some("cluster-abc".into());
         assert_eq!(
-            strings(&cli.generate_token_args(Path::new("/c/cloudhsm/sign-001.token.json"))),
-            [
-                "quorum",
-                "token-sign",
-                "generate",
-                "--service",
-                "key-usage",
-                "--token",
-                "/c/cloudhsm/sign-001.token.json",
-            ]
+            cli.interactive_args(),
+            ["interactive", "--cluster-id", "cluster-abc"]
         );
     }
 
     #[test]
-    fn sign_ecdsa_argv() {
-        let cli = Cli::default();
+    fn passwords_are_on_the_line_only() {
+        let login = login(Role::CryptoUser, "operator", &pw("it's s3cret $x"));
         assert_eq!(
-            strings(&cli.sign_ecdsa_args(
-                "rust-pki-root",
-                Path::new("/c/sign-001.tbs"),
-                Path::new("/c/sign-001.approved.json"),
-            )),
+            login.words(),
             [
-                "crypto",
-                "sign",
-                "ecdsa",
-                "--key-filter",
-                "attr.label=rust-pki-root",
-                "--hash-function",
-                "sha384",
-                "--data-path",
-                "/c/sign-001.tbs",
-                "--approval",
-                "/c/sign-001.approved.json",
+                "login",
+                "--username",
+                "operator",
+                "--role",
+                "crypto-user",
+                "--password",
+                PASSWORD_REMOVED
             ]
+        );
+        assert_eq!(
+            login.display(),
+            "login --username operator --role crypto-user --password '[password removed]'"
+        );
+        assert!(!format!("{login:?}").contains("s3cret"));
+        // Quoted like a shell would, so that spaces and quotes survive.
+        let line = login.line().unwrap();
+        assert_eq!(
+            shlex::split(&line).unwrap(),
+            [
+                "login",
+                "--username",
+                "operator",
+                "--role",
+                "crypto-user",
+                "--password",
+                "it's s3cret $x"
+            ]
+        );
+        assert!(line.ends_with('\n'));
+        assert!(
+            cluster_activate(&pw("two\nlines"))
+                .line()
+                .unwrap_err()
+                .to_string()
+                .contains("the password contains a line break")
         );
     }
 
     #[test]
-    fn cluster_id_follows_the_subcommand() {
-        let cli = Cli {
-            program: PathBuf::from("/opt/cloudhsm/bin/cloudhsm-cli"),
-            cluster_id: Some("cluster-abc".into()),
-        };
+    fn user_commands() {
+        let create = user_create(
+            "m1",
+            Role::CryptoUser,
+            &pw("x"),
+            Some(Path::new("/a/user token.json")),
+        )
+        .unwrap();
         assert_eq!(
-            strings(&cli.generate_token_args(Path::new("t.json")))[..5],
+            create.display(),
+            "user create --username m1 --role crypto-user --password '[password removed]' --approval '/a/user token.json'"
+        );
+        assert_eq!(
+            user_delete("m9", Role::CryptoUser, None).unwrap().words(),
             [
-                "quorum",
-                "token-sign",
-                "generate",
-                "--cluster-id",
-                "cluster-abc"
+                "user",
+                "delete",
+                "--username",
+                "m9",
+                "--role",
+                "crypto-user"
             ]
         );
-        assert_eq!(
-            strings(&cli.sign_ecdsa_args("root", Path::new("d"), Path::new("a")))[..5],
-            ["crypto", "sign", "ecdsa", "--cluster-id", "cluster-abc"]
-        );
+        assert_eq!(user_list().words(), ["user", "list"]);
+        assert_eq!(create.name(), "user create");
     }
 
     #[test]
-    fn credentials_stay_out_of_debug_and_messages() {
-        let credentials = Credentials::new("operator", SecretString::from("hunter2-pw")).unwrap();
-        assert!(!format!("{credentials:?}").contains("hunter2"));
-        assert_eq!(credentials.pin().as_str(), "operator:hunter2-pw");
+    fn quorum_commands() {
         assert_eq!(
-            credentials.redact("login operator:hunter2-pw failed, pw hunter2-pw"),
-            "login [password removed] failed, pw [password removed]"
+            generate_token(Service::KeyUsage, Path::new("/c/t.json"))
+                .unwrap()
+                .display(),
+            "quorum token-sign generate --service key-usage --token /c/t.json"
         );
-        for bad in ["", "a:b", "a b"] {
-            assert!(Credentials::new(bad, SecretString::from("x")).is_err());
+        assert_eq!(
+            register_quorum_key(Path::new("m1.pub"), Path::new("m1.token"))
+                .unwrap()
+                .display(),
+            "user change-quorum token-sign register --public-key m1.pub --signed-token m1.token"
+        );
+        assert_eq!(
+            set_quorum_value(Service::User, 5, Some(Path::new("q.json")))
+                .unwrap()
+                .display(),
+            "quorum token-sign set-quorum-value --service user --value 5 --approval q.json"
+        );
+        for (service, name) in [
+            (Service::Registration, "registration"),
+            (Service::KeyManagement, "key-management"),
+            (Service::Quorum, "quorum"),
+            (Service::Cluster, "cluster"),
+        ] {
+            assert_eq!(service.to_string(), name);
         }
     }
 
     #[test]
-    fn responses_with_surrounding_text_parse() {
-        let text =
-            "warning: something\n{\n  \"error_code\": 0,\n  \"data\": {\"path\": \"/t\"}\n}\n";
-        assert_eq!(parse_response(text).unwrap()["data"]["path"], "/t");
-        assert!(parse_response("not json").is_none());
+    fn key_commands() {
+        let members = ["m1".to_owned(), "m2".to_owned()];
+        assert_eq!(
+            generate_p384_key("root", &members, 2).display(),
+            "key generate-asymmetric-pair ec --curve secp384r1 --public-label root \
+             --private-label root --public-attributes verify=true --private-attributes \
+             sign=true extractable=false --share-crypto-users m1 m2 \
+             --manage-private-key-quorum-value 2 --use-private-key-quorum-value 2"
+        );
+        assert_eq!(
+            share_key("root", "m3", None).unwrap().display(),
+            "key share --filter attr.label=root attr.class=private-key --username m3 --role crypto-user"
+        );
+        assert_eq!(
+            list_public_key("root").display(),
+            "key list --filter attr.label=root attr.class=public-key"
+        );
+        assert_eq!(
+            export_public_key("root", Path::new("/o/root.pub.pem"))
+                .unwrap()
+                .display(),
+            "key generate-file --encoding pem --path /o/root.pub.pem --filter attr.label=root attr.class=public-key"
+        );
+        assert_eq!(
+            sign_ecdsa(
+                "root",
+                Path::new("/c/1.tbs"),
+                Path::new("/c/1.approved.json")
+            )
+            .unwrap()
+            .display(),
+            "crypto sign ecdsa --key-filter attr.label=root attr.class=private-key \
+             --hash-function sha384 --data-path /c/1.tbs --approval /c/1.approved.json"
+        );
+    }
+
+    #[test]
+    fn usernames_and_labels_follow_the_documented_rules() {
+        for good in ["m1", "crypto_user1", &"a".repeat(31)] {
+            check_username(good).unwrap();
+        }
+        for bad in [
+            "",
+            "a:b",
+            "a b",
+            "ceremony-operator",
+            "Alice",
+            &"a".repeat(32),
+        ] {
+            assert!(check_username(bad).is_err(), "{bad}");
+        }
+        check_label("rust-pki-root").unwrap();
+        assert!(check_label("two words").is_err());
+        assert!(check_label("").is_err());
     }
 }
