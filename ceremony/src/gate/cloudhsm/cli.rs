@@ -374,6 +374,12 @@ pub fn user_list() -> Command {
     Command::new("user list")
 }
 
+/// `quorum token-sign list-quorum-values` (no login needed).
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-list-qm.html>
+pub fn list_quorum_values() -> Command {
+    Command::new("quorum token-sign list-quorum-values")
+}
+
 /// `quorum token-sign generate --service S --token T`.
 /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-gen.html>
 ///

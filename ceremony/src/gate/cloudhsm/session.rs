@@ -278,6 +278,25 @@ impl Session {
             .collect()
     }
 
+    /// `quorum token-sign list-quorum-values`: the quorum value of each admin service
+    /// (`user`, `quorum`), 1 until set.
+    /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-list-qm.html>
+    ///
+    /// # Errors
+    /// The CLI fails, or [`Error::CloudHsmOutput`] for an answer without a number for
+    /// `service`.
+    pub fn quorum_value(&mut self, service: Service) -> Result<usize> {
+        let command = cli::list_quorum_values();
+        let data = self.run(&command)?;
+        data.get(service.as_str())
+            .and_then(Value::as_u64)
+            .and_then(|v| usize::try_from(v).ok())
+            .ok_or_else(|| Error::CloudHsmOutput {
+                command: command.name(),
+                reason: format!("no quorum value for the `{service}` service"),
+            })
+    }
+
     /// `quorum token-sign generate`: CloudHSM writes an unsigned token for `service` to
     /// `token`, bound to this login session.
     /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-gen.html>
