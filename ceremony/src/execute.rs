@@ -142,7 +142,14 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
     // ---- the HSM ----
     let started_at = rfc3339(inputs.now);
     let (outputs, keys) = match request.kind {
-        Kind::RootInit => root_init(inputs.hsm, inputs.now, ceremony, &policy, &roster, &request)?,
+        Kind::RootInit => root_init(
+            inputs.hsm,
+            inputs.now,
+            ceremony,
+            (&policy, &roster),
+            &request,
+            &approvals,
+        )?,
         Kind::RootRotate => root_rotate(
             inputs,
             ceremony,
@@ -150,8 +157,11 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
             root.as_ref(),
             &request,
             &approvals,
+            &roster,
         )?,
-        Kind::RosterChange => roster_change(inputs, ceremony, &policy, &request, &approvals)?,
+        Kind::RosterChange => {
+            roster_change(inputs, ceremony, (&policy, &roster), &request, &approvals)?
+        }
         Kind::DelegateIssue
         | Kind::DelegateRenew
         | Kind::DelegateRevoke
@@ -160,7 +170,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
             let root = root.ok_or_else(no_root)?;
             let signer = inputs
                 .hsm
-                .gate(inputs.state)?
+                .gate(inputs.state, &roster)?
                 .unlock(ceremony, &approvals)?;
             sign_outputs(&policy, &root, signer.as_ref(), &request)?
         }
@@ -339,7 +349,7 @@ fn check_record_approvals(
     if let Some(key) = record.keys.iter().find(|k| {
         !matches!(
             k.action.as_str(),
-            "created" | "used" | "revoked" | "pin-changed"
+            "created" | "used" | "revoked" | "pin-changed" | "shared" | "quorum-set"
         )
     }) {
         return Err(mismatch(format!(
@@ -478,6 +488,7 @@ fn root_rotate(
     old_root: Option<&Certificate>,
     request: &Request,
     approvals: &[Approval],
+    roster: &Roster,
 ) -> Result<(Vec<RecordOutput>, Vec<KeyEvent>)> {
     let old_root = old_root.ok_or_else(no_root)?;
     let label = request
@@ -490,7 +501,7 @@ fn root_rotate(
         })?;
     let (old, new) = inputs
         .hsm
-        .gate(inputs.state)?
+        .gate(inputs.state, roster)?
         .rotate(ceremony, approvals, label)?;
     let new_root = issue_root(policy, new.as_ref(), inputs.now)?;
     let new_root_cert = parse_der_certificate(&new_root.der)?;
@@ -521,25 +532,25 @@ fn root_rotate(
 fn roster_change(
     inputs: Inputs<'_>,
     ceremony: &CeremonyDir,
-    policy: &Policy,
+    (policy, roster): (&Policy, &Roster),
     request: &Request,
     approvals: &[Approval],
 ) -> Result<(Vec<RecordOutput>, Vec<KeyEvent>)> {
     let (text, new_roster) = new_roster(request, policy)?;
     let mut outputs = vec![output("roster.toml", &text)];
-    let manifests = inputs.hsm.gate(inputs.state)?.change_roster(
+    let handover = inputs.hsm.gate(inputs.state, roster)?.change_roster(
         ceremony,
         approvals,
         &new_roster,
         policy.quorum.threshold,
     )?;
-    outputs.extend(manifests.iter().map(|(path, text)| output(path, text)));
-    let keys = vec![KeyEvent {
-        action: "pin-changed".into(),
-        key: "root token user and SO PINs".into(),
-        spki_sha256: String::new(),
-    }];
-    Ok((outputs, keys))
+    outputs.extend(
+        handover
+            .manifests
+            .iter()
+            .map(|(path, text)| output(path, text)),
+    );
+    Ok((outputs, handover.events))
 }
 
 fn parse_der_certificate(der: &[u8]) -> Result<Certificate> {
@@ -708,12 +719,18 @@ fn root_init(
     hsm: &dyn Hsm,
     now: SystemTime,
     ceremony: &CeremonyDir,
-    policy: &Policy,
-    roster: &Roster,
+    (policy, roster): (&Policy, &Roster),
     request: &Request,
+    approvals: &[Approval],
 ) -> Result<(Vec<RecordOutput>, Vec<KeyEvent>)> {
     let (_, key_label) = root_init_parameters(request)?;
-    let created = hsm.create_root(ceremony, roster, policy.quorum.threshold, request)?;
+    let created = hsm.create_root(
+        ceremony,
+        roster,
+        policy.quorum.threshold,
+        request,
+        approvals,
+    )?;
     let root = issue_root(policy, created.signer.as_ref(), now)?;
     let mut outputs = vec![output(
         "root.pem",

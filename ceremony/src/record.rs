@@ -124,9 +124,11 @@ pub struct RecordOutput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyEvent {
-    /// `created`, `used`, `revoked` or `pin-changed`.
+    /// `created`, `used`, `revoked` or `pin-changed`; on CloudHSM also `shared` (the root
+    /// key shared with a member's crypto user) and `quorum-set` (a quorum value).
     pub action: String,
-    /// What the key is (e.g. `root rust-root-2026`, `delegate releases`).
+    /// What the key is (e.g. `root rust-root-2026`, `delegate releases`, `CloudHSM crypto
+    /// user c_m1 of m1`).
     pub key: String,
     /// SHA-256 of its SubjectPublicKeyInfo (DER).
     pub spki_sha256: String,

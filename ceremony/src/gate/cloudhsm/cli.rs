@@ -465,6 +465,13 @@ pub fn share_key(label: &str, username: &str, approval: Option<&Path>) -> Result
         .approval(approval)
 }
 
+/// `key list --filter attr.label=L attr.class=private-key --verbose` (the owner and the
+/// users the key is shared with).
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-keys-cloudhsm-cli-share.html>
+pub fn list_private_key(label: &str) -> Command {
+    key_filter(Command::new("key list"), "--filter", label, "private-key").arg("--verbose")
+}
+
 /// `key list --filter attr.label=L attr.class=public-key`.
 /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-list.html>
 pub fn list_public_key(label: &str) -> Command {

@@ -407,6 +407,38 @@ impl Session {
         Ok(true)
     }
 
+    /// The crypto users the private key labelled `label` is shared with (`key list
+    /// --verbose`, `key-info.shared-users`).
+    /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-keys-cloudhsm-cli-share.html>
+    ///
+    /// # Errors
+    /// A bad label, the CLI fails, or [`Error::CloudHsmOutput`] for an answer without
+    /// exactly one matching key.
+    pub fn key_shared_users(&mut self, label: &str) -> Result<Vec<String>> {
+        cli::check_label(label)?;
+        let command = cli::list_private_key(label);
+        let data = self.run(&command)?;
+        let output = |reason: &str| Error::CloudHsmOutput {
+            command: command.name(),
+            reason: reason.to_owned(),
+        };
+        let matched = data
+            .get("matched_keys")
+            .and_then(Value::as_array)
+            .ok_or_else(|| output("no `data.matched_keys` array"))?;
+        let [key] = matched.as_slice() else {
+            return Err(output("not exactly one private key with that label"));
+        };
+        Ok(key
+            .pointer("/key-info/shared-users")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u.get("username").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// `crypto sign ecdsa` with SHA-384 over the contents of `data`, approved by the
     /// signed key-usage token in `approval`; returns the signature CloudHSM answered
     /// (base64-decoded; raw `r||s` per the documentation).
