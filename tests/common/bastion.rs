@@ -196,6 +196,20 @@ impl Bastion {
         self.command(args, fault).output().unwrap()
     }
 
+    /// [`Bastion::rust_pki`] with more environment (e.g. a fake CloudHSM's state folder).
+    pub fn rust_pki_with_env(
+        &self,
+        args: &[&str],
+        fault: Option<&str>,
+        env: &[(&str, &Path)],
+    ) -> Output {
+        let mut command = self.command(args, fault);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command.output().unwrap()
+    }
+
     fn command(&self, args: &[&str], fault: Option<&str>) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_rust-pki"));
         command
@@ -379,7 +393,7 @@ impl Bastion {
         (output, calls)
     }
 
-    fn execute_args<'a>(&self, request: &'a Path, out: &'a str) -> Vec<&'a str> {
+    pub fn execute_args<'a>(&self, request: &'a Path, out: &'a str) -> Vec<&'a str> {
         vec![
             "ceremony",
             "execute",
