@@ -368,6 +368,24 @@ pub fn user_delete(username: &str, role: Role, approval: Option<&Path>) -> Resul
         .approval(approval)
 }
 
+/// `user change-password --username U --role R --password P [--approval A]`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-change-password.html>
+///
+/// # Errors
+/// A path that is not UTF-8.
+pub fn user_change_password(
+    username: &str,
+    role: Role,
+    password: &SecretString,
+    approval: Option<&Path>,
+) -> Result<Command> {
+    Command::new("user change-password")
+        .opt("--username", username)
+        .opt("--role", role.as_str())
+        .password(password)
+        .approval(approval)
+}
+
 /// `user list`.
 /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-list.html>
 pub fn user_list() -> Command {

@@ -235,6 +235,26 @@ impl Session {
         Ok(())
     }
 
+    /// `user change-password`: any user may change their own password, an admin anyone's
+    /// (a `user` service operation: approved like [`Self::user_create`]).
+    /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-change-password.html>
+    ///
+    /// # Errors
+    /// A bad username, or the CLI refuses or fails.
+    pub fn user_change_password(
+        &mut self,
+        username: &str,
+        role: Role,
+        password: &SecretString,
+        approval: Option<&Path>,
+    ) -> Result<()> {
+        cli::check_username(username)?;
+        self.run(&cli::user_change_password(
+            username, role, password, approval,
+        )?)?;
+        Ok(())
+    }
+
     /// `user list`.
     /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-list.html>
     ///
