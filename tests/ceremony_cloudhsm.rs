@@ -394,6 +394,12 @@ fn root_init_delegate_roster_change_and_rotation_on_the_fake_cloudhsm() {
     // with the owner's password drives the fake directly, without our checks.
     let password = owner_password(bastion, "003-roster-change/user-pin", &[1, 2, 3, 4, 5]);
     departed_signature_is_refused(&cloud, &password);
+    // The old shares rebuild the old password, which no longer opens the key owner.
+    let old = owner_password(bastion, "001-root-init/user-pin", &[5, 6, 7, 8, 9]);
+    assert_ne!(old, password);
+    assert_eq!(cloud.calls("user change-password"), 2);
+    let err = insider_session(&cloud, &old).unwrap_err().to_string();
+    assert!(err.contains("Invalid username or password"), "{err}");
 
     // root-rotate: a second key made like the first, both cross-certificates signed.
     let policy = std::fs::read_to_string(bastion.path("policy.toml")).unwrap();
@@ -438,33 +444,41 @@ fn root_init_delegate_roster_change_and_rotation_on_the_fake_cloudhsm() {
     }
 }
 
-/// Sign with the root key directly in the fake, with key-usage approvals by c_m9 (deleted
-/// with the roster change) and four current members: the HSM refuses, naming c_m9; the
-/// same with five current members signs.
-fn departed_signature_is_refused(cloud: &CloudBastion, password: &str) {
+/// A session of the fake logged in as `root_owner` with `password`.
+fn insider_session(
+    cloud: &CloudBastion,
+    password: &str,
+) -> rust_pki_ceremony::Result<rust_pki_ceremony::gate::cloudhsm::session::Session> {
     use rust_pki_ceremony::gate::cloudhsm::{
         cli::Cli,
-        session::{Role, Service, Session},
+        session::{Role, Session},
     };
-    let bastion = &cloud.bastion;
-    let dir = bastion.path("insider");
-    std::fs::create_dir(&dir).unwrap();
     let cli = Cli {
         program: fake().into(),
         env: vec![(
             "FAKE_CLOUDHSM_STATE".into(),
-            bastion.path("fake-hsm").display().to_string(),
+            cloud.bastion.path("fake-hsm").display().to_string(),
         )],
         ..Cli::default()
     };
-    let mut session = Session::start(&cli).unwrap();
-    session
-        .login(
-            Role::CryptoUser,
-            "root_owner",
-            &secrecy::SecretString::from(password),
-        )
-        .unwrap();
+    let mut session = Session::start(&cli)?;
+    session.login(
+        Role::CryptoUser,
+        "root_owner",
+        &secrecy::SecretString::from(password),
+    )?;
+    Ok(session)
+}
+
+/// Sign with the root key directly in the fake, with key-usage approvals by c_m9 (deleted
+/// with the roster change) and four current members: the HSM refuses, naming c_m9; the
+/// same with five current members signs.
+fn departed_signature_is_refused(cloud: &CloudBastion, password: &str) {
+    use rust_pki_ceremony::gate::cloudhsm::session::Service;
+    let bastion = &cloud.bastion;
+    let dir = bastion.path("insider");
+    std::fs::create_dir(&dir).unwrap();
+    let mut session = insider_session(cloud, password).unwrap();
     let data = dir.join("data");
     std::fs::write(&data, b"anything").unwrap();
     for (round, members) in [[9, 1, 2, 3, 4], [5, 1, 2, 3, 4]].iter().enumerate() {

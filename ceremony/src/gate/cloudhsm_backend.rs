@@ -377,7 +377,8 @@ impl QuorumGate for CloudHsmGate {
         Ok((old, new))
     }
 
-    /// Both passwords shared anew to the new roster; the incoming members' users created
+    /// New admin and key-owner passwords, shared to the new roster only and set last (the
+    /// old share sets then open nothing); the incoming members' users created
     /// and their quorum keys registered; the departing members' users deleted (their
     /// quorum keys with them), each with the `user` quorum the HSM requires, signed by
     /// the approving members' admins; the root key shared with the incoming key users,
@@ -390,18 +391,28 @@ impl QuorumGate for CloudHsmGate {
         threshold: usize,
     ) -> Result<Handover> {
         check_key_quorum(new_roster, threshold)?;
-        let owner = rebuild_secret(&self.share_sets, ceremony, approvals, USER_PIN)?;
-        let admin = rebuild_secret(&self.share_sets, ceremony, approvals, SO_PIN)?;
+        let old_owner = rebuild_secret(&self.share_sets, ceremony, approvals, USER_PIN)?;
+        let old_admin = rebuild_secret(&self.share_sets, ceremony, approvals, SO_PIN)?;
         let mut journal = Journal::open(ceremony)?;
+        if journal.is_new() {
+            // No journal: no earlier run changed a password, its share sets are void.
+            remove_share_sets(&ceremony.path)?;
+            journal.generate(ADMIN)?;
+            journal.generate(KEY_OWNER)?;
+        }
+        let (new_admin, new_owner) = (journal.get(ADMIN)?, journal.get(KEY_OWNER)?);
+        // New passwords, shared to the new roster only, before the HSM knows them.
         let manifests = ensure_shared(
             &ceremony.path,
             &self.share_label,
             new_roster,
             threshold,
-            &owner,
-            &admin,
+            &new_owner,
+            &new_admin,
         )?;
         crate::fault::point("reshared");
+        let admin = [&old_admin, &new_admin];
+        let owner = [&old_owner, &new_owner];
         let approvers: Vec<&MemberId> = approvals.iter().map(|a| &a.member).collect();
         let admins: BTreeMap<MemberId, String> = approvers
             .iter()
@@ -420,7 +431,7 @@ impl QuorumGate for CloudHsmGate {
             .collect();
         let backend = &self.backend;
         let mut session = Session::start(&backend.cli)?;
-        session.login(Role::Admin, ADMIN, &admin)?;
+        login_once(&mut session, Role::Admin, ADMIN, admin)?;
         let existing = session.user_list()?;
         for member in &incoming {
             for (username, role) in member_users(&member.id) {
@@ -440,7 +451,7 @@ impl QuorumGate for CloudHsmGate {
         }
         session.logout()?;
         backend.register_all(&mut session, ceremony, &incoming, &mut journal)?;
-        session.login(Role::Admin, ADMIN, &admin)?;
+        login_once(&mut session, Role::Admin, ADMIN, admin)?;
         let existing = session.user_list()?;
         for member in &departing {
             // The crypto user first: the member's admin may still sign for it.
@@ -459,7 +470,7 @@ impl QuorumGate for CloudHsmGate {
             }
         }
         session.logout()?;
-        session.login(Role::CryptoUser, KEY_OWNER, &owner)?;
+        login_once(&mut session, Role::CryptoUser, KEY_OWNER, owner)?;
         let shared = session.key_shared_users(&self.key_label)?;
         // Key-management approvers: approving members the key is shared with.
         let cryptos: BTreeMap<MemberId, String> = approvers
@@ -481,11 +492,29 @@ impl QuorumGate for CloudHsmGate {
                 crate::fault::point("key-shared");
             }
         }
+        session.logout()?;
+        // Last, the old passwords stop working: the old share sets open nothing. Setting
+        // a password again to the same new value is harmless, so a rerun repeats both.
+        login_once(&mut session, Role::Admin, ADMIN, admin)?;
+        for (username, role, password) in [
+            (KEY_OWNER, Role::CryptoUser, &new_owner),
+            (ADMIN, Role::Admin, &new_admin),
+        ] {
+            let approval = backend.approve_token(
+                &mut session,
+                ceremony,
+                &format!("user-password-{username}"),
+                Service::User,
+                (&admins, threshold),
+            )?;
+            session.user_change_password(username, role, password, Some(&approval))?;
+            crate::fault::point("password-changed");
+        }
         drop(session);
         let mut events = vec![KeyEvent {
             action: "pin-changed".into(),
-            key: "CloudHSM admin and root_owner passwords shared anew to the new roster \
-                  (share sets so-pin and user-pin)"
+            key: "CloudHSM admin and root_owner passwords changed, the new ones shared to the \
+                  new roster only (share sets so-pin and user-pin)"
                 .into(),
             spki_sha256: String::new(),
         }];
@@ -698,6 +727,21 @@ fn check_key_quorum(roster: &Roster, threshold: usize) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Log in with the first password that works: a rerun after a crash may find the new
+/// password already set.
+fn login_once(
+    session: &mut Session,
+    role: Role,
+    username: &str,
+    [old, new]: [&SecretString; 2],
+) -> Result<()> {
+    match session.login(role, username, old) {
+        Ok(()) => Ok(()),
+        Err(Error::CloudHsmCommand { .. }) => session.login(role, username, new),
+        Err(e) => Err(e),
+    }
 }
 
 /// A member's two users, the admin first.
