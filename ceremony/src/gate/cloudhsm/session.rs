@@ -159,6 +159,11 @@ impl Session {
         })
     }
 
+    /// How long each following command may take (from [`Cli::command_timeout`] at start).
+    pub fn set_command_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
     /// Who is logged in, if anyone.
     pub fn logged_in(&self) -> Option<(Role, &str)> {
         self.logged_in

@@ -1,0 +1,3 @@
+//! Helpers shared by the ceremony crate's integration tests.
+
+pub mod cloudhsm;
