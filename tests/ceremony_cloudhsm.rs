@@ -124,6 +124,33 @@ impl CloudBastion {
             .collect()
     }
 
+    /// A roster change replacing m9 (keys and quorum key) by m10, approved by m1-m5 with
+    /// their shares of the passwords shared by the ceremony folder `shared_by`.
+    fn roster_change_m9_to_m10(&self, shared_by: &str) -> PathBuf {
+        let bastion = &self.bastion;
+        let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+        let m9 = std::fs::read_to_string(bastion.key(9).with_extension("pub")).unwrap();
+        let m10 = std::fs::read_to_string(bastion.key(10).with_extension("pub")).unwrap();
+        let new_roster = roster
+            .replace(m9.trim(), m10.trim())
+            .replace("id = \"m9\"", "id = \"m10\"")
+            .replace(&quorum_key_line(bastion, 9), &quorum_key_line(bastion, 10));
+        std::fs::write(bastion.path("roster.new.toml"), &new_roster).unwrap();
+        let request = bastion.prepare(
+            "roster-change",
+            "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
+        );
+        bastion.approve_with_shares(
+            &request,
+            &[1, 2, 3, 4, 5],
+            &[
+                &format!("{shared_by}/user-pin"),
+                &format!("{shared_by}/so-pin"),
+            ],
+        );
+        request
+    }
+
     fn root_init(&self) -> PathBuf {
         let request = self.bastion.prepare(
             "root-init",
@@ -360,23 +387,7 @@ fn root_init_delegate_roster_change_and_rotation_on_the_fake_cloudhsm() {
     assert!(ok, "{text}");
 
     // roster-change: m9 out, m10 in.
-    let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
-    let m9 = std::fs::read_to_string(bastion.key(9).with_extension("pub")).unwrap();
-    let m10 = std::fs::read_to_string(bastion.key(10).with_extension("pub")).unwrap();
-    let new_roster = roster
-        .replace(m9.trim(), m10.trim())
-        .replace("id = \"m9\"", "id = \"m10\"")
-        .replace(&quorum_key_line(bastion, 9), &quorum_key_line(bastion, 10));
-    std::fs::write(bastion.path("roster.new.toml"), &new_roster).unwrap();
-    let request = bastion.prepare(
-        "roster-change",
-        "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
-    );
-    bastion.approve_with_shares(
-        &request,
-        &[1, 2, 3, 4, 5],
-        &["001-root-init/user-pin", "001-root-init/so-pin"],
-    );
+    let request = cloud.roster_change_m9_to_m10("001-root-init");
     cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
     let users = cloud.users();
     assert!(
@@ -551,6 +562,47 @@ fn a_crash_between_hsm_steps_then_reruns_complete_root_init_exactly_once() {
     let folder = request.parent().unwrap();
     assert!(!folder.join("pending-pins.age").exists());
     assert!(!folder.join("ceremony.key").exists());
+}
+
+#[cfg(feature = "fault-injection")]
+#[test]
+fn a_crash_between_hsm_steps_then_reruns_complete_the_roster_change_exactly_once() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let cloud = CloudBastion::new();
+    let request = cloud.root_init();
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    let request = cloud.roster_change_m9_to_m10("001-root-init");
+    for step in [
+        "reshared",
+        "user-created",
+        "registered",
+        "user-deleted",
+        "password-changed",
+    ] {
+        let died = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], Some(step));
+        assert_eq!(
+            died.status.signal(),
+            Some(6),
+            "{step}: the run must die at the fault point: {}",
+            String::from_utf8_lossy(&died.stderr)
+        );
+    }
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    // Root-init's 19 users, then m10's two; m9's two deleted once each.
+    assert_eq!(cloud.calls("user create"), 21);
+    assert_eq!(cloud.calls("user delete"), 2);
+    assert_eq!(cloud.calls("user change-quorum token-sign register"), 20);
+    let users = cloud.users();
+    assert!(
+        users.contains("a_m10") && !users.contains("c_m9"),
+        "{users:?}"
+    );
+    // The new password opens the key owner, the old one no longer does.
+    let bastion = &cloud.bastion;
+    let new = owner_password(bastion, "002-roster-change/user-pin", &[1, 2, 3, 4, 10]);
+    insider_session(&cloud, &new).unwrap();
+    let old = owner_password(bastion, "001-root-init/user-pin", &[1, 2, 3, 4, 5]);
+    assert!(insider_session(&cloud, &old).is_err());
 }
 
 #[test]
