@@ -320,6 +320,10 @@ fn root_init_delegate_roster_change_and_rotation_on_the_fake_cloudhsm() {
         )),
         "{shown}"
     );
+    assert!(
+        shown.contains("  HSM approvers:     5 of m1, m2, m3, m4, m5, m6, m7 (the root key"),
+        "{shown}"
+    );
     let out = cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
     assert!(out.contains("approved by: m1, m2, m3, m4, m5"), "{out}");
     let mut expected: BTreeSet<String> = ["admin".to_owned(), "root_owner".to_owned()].into();

@@ -72,6 +72,20 @@ pub fn render(request: &Request, bytes: &[u8], local: LocalFiles<'_>) -> Result<
         "  HSM:               {} ({hsm})",
         request.hsm.describe()
     );
+    if request.hsm.backend == rust_pki_ca::policy::HsmBackend::CloudHsm {
+        // CloudHSM counts only the crypto users the root key is shared with.
+        let approvers: Vec<String> = crate::gate::cloudhsm_backend::key_users(roster)
+            .iter()
+            .map(|m| inert(&m.id))
+            .collect();
+        let _ = writeln!(
+            line,
+            "  HSM approvers:     {} of {} (the root key is shared with their crypto users; \
+             CloudHSM allows seven besides its owner)",
+            policy.quorum.threshold,
+            approvers.join(", ")
+        );
+    }
     let _ = writeln!(line, "  summary:           {}", inert(&request.summary));
     let _ = writeln!(line, "  read aloud:        {}", Request::fingerprint(bytes));
     let _ = writeln!(line, "  request sha256:    {}", sha256_hex(bytes));
