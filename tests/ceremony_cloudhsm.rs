@@ -115,6 +115,15 @@ impl CloudBastion {
             .count()
     }
 
+    /// How many `cloudhsm-cli` sessions have started.
+    fn sessions(&self) -> usize {
+        std::fs::read_to_string(self.bastion.path("fake-hsm/calls.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| serde_json::from_str::<Value>(l).unwrap()["event"] == "start")
+            .count()
+    }
+
     fn users(&self) -> BTreeSet<String> {
         self.state()["users"]
             .as_object()
@@ -375,8 +384,20 @@ fn root_init_delegate_roster_change_and_rotation_on_the_fake_cloudhsm() {
     assert_eq!(cloud.calls("crypto sign ecdsa"), 1);
 
     // delegate-issue: the owner's password from five shares, five key-usage signatures.
+    // Approvers the root key is not shared with (m8, m9) cannot count at the HSM: refused
+    // before any session starts.
     let request = bastion.delegate_request();
-    bastion.approve(&request, &[2, 3, 4, 6, 7], true);
+    bastion.approve(&request, &[5, 6, 7, 8, 9], true);
+    let sessions = cloud.sessions();
+    let refused = cloud.execute(&request, "out", &[5, 6, 7, 8, 9], None);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("CloudHSM counts approvals only from the members whose crypto users share the root key (m1, m2, m3, m4, m5, m6, m7): 3 of the approvers"),
+        "{err}"
+    );
+    assert_eq!(cloud.sessions(), sessions);
+    bastion.approve(&request, &[2, 3, 4], true);
     cloud.execute_ok(&request, "out", &[2, 3, 4, 6, 7]);
     let (ok, text) = common::tool(
         "openssl",

@@ -227,6 +227,7 @@ impl Hsm for CloudHsm {
     ) -> Result<CreatedRoot> {
         let (label, key_label) = root_init_parameters(request)?;
         check_key_quorum(roster, threshold)?;
+        let approvals = hsm_approvers(roster, threshold, approvals)?;
         let mut journal = Journal::open(ceremony)?;
         if journal.is_new() {
             // No journal: no earlier run reached the HSM, its share sets are void.
@@ -285,7 +286,7 @@ impl Hsm for CloudHsm {
             key: format!("CloudHSM {service} service quorum value {threshold}"),
             spki_sha256: String::new(),
         }));
-        let signer = self.signer(ceremony, session, (key_label, spki), threshold, approvals)?;
+        let signer = self.signer(ceremony, session, (key_label, spki), threshold, &approvals)?;
         Ok(CreatedRoot {
             signer,
             manifests,
@@ -338,13 +339,14 @@ impl CloudHsmGate {
 
 impl QuorumGate for CloudHsmGate {
     fn unlock(&self, ceremony: &CeremonyDir, approvals: &[Approval]) -> Result<Box<dyn Signer>> {
+        let signers = hsm_approvers(&self.roster, self.threshold(), approvals)?;
         let session = self.owner_session(ceremony, approvals)?;
         self.backend.signer(
             ceremony,
             session,
             (&self.key_label, self.root_spki.clone()),
             self.threshold(),
-            approvals,
+            &signers,
         )
     }
 
@@ -358,6 +360,7 @@ impl QuorumGate for CloudHsmGate {
     ) -> Result<(Box<dyn Signer>, Box<dyn Signer>)> {
         let threshold = self.threshold();
         check_key_quorum(&self.roster, threshold)?;
+        let signers = hsm_approvers(&self.roster, threshold, approvals)?;
         let old = self.unlock(ceremony, approvals)?;
         let mut session = self.owner_session(ceremony, approvals)?;
         let (spki, _) = self.backend.root_key(
@@ -372,7 +375,7 @@ impl QuorumGate for CloudHsmGate {
             session,
             (new_key_label, spki),
             threshold,
-            approvals,
+            &signers,
         )?;
         Ok((old, new))
     }
@@ -391,6 +394,7 @@ impl QuorumGate for CloudHsmGate {
         threshold: usize,
     ) -> Result<Handover> {
         check_key_quorum(new_roster, threshold)?;
+        hsm_approvers(&self.roster, threshold, approvals)?;
         let old_owner = rebuild_secret(&self.share_sets, ceremony, approvals, USER_PIN)?;
         let old_admin = rebuild_secret(&self.share_sets, ceremony, approvals, SO_PIN)?;
         let mut journal = Journal::open(ceremony)?;
@@ -710,6 +714,36 @@ fn scan_signatures(
         }
     }
     Ok(found)
+}
+
+/// The approvals CloudHSM can count for the root key: those of members whose crypto user
+/// it is shared with ([`key_users`]). Refused before any HSM command if they are fewer
+/// than `threshold`.
+///
+/// # Errors
+/// [`Error::CloudHsmConfig`] naming the members who count.
+fn hsm_approvers(
+    roster: &Roster,
+    threshold: usize,
+    approvals: &[Approval],
+) -> Result<Vec<Approval>> {
+    let users: Vec<&str> = key_users(roster).iter().map(|m| m.id.as_str()).collect();
+    let counted: Vec<Approval> = approvals
+        .iter()
+        .filter(|a| users.contains(&a.member.as_str()))
+        .cloned()
+        .collect();
+    if counted.len() < threshold {
+        return Err(Error::CloudHsmConfig {
+            reason: format!(
+                "CloudHSM counts approvals only from the members whose crypto users share the \
+                 root key ({}): {} of the approvers are among them, {threshold} needed",
+                users.join(", "),
+                counted.len()
+            ),
+        });
+    }
+    Ok(counted)
 }
 
 /// A key quorum of `threshold` needs that many users associated with the key: its owner
