@@ -631,6 +631,33 @@ fn a_crash_between_hsm_steps_then_reruns_complete_the_roster_change_exactly_once
 }
 
 #[test]
+fn root_init_refuses_a_cluster_someone_else_activated() {
+    use rust_pki_ceremony::gate::cloudhsm::{cli::Cli, session::Session};
+    let cloud = CloudBastion::new();
+    let cli = Cli {
+        program: fake().into(),
+        env: vec![(
+            "FAKE_CLOUDHSM_STATE".into(),
+            cloud.bastion.path("fake-hsm").display().to_string(),
+        )],
+        ..Cli::default()
+    };
+    Session::start(&cli)
+        .unwrap()
+        .cluster_activate(&secrecy::SecretString::from("the operator's own"))
+        .unwrap();
+    let request = cloud.root_init();
+    let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("the cluster is activated already, not by this root-init"),
+        "{err}"
+    );
+    assert_eq!(cloud.users(), BTreeSet::from(["admin".to_owned()]));
+}
+
+#[test]
 fn a_cloudhsm_request_on_the_fake_never_starts_the_cli_for_softhsm2() {
     let cloud = CloudBastion::new();
     let request = cloud.root_init();

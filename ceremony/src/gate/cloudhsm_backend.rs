@@ -229,7 +229,8 @@ impl Hsm for CloudHsm {
         check_key_quorum(roster, threshold)?;
         let approvals = hsm_approvers(roster, threshold, approvals)?;
         let mut journal = Journal::open(ceremony)?;
-        if journal.is_new() {
+        let fresh = journal.is_new();
+        if fresh {
             // No journal: no earlier run reached the HSM, its share sets are void.
             remove_share_sets(&ceremony.path)?;
             journal.generate(ADMIN)?;
@@ -244,6 +245,13 @@ impl Hsm for CloudHsm {
         if !exists(&session.user_list()?, ADMIN) {
             session.cluster_activate(&admin)?;
             crate::fault::point("activated");
+        } else if fresh {
+            // Activated, but not by an earlier run of this ceremony: its password is not ours.
+            return Err(Error::CloudHsmConfig {
+                reason: "the cluster is activated already, not by this root-init: root-init \
+                         needs a cluster that AWS initialised and nobody activated"
+                    .into(),
+            });
         }
         session.login(Role::Admin, ADMIN, &admin)?;
         let existing = session.user_list()?;
