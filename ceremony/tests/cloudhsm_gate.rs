@@ -878,3 +878,34 @@ fn fake_refuses_commands_in_the_wrong_role_or_logged_out() {
         .generate_token(Service::KeyUsage, &cluster.file("k2.json"))
         .unwrap();
 }
+
+/// "An HSM user can sign their own quorum token": a key owner with a registered quorum
+/// key is one of the key's approvers. Hence the bootstrap registers none for the root
+/// key's owner, and the gate never signs for it.
+#[test]
+fn fake_counts_a_registered_key_owner_as_an_approver() {
+    let fixture = Fixture::new();
+    let owner = &fixture.setup.owner;
+    let mut session = fixture.cluster.session();
+    session
+        .login(Role::CryptoUser, owner, &password(owner))
+        .unwrap();
+    fixture.cluster.register(&mut session, owner);
+    let token = fixture.cluster.file("own.token.json");
+    session.generate_token(Service::KeyUsage, &token).unwrap();
+    let mut approved = token.clone();
+    for (i, name) in [owner.as_str(), ALICE_CU, "bob", "carol", "dave"]
+        .into_iter()
+        .enumerate()
+    {
+        let out = fixture.cluster.file(&format!("own.{i}.json"));
+        sign_token(&approved, name, &quorum_key(name).0, &out);
+        approved = out;
+    }
+    let data = fixture.cluster.file("tbs");
+    std::fs::write(&data, b"TBS").unwrap();
+    let raw = session
+        .sign_ecdsa(&fixture.setup.label, &data, &approved)
+        .unwrap();
+    assert_eq!(raw.len(), 96);
+}

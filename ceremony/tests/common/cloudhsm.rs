@@ -27,9 +27,14 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
-/// The repository's root.
+/// The repository's root (this file also serves tests of other crates, through
+/// `#[path = "…/ceremony/tests/common/cloudhsm.rs"] mod cloudhsm;`).
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("scripts/fake-cloudhsm-cli").exists())
+        .expect("scripts/fake-cloudhsm-cli above the crate")
+        .to_owned()
 }
 
 /// `scripts/fake-cloudhsm-cli`.
@@ -136,7 +141,10 @@ pub fn sign_token(token: &Path, username: &str, key: &Path, out: &Path) {
 /// What [`FakeCluster::bootstrap`] sets up.
 #[derive(Debug, Clone)]
 pub struct Bootstrap {
-    /// The crypto user who owns the root key.
+    /// The crypto user who owns the root key. No quorum key is registered for it: "An
+    /// HSM user can sign their own quorum token"
+    /// (<https://docs.aws.amazon.com/cloudhsm/latest/userguide/key-quorum-auth-chsm-cli.html>),
+    /// so an owner with one would count as an approver of the root key's quorum.
     pub owner: String,
     /// Crypto users with a registered quorum key, the root key shared with them.
     pub members: Vec<String>,
@@ -270,11 +278,11 @@ impl FakeCluster {
         session
             .login(Role::Admin, "admin", &SecretString::from(ADMIN_PASSWORD))
             .unwrap();
-        let registered: Vec<&String> = std::iter::once(&setup.owner)
-            .chain(&setup.members)
-            .chain(&setup.unshared)
-            .collect();
-        for user in registered.iter().copied().chain(&setup.unregistered) {
+        let registered: Vec<&String> = setup.members.iter().chain(&setup.unshared).collect();
+        let users = std::iter::once(&setup.owner)
+            .chain(registered.iter().copied())
+            .chain(&setup.unregistered);
+        for user in users {
             session
                 .user_create(user, Role::CryptoUser, &password(user), None)
                 .unwrap();

@@ -37,9 +37,6 @@ pub const CURVE: &str = "secp384r1";
 /// Key quorum values go from 0 to 8.
 /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/key-quorum-auth-chsm-cli-first-time.html>
 pub const MAX_KEY_QUORUM: usize = 8;
-/// A key can be shared with up to seven crypto users besides its owner.
-/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-share.html>
-pub const MAX_SHARED_USERS: usize = 7;
 /// Usernames are at most 31 characters.
 /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-create.html>
 pub const MAX_USERNAME: usize = 31;
