@@ -69,7 +69,7 @@ use crate::{
         CreatedRoot, Handover, Hsm, PENDING_PINS_FILE, QuorumGate, ceremony_key,
         cloudhsm::{
             CloudHsmCli, DEFAULT_APPROVAL_TIMEOUT, TOKEN_APPROVAL_SUFFIX, WORK_DIR,
-            cli::{Cli, MAX_SHARED_USERS},
+            cli::Cli,
             session::{HsmUser, Role, Service, Session},
         },
         current_root_key, current_share_sets, rebuild_secret, root_init_parameters, share_secrets,
@@ -83,6 +83,9 @@ use crate::{
     state::{CeremonyDir, State},
 };
 
+/// A key can be shared with up to seven crypto users besides its owner.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-key-share.html>
+pub const MAX_SHARED_USERS: usize = 7;
 /// The cluster's first admin, whose password `cluster activate` sets (share set `so-pin`).
 pub const ADMIN: &str = "admin";
 /// The crypto user that owns the root key (password: share set `user-pin`). Not a
