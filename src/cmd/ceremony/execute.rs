@@ -27,7 +27,8 @@ pub struct ExecuteArgs {
     #[arg(value_name = "REQUEST")]
     request: PathBuf,
     /// The approvals: <member>.sig files (and, except for root-init, the members' PIN
-    /// shares <member>.<secret>.age). Default: approvals/ next to the request.
+    /// shares <member>.<secret>.age; on CloudHSM also the tokens they sign,
+    /// <member>.<token>.cloudhsm-token.json). Default: approvals/ next to the request.
     #[arg(long, value_name = "DIR")]
     approvals: Option<PathBuf>,
     /// Where to publish the certificates and CRLs (files are never overwritten).
