@@ -1250,3 +1250,161 @@ fn cluster_init_refuses_p384_csr_bad_id_and_missing_policy_at_prepare() {
         .count();
     assert_eq!(folders, 1);
 }
+
+/// A refusal by rule `hsm-backend` before any HSM: no record, no PKCS#11 login or key
+/// use, and `cloudhsm-cli` (a script leaving a mark) never started.
+fn assert_refused_for_backend(bastion: &Bastion, request: &Path, extra: &[&str], marker: &Path) {
+    let (output, calls) = bastion.execute_spied_with(request, extra);
+    assert_hsm_untouched(&calls);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("hsm-backend"), "{err}");
+    assert!(!request.parent().unwrap().join("record.toml").exists());
+    assert!(!marker.exists(), "cloudhsm-cli was started: {err}");
+}
+
+/// A `cloudhsm-cli` stand-in that only leaves a mark: it must never run.
+fn marking_cloudhsm_cli(bastion: &Bastion) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let marker = bastion.path("cloudhsm-cli-ran");
+    let script = bastion.path("cloudhsm-cli");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ntouch '{}'\nexit 1\n", marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, marker)
+}
+
+#[test]
+fn a_softhsm2_request_is_refused_on_the_cloudhsm_backend() {
+    let bastion = Bastion::with_root();
+    let request = bastion.delegate_request();
+    let text = std::fs::read_to_string(&request).unwrap();
+    assert!(text.contains("[hsm]\nbackend = \"softhsm2\"\n"), "{text}");
+    // Members see the backend first, before the summary.
+    let shown = bastion.show(&request);
+    let hsm = shown
+        .find("  HSM:               softhsm2 (SoftHSM2")
+        .expect(&shown);
+    assert!(hsm < shown.find("  summary:").unwrap(), "{shown}");
+    assert!(shown.contains("(as your policy.toml)"), "{shown}");
+    bastion.approve(&request, &[2, 4, 6, 8, 9], true);
+    let (cli, marker) = marking_cloudhsm_cli(&bastion);
+    let cli = cli.to_str().unwrap();
+    assert_refused_for_backend(
+        &bastion,
+        &request,
+        &["--hsm", "cloudhsm", "--cloudhsm-cli", cli],
+        &marker,
+    );
+    // Nothing was spent: the same approvals execute on the policy's backend.
+    let out = bastion.execute_ok(&request);
+    assert!(out.contains("approved by: m2, m4, m6, m8, m9"), "{out}");
+    let record = std::fs::read_to_string(request.parent().unwrap().join("record.toml")).unwrap();
+    assert!(
+        record.contains(
+            "[hsm]\nbackend = \"softhsm2\"\nquorum_enforced_by = [\"sshsig-approvals\", \"pin-shares\"]"
+        ),
+        "{record}"
+    );
+}
+
+#[test]
+fn a_cloudhsm_request_is_refused_on_softhsm2() {
+    let bastion = Bastion::new();
+    // Members with CloudHSM quorum keys (RSA), as a CloudHSM policy requires.
+    let mut roster = String::new();
+    for block in std::fs::read_to_string(bastion.path("roster.toml"))
+        .unwrap()
+        .split_inclusive('\n')
+    {
+        roster.push_str(block);
+        if block.starts_with("ssh_key = ") {
+            let (ok, pem) = common::tool(
+                "sh",
+                &[
+                    &"-c",
+                    &"openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout",
+                ],
+            );
+            assert!(ok, "{pem}");
+            roster.push_str(&format!(
+                "cloudhsm_quorum_key = \"\"\"\n{}\"\"\"\n",
+                pem.trim_end()
+            ));
+        }
+    }
+    bastion.set_genesis_roster(&roster);
+    let policy = std::fs::read_to_string(bastion.path("policy.toml")).unwrap();
+    std::fs::write(
+        bastion.path("policy.toml"),
+        policy.replace(
+            "[hsm]\nbackend = \"softhsm2\"\n",
+            "[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"cluster-jxhlf7644ne\"\n",
+        ),
+    )
+    .unwrap();
+    let checked = bastion.ok(&[
+        "ceremony",
+        "roster",
+        "check",
+        "--roster",
+        "roster.toml",
+        "--policy",
+        "policy.toml",
+    ]);
+    assert!(
+        checked.contains("9 of 9 members have a CloudHSM quorum key"),
+        "{checked}"
+    );
+    let request = bastion.prepare(
+        "root-init",
+        &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
+    );
+    let shown = bastion.show(&request);
+    assert!(
+        shown.contains("  HSM:               cloudhsm (AWS CloudHSM cluster cluster-jxhlf7644ne)"),
+        "{shown}"
+    );
+    bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+    let (_, marker) = marking_cloudhsm_cli(&bastion);
+    assert_refused_for_backend(&bastion, &request, &["--hsm", "softhsm2"], &marker);
+    assert!(!bastion.path("out/root.pem").exists());
+    // No root token was made (root-init would have initialised one next to the
+    // delegate owners' token).
+    assert_eq!(
+        std::fs::read_dir(bastion.path("hsm/tokens"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn an_edited_hsm_field_is_refused() {
+    let bastion = Bastion::with_root();
+    let softhsm2 = "[hsm]\nbackend = \"softhsm2\"\n";
+    let cloudhsm = "[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"cluster-jxhlf7644ne\"\n";
+    // Edited before the members read it: show says so, and execute refuses it even with
+    // their approvals, since the pinned policy says otherwise.
+    let request = bastion.delegate_request();
+    let text = std::fs::read_to_string(&request).unwrap();
+    std::fs::write(&request, text.replace(softhsm2, cloudhsm)).unwrap();
+    let shown = bastion.show(&request);
+    assert!(
+        shown.contains("DIFFERS from your policy.toml, which says softhsm2"),
+        "{shown}"
+    );
+    bastion.approve(&request, &[2, 4, 6, 8, 9], true);
+    let err = bastion.execute_fails(&request);
+    assert!(err.contains("hsm-policy"), "{err}");
+    // Edited after the approvals: refused as well (and the approvals no longer match).
+    let request = bastion.prepare("root-crl", "kind = \"root-crl\"\nwindow_hours = 24\n");
+    bastion.approve(&request, &[2, 4, 6, 8, 9], true);
+    let text = std::fs::read_to_string(&request).unwrap();
+    std::fs::write(&request, text.replace(softhsm2, cloudhsm)).unwrap();
+    let err = bastion.execute_fails(&request);
+    assert!(err.contains("hsm-policy"), "{err}");
+}

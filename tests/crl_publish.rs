@@ -112,6 +112,12 @@ impl Pki {
             sequence,
             ceremony_id: format!("{sequence:032x}"),
             kind,
+            hsm: rust_pki_ceremony::record::RecordHsm::of(
+                &rust_pki_ceremony::request::RequestHsm {
+                    backend: rust_pki_ca::policy::HsmBackend::SoftHsm2,
+                    cluster_id: None,
+                },
+            ),
             request_sha256: hex::encode(Sha256::digest(b"request")),
             previous_record_sha256: String::new(),
             tool_sha256: hex::encode(Sha256::digest(b"rust-pki")),

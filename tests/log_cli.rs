@@ -84,6 +84,10 @@ fn sample_record(delegate: &Path) -> String {
         sequence: 2,
         ceremony_id: "00".repeat(16),
         kind: rust_pki_ceremony::request::Kind::DelegateIssue,
+        hsm: rust_pki_ceremony::record::RecordHsm::of(&rust_pki_ceremony::request::RequestHsm {
+            backend: rust_pki_ca::policy::HsmBackend::SoftHsm2,
+            cluster_id: None,
+        }),
         request_sha256: "11".repeat(32),
         previous_record_sha256: "22".repeat(32),
         tool_sha256: "33".repeat(32),

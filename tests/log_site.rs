@@ -90,6 +90,10 @@ fn record(
         sequence,
         ceremony_id: ceremony_id.into(),
         kind,
+        hsm: rust_pki_ceremony::record::RecordHsm::of(&rust_pki_ceremony::request::RequestHsm {
+            backend: rust_pki_ca::policy::HsmBackend::SoftHsm2,
+            cluster_id: None,
+        }),
         request_sha256: sha256_hex(ceremony_id.as_bytes()),
         previous_record_sha256: if sequence == 1 {
             String::new()

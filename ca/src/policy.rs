@@ -42,8 +42,76 @@ pub struct Policy {
     pub cluster: Option<ClusterPolicy>,
     /// Where the published CRLs are served (the CRL distribution points).
     pub publication: PublicationPolicy,
+    /// The HSM that holds the root key: every request pins it, and `ceremony execute`
+    /// drives that backend and refuses any other.
+    pub hsm: HsmPolicy,
     /// A test policy may use example-arc OIDs in ceremonies; a production one may not.
     pub test_policy: bool,
+}
+
+/// Which HSM holds the root key (`[hsm]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HsmPolicy {
+    /// The backend.
+    pub backend: HsmBackend,
+    /// The AWS CloudHSM cluster (`cluster-…`); present exactly when the backend is
+    /// CloudHSM.
+    pub cluster_id: Option<String>,
+}
+
+/// An HSM backend a ceremony can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub enum HsmBackend {
+    /// SoftHSM2 through PKCS#11 (tests and the demo: keys in files, no real HSM).
+    #[serde(rename = "softhsm2")]
+    SoftHsm2,
+    /// AWS CloudHSM through `cloudhsm-cli` (production).
+    #[serde(rename = "cloudhsm")]
+    CloudHsm,
+}
+
+impl HsmBackend {
+    /// The name in policies, requests and on the command line.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SoftHsm2 => "softhsm2",
+            Self::CloudHsm => "cloudhsm",
+        }
+    }
+}
+
+impl std::fmt::Display for HsmBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for HsmBackend {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        match text {
+            "softhsm2" => Ok(Self::SoftHsm2),
+            "cloudhsm" => Ok(Self::CloudHsm),
+            other => Err(format!(
+                "`{other}` is not an HSM backend: \"softhsm2\" or \"cloudhsm\""
+            )),
+        }
+    }
+}
+
+/// Whether `id` has the shape of an AWS CloudHSM cluster id: `cluster-` and 11 to 16
+/// characters of `[2-7a-z]` (the API's pattern is `cluster-[2-7a-zA-Z]{11,16}`, AWS
+/// CloudHSM API Reference, "Cluster"; ids are issued in lower case and name files here).
+#[must_use]
+pub fn is_cloudhsm_cluster_id(id: &str) -> bool {
+    id.strip_prefix("cluster-").is_some_and(|rest| {
+        (11..=16).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+    })
 }
 
 /// Quorum rules for ceremonies (docs/threat-model.md).
@@ -465,6 +533,7 @@ impl Policy {
             crl_base_url: check_crl_base_url(&file.publication.crl_base_url)
                 .map_err(|m| field_error("publication.crl_base_url", m))?,
         };
+        let hsm = parse_hsm(file.hsm, &field_error)?;
 
         Ok(Self {
             path: path.to_owned(),
@@ -476,6 +545,7 @@ impl Policy {
             schedule,
             cluster,
             publication,
+            hsm,
             test_policy: file.test_policy,
         })
     }
@@ -543,6 +613,50 @@ fn parse_cluster(
         eku,
         max_validity,
         min_rsa_bits: section.min_rsa_bits,
+    })
+}
+
+/// `[hsm]`: rules `hsm-backend`, `cluster-id-required`, `cluster-id-format` and
+/// `cluster-id-refused`.
+fn parse_hsm(
+    section: HsmSection,
+    field_error: &impl Fn(&str, String) -> Error,
+) -> Result<HsmPolicy> {
+    let backend = section
+        .backend
+        .parse::<HsmBackend>()
+        .map_err(|m| field_error("hsm.backend", format!("{m} (rule hsm-backend)")))?;
+    match (backend, &section.cluster_id) {
+        (HsmBackend::CloudHsm, None) => {
+            return Err(field_error(
+                "hsm.cluster_id",
+                "required when hsm.backend = \"cloudhsm\": the cluster every request pins \
+                 (rule cluster-id-required)"
+                    .into(),
+            ));
+        }
+        (HsmBackend::CloudHsm, Some(id)) if !is_cloudhsm_cluster_id(id) => {
+            return Err(field_error(
+                "hsm.cluster_id",
+                format!(
+                    "`{id}` is not an AWS CloudHSM cluster id: `cluster-` and 11 to 16 \
+                     characters of [2-7a-z] (rule cluster-id-format)"
+                ),
+            ));
+        }
+        (HsmBackend::SoftHsm2, Some(_)) => {
+            return Err(field_error(
+                "hsm.cluster_id",
+                "only for hsm.backend = \"cloudhsm\"; SoftHSM2 has no cluster \
+                 (rule cluster-id-refused)"
+                    .into(),
+            ));
+        }
+        _ => {}
+    }
+    Ok(HsmPolicy {
+        backend,
+        cluster_id: section.cluster_id,
     })
 }
 
@@ -658,6 +772,15 @@ struct PolicyFile {
     #[serde(default)]
     cluster: Option<ClusterSection>,
     publication: PublicationSection,
+    hsm: HsmSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HsmSection {
+    backend: String,
+    #[serde(default)]
+    cluster_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -570,6 +570,82 @@ fn bad_policies_are_refused_naming_the_field() {
     }
 }
 
+/// `[hsm]`: the backend is required and one of two; CloudHSM needs its cluster id in
+/// AWS's format, SoftHSM2 has none. Each refusal names the file, the field and the rule.
+#[test]
+fn hsm_section_names_the_backend_and_its_cluster() {
+    use rust_pki_ca::policy::HsmBackend;
+    let good = repo_policy_text();
+    let production = "[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"cluster-replacewithid\"\n";
+    assert!(
+        good.contains(production),
+        "policy/rust-root.toml names CloudHSM"
+    );
+    let policy = Policy::parse(&good, Path::new("rust-root.toml")).unwrap();
+    assert_eq!(policy.hsm.backend, HsmBackend::CloudHsm);
+    assert_eq!(
+        policy.hsm.cluster_id.as_deref(),
+        Some("cluster-replacewithid")
+    );
+    let soft = Policy::parse(
+        &good.replace(production, "[hsm]\nbackend = \"softhsm2\"\n"),
+        Path::new("soft.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        (soft.hsm.backend, soft.hsm.cluster_id),
+        (HsmBackend::SoftHsm2, None)
+    );
+    for (name, section, field, rule) in [
+        ("no-section", "", "missing field `hsm`", ""),
+        (
+            "unknown-backend",
+            "[hsm]\nbackend = \"yubihsm\"\n",
+            "hsm.backend",
+            "rule hsm-backend",
+        ),
+        (
+            "cloudhsm-without-cluster",
+            "[hsm]\nbackend = \"cloudhsm\"\n",
+            "hsm.cluster_id",
+            "rule cluster-id-required",
+        ),
+        (
+            "cluster-id-too-short",
+            "[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"cluster-abc\"\n",
+            "hsm.cluster_id",
+            "rule cluster-id-format",
+        ),
+        (
+            "cluster-id-not-base32",
+            "[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"cluster-jxhlf7644n0\"\n",
+            "hsm.cluster_id",
+            "rule cluster-id-format",
+        ),
+        (
+            "softhsm2-with-cluster",
+            "[hsm]\nbackend = \"softhsm2\"\ncluster_id = \"cluster-jxhlf7644ne\"\n",
+            "hsm.cluster_id",
+            "rule cluster-id-refused",
+        ),
+        (
+            "unknown-field",
+            "[hsm]\nbackend = \"softhsm2\"\nslot = 1\n",
+            "unknown field `slot`",
+            "",
+        ),
+    ] {
+        let text = good.replace(production, section);
+        let err = Policy::parse(&text, Path::new("bad.toml"))
+            .expect_err(name)
+            .to_string();
+        assert!(
+            err.starts_with("bad.toml") && err.contains(field) && err.contains(rule),
+            "{name}: `{err}` should name bad.toml, {field} and {rule}"
+        );
+    }
+}
+
 /// The linter on certificates that break their profile: each broken rule is named.
 #[test]
 fn linter_names_each_broken_rule() {

@@ -17,30 +17,28 @@
 use std::{path::Path, time::SystemTime};
 
 use rust_pki_ca::{
-    KeyAlgorithm, Pkcs11Uri, Signer,
+    Signer,
     authority::{
         cluster_kind, issue_cross, issue_root, lint_prepared_certificate, lint_prepared_crl,
         sign_prepared_certificate, sign_prepared_crl,
     },
-    hsm, pem,
-    policy::Policy,
+    pem,
+    policy::{HsmBackend, Policy},
     profile::CertKind,
-    signer::Pkcs11Signer,
 };
 use x509_cert::Certificate;
 
 use crate::{
     Error, Result,
     approval::{Approval, read_approval_dir},
-    gate::{QuorumGate, share_new_pins, share_set_dir},
+    gate::{Hsm, root_init_parameters},
     in_force::{check_roster_in_force, current_root},
     policy_source::PolicySource,
     publish::{allowed_record_paths, check_output_paths, check_record},
     quorum::quorum_approvals,
-    record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordOutput},
+    record::{KeyEvent, RECORD_FORMAT, Record, RecordApproval, RecordHsm, RecordOutput},
     request::{Kind, OutputType, Request, rfc3339, sha256_hex},
     roster::Roster,
-    shares::USER_PIN,
     state::{CEREMONY_KEY_FILE, CeremonyDir, State, StateLock},
     validate::{CLUSTER_PROFILE, CROSS_NEW_BY_OLD, CROSS_OLD_BY_NEW},
 };
@@ -56,11 +54,9 @@ pub struct Inputs<'a> {
     pub state: &'a State,
     /// Where certificates and CRLs are published.
     pub out: &'a Path,
-    /// The PKCS#11 module of the root HSM (root-init initialises its token).
-    pub module: &'a Path,
-    /// How the root key is unlocked once the approvals check out (`None` before
-    /// root-init, which creates the root instead).
-    pub gate: Option<&'a dyn QuorumGate>,
+    /// The HSM this run drives (`--hsm`): a request for another backend is refused
+    /// before anything touches an HSM (rule `hsm-backend`).
+    pub hsm: &'a dyn Hsm,
     /// SHA-256 of the running `rust-pki` binary.
     pub tool_sha256: &'a str,
     /// Now.
@@ -113,8 +109,10 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
 
     // ---- every check, before the HSM ----
     let policy = check_pinned_files(inputs, &request)?;
+    check_hsm(&request, &policy, inputs.hsm.backend(), &request_path)?;
     check_roster_in_force(inputs.state, inputs.roster, &policy.quorum)?;
     let roster = Roster::load(inputs.roster, &policy.quorum)?;
+    roster.check_hsm(&policy.hsm)?;
     check_window(&request, inputs.now)?;
     let (sequence, head) = check_chain(inputs.state, &request)?;
     let approvals = quorum_approvals(
@@ -144,7 +142,14 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
     // ---- the HSM ----
     let started_at = rfc3339(inputs.now);
     let (outputs, keys) = match request.kind {
-        Kind::RootInit => root_init(inputs, ceremony, &policy, &roster, &request)?,
+        Kind::RootInit => root_init(
+            inputs.hsm,
+            inputs.now,
+            ceremony,
+            (&policy, &roster),
+            &request,
+            &approvals,
+        )?,
         Kind::RootRotate => root_rotate(
             inputs,
             ceremony,
@@ -152,15 +157,21 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
             root.as_ref(),
             &request,
             &approvals,
+            &roster,
         )?,
-        Kind::RosterChange => roster_change(inputs, ceremony, &policy, &request, &approvals)?,
+        Kind::RosterChange => {
+            roster_change(inputs, ceremony, (&policy, &roster), &request, &approvals)?
+        }
         Kind::DelegateIssue
         | Kind::DelegateRenew
         | Kind::DelegateRevoke
         | Kind::RootCrl
         | Kind::ClusterInit => {
             let root = root.ok_or_else(no_root)?;
-            let signer = gate(inputs)?.unlock(ceremony, &approvals)?;
+            let signer = inputs
+                .hsm
+                .gate(inputs.state, &roster)?
+                .unlock(ceremony, &approvals)?;
             sign_outputs(&policy, &root, signer.as_ref(), &request)?
         }
     };
@@ -171,6 +182,7 @@ pub fn execute(inputs: Inputs<'_>, ceremony: &CeremonyDir, lock: &StateLock) -> 
         sequence: sequence + 1,
         ceremony_id: request.id.clone(),
         kind: request.kind,
+        hsm: RecordHsm::of(&request.hsm),
         request_sha256: sha256_hex(&bytes),
         previous_record_sha256: head,
         tool_sha256: inputs.tool_sha256.to_owned(),
@@ -246,6 +258,7 @@ pub fn new_roster(request: &Request, policy: &Policy) -> Result<(String, Roster)
         Path::new("new roster (in the request)"),
         &policy.quorum,
     )?;
+    roster.check_hsm(&policy.hsm)?;
     Ok((text, roster))
 }
 
@@ -336,7 +349,7 @@ fn check_record_approvals(
     if let Some(key) = record.keys.iter().find(|k| {
         !matches!(
             k.action.as_str(),
-            "created" | "used" | "revoked" | "pin-changed"
+            "created" | "used" | "revoked" | "pin-changed" | "shared" | "quorum-set"
         )
     }) {
         return Err(mismatch(format!(
@@ -429,8 +442,42 @@ fn no_root() -> Error {
     }
 }
 
-fn gate<'a>(inputs: Inputs<'a>) -> Result<&'a dyn QuorumGate> {
-    inputs.gate.ok_or_else(no_root)
+/// The request runs on the HSM its pinned policy names (`hsm-policy`), and that is the
+/// backend this run drives (`hsm-backend`).
+fn check_hsm(
+    request: &Request,
+    policy: &Policy,
+    driven: HsmBackend,
+    request_path: &Path,
+) -> Result<()> {
+    let broken = |rule: &'static str, reason: String| Error::RequestRule {
+        path: request_path.to_owned(),
+        field: "hsm".into(),
+        rule,
+        reason,
+    };
+    if !request.hsm.matches(&policy.hsm) {
+        return Err(broken(
+            "hsm-policy",
+            format!(
+                "the request names {}, its pinned policy {} says {}",
+                request.hsm.describe(),
+                policy.path.display(),
+                crate::request::RequestHsm::of(&policy.hsm).describe()
+            ),
+        ));
+    }
+    if request.hsm.backend != driven {
+        return Err(broken(
+            "hsm-backend",
+            format!(
+                "prepared for {}, this run drives {driven} (--hsm): a request executes only on \
+                 the backend its policy pins",
+                request.hsm.describe()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// root-rotate: a new key next to the old one, the new root, cross-certificates both ways.
@@ -441,6 +488,7 @@ fn root_rotate(
     old_root: Option<&Certificate>,
     request: &Request,
     approvals: &[Approval],
+    roster: &Roster,
 ) -> Result<(Vec<RecordOutput>, Vec<KeyEvent>)> {
     let old_root = old_root.ok_or_else(no_root)?;
     let label = request
@@ -451,7 +499,10 @@ fn root_rotate(
             field: "parameters.key_label".into(),
             reason: "missing".into(),
         })?;
-    let (old, new) = gate(inputs)?.rotate(ceremony, approvals, label)?;
+    let (old, new) = inputs
+        .hsm
+        .gate(inputs.state, roster)?
+        .rotate(ceremony, approvals, label)?;
     let new_root = issue_root(policy, new.as_ref(), inputs.now)?;
     let new_root_cert = parse_der_certificate(&new_root.der)?;
     let new_by_old = issue_cross(policy, old_root, old.as_ref(), &new_root_cert, inputs.now)?;
@@ -481,21 +532,25 @@ fn root_rotate(
 fn roster_change(
     inputs: Inputs<'_>,
     ceremony: &CeremonyDir,
-    policy: &Policy,
+    (policy, roster): (&Policy, &Roster),
     request: &Request,
     approvals: &[Approval],
 ) -> Result<(Vec<RecordOutput>, Vec<KeyEvent>)> {
     let (text, new_roster) = new_roster(request, policy)?;
     let mut outputs = vec![output("roster.toml", &text)];
-    let manifests =
-        gate(inputs)?.change_roster(ceremony, approvals, &new_roster, policy.quorum.threshold)?;
-    outputs.extend(manifests.iter().map(|(path, text)| output(path, text)));
-    let keys = vec![KeyEvent {
-        action: "pin-changed".into(),
-        key: "root token user and SO PINs".into(),
-        spki_sha256: String::new(),
-    }];
-    Ok((outputs, keys))
+    let handover = inputs.hsm.gate(inputs.state, roster)?.change_roster(
+        ceremony,
+        approvals,
+        &new_roster,
+        policy.quorum.threshold,
+    )?;
+    outputs.extend(
+        handover
+            .manifests
+            .iter()
+            .map(|(path, text)| output(path, text)),
+    );
+    Ok((outputs, handover.events))
 }
 
 fn parse_der_certificate(der: &[u8]) -> Result<Certificate> {
@@ -658,53 +713,41 @@ fn sign_outputs(
     Ok((outputs, keys))
 }
 
-/// root-init: PINs nobody sees, shared to the roster; the token, the key, the root.
+/// root-init: the backend creates the root key (its secrets shared to the roster); the
+/// root certificate is self-signed with it.
 fn root_init(
-    inputs: Inputs<'_>,
+    hsm: &dyn Hsm,
+    now: SystemTime,
     ceremony: &CeremonyDir,
-    policy: &Policy,
-    roster: &Roster,
+    (policy, roster): (&Policy, &Roster),
     request: &Request,
+    approvals: &[Approval],
 ) -> Result<(Vec<RecordOutput>, Vec<KeyEvent>)> {
-    let (Some(token), Some(key_label)) = (&request.parameters.token, &request.parameters.key_label)
-    else {
-        return Err(Error::Request {
-            field: "parameters".into(),
-            reason: "root-init needs token and key_label".into(),
-        });
-    };
-    // Shares first: a crash after this leaves shares for a token that may not exist,
-    // never a token whose PINs are lost. Shares from an interrupted attempt mean the token
-    // may be initialised with PINs nobody can rebuild without a record: stop.
-    if share_set_dir(&ceremony.path, USER_PIN).exists() {
-        return Err(Error::InterruptedRootInit {
-            dir: ceremony.path.clone(),
-        });
-    }
-    let pins = share_new_pins(&ceremony.path, token, roster, policy.quorum.threshold)?;
-    crate::fault::point("shared");
-    hsm::init_token(inputs.module, token, &pins.so)?;
-    hsm::init_user_pin(inputs.module, token, &pins.so, &pins.user)?;
-    crate::fault::point("token-initialised");
-    let uri = Pkcs11Uri {
-        token: token.clone(),
-        object: key_label.clone(),
-        id: None,
-        module_path: inputs.module.to_owned(),
-        pin_source: None,
-    };
-    let signer = Pkcs11Signer::generate_with_pin(&uri, KeyAlgorithm::EcdsaP384, &pins.user)?;
-    let root = issue_root(policy, &signer, inputs.now)?;
+    let (_, key_label) = root_init_parameters(request)?;
+    let created = hsm.create_root(
+        ceremony,
+        roster,
+        policy.quorum.threshold,
+        request,
+        approvals,
+    )?;
+    let root = issue_root(policy, created.signer.as_ref(), now)?;
     let mut outputs = vec![output(
         "root.pem",
         &pem::encode(pem::label::CERTIFICATE, &root.der)?,
     )];
-    outputs.extend(pins.manifests.iter().map(|(path, text)| output(path, text)));
-    let keys = vec![KeyEvent {
+    outputs.extend(
+        created
+            .manifests
+            .iter()
+            .map(|(path, text)| output(path, text)),
+    );
+    let mut keys = vec![KeyEvent {
         action: "created".into(),
         key: format!("root {key_label}"),
-        spki_sha256: spki_sha256(&signer)?,
+        spki_sha256: spki_sha256(created.signer.as_ref())?,
     }];
+    keys.extend(created.events);
     Ok((outputs, keys))
 }
 

@@ -4,7 +4,9 @@
 
 /// Environment variable naming a step at which `execute` aborts the process (as
 /// `kill -9` would), for the crash tests: `checked`, `shared`, `token-initialised`,
-/// `signed`, `recorded`, and for roster changes `reshared`, `user-pin-changed`.
+/// `signed`, `recorded`, and for roster changes `reshared`, `user-pin-changed`. On
+/// CloudHSM (`gate::cloudhsm_backend`) also `activated`, `user-created`, `registered`,
+/// `quorum-set`, `key-generated`, `user-deleted`, `key-shared`, `password-changed`.
 #[cfg(feature = "fault-injection")]
 pub const FAULT_ENV: &str = "RUST_PKI_CEREMONY_FAULT";
 

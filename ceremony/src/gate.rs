@@ -3,17 +3,18 @@
 //! a signer for the root key.
 
 pub mod cloudhsm;
+pub mod cloudhsm_backend;
 
 use std::path::{Path, PathBuf};
 
-use rust_pki_ca::{Pkcs11Uri, Signer, hsm, signer::Pkcs11Signer};
+use rust_pki_ca::{Pkcs11Uri, Signer, hsm, policy::HsmBackend, signer::Pkcs11Signer};
 use secrecy::SecretString;
 
 use crate::{
     Error, Result,
     approval::Approval,
     contribute::contributed_share_file,
-    record::Record,
+    record::{KeyEvent, Record},
     request::{Kind, Request},
     roster::Roster,
     shares::{self, BadShare, BadShareReason, Manifest, SO_PIN, ShareIdentity, USER_PIN},
@@ -46,7 +47,7 @@ pub trait QuorumGate: std::fmt::Debug {
     }
 
     /// Hand the key over to `new_roster`: whatever the departing members hold must stop
-    /// working. Returns the files to publish with the record (path, contents).
+    /// working. Returns the files to publish with the record and what changed.
     ///
     /// # Errors
     /// The gate cannot do it, or refuses.
@@ -56,12 +57,143 @@ pub trait QuorumGate: std::fmt::Debug {
         approvals: &[Approval],
         new_roster: &Roster,
         threshold: usize,
-    ) -> Result<Vec<(String, String)>> {
+    ) -> Result<Handover> {
         let _ = (ceremony, approvals, new_roster, threshold);
         Err(Error::Request {
             field: "kind".into(),
             reason: "this quorum gate does not support roster-change".into(),
         })
+    }
+}
+
+/// An HSM backend as `ceremony execute` drives it: the root's creation (root-init) and
+/// the gate that unlocks it afterwards. The executor, its checks, the records and the log
+/// entries are the same for every backend.
+pub trait Hsm: std::fmt::Debug {
+    /// Which backend this is: a request for another one is refused before anything here
+    /// is called.
+    fn backend(&self) -> HsmBackend;
+
+    /// root-init: secrets nobody sees, shared `threshold`-of-n to `roster`, the root key
+    /// generated in the HSM (labelled `key_label`), and a signer for it.
+    ///
+    /// # Errors
+    /// An interrupted earlier attempt that cannot be resumed, HSM or I/O failures.
+    fn create_root(
+        &self,
+        ceremony: &CeremonyDir,
+        roster: &Roster,
+        threshold: usize,
+        request: &Request,
+        approvals: &[Approval],
+    ) -> Result<CreatedRoot>;
+
+    /// The gate for the root the state's records created, with `roster` in force.
+    ///
+    /// # Errors
+    /// No root-init record yet, or a malformed one.
+    fn gate(&self, state: &State, roster: &Roster) -> Result<Box<dyn QuorumGate>>;
+}
+
+/// What [`QuorumGate::change_roster`] did.
+#[derive(Debug)]
+pub struct Handover {
+    /// Files to publish with the record (share-set manifests): (path, contents).
+    pub manifests: Vec<(String, String)>,
+    /// What changed in the HSM, for the record.
+    pub events: Vec<KeyEvent>,
+}
+
+/// What [`Hsm::create_root`] made.
+pub struct CreatedRoot {
+    /// The new root key.
+    pub signer: Box<dyn Signer>,
+    /// Files to publish with the record (share-set manifests): (path, contents).
+    pub manifests: Vec<(String, String)>,
+    /// What else the HSM got, for the record (users, quorum keys, quorum values).
+    pub events: Vec<KeyEvent>,
+}
+
+impl std::fmt::Debug for CreatedRoot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedRoot")
+            .field("signer", &self.signer.describe())
+            .field("manifests", &self.manifests)
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+/// SoftHSM2 through PKCS#11 (tests, demo): root-init initialises a token.
+#[derive(Debug, Clone)]
+pub struct SoftHsm2 {
+    /// The PKCS#11 module.
+    pub module: PathBuf,
+}
+
+impl Hsm for SoftHsm2 {
+    fn backend(&self) -> HsmBackend {
+        HsmBackend::SoftHsm2
+    }
+
+    /// PINs nobody sees, shared to the roster; the token, the key.
+    fn create_root(
+        &self,
+        ceremony: &CeremonyDir,
+        roster: &Roster,
+        threshold: usize,
+        request: &Request,
+        _approvals: &[Approval],
+    ) -> Result<CreatedRoot> {
+        let (token, key_label) = root_init_parameters(request)?;
+        // Shares first: a crash after this leaves shares for a token that may not exist,
+        // never a token whose PINs are lost. Shares from an interrupted attempt mean the
+        // token may be initialised with PINs nobody can rebuild without a record: stop.
+        if share_set_dir(&ceremony.path, USER_PIN).exists() {
+            return Err(Error::InterruptedRootInit {
+                dir: ceremony.path.clone(),
+            });
+        }
+        let pins = share_new_pins(&ceremony.path, token, roster, threshold)?;
+        crate::fault::point("shared");
+        hsm::init_token(&self.module, token, &pins.so)?;
+        hsm::init_user_pin(&self.module, token, &pins.so, &pins.user)?;
+        crate::fault::point("token-initialised");
+        let uri = Pkcs11Uri {
+            token: token.to_owned(),
+            object: key_label.to_owned(),
+            id: None,
+            module_path: self.module.clone(),
+            pin_source: None,
+        };
+        let signer = Pkcs11Signer::generate_with_pin(
+            &uri,
+            rust_pki_ca::KeyAlgorithm::EcdsaP384,
+            &pins.user,
+        )?;
+        Ok(CreatedRoot {
+            signer: Box::new(signer),
+            manifests: pins.manifests,
+            events: Vec::new(),
+        })
+    }
+
+    fn gate(&self, state: &State, _roster: &Roster) -> Result<Box<dyn QuorumGate>> {
+        Ok(Box::new(SoftHsmShares::from_state(state, &self.module)?))
+    }
+}
+
+/// root-init's token (SoftHSM2) or cluster user prefix, and the root key's label.
+///
+/// # Errors
+/// Either is missing.
+pub fn root_init_parameters(request: &Request) -> Result<(&str, &str)> {
+    match (&request.parameters.token, &request.parameters.key_label) {
+        (Some(token), Some(key_label)) => Ok((token, key_label)),
+        _ => Err(Error::Request {
+            field: "parameters".into(),
+            reason: "root-init needs token and key_label".into(),
+        }),
     }
 }
 
@@ -82,33 +214,7 @@ impl SoftHsmShares {
     /// # Errors
     /// No root-init record, or a malformed one.
     pub fn from_state(state: &State, module: &Path) -> Result<Self> {
-        let records = state.records()?;
-        let (_, record, _) = records
-            .iter()
-            .rev()
-            .find(|(_, record, _)| record.kind == Kind::RootInit)
-            .ok_or_else(|| Error::Request {
-                field: "kind".into(),
-                reason: "no root-init record: initialise the root first".into(),
-            })?;
-        let request = record_request(record)?;
-        // The current root key: the latest rotation's, else root-init's.
-        let rotated = records
-            .iter()
-            .rev()
-            .find(|(_, record, _)| record.kind == Kind::RootRotate)
-            .map(|(_, record, _)| record_request(record))
-            .transpose()?
-            .and_then(|r| r.parameters.key_label);
-        let (Some(token), Some(object)) = (
-            request.parameters.token,
-            rotated.or(request.parameters.key_label),
-        ) else {
-            return Err(Error::Request {
-                field: "root-init parameters".into(),
-                reason: "token or key_label missing".into(),
-            });
-        };
+        let (token, object) = current_root_key(state)?;
         Ok(Self {
             share_sets: current_share_sets(state)?,
             root_key: Pkcs11Uri {
@@ -119,6 +225,41 @@ impl SoftHsmShares {
                 pin_source: None,
             },
         })
+    }
+}
+
+/// root-init's `token` (the label of the share sets) and the current root key's label:
+/// the latest rotation's, else root-init's.
+///
+/// # Errors
+/// No root-init record, or a malformed one.
+pub fn current_root_key(state: &State) -> Result<(String, String)> {
+    let records = state.records()?;
+    let (_, record, _) = records
+        .iter()
+        .rev()
+        .find(|(_, record, _)| record.kind == Kind::RootInit)
+        .ok_or_else(|| Error::Request {
+            field: "kind".into(),
+            reason: "no root-init record: initialise the root first".into(),
+        })?;
+    let request = record_request(record)?;
+    let rotated = records
+        .iter()
+        .rev()
+        .find(|(_, record, _)| record.kind == Kind::RootRotate)
+        .map(|(_, record, _)| record_request(record))
+        .transpose()?
+        .and_then(|r| r.parameters.key_label);
+    match (
+        request.parameters.token,
+        rotated.or(request.parameters.key_label),
+    ) {
+        (Some(token), Some(object)) => Ok((token, object)),
+        _ => Err(Error::Request {
+            field: "root-init parameters".into(),
+            reason: "token or key_label missing".into(),
+        }),
     }
 }
 
@@ -153,7 +294,7 @@ impl QuorumGate for SoftHsmShares {
         approvals: &[Approval],
         new_roster: &Roster,
         threshold: usize,
-    ) -> Result<Vec<(String, String)>> {
+    ) -> Result<Handover> {
         let old_user = self.rebuild(ceremony, approvals, USER_PIN)?;
         let old_so = self.rebuild(ceremony, approvals, SO_PIN)?;
         let token = &self.root_key.token;
@@ -190,7 +331,14 @@ impl QuorumGate for SoftHsmShares {
         change_once(hsm::set_so_pin(module, token, &old_so, &pins.so), || {
             hsm::set_so_pin(module, token, &pins.so, &pins.so)
         })?;
-        Ok(pins.manifests)
+        Ok(Handover {
+            manifests: pins.manifests,
+            events: vec![KeyEvent {
+                action: "pin-changed".into(),
+                key: "root token user and SO PINs".into(),
+                spki_sha256: String::new(),
+            }],
+        })
     }
 }
 
@@ -212,7 +360,7 @@ fn change_once(
     }
 }
 
-fn ceremony_key(ceremony: &CeremonyDir) -> Result<age::x25519::Identity> {
+pub(crate) fn ceremony_key(ceremony: &CeremonyDir) -> Result<age::x25519::Identity> {
     let path = ceremony.path.join(CEREMONY_KEY_FILE);
     let text =
         zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|source| Error::Io {
@@ -294,50 +442,66 @@ impl SoftHsmShares {
         approvals: &[Approval],
         secret: &str,
     ) -> Result<SecretString> {
-        let identity = ShareIdentity::from_file(&ceremony.path.join(CEREMONY_KEY_FILE))?;
-        let manifest = Manifest::read(
-            &share_set_dir(&self.share_sets, secret)
-                .join("shares")
-                .join("manifest.toml"),
-        )?;
-        let mut decrypted = Vec::with_capacity(approvals.len());
-        let mut unreadable = Vec::new();
-        for approval in approvals {
-            let path = ceremony
-                .approvals()
-                .join(contributed_share_file(&approval.member, secret));
-            // A missing or undecryptable share is set aside like a corrupted or foreign
-            // one: the other approvers' shares may still reach the threshold.
-            let share = crate::bounded::read(&path, crate::bounded::MAX_SHARE_BYTES)
-                .and_then(|bytes| shares::decrypt_share(&bytes, &identity));
-            match share {
-                Ok(share) => decrypted.push((approval.member.clone(), share)),
-                Err(e) => unreadable.push(BadShare {
-                    share: path.display().to_string(),
-                    reason: BadShareReason::Unreadable {
-                        reason: e.to_string(),
-                    },
-                }),
-            }
-        }
-        let combined = match shares::combine(&manifest, &decrypted) {
-            Ok(combined) => combined,
-            // Name every share set aside, the unreadable ones first.
-            Err(Error::NotEnoughShares { threshold, bad, .. }) => {
-                return Err(Error::NotEnoughShares {
-                    threshold,
-                    given: approvals.len(),
-                    bad: unreadable.into_iter().chain(bad).collect(),
-                });
-            }
-            Err(e) => return Err(e),
-        };
-        for bad in unreadable.iter().chain(&combined.bad_shares) {
-            tracing::warn!(%secret, "share set aside, its holder needs a new one: {bad}");
-        }
-        Ok(combined.secret)
+        rebuild_secret(&self.share_sets, ceremony, approvals, secret)
     }
 }
+
+/// Rebuild the secret `secret` (`user-pin`, `so-pin`) shared by the ceremony folder
+/// `share_sets` from the approvers' shares (`approvals/<member>.<secret>.age`,
+/// re-encrypted to the ceremony key), in memory.
+///
+/// # Errors
+/// Fewer than the threshold of readable, consistent shares.
+pub fn rebuild_secret(
+    share_sets: &Path,
+    ceremony: &CeremonyDir,
+    approvals: &[Approval],
+    secret: &str,
+) -> Result<SecretString> {
+    let identity = ShareIdentity::from_file(&ceremony.path.join(CEREMONY_KEY_FILE))?;
+    let manifest = Manifest::read(
+        &share_set_dir(share_sets, secret)
+            .join("shares")
+            .join("manifest.toml"),
+    )?;
+    let mut decrypted = Vec::with_capacity(approvals.len());
+    let mut unreadable = Vec::new();
+    for approval in approvals {
+        let path = ceremony
+            .approvals()
+            .join(contributed_share_file(&approval.member, secret));
+        // A missing or undecryptable share is set aside like a corrupted or foreign
+        // one: the other approvers' shares may still reach the threshold.
+        let share = crate::bounded::read(&path, crate::bounded::MAX_SHARE_BYTES)
+            .and_then(|bytes| shares::decrypt_share(&bytes, &identity));
+        match share {
+            Ok(share) => decrypted.push((approval.member.clone(), share)),
+            Err(e) => unreadable.push(BadShare {
+                share: path.display().to_string(),
+                reason: BadShareReason::Unreadable {
+                    reason: e.to_string(),
+                },
+            }),
+        }
+    }
+    let combined = match shares::combine(&manifest, &decrypted) {
+        Ok(combined) => combined,
+        // Name every share set aside, the unreadable ones first.
+        Err(Error::NotEnoughShares { threshold, bad, .. }) => {
+            return Err(Error::NotEnoughShares {
+                threshold,
+                given: approvals.len(),
+                bad: unreadable.into_iter().chain(bad).collect(),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    for bad in unreadable.iter().chain(&combined.bad_shares) {
+        tracing::warn!(%secret, "share set aside, its holder needs a new one: {bad}");
+    }
+    Ok(combined.secret)
+}
+
 /// New token PINs, already shared to a roster; the PINs themselves only in memory.
 #[derive(Debug)]
 pub struct NewPins {
@@ -361,6 +525,36 @@ pub fn share_new_pins(
     roster: &Roster,
     threshold: usize,
 ) -> Result<NewPins> {
+    let user = shares::generate_pin()?;
+    let so = shares::generate_pin()?;
+    let manifests = share_secrets(
+        ceremony_dir,
+        token,
+        roster,
+        threshold,
+        &[(USER_PIN, &user), (SO_PIN, &so)],
+    )?;
+    Ok(NewPins {
+        user,
+        so,
+        manifests,
+    })
+}
+
+/// Split each `(name, secret)` `threshold`-of-n to the roster's members (age to their
+/// X25519 recipient, else their ssh-ed25519 key) and write the share sets into
+/// `ceremony_dir` (`<name>/shares/`, never overwriting). Returns the public manifests
+/// (output path, text), for the record.
+///
+/// # Errors
+/// A member without a usable recipient, randomness or I/O failures.
+pub fn share_secrets(
+    ceremony_dir: &Path,
+    label: &str,
+    roster: &Roster,
+    threshold: usize,
+    secrets: &[(&str, &SecretString)],
+) -> Result<Vec<(String, String)>> {
     let recipients = roster
         .members()
         .iter()
@@ -379,27 +573,21 @@ pub fn share_new_pins(
             Ok((m.id.clone(), recipient))
         })
         .collect::<Result<Vec<_>>>()?;
-    let user = shares::generate_pin()?;
-    let so = shares::generate_pin()?;
     let mut manifests = Vec::new();
-    for (secret, pin) in [(USER_PIN, &user), (SO_PIN, &so)] {
-        let set = shares::split(token, secret, pin, threshold, &recipients)?;
-        shares::write_share_set(&share_set_dir(ceremony_dir, secret), &set)?;
+    for (name, secret) in secrets {
+        let set = shares::split(label, name, secret, threshold, &recipients)?;
+        shares::write_share_set(&share_set_dir(ceremony_dir, name), &set)?;
         // Named after the ceremony: each (re)sharing publishes its own manifests.
         let folder = ceremony_dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         manifests.push((
-            format!("shares/{folder}/{secret}.manifest.toml"),
+            format!("shares/{folder}/{name}.manifest.toml"),
             set.manifest.to_toml()?,
         ));
     }
-    Ok(NewPins {
-        user,
-        so,
-        manifests,
-    })
+    Ok(manifests)
 }
 
 /// Where the share set of a token secret (`user-pin`, `so-pin`) made by a ceremony lives:

@@ -23,7 +23,8 @@ use crate::{
     in_force::{current_root, parse_certificate},
     policy_source::PolicySource,
     request::{
-        OutputType, Parameters, PlannedOutput, REQUEST_FORMAT, Request, rfc3339, sha256_hex,
+        OutputType, Parameters, PlannedOutput, REQUEST_FORMAT, Request, RequestHsm, rfc3339,
+        sha256_hex,
     },
     roster::Roster,
     state::{CEREMONY_KEY_FILE, CeremonyDir, State},
@@ -74,6 +75,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
     // or one that a roster change has replaced.
     crate::in_force::check_roster_in_force(inputs.state, inputs.roster, &policy.quorum)?;
     let roster = Roster::load(inputs.roster, &policy.quorum)?;
+    roster.check_hsm(&policy.hsm)?;
     let (_, head) = inputs.state.head()?;
     let root = current_root(inputs.state)?;
 
@@ -243,6 +245,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
                 refused(template, &format!("{} is not UTF-8", new_roster.display()))
             })?;
             let new = Roster::parse(text, new_roster, &policy.quorum)?;
+            new.check_hsm(&policy.hsm)?;
             let ids = |r: &Roster| r.members().iter().map(|m| m.id.clone()).collect::<Vec<_>>();
             let (old_ids, new_ids) = (ids(&roster), ids(&new));
             let added: Vec<_> = new_ids
@@ -356,6 +359,7 @@ pub fn prepare(inputs: Inputs<'_>, template: &Template) -> Result<PreparedCeremo
         format: REQUEST_FORMAT.into(),
         id: hex::encode(id),
         kind,
+        hsm: RequestHsm::of(&policy.hsm),
         summary,
         prepared_at: rfc3339(inputs.now),
         not_before: rfc3339(inputs.now),

@@ -75,6 +75,15 @@ pub fn check_record(
     if record.ceremony_id != request.id || record.kind != request.kind {
         return Err(mismatch("its ceremony id or kind differs".into()));
     }
+    if record.hsm != crate::record::RecordHsm::of(&request.hsm) {
+        return Err(mismatch(format!(
+            "its hsm ({} {}, enforced by [{}]) is not the request's ({})",
+            record.hsm.backend,
+            crate::inert::inert(record.hsm.cluster_id.as_deref().unwrap_or("")),
+            crate::inert::inert(&record.hsm.quorum_enforced_by.join(", ")),
+            request.hsm.describe()
+        )));
+    }
     let mut found: Vec<&str> = record.outputs.iter().map(|o| o.path.as_str()).collect();
     let mut allowed = allowed_record_paths(request, folder);
     found.sort_unstable();

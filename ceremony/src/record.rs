@@ -11,7 +11,12 @@ use rust_pki_fs::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result, request::Kind};
+use rust_pki_ca::policy::HsmBackend;
+
+use crate::{
+    Error, Result,
+    request::{Kind, RequestHsm},
+};
 
 /// Format tag of the records this code writes and reads.
 pub const RECORD_FORMAT: &str = "rust-pki/ceremony-record/v1";
@@ -28,6 +33,8 @@ pub struct Record {
     pub ceremony_id: String,
     /// The request's kind.
     pub kind: Kind,
+    /// The HSM the ceremony ran on (the request's) and what enforced the quorum there.
+    pub hsm: RecordHsm,
     /// SHA-256 of the request bytes.
     pub request_sha256: String,
     /// SHA-256 of the previous record (empty for the first).
@@ -51,6 +58,44 @@ pub struct Record {
     /// Keys created, used or revoked.
     #[serde(default, rename = "key")]
     pub keys: Vec<KeyEvent>,
+}
+
+/// The HSM a ceremony ran on, and the layers that enforced its quorum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordHsm {
+    /// `softhsm2` or `cloudhsm`.
+    pub backend: HsmBackend,
+    /// The AWS CloudHSM cluster (CloudHSM only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+    /// What enforced the quorum, as [`enforcement`] names it for the backend.
+    pub quorum_enforced_by: Vec<String>,
+}
+
+impl RecordHsm {
+    /// The record's `hsm` for a request's.
+    pub fn of(hsm: &RequestHsm) -> Self {
+        Self {
+            backend: hsm.backend,
+            cluster_id: hsm.cluster_id.clone(),
+            quorum_enforced_by: enforcement(hsm.backend)
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// The layers that enforce a ceremony's quorum on `backend`. Our SSHSIG approvals are
+/// the accountable record everywhere; on SoftHSM2 the token PIN exists only as the
+/// members' Shamir shares, on CloudHSM the HSM itself checks the approvers' signatures
+/// over its quorum tokens (and the shares open the logins).
+pub fn enforcement(backend: HsmBackend) -> &'static [&'static str] {
+    match backend {
+        HsmBackend::SoftHsm2 => &["sshsig-approvals", "pin-shares"],
+        HsmBackend::CloudHsm => &["sshsig-approvals", "password-shares", "cloudhsm-quorum"],
+    }
 }
 
 /// One member's approval (an SSHSIG over the request bytes).
@@ -79,9 +124,11 @@ pub struct RecordOutput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyEvent {
-    /// `created`, `used`, `revoked` or `pin-changed`.
+    /// `created`, `used`, `revoked` or `pin-changed`; on CloudHSM also `shared` (the root
+    /// key shared with a member's crypto user) and `quorum-set` (a quorum value).
     pub action: String,
-    /// What the key is (e.g. `root rust-root-2026`, `delegate releases`).
+    /// What the key is (e.g. `root rust-root-2026`, `delegate releases`, `CloudHSM crypto
+    /// user c_m1 of m1`).
     pub key: String,
     /// SHA-256 of its SubjectPublicKeyInfo (DER).
     pub spki_sha256: String,

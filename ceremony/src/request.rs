@@ -8,6 +8,7 @@
 use std::time::SystemTime;
 
 use base64ct::{Base64, Encoding};
+use rust_pki_ca::policy::{HsmBackend, HsmPolicy};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -76,6 +77,10 @@ pub struct Request {
     pub id: String,
     /// What the ceremony does.
     pub kind: Kind,
+    /// The HSM it runs on: the pinned policy's `[hsm]`, repeated here so that members see
+    /// which HSM they approve (`ceremony show` prints it first); `execute` refuses a
+    /// request whose backend is not the pinned policy's or not the one it drives.
+    pub hsm: RequestHsm,
     /// One line for humans.
     pub summary: String,
     /// When it was prepared (RFC 3339).
@@ -99,6 +104,46 @@ pub struct Request {
     /// Certificates and CRLs to sign, as exact TBS bytes.
     #[serde(default, rename = "output")]
     pub outputs: Vec<PlannedOutput>,
+}
+
+/// The HSM a request runs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestHsm {
+    /// `softhsm2` or `cloudhsm`.
+    pub backend: HsmBackend,
+    /// The AWS CloudHSM cluster (CloudHSM only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+}
+
+impl RequestHsm {
+    /// The `[hsm]` of `policy`.
+    pub fn of(policy: &HsmPolicy) -> Self {
+        Self {
+            backend: policy.backend,
+            cluster_id: policy.cluster_id.clone(),
+        }
+    }
+
+    /// Whether this is exactly the policy's `[hsm]`.
+    pub fn matches(&self, policy: &HsmPolicy) -> bool {
+        self.backend == policy.backend && self.cluster_id == policy.cluster_id
+    }
+
+    /// For people: `SoftHSM2` or `AWS CloudHSM cluster cluster-…`.
+    pub fn describe(&self) -> String {
+        match (self.backend, &self.cluster_id) {
+            (HsmBackend::CloudHsm, Some(id)) => {
+                format!(
+                    "cloudhsm (AWS CloudHSM cluster {})",
+                    crate::inert::inert(id)
+                )
+            }
+            (HsmBackend::CloudHsm, None) => "cloudhsm (AWS CloudHSM, no cluster named)".into(),
+            (HsmBackend::SoftHsm2, _) => "softhsm2 (SoftHSM2: a test HSM, keys in files)".into(),
+        }
+    }
 }
 
 /// Kind-specific parameters (only those of the request's kind are set).

@@ -16,7 +16,7 @@ use std::{
     str::FromStr,
 };
 
-use rust_pki_ca::policy::QuorumPolicy;
+use rust_pki_ca::policy::{HsmBackend, HsmPolicy, QuorumPolicy};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, PublicKey, public::KeyData};
@@ -55,6 +55,9 @@ pub struct Member {
     /// X25519 age recipient for PIN shares. Always present when `ssh_key` is not
     /// ssh-ed25519 (age cannot encrypt to ecdsa or FIDO keys).
     pub age_recipient: Option<age::x25519::Recipient>,
+    /// The RSA public key whose signatures over CloudHSM quorum tokens are this member's
+    /// approvals inside the HSM (required when the policy's backend is CloudHSM).
+    pub cloudhsm_quorum_key: Option<QuorumKey>,
     /// Date of appointment.
     pub appointed: Date,
     /// Date by which the member must be re-appointed (or replaced).
@@ -72,6 +75,70 @@ impl Member {
     #[must_use]
     pub fn key_type(&self) -> String {
         self.ssh_key.algorithm().as_str().to_owned()
+    }
+}
+
+/// A member's CloudHSM token-sign quorum public key: RSA, at least [`MIN_QUORUM_KEY_BITS`]
+/// (AWS registers RSA-2048 quorum keys: AWS CloudHSM user guide, "registerQuorumPubKey"
+/// and "Register a user's token-sign quorum strategy using CloudHSM CLI").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuorumKey {
+    /// The SubjectPublicKeyInfo, DER.
+    pub spki_der: Vec<u8>,
+    /// The modulus size.
+    pub bits: u32,
+}
+
+/// The smallest RSA quorum key accepted.
+pub const MIN_QUORUM_KEY_BITS: u32 = 2048;
+
+/// Longest member id on a CloudHSM roster: its users are `a_<id>` and `c_<id>`, and
+/// CloudHSM usernames have at most 31 characters (AWS CloudHSM user guide, "Create an AWS
+/// CloudHSM user with CloudHSM CLI").
+pub const MAX_CLOUDHSM_ID_LEN: usize = 29;
+
+impl QuorumKey {
+    /// The key as a PEM `PUBLIC KEY` file (what `cloudhsm-cli` registers).
+    ///
+    /// # Errors
+    /// Encoding failure (not expected).
+    pub fn pem(&self) -> Result<String> {
+        Ok(rust_pki_ca::pem::encode(
+            rust_pki_ca::pem::label::PUBLIC_KEY,
+            &self.spki_der,
+        )?)
+    }
+
+    /// `sha256:<hex>` of the SubjectPublicKeyInfo, as `show` and `roster check` print it.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "RSA {} sha256:{}",
+            self.bits,
+            hex::encode(Sha256::digest(&self.spki_der))
+        )
+    }
+
+    fn parse(text: &str) -> std::result::Result<Self, String> {
+        use base64ct::Encoding as _;
+        let text = text.trim();
+        let der = if text.starts_with("-----BEGIN") {
+            rust_pki_ca::pem::decode_der(text.as_bytes(), rust_pki_ca::pem::label::PUBLIC_KEY)?
+        } else {
+            base64ct::Base64::decode_vec(text)
+                .map_err(|e| format!("neither a PEM PUBLIC KEY nor base64 DER: {e}"))?
+        };
+        let spki = <x509_cert::spki::SubjectPublicKeyInfoOwned as der::Decode>::from_der(&der)
+            .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
+        let (_, bits) = rust_pki_ca::signature::rsa_public_key(&spki)?;
+        if bits < MIN_QUORUM_KEY_BITS {
+            return Err(format!(
+                "RSA {bits} bits: CloudHSM quorum keys are RSA of at least {MIN_QUORUM_KEY_BITS}"
+            ));
+        }
+        Ok(Self {
+            spki_der: der,
+            bits,
+        })
     }
 }
 
@@ -110,6 +177,8 @@ struct MemberFile {
     country: String,
     ssh_key: String,
     age_recipient: Option<String>,
+    #[serde(default)]
+    cloudhsm_quorum_key: Option<String>,
     appointed: String,
     reappoint_by: String,
 }
@@ -234,6 +303,43 @@ impl Roster {
         &self.quorum
     }
 
+    /// The roster can serve `hsm`: on CloudHSM every member has a quorum key
+    /// (`cloudhsm_quorum_key`) and an id short enough for their CloudHSM usernames.
+    ///
+    /// # Errors
+    /// [`Error::RosterField`] naming the member and field.
+    pub fn check_hsm(&self, hsm: &HsmPolicy) -> Result<()> {
+        if hsm.backend != HsmBackend::CloudHsm {
+            return Ok(());
+        }
+        for member in &self.members {
+            let field = |field: &'static str, message: String| Error::RosterField {
+                path: self.path.clone(),
+                member: member.id.clone(),
+                field,
+                message,
+            };
+            if member.cloudhsm_quorum_key.is_none() {
+                return Err(field(
+                    "cloudhsm_quorum_key",
+                    "required when the policy's hsm.backend is \"cloudhsm\": the RSA public \
+                     key the member signs CloudHSM quorum tokens with (rule cloudhsm-quorum-key)"
+                        .into(),
+                ));
+            }
+            if member.id.len() > MAX_CLOUDHSM_ID_LEN {
+                return Err(field(
+                    "id",
+                    format!(
+                        "at most {MAX_CLOUDHSM_ID_LEN} characters on CloudHSM: the member's \
+                         users are a_<id> and c_<id>, of at most 31 (rule cloudhsm-username)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// How the roster meets each policy rule (all pass: [`Roster::parse`] refuses
     /// anything else), for `rust-pki ceremony roster check`.
     #[must_use]
@@ -285,6 +391,17 @@ impl Roster {
             RuleResult {
                 rule: "unique",
                 detail: "ids, SSH keys and age recipients are unique".to_owned(),
+            },
+            RuleResult {
+                rule: "cloudhsm-quorum-keys",
+                detail: format!(
+                    "{} of {} members have a CloudHSM quorum key (RSA), all distinct",
+                    self.members
+                        .iter()
+                        .filter(|m| m.cloudhsm_quorum_key.is_some())
+                        .count(),
+                    self.members.len()
+                ),
             },
             RuleResult {
                 rule: "key-types",
@@ -380,6 +497,12 @@ fn parse_member(file: MemberFile, path: &Path) -> Result<Member> {
         });
     }
 
+    let cloudhsm_quorum_key = file
+        .cloudhsm_quorum_key
+        .as_deref()
+        .map(|text| QuorumKey::parse(text).map_err(|m| field("cloudhsm_quorum_key", m)))
+        .transpose()?;
+
     let appointed = parse_date(&file.appointed).map_err(|m| field("appointed", m))?;
     let reappoint_by = parse_date(&file.reappoint_by).map_err(|m| field("reappoint_by", m))?;
     if reappoint_by <= appointed {
@@ -398,6 +521,7 @@ fn parse_member(file: MemberFile, path: &Path) -> Result<Member> {
         country: file.country,
         ssh_key,
         age_recipient,
+        cloudhsm_quorum_key,
         appointed,
         reappoint_by,
     })
@@ -412,6 +536,7 @@ fn check_unique(members: &[Member], path: &Path) -> Result<()> {
     let mut ids: HashMap<&str, ()> = HashMap::new();
     let mut keys: HashMap<&KeyData, &str> = HashMap::new();
     let mut recipients: HashMap<&age::x25519::Recipient, &str> = HashMap::new();
+    let mut quorum_keys: HashMap<&[u8], &str> = HashMap::new();
     for member in members {
         if ids.insert(&member.id, ()).is_some() {
             return Err(Error::RosterDuplicateId {
@@ -434,6 +559,18 @@ fn check_unique(members: &[Member], path: &Path) -> Result<()> {
                 path: path.to_owned(),
                 first: first.to_owned(),
                 second: member.id.clone(),
+            });
+        }
+        if let Some(key) = &member.cloudhsm_quorum_key
+            && let Some(first) = quorum_keys.insert(&key.spki_der, &member.id)
+        {
+            return Err(Error::RosterField {
+                path: path.to_owned(),
+                member: member.id.clone(),
+                field: "cloudhsm_quorum_key",
+                message: format!(
+                    "the same key as member `{first}`: each member approves with their own"
+                ),
             });
         }
     }

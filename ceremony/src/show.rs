@@ -57,6 +57,35 @@ pub fn render(request: &Request, bytes: &[u8], local: LocalFiles<'_>) -> Result<
         inert(&request.id),
         request.kind
     );
+    // First: which HSM the member approves (and whether their policy says the same).
+    let hsm = if request.hsm.matches(&policy.hsm) {
+        format!("as your {}", inert(&policy.path.display().to_string()))
+    } else {
+        format!(
+            "DIFFERS from your {}, which says {}: do not approve until you know why",
+            inert(&policy.path.display().to_string()),
+            crate::request::RequestHsm::of(&policy.hsm).describe()
+        )
+    };
+    let _ = writeln!(
+        line,
+        "  HSM:               {} ({hsm})",
+        request.hsm.describe()
+    );
+    if request.hsm.backend == rust_pki_ca::policy::HsmBackend::CloudHsm {
+        // CloudHSM counts only the crypto users the root key is shared with.
+        let approvers: Vec<String> = crate::gate::cloudhsm_backend::key_users(roster)
+            .iter()
+            .map(|m| inert(&m.id))
+            .collect();
+        let _ = writeln!(
+            line,
+            "  HSM approvers:     {} of {} (the root key is shared with their crypto users; \
+             CloudHSM allows seven besides its owner)",
+            policy.quorum.threshold,
+            approvers.join(", ")
+        );
+    }
     let _ = writeln!(line, "  summary:           {}", inert(&request.summary));
     let _ = writeln!(line, "  read aloud:        {}", Request::fingerprint(bytes));
     let _ = writeln!(line, "  request sha256:    {}", sha256_hex(bytes));
@@ -236,7 +265,7 @@ fn render_roster_change(out: &mut String, in_force: &Roster, new: &Roster) {
 
 fn describe_member(m: &Member) -> String {
     format!(
-        "{}  {}  org {}  country {}  {} {}  shares to {}  appointed {} reappoint by {}",
+        "{}  {}  org {}  country {}  {} {}  shares to {}{}  appointed {} reappoint by {}",
         inert(&m.id),
         inert(&m.name),
         inert(&m.organisation),
@@ -244,6 +273,10 @@ fn describe_member(m: &Member) -> String {
         m.key_type(),
         m.fingerprint(),
         share_recipient(m),
+        m.cloudhsm_quorum_key
+            .as_ref()
+            .map(|k| format!("  CloudHSM quorum key {}", k.fingerprint()))
+            .unwrap_or_default(),
         m.appointed,
         m.reappoint_by
     )
@@ -263,6 +296,12 @@ fn changed_fields(old: &Member, new: &Member) -> Vec<(&'static str, String, Stri
             ("country", inert(&m.country)),
             ("ssh key", format!("{} {}", m.key_type(), m.fingerprint())),
             ("shares to", share_recipient(m)),
+            (
+                "CloudHSM quorum key",
+                m.cloudhsm_quorum_key
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), |k| k.fingerprint()),
+            ),
             ("appointed", m.appointed.to_string()),
             ("reappoint by", m.reappoint_by.to_string()),
         ]

@@ -21,6 +21,7 @@ use std::{
 
 use base64ct::{Base64, Encoding};
 use der::{Decode, Encode};
+use rust_pki_ca::policy::{HsmBackend, is_cloudhsm_cluster_id};
 use x509_cert::{TbsCertificate, crl::TbsCertList};
 
 use crate::{
@@ -176,6 +177,20 @@ fn check_formats(request: &Request) -> std::result::Result<(), FieldError> {
             "previous_record_sha256",
             "empty (first ceremony) or 64 lower-case hex digits",
         ));
+    }
+    // Exactly the shapes a policy's `[hsm]` may have (ca/src/policy.rs).
+    match (request.hsm.backend, &request.hsm.cluster_id) {
+        (HsmBackend::CloudHsm, Some(id)) if is_cloudhsm_cluster_id(id) => {}
+        (HsmBackend::CloudHsm, _) => {
+            return Err(field(
+                "hsm.cluster_id",
+                "cloudhsm needs an AWS CloudHSM cluster id (cluster-[2-7a-z]{11,16})",
+            ));
+        }
+        (HsmBackend::SoftHsm2, Some(_)) => {
+            return Err(field("hsm.cluster_id", "softhsm2 has no cluster id"));
+        }
+        (HsmBackend::SoftHsm2, None) => {}
     }
     if request
         .ceremony_recipient

@@ -115,6 +115,12 @@ impl Pki {
             sequence,
             ceremony_id: format!("{sequence:032x}"),
             kind,
+            hsm: rust_pki_ceremony::record::RecordHsm::of(
+                &rust_pki_ceremony::request::RequestHsm {
+                    backend: rust_pki_ca::policy::HsmBackend::SoftHsm2,
+                    cluster_id: None,
+                },
+            ),
             request_sha256: hex::encode(Sha256::digest(b"request")),
             previous_record_sha256: previous,
             tool_sha256: hex::encode(Sha256::digest(b"rust-pki")),
@@ -510,6 +516,10 @@ fn root_crl_request(tbs: &[u8], serials: Vec<String>) -> rust_pki_ceremony::requ
         format: rust_pki_ceremony::request::REQUEST_FORMAT.to_owned(),
         id: "0".repeat(32),
         kind: Kind::RootCrl,
+        hsm: rust_pki_ceremony::request::RequestHsm {
+            backend: rust_pki_ca::policy::HsmBackend::SoftHsm2,
+            cluster_id: None,
+        },
         summary: "re-sign".into(),
         prepared_at: String::new(),
         not_before: String::new(),

@@ -637,6 +637,12 @@ mod tests {
             sequence: 4,
             ceremony_id: id.into(),
             kind: Kind::DelegateIssue,
+            hsm: rust_pki_ceremony::record::RecordHsm::of(
+                &rust_pki_ceremony::request::RequestHsm {
+                    backend: rust_pki_ca::policy::HsmBackend::SoftHsm2,
+                    cluster_id: None,
+                },
+            ),
             request_sha256: "11".repeat(32),
             previous_record_sha256: String::new(),
             tool_sha256: "33".repeat(32),

@@ -102,11 +102,8 @@ impl Bastion {
                 ));
             }
         }
-        std::fs::copy(
-            format!("{REPO}/policy/rust-root.toml"),
-            bastion.path("policy.toml"),
-        )
-        .unwrap();
+        let policy = std::fs::read_to_string(format!("{REPO}/policy/rust-root.toml")).unwrap();
+        std::fs::write(bastion.path("policy.toml"), super::softhsm2_policy(&policy)).unwrap();
         bastion.set_genesis_roster(&roster);
         // A token for the delegate owners' keys; the conf is shared with the root token.
         let status = Command::new(format!("{REPO}/softhsm-fixtures/new-token"))
@@ -197,6 +194,20 @@ impl Bastion {
 
     pub fn rust_pki(&self, args: &[&str], fault: Option<&str>) -> Output {
         self.command(args, fault).output().unwrap()
+    }
+
+    /// [`Bastion::rust_pki`] with more environment (e.g. a fake CloudHSM's state folder).
+    pub fn rust_pki_with_env(
+        &self,
+        args: &[&str],
+        fault: Option<&str>,
+        env: &[(&str, &Path)],
+    ) -> Output {
+        let mut command = self.command(args, fault);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command.output().unwrap()
     }
 
     fn command(&self, args: &[&str], fault: Option<&str>) -> Command {
@@ -337,6 +348,13 @@ impl Bastion {
         self.rust_pki_spied(&self.execute_args(request, out), None)
     }
 
+    /// [`Bastion::execute_spied`] with more arguments (e.g. `--hsm`).
+    pub fn execute_spied_with(&self, request: &Path, extra: &[&str]) -> (Output, Vec<String>) {
+        let mut args = self.execute_args(request, "out");
+        args.extend_from_slice(extra);
+        self.rust_pki_spied(&args, None)
+    }
+
     /// [`Bastion::execute_spied`], aborting at the fault point `step` (see `FAULT_ENV`).
     pub fn execute_spied_with_fault(
         &self,
@@ -375,7 +393,7 @@ impl Bastion {
         (output, calls)
     }
 
-    fn execute_args<'a>(&self, request: &'a Path, out: &'a str) -> Vec<&'a str> {
+    pub fn execute_args<'a>(&self, request: &'a Path, out: &'a str) -> Vec<&'a str> {
         vec![
             "ceremony",
             "execute",

@@ -16,6 +16,18 @@ use std::{
 pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
+/// The repository's policy text with `[hsm] backend = "softhsm2"` (no cluster): the
+/// production policy names CloudHSM, these tests run on SoftHSM2.
+pub fn softhsm2_policy(policy: &str) -> String {
+    let cloudhsm = "[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"cluster-replacewithid\"\n";
+    assert_eq!(
+        policy.matches(cloudhsm).count(),
+        1,
+        "policy/rust-root.toml's [hsm]"
+    );
+    policy.replace(cloudhsm, "[hsm]\nbackend = \"softhsm2\"\n")
+}
+
 pub struct Lab {
     pub dir: tempfile::TempDir,
 }

@@ -201,13 +201,30 @@ impl CloudHsmCli {
             });
         }
         let password = self.password.read()?;
+        let mut session = Session::start(&self.cli)?;
+        session.login(Role::CryptoUser, &self.username, &password)?;
+        self.signer_in_session(ceremony, approvers, session)
+    }
+
+    /// The signer in a `session` already logged in as the key's crypto user (the
+    /// ceremony backend logs in with a password rebuilt from shares, and generates a new
+    /// root key in the same session). Checks nothing but the settings: the caller counted
+    /// the approvers.
+    ///
+    /// # Errors
+    /// [`Error::CloudHsmConfig`] or [`Error::Io`].
+    pub fn signer_in_session(
+        &self,
+        ceremony: &CeremonyDir,
+        approvers: BTreeSet<MemberId>,
+        session: Session,
+    ) -> Result<CloudHsmSigner> {
+        self.check()?;
         let work_dir = ceremony.path.join(WORK_DIR);
         std::fs::create_dir_all(&work_dir).map_err(|source| Error::Io {
             path: work_dir.clone(),
             source,
         })?;
-        let mut session = Session::start(&self.cli)?;
-        session.login(Role::CryptoUser, &self.username, &password)?;
         Ok(CloudHsmSigner {
             gate: self.clone(),
             session: Mutex::new(session),

@@ -3,9 +3,10 @@
 use std::{io::Write, path::PathBuf, process::ExitCode, time::SystemTime};
 
 use anyhow::Context;
+use rust_pki_ca::policy::HsmBackend;
 use rust_pki_ceremony::{
     execute,
-    gate::{QuorumGate, SoftHsmShares},
+    gate::{Hsm, SoftHsm2, cloudhsm_backend::CloudHsm},
     inert::inert,
     policy_source::PolicySource,
     publish::{create_output_dirs, publish},
@@ -26,19 +27,28 @@ pub struct ExecuteArgs {
     #[arg(value_name = "REQUEST")]
     request: PathBuf,
     /// The approvals: <member>.sig files (and, except for root-init, the members' PIN
-    /// shares <member>.<secret>.age). Default: approvals/ next to the request.
+    /// shares <member>.<secret>.age; on CloudHSM also the tokens they sign,
+    /// <member>.<token>.cloudhsm-token.json). Default: approvals/ next to the request.
     #[arg(long, value_name = "DIR")]
     approvals: Option<PathBuf>,
     /// Where to publish the certificates and CRLs (files are never overwritten).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// The PKCS#11 module of the root HSM.
+    /// The HSM backend to drive: `softhsm2` or `cloudhsm` (default: the policy's
+    /// `[hsm] backend`). A request prepared for another backend is refused before any HSM
+    /// is touched.
+    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
+    hsm: Option<HsmBackend>,
+    /// The PKCS#11 module of the root HSM (softhsm2).
     #[arg(
         long,
         value_name = "PATH",
         default_value = "/usr/lib/softhsm/libsofthsm2.so"
     )]
     module: PathBuf,
+    /// The `cloudhsm-cli` program (cloudhsm), run as one interactive session per operation.
+    #[arg(long, value_name = "PATH", default_value = "cloudhsm-cli")]
+    cloudhsm_cli: PathBuf,
     #[command(flatten)]
     state: StateArg,
     #[command(flatten)]
@@ -79,10 +89,14 @@ pub(super) fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
     state.check_logged(&logged, &ceremony)?;
     let file_name = format!("{}.toml", ceremony.folder_name());
     let tool = tool_sha256()?;
-    // Before root-init there is no root to unlock (and root-init needs no gate).
-    let gate = SoftHsmShares::from_state(&state, &args.module).ok();
     // The exact bytes: the request pins their digest.
-    let (policy_bytes, _) = args.policy.load_with_bytes()?;
+    let (policy_bytes, policy) = args.policy.load_with_bytes()?;
+    let hsm: Box<dyn Hsm> = match args.hsm.unwrap_or(policy.hsm.backend) {
+        HsmBackend::SoftHsm2 => Box::new(SoftHsm2 {
+            module: args.module.clone(),
+        }),
+        HsmBackend::CloudHsm => Box::new(CloudHsm::new(&args.cloudhsm_cli, &policy)),
+    };
     let inputs = execute::Inputs {
         policy: PolicySource {
             name: args.policy.name(),
@@ -91,8 +105,7 @@ pub(super) fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
         roster: &args.roster.path,
         state: &state,
         out: &args.out,
-        module: &args.module,
-        gate: gate.as_ref().map(|g| g as &dyn QuorumGate),
+        hsm: hsm.as_ref(),
         tool_sha256: &tool,
         now: SystemTime::now(),
     };
@@ -160,6 +173,10 @@ pub(super) fn execute(args: ExecuteArgs) -> anyhow::Result<ExitCode> {
     drop(out);
     report_stapled(&stapled, &log)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_backend(text: &str) -> Result<HsmBackend, String> {
+    text.parse()
 }
 
 /// The log entry of an executed ceremony (named after its folder, e.g.

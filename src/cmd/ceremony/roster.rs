@@ -52,6 +52,7 @@ fn roster_verdict(error: rust_pki_ceremony::Error) -> anyhow::Error {
 pub(super) fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
     let policy = args.policy.load()?;
     let roster = Roster::load(&args.roster.path, &policy.quorum).map_err(roster_verdict)?;
+    roster.check_hsm(&policy.hsm).map_err(roster_verdict)?;
     if let Some(path) = &args.allowed_signers_out {
         rust_pki_ca::output::ensure_absent([path.as_path()])?;
     }
@@ -72,8 +73,9 @@ pub(super) fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
         "key type",
         "fingerprint",
         "reappoint_by",
+        "cloudhsm quorum key",
     ];
-    let rows: Vec<[String; 6]> = roster
+    let rows: Vec<[String; 7]> = roster
         .members()
         .iter()
         .map(|m| {
@@ -84,6 +86,9 @@ pub(super) fn roster_check(args: RosterCheckArgs) -> anyhow::Result<ExitCode> {
                 m.key_type(),
                 m.fingerprint(),
                 m.reappoint_by.to_string(),
+                m.cloudhsm_quorum_key
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |k| k.fingerprint()),
             ]
         })
         .collect();

@@ -365,10 +365,34 @@ pub fn user_delete(username: &str, role: Role, approval: Option<&Path>) -> Resul
         .approval(approval)
 }
 
+/// `user change-password --username U --role R --password P [--approval A]`.
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-change-password.html>
+///
+/// # Errors
+/// A path that is not UTF-8.
+pub fn user_change_password(
+    username: &str,
+    role: Role,
+    password: &SecretString,
+    approval: Option<&Path>,
+) -> Result<Command> {
+    Command::new("user change-password")
+        .opt("--username", username)
+        .opt("--role", role.as_str())
+        .password(password)
+        .approval(approval)
+}
+
 /// `user list`.
 /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-list.html>
 pub fn user_list() -> Command {
     Command::new("user list")
+}
+
+/// `quorum token-sign list-quorum-values` (no login needed).
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-list-qm.html>
+pub fn list_quorum_values() -> Command {
+    Command::new("quorum token-sign list-quorum-values")
 }
 
 /// `quorum token-sign generate --service S --token T`.
@@ -454,6 +478,13 @@ pub fn share_key(label: &str, username: &str, approval: Option<&Path>) -> Result
         .opt("--username", username)
         .opt("--role", Role::CryptoUser.as_str())
         .approval(approval)
+}
+
+/// `key list --filter attr.label=L attr.class=private-key --verbose` (the owner and the
+/// users the key is shared with).
+/// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-keys-cloudhsm-cli-share.html>
+pub fn list_private_key(label: &str) -> Command {
+    key_filter(Command::new("key list"), "--filter", label, "private-key").arg("--verbose")
 }
 
 /// `key list --filter attr.label=L attr.class=public-key`.

@@ -240,6 +240,26 @@ impl Session {
         Ok(())
     }
 
+    /// `user change-password`: any user may change their own password, an admin anyone's
+    /// (a `user` service operation: approved like [`Self::user_create`]).
+    /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-change-password.html>
+    ///
+    /// # Errors
+    /// A bad username, or the CLI refuses or fails.
+    pub fn user_change_password(
+        &mut self,
+        username: &str,
+        role: Role,
+        password: &SecretString,
+        approval: Option<&Path>,
+    ) -> Result<()> {
+        cli::check_username(username)?;
+        self.run(&cli::user_change_password(
+            username, role, password, approval,
+        )?)?;
+        Ok(())
+    }
+
     /// `user list`.
     /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-user-list.html>
     ///
@@ -281,6 +301,25 @@ impl Session {
                 })
             })
             .collect()
+    }
+
+    /// `quorum token-sign list-quorum-values`: the quorum value of each admin service
+    /// (`user`, `quorum`), 1 until set.
+    /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/cloudhsm_cli-qm-token-list-qm.html>
+    ///
+    /// # Errors
+    /// The CLI fails, or [`Error::CloudHsmOutput`] for an answer without a number for
+    /// `service`.
+    pub fn quorum_value(&mut self, service: Service) -> Result<usize> {
+        let command = cli::list_quorum_values();
+        let data = self.run(&command)?;
+        data.get(service.as_str())
+            .and_then(Value::as_u64)
+            .and_then(|v| usize::try_from(v).ok())
+            .ok_or_else(|| Error::CloudHsmOutput {
+                command: command.name(),
+                reason: format!("no quorum value for the `{service}` service"),
+            })
     }
 
     /// `quorum token-sign generate`: CloudHSM writes an unsigned token for `service` to
@@ -391,6 +430,38 @@ impl Session {
         }
         self.run(&cli::export_public_key(label, path)?)?;
         Ok(true)
+    }
+
+    /// The crypto users the private key labelled `label` is shared with (`key list
+    /// --verbose`, `key-info.shared-users`).
+    /// <https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-keys-cloudhsm-cli-share.html>
+    ///
+    /// # Errors
+    /// A bad label, the CLI fails, or [`Error::CloudHsmOutput`] for an answer without
+    /// exactly one matching key.
+    pub fn key_shared_users(&mut self, label: &str) -> Result<Vec<String>> {
+        cli::check_label(label)?;
+        let command = cli::list_private_key(label);
+        let data = self.run(&command)?;
+        let output = |reason: &str| Error::CloudHsmOutput {
+            command: command.name(),
+            reason: reason.to_owned(),
+        };
+        let matched = data
+            .get("matched_keys")
+            .and_then(Value::as_array)
+            .ok_or_else(|| output("no `data.matched_keys` array"))?;
+        let [key] = matched.as_slice() else {
+            return Err(output("not exactly one private key with that label"));
+        };
+        Ok(key
+            .pointer("/key-info/shared-users")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u.get("username").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect())
     }
 
     /// `crypto sign ecdsa` with SHA-384 over the contents of `data`, approved by the

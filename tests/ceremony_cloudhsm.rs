@@ -1,0 +1,676 @@
+//! Ceremonies on the CloudHSM backend, end to end through `rust-pki ceremony execute`,
+//! against the strict fake `scripts/fake-cloudhsm-cli` (its state and calls.jsonl are what
+//! the HSM did). Members sign the HSM's tokens with their RSA quorum keys through
+//! `scripts/fake-cloudhsm-approve`, as the runbook has them do on the bastion.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread::JoinHandle,
+    time::Duration,
+};
+
+use common::REPO;
+use common::bastion::Bastion;
+use serde_json::Value;
+
+const CLUSTER: &str = "cluster-jxhlf7644ne";
+
+fn fake() -> String {
+    format!("{REPO}/scripts/fake-cloudhsm-cli")
+}
+
+/// A bastion whose policy names CloudHSM, whose members have RSA quorum keys
+/// (`keys/mI.quorum.pem`, m10 an outsider too), and a fake cluster AWS has initialised.
+struct CloudBastion {
+    bastion: Bastion,
+    members: Members,
+}
+
+impl CloudBastion {
+    fn new() -> Self {
+        let bastion = Bastion::new();
+        for i in 1..=10 {
+            let key = bastion.path(&format!("keys/m{i}.quorum.pem"));
+            run(Command::new("openssl").args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                key.to_str().unwrap(),
+            ]));
+        }
+        let mut roster = String::new();
+        for line in std::fs::read_to_string(bastion.path("roster.toml"))
+            .unwrap()
+            .split_inclusive('\n')
+        {
+            roster.push_str(line);
+            if let Some(id) = line.strip_prefix("id = \"m") {
+                let i: usize = id.trim_end().trim_end_matches('"').parse().unwrap();
+                roster.push_str(&quorum_key_line(&bastion, i));
+            }
+        }
+        bastion.set_genesis_roster(&roster);
+        let policy = std::fs::read_to_string(bastion.path("policy.toml")).unwrap();
+        let cloud = policy.replace(
+            "[hsm]\nbackend = \"softhsm2\"\n",
+            &format!("[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"{CLUSTER}\"\n"),
+        );
+        assert_ne!(cloud, policy);
+        std::fs::write(bastion.path("policy.toml"), cloud).unwrap();
+        // What InitializeCluster does (the cluster-init side is the bastion's).
+        run(Command::new(fake())
+            .arg("fake-initialize")
+            .env("FAKE_CLOUDHSM_STATE", bastion.path("fake-hsm")));
+        let members = Members::start(bastion.path(""));
+        Self { bastion, members }
+    }
+
+    /// Execute with the fake CLI, `signers` signing the HSM's tokens.
+    fn execute(&self, request: &Path, out: &str, signers: &[usize], fault: Option<&str>) -> Output {
+        *self.members.signers.lock().unwrap() = signers.to_vec();
+        let fake = fake();
+        let mut args = self.bastion.execute_args(request, out);
+        args.extend(["--cloudhsm-cli", &fake]);
+        self.bastion.rust_pki_with_env(
+            &args,
+            fault,
+            &[("FAKE_CLOUDHSM_STATE", &self.bastion.path("fake-hsm"))],
+        )
+    }
+
+    fn execute_ok(&self, request: &Path, out: &str, signers: &[usize]) -> String {
+        let output = self.execute(request, out, signers, None);
+        assert!(
+            output.status.success(),
+            "execute: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn state(&self) -> Value {
+        serde_json::from_slice(&std::fs::read(self.bastion.path("fake-hsm/state.json")).unwrap())
+            .unwrap()
+    }
+
+    /// Successful calls of `command` in calls.jsonl.
+    fn calls(&self, command: &str) -> usize {
+        std::fs::read_to_string(self.bastion.path("fake-hsm/calls.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|c| c["command"] == command && c["result"] == "ok")
+            .count()
+    }
+
+    /// How many `cloudhsm-cli` sessions have started.
+    fn sessions(&self) -> usize {
+        std::fs::read_to_string(self.bastion.path("fake-hsm/calls.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| serde_json::from_str::<Value>(l).unwrap()["event"] == "start")
+            .count()
+    }
+
+    fn users(&self) -> BTreeSet<String> {
+        self.state()["users"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// A roster change replacing m9 (keys and quorum key) by m10, approved by m1-m5 with
+    /// their shares of the passwords shared by the ceremony folder `shared_by`.
+    fn roster_change_m9_to_m10(&self, shared_by: &str) -> PathBuf {
+        let bastion = &self.bastion;
+        let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+        let m9 = std::fs::read_to_string(bastion.key(9).with_extension("pub")).unwrap();
+        let m10 = std::fs::read_to_string(bastion.key(10).with_extension("pub")).unwrap();
+        let new_roster = roster
+            .replace(m9.trim(), m10.trim())
+            .replace("id = \"m9\"", "id = \"m10\"")
+            .replace(&quorum_key_line(bastion, 9), &quorum_key_line(bastion, 10));
+        std::fs::write(bastion.path("roster.new.toml"), &new_roster).unwrap();
+        let request = bastion.prepare(
+            "roster-change",
+            "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
+        );
+        bastion.approve_with_shares(
+            &request,
+            &[1, 2, 3, 4, 5],
+            &[
+                &format!("{shared_by}/user-pin"),
+                &format!("{shared_by}/so-pin"),
+            ],
+        );
+        request
+    }
+
+    fn root_init(&self) -> PathBuf {
+        let request = self.bastion.prepare(
+            "root-init",
+            &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
+        );
+        self.bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+        request
+    }
+}
+
+fn quorum_key_line(bastion: &Bastion, i: usize) -> String {
+    let pem = run(Command::new("openssl").args([
+        "pkey",
+        "-pubout",
+        "-in",
+        bastion
+            .path(&format!("keys/m{i}.quorum.pem"))
+            .to_str()
+            .unwrap(),
+    ]));
+    format!("cloudhsm_quorum_key = \"\"\"\n{}\"\"\"\n", pem)
+}
+
+fn run(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Sign `token` as CloudHSM user `username` with member `i`'s quorum key into `out`.
+fn approve(bastion: &Path, token: &Path, username: &str, i: usize, out: &Path) {
+    run(
+        Command::new(format!("{REPO}/scripts/fake-cloudhsm-approve")).args([
+            token.to_str().unwrap(),
+            username,
+            bastion
+                .join(format!("keys/m{i}.quorum.pem"))
+                .to_str()
+                .unwrap(),
+            out.to_str().unwrap(),
+        ]),
+    );
+}
+
+/// The members on the other side of the ceremony: a thread that signs every token the
+/// tool writes into a ceremony's `cloudhsm/` folder — registration tokens by the member
+/// whose user it is, the other tokens by `signers`.
+struct Members {
+    signers: Arc<Mutex<Vec<usize>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Members {
+    fn start(dir: PathBuf) -> Self {
+        let signers = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (signers, stop) = (Arc::clone(&signers), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut done = BTreeSet::new();
+                while !stop.load(Ordering::SeqCst) {
+                    for token in tokens(&dir.join("state")) {
+                        let Ok(text) = std::fs::read_to_string(&token) else {
+                            continue;
+                        };
+                        if done.insert((token.clone(), text)) {
+                            let signers = signers.lock().unwrap().clone();
+                            sign_token(&dir, &token, &signers);
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+        };
+        Self {
+            signers,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Members {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Every `<ceremony>/cloudhsm/*.token.json`.
+fn tokens(state: &Path) -> Vec<PathBuf> {
+    let Ok(folders) = std::fs::read_dir(state) else {
+        return Vec::new();
+    };
+    folders
+        .flatten()
+        .filter_map(|f| std::fs::read_dir(f.path().join("cloudhsm")).ok())
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".token.json"))
+        .collect()
+}
+
+fn sign_token(dir: &Path, token: &Path, signers: &[usize]) {
+    let name = token.file_name().unwrap().to_str().unwrap();
+    let stem = name.trim_end_matches(".token.json");
+    let approvals = token.parent().unwrap().parent().unwrap().join("approvals");
+    if let Some(username) = stem.strip_prefix("register-") {
+        let member = username[2..].replace('_', "-");
+        let i: usize = member[1..].parse().unwrap();
+        let out = approvals.join(format!("{member}.{stem}.cloudhsm-token.json"));
+        approve(dir, token, username, i, &out);
+        return;
+    }
+    let prefix = if stem.starts_with("user-") {
+        "a_"
+    } else {
+        "c_"
+    };
+    for &i in signers {
+        let out = approvals.join(format!("m{i}.{stem}.cloudhsm-token.json"));
+        approve(dir, token, &format!("{prefix}m{i}"), i, &out);
+    }
+}
+
+/// The password of `root_owner`, rebuilt as an insider would from five members' shares
+/// of `share_set` (a `user-pin` folder under the state).
+fn owner_password(bastion: &Bastion, share_set: &str, members: &[usize]) -> String {
+    use rust_pki_ceremony::shares::{Manifest, ShareIdentity, combine, decrypt_share};
+    use secrecy::ExposeSecret as _;
+    let dir = bastion.path(&format!("state/{share_set}/shares"));
+    let manifest = Manifest::read(&dir.join("manifest.toml")).unwrap();
+    let shares: Vec<_> = members
+        .iter()
+        .map(|i| {
+            let identity = ShareIdentity::from_file(&bastion.key(*i)).unwrap();
+            let bytes = std::fs::read(dir.join(format!("m{i}.age"))).unwrap();
+            (format!("m{i}"), decrypt_share(&bytes, &identity).unwrap())
+        })
+        .collect();
+    combine(&manifest, &shares)
+        .unwrap()
+        .secret
+        .expose_secret()
+        .to_owned()
+}
+
+#[test]
+fn root_init_delegate_roster_change_and_rotation_on_the_fake_cloudhsm() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+
+    // root-init: the cluster activated, users made and registered, quorum values, the key.
+    let request = cloud.root_init();
+    let shown = bastion.show(&request);
+    assert!(
+        shown.contains(&format!(
+            "HSM:               cloudhsm (AWS CloudHSM cluster {CLUSTER})"
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("  HSM approvers:     5 of m1, m2, m3, m4, m5, m6, m7 (the root key"),
+        "{shown}"
+    );
+    let out = cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    assert!(out.contains("approved by: m1, m2, m3, m4, m5"), "{out}");
+    let mut expected: BTreeSet<String> = ["admin".to_owned(), "root_owner".to_owned()].into();
+    for i in 1..=9 {
+        expected.insert(format!("a_m{i}"));
+        expected.insert(format!("c_m{i}"));
+    }
+    assert_eq!(cloud.users(), expected);
+    let state = cloud.state();
+    for i in 1..=9 {
+        for user in [format!("a_m{i}"), format!("c_m{i}")] {
+            assert!(state["users"][&user]["quorum_key"].is_string(), "{user}");
+        }
+    }
+    assert_eq!(state["quorum_values"]["user"], 5);
+    assert_eq!(state["quorum_values"]["quorum"], 5);
+    let keys = state["keys"].as_array().unwrap();
+    let private: Vec<&Value> = keys
+        .iter()
+        .filter(|k| k["class"] == "private-key")
+        .collect();
+    assert_eq!(private.len(), 1);
+    let root_key = private[0];
+    assert_eq!(root_key["owner"], "root_owner");
+    assert_eq!(root_key["use"], 5);
+    assert_eq!(root_key["extractable"], false);
+    let shared: Vec<&str> = root_key["shared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        shared,
+        ["c_m1", "c_m2", "c_m3", "c_m4", "c_m5", "c_m6", "c_m7"]
+    );
+    let record = std::fs::read_to_string(request.parent().unwrap().join("record.toml")).unwrap();
+    assert!(
+        record.contains(&format!(
+            "[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"{CLUSTER}\"\nquorum_enforced_by = [\"sshsig-approvals\", \"password-shares\", \"cloudhsm-quorum\"]"
+        )),
+        "{record}"
+    );
+    assert!(
+        record.contains("CloudHSM crypto-user c_m9 of m9 with its quorum key registered"),
+        "{record}"
+    );
+    // The root was self-signed through the key-usage quorum.
+    assert_eq!(cloud.calls("crypto sign ecdsa"), 1);
+
+    // delegate-issue: the owner's password from five shares, five key-usage signatures.
+    // Approvers the root key is not shared with (m8, m9) cannot count at the HSM: refused
+    // before any session starts.
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[5, 6, 7, 8, 9], true);
+    let sessions = cloud.sessions();
+    let refused = cloud.execute(&request, "out", &[5, 6, 7, 8, 9], None);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("CloudHSM counts approvals only from the members whose crypto users share the root key (m1, m2, m3, m4, m5, m6, m7): 3 of the approvers"),
+        "{err}"
+    );
+    assert_eq!(cloud.sessions(), sessions);
+    bastion.approve(&request, &[2, 3, 4], true);
+    cloud.execute_ok(&request, "out", &[2, 3, 4, 6, 7]);
+    let (ok, text) = common::tool(
+        "openssl",
+        &[
+            &"verify",
+            &"-x509_strict",
+            &"-CAfile",
+            &bastion.path("out/root.pem"),
+            &bastion.path("out/delegates/releases.pem"),
+        ],
+    );
+    assert!(ok, "{text}");
+
+    // roster-change: m9 out, m10 in.
+    let request = cloud.roster_change_m9_to_m10("001-root-init");
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    let users = cloud.users();
+    assert!(
+        users.contains("a_m10") && users.contains("c_m10"),
+        "{users:?}"
+    );
+    assert!(
+        !users.contains("a_m9") && !users.contains("c_m9"),
+        "{users:?}"
+    );
+    assert_eq!(cloud.calls("user delete"), 2);
+    std::fs::copy(bastion.path("out/roster.toml"), bastion.path("roster.toml")).unwrap();
+
+    // The departed member's quorum signature is refused by the HSM itself: an insider
+    // with the owner's password drives the fake directly, without our checks.
+    let password = owner_password(bastion, "003-roster-change/user-pin", &[1, 2, 3, 4, 5]);
+    departed_signature_is_refused(&cloud, &password);
+    // The old shares rebuild the old password, which no longer opens the key owner.
+    let old = owner_password(bastion, "001-root-init/user-pin", &[5, 6, 7, 8, 9]);
+    assert_ne!(old, password);
+    assert_eq!(cloud.calls("user change-password"), 2);
+    let err = insider_session(&cloud, &old).unwrap_err().to_string();
+    assert!(err.contains("Invalid username or password"), "{err}");
+
+    // root-rotate: a second key made like the first, both cross-certificates signed.
+    let policy = std::fs::read_to_string(bastion.path("policy.toml")).unwrap();
+    let policy = policy
+        .replace("CN=Rust Root CA 2026", "CN=Rust Root CA 2033")
+        .replace(
+            "not_after = \"2031-12-31T23:59:59Z\"",
+            "not_after = \"2033-06-30T00:00:00Z\"",
+        );
+    std::fs::write(bastion.path("policy.toml"), policy).unwrap();
+    let request = bastion.prepare(
+        "root-rotate",
+        "kind = \"root-rotate\"\nwindow_hours = 24\nkey_label = \"rust-root-2033\"\n",
+    );
+    bastion.approve_with_shares(&request, &[1, 3, 5, 6, 7], &["003-roster-change/user-pin"]);
+    cloud.execute_ok(&request, "rotated", &[1, 3, 5, 6, 7]);
+    let state = cloud.state();
+    let new_key = state["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["class"] == "private-key" && k["label"] == "rust-root-2033")
+        .unwrap();
+    assert_eq!(new_key["use"], 5);
+    assert_eq!(new_key["shared"].as_array().unwrap().len(), 7);
+    let p = |name: &str| bastion.path(name);
+    for (anchor, cross) in [
+        ("out/root.pem", "rotated/cross/new-root-by-old-root.pem"),
+        ("rotated/root.pem", "rotated/cross/old-root-by-new-root.pem"),
+    ] {
+        let (ok, text) = common::tool(
+            "openssl",
+            &[
+                &"verify",
+                &"-x509_strict",
+                &"-CAfile",
+                &p(anchor),
+                &p(cross),
+            ],
+        );
+        assert!(ok, "{anchor} {cross}: {text}");
+    }
+}
+
+/// A session of the fake logged in as `root_owner` with `password`.
+fn insider_session(
+    cloud: &CloudBastion,
+    password: &str,
+) -> rust_pki_ceremony::Result<rust_pki_ceremony::gate::cloudhsm::session::Session> {
+    use rust_pki_ceremony::gate::cloudhsm::{
+        cli::Cli,
+        session::{Role, Session},
+    };
+    let cli = Cli {
+        program: fake().into(),
+        env: vec![(
+            "FAKE_CLOUDHSM_STATE".into(),
+            cloud.bastion.path("fake-hsm").display().to_string(),
+        )],
+        ..Cli::default()
+    };
+    let mut session = Session::start(&cli)?;
+    session.login(
+        Role::CryptoUser,
+        "root_owner",
+        &secrecy::SecretString::from(password),
+    )?;
+    Ok(session)
+}
+
+/// Sign with the root key directly in the fake, with key-usage approvals by c_m9 (deleted
+/// with the roster change) and four current members: the HSM refuses, naming c_m9; the
+/// same with five current members signs.
+fn departed_signature_is_refused(cloud: &CloudBastion, password: &str) {
+    use rust_pki_ceremony::gate::cloudhsm::session::Service;
+    let bastion = &cloud.bastion;
+    let dir = bastion.path("insider");
+    std::fs::create_dir(&dir).unwrap();
+    let mut session = insider_session(cloud, password).unwrap();
+    let data = dir.join("data");
+    std::fs::write(&data, b"anything").unwrap();
+    for (round, members) in [[9, 1, 2, 3, 4], [5, 1, 2, 3, 4]].iter().enumerate() {
+        let token = dir.join(format!("token-{round}.json"));
+        session.generate_token(Service::KeyUsage, &token).unwrap();
+        let mut signed = token.clone();
+        for (n, i) in members.iter().enumerate() {
+            let out = dir.join(format!("token-{round}-{n}.json"));
+            approve(
+                bastion.path("").as_path(),
+                &signed,
+                &format!("c_m{i}"),
+                *i,
+                &out,
+            );
+            signed = out;
+        }
+        let result = session.sign_ecdsa("rust-root-2026", &data, &signed);
+        if round == 0 {
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains("c_m9: no registered quorum key"), "{err}");
+        } else {
+            result.unwrap();
+        }
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+#[test]
+fn a_crash_between_hsm_steps_then_reruns_complete_root_init_exactly_once() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let cloud = CloudBastion::new();
+    let request = cloud.root_init();
+    for step in [
+        "activated",
+        "user-created",
+        "registered",
+        "quorum-set",
+        "key-generated",
+    ] {
+        let died = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], Some(step));
+        assert_eq!(
+            died.status.signal(),
+            Some(6),
+            "{step}: the run must die at the fault point: {}",
+            String::from_utf8_lossy(&died.stderr)
+        );
+        assert!(!request.parent().unwrap().join("record.toml").exists());
+    }
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    // Exactly once: one activation, one user per member role and the owner, one
+    // registration per member user, one key, one value per admin service.
+    assert_eq!(cloud.calls("cluster activate"), 1);
+    assert_eq!(cloud.calls("user create"), 19);
+    assert_eq!(cloud.calls("user change-quorum token-sign register"), 18);
+    assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 1);
+    assert_eq!(cloud.calls("quorum token-sign set-quorum-value"), 2);
+    assert_eq!(cloud.users().len(), 20);
+    let state = cloud.state();
+    assert_eq!(
+        state["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["class"] == "private-key")
+            .count(),
+        1
+    );
+    // The generated passwords were journalled only until the record: gone with the key.
+    let folder = request.parent().unwrap();
+    assert!(!folder.join("pending-pins.age").exists());
+    assert!(!folder.join("ceremony.key").exists());
+}
+
+#[cfg(feature = "fault-injection")]
+#[test]
+fn a_crash_between_hsm_steps_then_reruns_complete_the_roster_change_exactly_once() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let cloud = CloudBastion::new();
+    let request = cloud.root_init();
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    let request = cloud.roster_change_m9_to_m10("001-root-init");
+    for step in [
+        "reshared",
+        "user-created",
+        "registered",
+        "user-deleted",
+        "password-changed",
+    ] {
+        let died = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], Some(step));
+        assert_eq!(
+            died.status.signal(),
+            Some(6),
+            "{step}: the run must die at the fault point: {}",
+            String::from_utf8_lossy(&died.stderr)
+        );
+    }
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    // Root-init's 19 users, then m10's two; m9's two deleted once each.
+    assert_eq!(cloud.calls("user create"), 21);
+    assert_eq!(cloud.calls("user delete"), 2);
+    assert_eq!(cloud.calls("user change-quorum token-sign register"), 20);
+    let users = cloud.users();
+    assert!(
+        users.contains("a_m10") && !users.contains("c_m9"),
+        "{users:?}"
+    );
+    // The new password opens the key owner, the old one no longer does.
+    let bastion = &cloud.bastion;
+    let new = owner_password(bastion, "002-roster-change/user-pin", &[1, 2, 3, 4, 10]);
+    insider_session(&cloud, &new).unwrap();
+    let old = owner_password(bastion, "001-root-init/user-pin", &[1, 2, 3, 4, 5]);
+    assert!(insider_session(&cloud, &old).is_err());
+}
+
+#[test]
+fn root_init_refuses_a_cluster_someone_else_activated() {
+    use rust_pki_ceremony::gate::cloudhsm::{cli::Cli, session::Session};
+    let cloud = CloudBastion::new();
+    let cli = Cli {
+        program: fake().into(),
+        env: vec![(
+            "FAKE_CLOUDHSM_STATE".into(),
+            cloud.bastion.path("fake-hsm").display().to_string(),
+        )],
+        ..Cli::default()
+    };
+    Session::start(&cli)
+        .unwrap()
+        .cluster_activate(&secrecy::SecretString::from("the operator's own"))
+        .unwrap();
+    let request = cloud.root_init();
+    let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("the cluster is activated already, not by this root-init"),
+        "{err}"
+    );
+    assert_eq!(cloud.users(), BTreeSet::from(["admin".to_owned()]));
+}
+
+#[test]
+fn a_cloudhsm_request_on_the_fake_never_starts_the_cli_for_softhsm2() {
+    let cloud = CloudBastion::new();
+    let request = cloud.root_init();
+    *cloud.members.signers.lock().unwrap() = vec![1, 2, 3, 4, 5];
+    let mut args = cloud.bastion.execute_args(&request, "out");
+    args.extend(["--hsm", "softhsm2"]);
+    let output = cloud.bastion.rust_pki_with_env(
+        &args,
+        None,
+        &[("FAKE_CLOUDHSM_STATE", &cloud.bastion.path("fake-hsm"))],
+    );
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("hsm-backend"), "{err}");
+    assert!(!cloud.bastion.path("fake-hsm/calls.jsonl").exists());
+}
