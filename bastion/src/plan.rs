@@ -631,19 +631,25 @@ pub fn prune_copies(
     copies: &[Backup],
     now: OffsetDateTime,
 ) -> Plan {
-    let ours: Vec<&Backup> = copies
+    let mut plan = Plan::default();
+    let mut ours: Vec<&Backup> = Vec::new();
+    for copy in copies
         .iter()
-        .filter(|b| {
-            b.source_cluster.as_deref() == Some(cluster_id)
-                && b.tag(&names.tag_key) == Some(names.backup_copy_role.as_str())
-                && b.is_ready()
-        })
-        .collect();
+        .filter(|b| b.source_cluster.as_deref() == Some(cluster_id) && b.is_ready())
+    {
+        if copy.tag(&names.tag_key) == Some(names.backup_copy_role.as_str()) {
+            ours.push(copy);
+        } else {
+            plan.notes.push(format!(
+                "copy {} is not tagged {}={} (not made by `backups copy`): kept; delete it by hand",
+                copy.id, names.tag_key, names.backup_copy_role
+            ));
+        }
+    }
     let newest = ours
         .iter()
         .max_by(|a, b| a.created.cmp(&b.created))
         .map(|b| b.id.clone());
-    let mut plan = Plan::default();
     for copy in ours {
         let until = copy.tag(RETAIN_UNTIL_TAG).and_then(|t| {
             OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
