@@ -130,7 +130,11 @@ pub fn sign_cluster_csr(
         &info,
         signature,
     )
-    .map_err(|m| bad(format!("the cluster CSR's own signature does not verify: {m}")))?;
+    .map_err(|m| {
+        bad(format!(
+            "the cluster CSR's own signature does not verify: {m}"
+        ))
+    })?;
     let cluster_key = cluster_key(&csr)?;
     let subject = subject(&csr)?;
 
@@ -147,11 +151,11 @@ pub fn sign_cluster_csr(
 
     let mut cluster = CertificateParams::default();
     cluster.distinguished_name = subject;
+    // RFC 5280 4.2.1.1 (and `openssl verify -x509_strict`) want the issuer's key id.
+    cluster.use_authority_key_identifier_extension = true;
     set_validity(&mut cluster, now)?;
     let issuer = Issuer::new(anchor, &key);
-    let cluster_cert = cluster
-        .signed_by(&cluster_key, &issuer)
-        .map_err(sign_err)?;
+    let cluster_cert = cluster.signed_by(&cluster_key, &issuer).map_err(sign_err)?;
     drop(issuer);
     drop(key);
 
@@ -309,17 +313,37 @@ mod tests {
         let a = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).unwrap();
         let b = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).unwrap();
         let params = CertificateParams::new(vec!["cluster".to_owned()]).unwrap();
-        let csr_a = CertReq::from_pem(params.serialize_request(&a).unwrap().pem().unwrap().as_bytes()).unwrap();
-        let mut forged = CertReq::from_pem(params.serialize_request(&b).unwrap().pem().unwrap().as_bytes()).unwrap();
+        let csr_a = CertReq::from_pem(
+            params
+                .serialize_request(&a)
+                .unwrap()
+                .pem()
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
+        let mut forged = CertReq::from_pem(
+            params
+                .serialize_request(&b)
+                .unwrap()
+                .pem()
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
         forged.info.public_key = csr_a.info.public_key;
         let pem = der::EncodePem::to_pem(&forged, der::pem::LineEnding::LF).unwrap();
         let err = sign_cluster_csr(&pem, CLUSTER, OffsetDateTime::now_utc()).unwrap_err();
-        assert!(err.to_string().contains("own signature does not verify"), "{err}");
+        assert!(
+            err.to_string().contains("own signature does not verify"),
+            "{err}"
+        );
     }
 
     #[test]
     fn rejects_a_bad_cluster_id() {
-        let err = sign_cluster_csr(&fixture_csr(), "cluster-1", OffsetDateTime::now_utc()).unwrap_err();
+        let err =
+            sign_cluster_csr(&fixture_csr(), "cluster-1", OffsetDateTime::now_utc()).unwrap_err();
         assert!(err.to_string().contains("is not a cluster id"), "{err}");
     }
 }

@@ -627,11 +627,15 @@ impl Aws {
             let mine: Vec<&Hsm> = ours
                 .iter()
                 .map(|id| {
-                    cluster.hsms.iter().find(|h| &h.id == id).ok_or_else(|| Error::HsmFailed {
-                        hsm_id: id.clone(),
-                        state: "gone".to_owned(),
-                        message: "DescribeClusters no longer lists it".to_owned(),
-                    })
+                    cluster
+                        .hsms
+                        .iter()
+                        .find(|h| &h.id == id)
+                        .ok_or_else(|| Error::HsmFailed {
+                            hsm_id: id.clone(),
+                            state: "gone".to_owned(),
+                            message: "DescribeClusters no longer lists it".to_owned(),
+                        })
                 })
                 .collect::<Result<_>>()?;
             if let Some(h) = mine.iter().find(|h| {

@@ -356,7 +356,11 @@ pub fn up(
         let subnet = cluster
             .subnets
             .iter()
-            .find(|s| !live.iter().any(|h| h.availability_zone == s.availability_zone))
+            .find(|s| {
+                !live
+                    .iter()
+                    .any(|h| h.availability_zone == s.availability_zone)
+            })
             .or_else(|| cluster.subnets.first())
             .ok_or_else(|| Error::NoSubnet {
                 cluster_id: cluster.id.clone(),
@@ -457,7 +461,8 @@ pub fn hsm_address(subnets: &[Subnet], subnet_id: &str, host: u32) -> Result<Str
         .filter(|(_, p)| *p <= 30)
         .ok_or_else(|| bad(cidr, "not an IPv4 CIDR block of /30 or larger".to_owned()))?;
     let size = 1u64 << (32 - prefix);
-    if u64::from(host) < u64::from(crate::settings::FIRST_USABLE_HOST) || u64::from(host) >= size - 1
+    if u64::from(host) < u64::from(crate::settings::FIRST_USABLE_HOST)
+        || u64::from(host) >= size - 1
     {
         return Err(bad(
             cidr,
@@ -912,10 +917,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            plan.steps
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>(),
+            plan.steps.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
             [
                 "cloudhsm:DescribeClusters Filters=clusterIds=cluster-1 (HSMs hsm-old) (repeated \
                  every 5-60 s until they are deleted, at most 60 s)",
@@ -926,19 +928,27 @@ mod tests {
             ]
         );
         // The deleting HSM is not one the wait waits for.
-        assert!(matches!(&plan.steps[2], Step::WaitHsmsActive { hsm_ids, .. } if hsm_ids.is_empty()));
+        assert!(
+            matches!(&plan.steps[2], Step::WaitHsmsActive { hsm_ids, .. } if hsm_ids.is_empty())
+        );
     }
 
     #[test]
     fn hsm_address_is_the_host_of_the_zone_subnet_and_refuses_reserved_hosts() {
-        assert_eq!(hsm_address(&subnets(), "subnet-b", 10).unwrap(), "10.42.1.10");
+        assert_eq!(
+            hsm_address(&subnets(), "subnet-b", 10).unwrap(),
+            "10.42.1.10"
+        );
         let small = [Subnet {
             id: "subnet-s".to_owned(),
             cidr_block: "10.0.0.0/28".to_owned(),
         }];
         assert_eq!(hsm_address(&small, "subnet-s", 14).unwrap(), "10.0.0.14");
         let err = hsm_address(&small, "subnet-s", 15).unwrap_err().to_string();
-        assert!(err.contains("subnet subnet-s (10.0.0.0/28): hsm_host_number 15 is not a usable host"), "{err}");
+        assert!(
+            err.contains("subnet subnet-s (10.0.0.0/28): hsm_host_number 15 is not a usable host"),
+            "{err}"
+        );
         let err = hsm_address(&small, "subnet-x", 10).unwrap_err().to_string();
         assert!(err.contains("DescribeSubnets did not list it"), "{err}");
     }
@@ -947,7 +957,15 @@ mod tests {
     fn up_refuses_a_cluster_without_subnets() {
         let mut c = cluster("UNINITIALIZED", &[]);
         c.subnets.clear();
-        let err = up(&settings(), &c, &subnets(), &[], &instance("running"), false).unwrap_err();
+        let err = up(
+            &settings(),
+            &c,
+            &subnets(),
+            &[],
+            &instance("running"),
+            false,
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::NoSubnet { .. }), "{err}");
     }
 
@@ -956,7 +974,15 @@ mod tests {
         let names = Names::load().unwrap();
         let c = cluster("ACTIVE", &[]);
         let until = OffsetDateTime::from_unix_timestamp(2_000_000_000).unwrap();
-        let plan = copy_backup(&names, &c, &[backup("b1", "READY", 1)], "b1", "us-west-2", until).unwrap();
+        let plan = copy_backup(
+            &names,
+            &c,
+            &[backup("b1", "READY", 1)],
+            "b1",
+            "us-west-2",
+            until,
+        )
+        .unwrap();
         assert_eq!(
             plan.steps[0].to_string(),
             format!(
@@ -980,13 +1006,22 @@ mod tests {
             copy("young", 20, "2099-01-01T00:00:00Z", "cluster-1"),
             copy("other", 5, "2020-01-01T00:00:00Z", "cluster-other"),
         ];
-        let plan = prune_copies(&names, "cluster-1", &copies, OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap());
+        let plan = prune_copies(
+            &names,
+            "cluster-1",
+            &copies,
+            OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
+        );
         assert_eq!(
             plan.steps,
             [Step::DeleteBackup {
                 backup_id: "old".to_owned()
             }]
         );
-        assert!(plan.notes[0].contains("copy newest expired"), "{:?}", plan.notes);
+        assert!(
+            plan.notes[0].contains("copy newest expired"),
+            "{:?}",
+            plan.notes
+        );
     }
 }

@@ -215,7 +215,10 @@ max_attempts = 8
     fn rejects_host_number_aws_reserves() {
         let text = GOOD.replace("hsm_host_number = 10", "hsm_host_number = 3");
         let err = parse(&text).unwrap_err().to_string();
-        assert!(err.contains("policy/aws.toml: hsm_host_number: 3 is reserved"), "{err}");
+        assert!(
+            err.contains("policy/aws.toml: hsm_host_number: 3 is reserved"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -173,7 +173,15 @@ fn up_on_cluster_without_hsm_creates_one_restoring_the_latest_backup() {
         "the tagged cluster, not the other"
     );
     let backups = aws.backups(&cluster.id).unwrap();
-    let plan = plan::up(&settings(60), &cluster, &subnets(), &backups, &running_bastion(), false).unwrap();
+    let plan = plan::up(
+        &settings(60),
+        &cluster,
+        &subnets(),
+        &backups,
+        &running_bastion(),
+        false,
+    )
+    .unwrap();
     assert!(
         plan.notes
             .iter()
@@ -207,7 +215,15 @@ fn hsm_stuck_in_create_in_progress_times_out_naming_it() {
     let aws = aws(&replay, 3);
     let cluster = aws.cluster().unwrap();
     let backups = aws.backups(&cluster.id).unwrap();
-    let plan = plan::up(&settings(1), &cluster, &subnets(), &backups, &running_bastion(), false).unwrap();
+    let plan = plan::up(
+        &settings(1),
+        &cluster,
+        &subnets(),
+        &backups,
+        &running_bastion(),
+        false,
+    )
+    .unwrap();
     assert!(
         !plan
             .steps
@@ -336,8 +352,15 @@ fn backups_are_listed_newest_first_and_copied_to_the_dr_region() {
     let names = Names::load().unwrap();
     let until = OffsetDateTime::from_unix_timestamp(1_804_291_200).unwrap();
     assert!(
-        plan::copy_backup(&names, &cluster, &backups, "backup-nosuch", "us-west-2", until)
-            .is_err()
+        plan::copy_backup(
+            &names,
+            &cluster,
+            &backups,
+            "backup-nosuch",
+            "us-west-2",
+            until
+        )
+        .is_err()
     );
     let plan = plan::copy_backup(
         &names,
@@ -359,7 +382,15 @@ fn up_right_after_down_waits_out_the_deleting_hsm_and_reuses_its_address() {
     let aws = aws(&replay, 3);
     let cluster = aws.cluster().unwrap();
     let backups = aws.backups(&cluster.id).unwrap();
-    let plan = plan::up(&settings(60), &cluster, &subnets(), &backups, &running_bastion(), false).unwrap();
+    let plan = plan::up(
+        &settings(60),
+        &cluster,
+        &subnets(),
+        &backups,
+        &running_bastion(),
+        false,
+    )
+    .unwrap();
     let mut progress = Vec::new();
     let done = aws.execute(&plan, &mut progress).unwrap();
     assert_eq!(done.created, ["hsm-new000000001"]);
@@ -372,7 +403,10 @@ fn up_right_after_down_waits_out_the_deleting_hsm_and_reuses_its_address() {
         ]
     );
     let progress = String::from_utf8(progress).unwrap();
-    assert!(progress.contains("HSM hsm-deleting00001: DELETE_IN_PROGRESS"), "{progress}");
+    assert!(
+        progress.contains("HSM hsm-deleting00001: DELETE_IN_PROGRESS"),
+        "{progress}"
+    );
     assert_sent(&replay, &expected);
 }
 
@@ -385,12 +419,16 @@ fn prune_deletes_only_our_expired_tagged_copy_that_is_not_the_newest() {
     let now = OffsetDateTime::from_unix_timestamp(1_750_000_000).unwrap();
     let plan = plan::prune_copies(&Names::load().unwrap(), "cluster-2tkysmfzvw5", &copies, now);
     assert!(
-        plan.notes.iter().any(|n| n.contains("backup-untagged0001 is not tagged")),
+        plan.notes
+            .iter()
+            .any(|n| n.contains("backup-untagged0001 is not tagged")),
         "{:?}",
         plan.notes
     );
     assert!(
-        plan.notes.iter().any(|n| n.contains("backup-copynewest01 expired") && n.contains("newest")),
+        plan.notes
+            .iter()
+            .any(|n| n.contains("backup-copynewest01 expired") && n.contains("newest")),
         "{:?}",
         plan.notes
     );

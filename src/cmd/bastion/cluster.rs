@@ -129,12 +129,9 @@ fn sign(csr: &Path, cluster_id: &str, out: &Path, log: &LogTarget) -> anyhow::Re
         );
     };
     let csr_pem = std::fs::read_to_string(csr).with_context(|| format!("{}", csr.display()))?;
-    let made = rust_pki_bastion::anchor::sign_cluster_csr(
-        &csr_pem,
-        cluster_id,
-        OffsetDateTime::now_utc(),
-    )
-    .with_context(|| format!("{}", csr.display()))?;
+    let made =
+        rust_pki_bastion::anchor::sign_cluster_csr(&csr_pem, cluster_id, OffsetDateTime::now_utc())
+            .with_context(|| format!("{}", csr.display()))?;
     let (anchor_path, cert_path) = (out.join(ANCHOR_FILE), out.join(CLUSTER_CERT_FILE));
     for path in [&anchor_path, &cert_path] {
         if path.exists() {
