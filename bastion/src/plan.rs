@@ -352,7 +352,11 @@ pub fn up(
                 });
             }
         };
-        // Prefer a zone without a live HSM (a second HSM elsewhere survives a zone outage).
+        // A zone without a live HSM: each zone's subnet has one fixed address, and a second
+        // HSM elsewhere survives a zone outage.
+        let first = cluster.subnets.first().ok_or_else(|| Error::NoSubnet {
+            cluster_id: cluster.id.clone(),
+        })?;
         let subnet = cluster
             .subnets
             .iter()
@@ -361,9 +365,14 @@ pub fn up(
                     .iter()
                     .any(|h| h.availability_zone == s.availability_zone)
             })
-            .or_else(|| cluster.subnets.first())
-            .ok_or_else(|| Error::NoSubnet {
-                cluster_id: cluster.id.clone(),
+            .ok_or_else(|| Error::HsmAddress {
+                subnet_id: first.subnet_id.clone(),
+                cidr: "-".to_owned(),
+                message: format!(
+                    "every zone of cluster {} already has a live HSM at its fixed address; \
+                     a further HSM needs a subnet in another zone (terraform)",
+                    cluster.id
+                ),
             })?;
         let zone = &subnet.availability_zone;
         let ip_address = hsm_address(subnets, &subnet.subnet_id, settings.hsm_host_number)?;
@@ -1022,6 +1031,30 @@ mod tests {
             plan.notes[0].contains("copy newest expired"),
             "{:?}",
             plan.notes
+        );
+    }
+
+    #[test]
+    fn add_hsm_refuses_when_every_zone_has_one_at_its_fixed_address() {
+        let err = up(
+            &settings(),
+            &cluster(
+                "ACTIVE",
+                &[
+                    ("hsm-1", "us-east-1a", "ACTIVE"),
+                    ("hsm-2", "us-east-1b", "ACTIVE"),
+                ],
+            ),
+            &subnets(),
+            &[backup("b", "READY", 1)],
+            &instance("running"),
+            true,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("every zone of cluster cluster-1 already has a live HSM"),
+            "{err}"
         );
     }
 }
