@@ -165,7 +165,8 @@ pub enum Error {
     /// The caller lacks an IAM permission.
     #[error(
         "{operation}: access denied ({code}); the caller needs the IAM action {iam_action} \
-         (for the ceremony: assume the member role with MFA). AWS says: {message}"
+         (assume the operator role, terraform output operator_role_arn, with MFA). AWS says: \
+         {message}"
     )]
     AccessDenied {
         /// The AWS operation, e.g. `CreateHsm`.
