@@ -1,6 +1,6 @@
 # The RFC's alerting: a multi-region CloudTrail (validated, KMS-encrypted, versioned bucket)
-# streamed to CloudWatch Logs, metric filters + alarms on bastion logins, power events and HSM
-# lifecycle calls, all published to one KMS-encrypted SNS topic every quorum member is
+# streamed to CloudWatch Logs, metric filters + alarms on bastion logins, power events, HSM
+# lifecycle calls, instance attribute, security group, IAM and tag changes, all published to one KMS-encrypted SNS topic every quorum member is
 # subscribed to. `rust-pki bastion` logs the same events to the transparency log; this is the
 # independent record from AWS itself.
 
@@ -26,6 +26,29 @@ locals {
     hsm-lifecycle = {
       description = "CloudHSM CreateHsm/DeleteHsm and cluster/backup changes"
       pattern     = "{ ($.eventSource = \"cloudhsm.amazonaws.com\") && (($.eventName = \"CreateHsm\") || ($.eventName = \"DeleteHsm\") || ($.eventName = \"InitializeCluster\") || ($.eventName = \"ModifyCluster\") || ($.eventName = \"DeleteCluster\") || ($.eventName = \"RestoreBackup\") || ($.eventName = \"DeleteBackup\") || ($.eventName = \"ModifyBackupAttributes\") || ($.eventName = \"CopyBackupToRegion\")) }"
+    }
+    # A changed userData runs as root at the next start; the instance profile and the
+    # termination protection are attributes too.
+    instance-attribute = {
+      description = "EC2 ModifyInstanceAttribute / instance profile changes (userData runs as root at the next start)"
+      pattern     = "{ ($.eventSource = \"ec2.amazonaws.com\") && (($.eventName = \"ModifyInstanceAttribute\") || ($.eventName = \"AssociateIamInstanceProfile\") || ($.eventName = \"ReplaceIamInstanceProfileAssociation\") || ($.eventName = \"DisassociateIamInstanceProfile\") || ($.eventName = \"ModifyInstanceMetadataOptions\")) }"
+    }
+    # The four security-group rules are the network isolation of the bastion and the HSMs.
+    security-group-change = {
+      description = "EC2 security group or rule created, changed or deleted"
+      pattern     = "{ ($.eventSource = \"ec2.amazonaws.com\") && (($.eventName = \"AuthorizeSecurityGroupIngress\") || ($.eventName = \"AuthorizeSecurityGroupEgress\") || ($.eventName = \"RevokeSecurityGroupIngress\") || ($.eventName = \"RevokeSecurityGroupEgress\") || ($.eventName = \"ModifySecurityGroupRules\") || ($.eventName = \"UpdateSecurityGroupRuleDescriptionsIngress\") || ($.eventName = \"UpdateSecurityGroupRuleDescriptionsEgress\") || ($.eventName = \"CreateSecurityGroup\") || ($.eventName = \"DeleteSecurityGroup\") || ($.eventName = \"ModifyNetworkInterfaceAttribute\")) }"
+    }
+    # Roles and policies decide who may use the root; IAM is global (us-east-1 events,
+    # delivered through the multi-region trail).
+    iam-change = {
+      description = "IAM roles, policies, users, access keys or MFA devices changed"
+      pattern     = "{ ($.eventSource = \"iam.amazonaws.com\") && (($.eventName = \"CreateRole\") || ($.eventName = \"DeleteRole\") || ($.eventName = \"UpdateRole\") || ($.eventName = \"UpdateAssumeRolePolicy\") || ($.eventName = \"PutRolePolicy\") || ($.eventName = \"DeleteRolePolicy\") || ($.eventName = \"AttachRolePolicy\") || ($.eventName = \"DetachRolePolicy\") || ($.eventName = \"PutRolePermissionsBoundary\") || ($.eventName = \"CreatePolicy\") || ($.eventName = \"CreatePolicyVersion\") || ($.eventName = \"SetDefaultPolicyVersion\") || ($.eventName = \"DeletePolicy\") || ($.eventName = \"CreateUser\") || ($.eventName = \"PutUserPolicy\") || ($.eventName = \"AttachUserPolicy\") || ($.eventName = \"AddUserToGroup\") || ($.eventName = \"PutGroupPolicy\") || ($.eventName = \"AttachGroupPolicy\") || ($.eventName = \"CreateAccessKey\") || ($.eventName = \"CreateLoginProfile\") || ($.eventName = \"UpdateLoginProfile\") || ($.eventName = \"DeactivateMFADevice\") || ($.eventName = \"DeleteVirtualMFADevice\") || ($.eventName = \"AddRoleToInstanceProfile\") || ($.eventName = \"RemoveRoleFromInstanceProfile\")) }"
+    }
+    # `rust-pki bastion` finds the cluster, the bastion and the DR copies by their role tag:
+    # moving a tag would point it at another resource.
+    tag-change = {
+      description = "Tags changed on EC2 or CloudHSM resources (the role tags rust-pki bastion finds resources by)"
+      pattern     = "{ (($.eventSource = \"ec2.amazonaws.com\") && (($.eventName = \"CreateTags\") || ($.eventName = \"DeleteTags\"))) || (($.eventSource = \"cloudhsm.amazonaws.com\") && (($.eventName = \"TagResource\") || ($.eventName = \"UntagResource\"))) }"
     }
     # Whoever wants to act unseen stops the trail first.
     audit-tamper = {

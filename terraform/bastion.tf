@@ -3,7 +3,11 @@
 # SendSSHPublicKey for the OS user local.names.bastion_os_user). Terraform cannot create an
 # instance in the stopped state: after the first apply, `rust-pki bastion down` stops it and it
 # stays stopped between ceremonies (`rust-pki bastion up` starts it). To rebuild it from the
-# pinned AMI before a ceremony: `terraform apply -replace=aws_instance.bastion`.
+# pinned AMI before a ceremony, termination protection goes off for that one apply:
+# `-var bastion_termination_protection=false` apply, then `terraform apply
+# -replace=aws_instance.bastion -var bastion_termination_protection=false`, then apply
+# with it on again (docs/ceremony-runbook.md). Each step is a ModifyInstanceAttribute or
+# TerminateInstances call that pages every member (audit.tf).
 
 resource "aws_security_group" "eic_endpoint" {
   name        = "rust-pki-eic-endpoint"
@@ -65,18 +69,19 @@ resource "aws_instance" "bastion" {
   iam_instance_profile        = aws_iam_instance_profile.bastion.name
   ebs_optimized               = true
   monitoring                  = true
-  disable_api_termination     = true
+  disable_api_termination     = var.bastion_termination_protection
   user_data_replace_on_change = true
 
   # The only login account: the OS user EC2 Instance Connect pushes members' keys for. No
-  # default (ec2-user) account, no password, no sudo.
-  user_data = <<-CLOUDINIT
-    #cloud-config
-    users:
-      - name: ${local.names.bastion_os_user}
-        shell: /bin/bash
-        lock_passwd: true
-  CLOUDINIT
+  # default (ec2-user) account, no password, no sudo: the CloudHSM client is configured at
+  # first boot for the HSMs' fixed addresses and the cluster's trust anchor, so the ceremony
+  # user never needs root (a sudo rule for configure-cli would let whoever holds the
+  # session point the client at another address).
+  user_data = templatefile("${path.module}/bastion-cloud-init.yaml.tftpl", {
+    os_user      = local.names.bastion_os_user
+    hsm_ips      = local.hsm_ips
+    trust_anchor = var.cluster_trust_anchor_pem
+  })
 
   metadata_options {
     http_endpoint               = "enabled"

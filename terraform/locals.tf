@@ -12,6 +12,10 @@ locals {
   # The CloudHSM client on the bastion talks to the HSM ENIs on these ports only.
   hsm_port_from = 2223
   hsm_port_to   = 2225
+
+  # The fixed address of a ceremony HSM in each subnet (CreateHsm IpAddress, computed the
+  # same way by `rust-pki bastion up` from policy/aws.toml hsm_host_number).
+  hsm_ips = [for subnet in aws_subnet.private : cidrhost(subnet.cidr_block, var.hsm_host_number)]
 }
 
 data "aws_caller_identity" "current" {}

@@ -27,6 +27,19 @@ resource "aws_subnet" "private" {
   }
 }
 
+# Keep each subnet's HSM address free for CreateHsm: an explicit reservation means AWS
+# never hands the address out automatically (to the bastion, the EIC endpoint, ...), while
+# it can still be assigned on request (Amazon VPC User Guide, "Subnet CIDR reservations",
+# https://docs.aws.amazon.com/vpc/latest/userguide/subnet-cidr-reservation.html).
+resource "aws_ec2_subnet_cidr_reservation" "hsm" {
+  count = 2
+
+  subnet_id        = aws_subnet.private[count.index].id
+  cidr_block       = "${local.hsm_ips[count.index]}/32"
+  reservation_type = "explicit"
+  description      = "CloudHSM ephemeral HSM address (rust-pki bastion up)"
+}
+
 # Only the implicit local route: no 0.0.0.0/0 anywhere.
 resource "aws_route_table" "private" {
   vpc_id = aws_vpc.pki.id

@@ -32,3 +32,13 @@ output "alarm_topic_arn" {
   description = "SNS topic the bastion alarms publish to."
   value       = aws_sns_topic.alarms.arn
 }
+
+output "operator_role_arn" {
+  description = "The operator's role (assume with MFA) for `rust-pki bastion`."
+  value       = aws_iam_role.operator.arn
+}
+
+output "hsm_ip_addresses" {
+  description = "The fixed addresses of the ephemeral HSMs, one per subnet (CreateHsm IpAddress)."
+  value       = local.hsm_ips
+}

@@ -107,3 +107,41 @@ variable "log_retention_days" {
   type        = number
   default     = 731
 }
+
+variable "operator_principal_arns" {
+  description = "IAM users (or account roots) allowed to assume the operator's role (local.names.operator_role), with MFA: whoever runs `rust-pki bastion up/down/admit/backups/init-cluster`."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.operator_principal_arns) > 0 && alltrue([for arn in var.operator_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|user/.+)$", arn))])
+    error_message = "Give at least one IAM user ARN or account root ARN."
+  }
+}
+
+variable "hsm_host_number" {
+  description = "Host number of every ephemeral HSM in its subnet: `rust-pki bastion up` passes CreateHsm IpAddress = cidrhost(subnet, hsm_host_number), and the bastion's CloudHSM client is configured for those addresses at build. Keep equal to hsm_host_number in policy/aws.toml (tests/terraform/check_names.py checks it)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.hsm_host_number >= 4 && var.hsm_host_number <= 250
+    error_message = "AWS reserves hosts 0-3 and the last of every subnet: use 4 to 250 in a /24."
+  }
+}
+
+variable "cluster_trust_anchor_pem" {
+  description = "The one-time trust anchor of `rust-pki bastion init-cluster sign` (trust-anchor.pem), installed on the bastion as the CloudHSM client's /opt/cloudhsm/etc/customerCA.crt. Empty before the cluster is initialised. Changing it rebuilds the bastion (user_data_replace_on_change)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.cluster_trust_anchor_pem == "" || startswith(trimspace(var.cluster_trust_anchor_pem), "-----BEGIN CERTIFICATE-----")
+    error_message = "cluster_trust_anchor_pem must be one PEM certificate (trust-anchor.pem), or empty."
+  }
+}
+
+variable "bastion_termination_protection" {
+  description = "EC2 termination protection on the bastion. Rebuilding it (`terraform apply -replace=aws_instance.bastion`) needs it off for that apply: set false, apply, replace, set true, apply (see the runbook in docs/; each change raises the instance-attribute alarm)."
+  type        = bool
+  default     = true
+}

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use crate::names::Names;
 use crate::plan::{Plan, Step, iam_action};
 use crate::settings::MAX_POLL_INTERVAL;
-use crate::state::{Backup, Cluster, Hsm, Instance};
+use crate::state::{Backup, Cluster, ClusterSubnet, Hsm, Instance, Subnet};
 use crate::{Error, Result};
 
 /// Error codes that mean "not allowed" across EC2 (`UnauthorizedOperation`), CloudHSMv2
@@ -60,6 +60,8 @@ pub struct Aws {
     ec2: aws_sdk_ec2::Client,
     connect: aws_sdk_ec2instanceconnect::Client,
     region: Option<String>,
+    /// The configs the clients came from, for [`Aws::in_region`].
+    configs: (SdkConfig, SdkConfig),
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -128,7 +130,28 @@ impl Aws {
             ec2: aws_sdk_ec2::Client::new(ec2),
             connect: aws_sdk_ec2instanceconnect::Client::new(ec2),
             region: hsm.region().map(ToString::to_string),
+            configs: (hsm.clone(), ec2.clone()),
         }
+    }
+
+    /// The same clients in another region (the primary region for the cluster, the DR
+    /// region for the copies of its backups).
+    ///
+    /// # Errors
+    /// [`Error::Aws`] when the runtime cannot start.
+    pub fn in_region(&self, region: &str) -> Result<Self> {
+        let with = |c: &SdkConfig| {
+            c.clone()
+                .into_builder()
+                .region(Region::new(region.to_owned()))
+                .build()
+        };
+        Ok(Self::from_configs(
+            runtime()?,
+            self.names.clone(),
+            &with(&self.configs.0),
+            &with(&self.configs.1),
+        ))
     }
 
     /// The region the clients use.
@@ -187,6 +210,31 @@ impl Aws {
         }
     }
 
+    /// The subnets `ids` (EC2 DescribeSubnets): their CIDR blocks give the HSMs' fixed
+    /// addresses.
+    ///
+    /// # Errors
+    /// The call's error.
+    pub fn subnets(&self, ids: &[String]) -> Result<Vec<Subnet>> {
+        let out = self
+            .runtime
+            .block_on(
+                self.ec2
+                    .describe_subnets()
+                    .set_subnet_ids(Some(ids.to_vec()))
+                    .send(),
+            )
+            .map_err(|e| sdk_error("DescribeSubnets", e))?;
+        Ok(out
+            .subnets()
+            .iter()
+            .map(|s| Subnet {
+                id: s.subnet_id().unwrap_or_default().to_owned(),
+                cidr_block: s.cidr_block().unwrap_or_default().to_owned(),
+            })
+            .collect())
+    }
+
     /// The cluster by id (one DescribeClusters with a clusterIds filter).
     fn cluster_by_id(&self, cluster_id: &str) -> Result<Cluster> {
         let out = self
@@ -213,6 +261,21 @@ impl Aws {
     /// # Errors
     /// The call's error.
     pub fn backups(&self, cluster_id: &str) -> Result<Vec<Backup>> {
+        self.describe_backups(Some(cluster_id))
+    }
+
+    /// The copies of `cluster_id`'s backups in this region (a copy belongs to no cluster:
+    /// DescribeBackups unfiltered, kept when its SourceCluster is `cluster_id`), newest first.
+    ///
+    /// # Errors
+    /// The call's error.
+    pub fn copies(&self, cluster_id: &str) -> Result<Vec<Backup>> {
+        let mut all = self.describe_backups(None)?;
+        all.retain(|b| b.source_cluster.as_deref() == Some(cluster_id));
+        Ok(all)
+    }
+
+    fn describe_backups(&self, cluster_id: Option<&str>) -> Result<Vec<Backup>> {
         let mut backups = Vec::new();
         let mut token = None;
         loop {
@@ -221,7 +284,10 @@ impl Aws {
                 .block_on(
                     self.hsm
                         .describe_backups()
-                        .filters("clusterIds", vec![cluster_id.to_owned()])
+                        .set_filters(cluster_id.map(|id| {
+                            std::iter::once(("clusterIds".to_owned(), vec![id.to_owned()]))
+                                .collect()
+                        }))
                         .set_next_token(token.take())
                         .send(),
                 )
@@ -236,6 +302,12 @@ impl Aws {
                     cluster_id: b.cluster_id().map(ToOwned::to_owned),
                     source_region: b.source_region().map(ToOwned::to_owned),
                     never_expires: b.never_expires().unwrap_or(false),
+                    source_cluster: b.source_cluster().map(ToOwned::to_owned),
+                    tags: b
+                        .tag_list()
+                        .iter()
+                        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                        .collect(),
                 }
             }));
             match out.next_token() {
@@ -363,6 +435,7 @@ impl Aws {
             Step::CreateHsm {
                 cluster_id,
                 availability_zone,
+                ip_address,
             } => {
                 let out = self
                     .runtime
@@ -371,6 +444,7 @@ impl Aws {
                             .create_hsm()
                             .cluster_id(cluster_id)
                             .availability_zone(availability_zone)
+                            .ip_address(ip_address)
                             .send(),
                     )
                     .map_err(|e| sdk_error(op, e))?;
@@ -379,18 +453,31 @@ impl Aws {
                     field: "Hsm",
                 })?;
                 done.lines.push(format!(
-                    "created HSM {} in {availability_zone} ({})",
+                    "created HSM {} in {availability_zone} at {ip_address} ({})",
                     hsm.hsm_id(),
                     hsm.state().map_or("-", |s| s.as_str())
                 ));
                 done.created.push(hsm.hsm_id().to_owned());
             }
-            Step::WaitHsmsActive {
+            Step::WaitHsmsDeleted {
                 cluster_id,
+                hsm_ids,
                 timeout,
                 first_interval,
             } => {
-                let hsms = self.wait_active(cluster_id, *timeout, *first_interval, progress)?;
+                self.wait_deleted(cluster_id, hsm_ids, *timeout, *first_interval, progress)?;
+                done.lines
+                    .push(format!("HSMs {} deleted", hsm_ids.join(", ")));
+            }
+            Step::WaitHsmsActive {
+                cluster_id,
+                hsm_ids,
+                timeout,
+                first_interval,
+            } => {
+                let ours: Vec<String> = hsm_ids.iter().chain(&done.created).cloned().collect();
+                let hsms =
+                    self.wait_active(cluster_id, &ours, *timeout, *first_interval, progress)?;
                 for h in hsms {
                     done.lines.push(format!(
                         "HSM {} ACTIVE in {} at {}",
@@ -471,7 +558,21 @@ impl Aws {
             Step::CopyBackupToRegion {
                 backup_id,
                 destination_region,
+                tags,
             } => {
+                let tag_list = tags
+                    .iter()
+                    .map(|(k, v)| {
+                        aws_sdk_cloudhsmv2::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                            .map_err(|e| Error::Aws {
+                                operation: "CopyBackupToRegion",
+                                message: e.to_string(),
+                            })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
                 let out = self
                     .runtime
                     .block_on(
@@ -479,6 +580,7 @@ impl Aws {
                             .copy_backup_to_region()
                             .backup_id(backup_id)
                             .destination_region(destination_region)
+                            .set_tag_list(Some(tag_list))
                             .send(),
                     )
                     .map_err(|e| sdk_error(op, e))?;
@@ -489,15 +591,31 @@ impl Aws {
                         .map_or_else(|| "started".to_owned(), |s| format!("from {s}"))
                 ));
             }
+            Step::DeleteBackup { backup_id } => {
+                let out = self
+                    .runtime
+                    .block_on(self.hsm.delete_backup().backup_id(backup_id).send())
+                    .map_err(|e| sdk_error(op, e))?;
+                done.lines.push(format!(
+                    "deleted backup {backup_id} ({}; restorable for 7 days)",
+                    out.backup()
+                        .and_then(|b| b.backup_state())
+                        .map_or("-", |s| s.as_str())
+                ));
+            }
         }
         Ok(())
     }
 
     /// Polls DescribeClusters (interval doubling from `first_interval` up to
-    /// [`MAX_POLL_INTERVAL`]) until every HSM is ACTIVE.
+    /// [`MAX_POLL_INTERVAL`]) until every HSM of `ours` is ACTIVE. Other HSMs (one being
+    /// deleted after `down`, say) are not ours and do not fail the wait; one of ours that
+    /// goes DEGRADED, DELETE_IN_PROGRESS or DELETED, or disappears, does. HSM states:
+    /// https://docs.aws.amazon.com/cloudhsm/latest/APIReference/API_Hsm.html.
     fn wait_active(
         &self,
         cluster_id: &str,
+        ours: &[String],
         timeout: Duration,
         first_interval: Duration,
         progress: &mut dyn Write,
@@ -506,7 +624,21 @@ impl Aws {
         let mut interval = first_interval;
         loop {
             let cluster = self.cluster_by_id(cluster_id)?;
-            if let Some(h) = cluster.hsms.iter().find(|h| {
+            let mine: Vec<&Hsm> = ours
+                .iter()
+                .map(|id| {
+                    cluster
+                        .hsms
+                        .iter()
+                        .find(|h| &h.id == id)
+                        .ok_or_else(|| Error::HsmFailed {
+                            hsm_id: id.clone(),
+                            state: "gone".to_owned(),
+                            message: "DescribeClusters no longer lists it".to_owned(),
+                        })
+                })
+                .collect::<Result<_>>()?;
+            if let Some(h) = mine.iter().find(|h| {
                 matches!(
                     h.state.as_str(),
                     "DEGRADED" | "DELETE_IN_PROGRESS" | "DELETED"
@@ -518,38 +650,75 @@ impl Aws {
                     message: h.state_message.clone().unwrap_or_else(|| "-".to_owned()),
                 });
             }
-            let pending = cluster.hsms.iter().find(|h| h.state != "ACTIVE");
+            let pending = mine.iter().find(|h| h.state != "ACTIVE");
             let elapsed = start.elapsed();
-            match pending {
-                None if !cluster.hsms.is_empty() => {
-                    writeln!(progress, "all HSMs ACTIVE after {} s", elapsed.as_secs())
-                        .map_err(Error::Progress)?;
-                    return Ok(cluster.hsms);
-                }
-                _ => {}
+            if pending.is_none() && !mine.is_empty() {
+                writeln!(progress, "our HSMs ACTIVE after {} s", elapsed.as_secs())
+                    .map_err(Error::Progress)?;
+                return Ok(mine.into_iter().cloned().collect());
             }
             let (id, state) =
-                pending.map_or(("(none yet)", "-"), |h| (h.id.as_str(), h.state.as_str()));
-            if elapsed >= timeout {
-                return Err(Error::HsmTimeout {
-                    hsm_id: id.to_owned(),
-                    state: state.to_owned(),
-                    waited_seconds: elapsed.as_secs(),
-                });
-            }
-            writeln!(
-                progress,
-                "[{:>4} s / {} s] HSM {id}: {state}; next check in {} s",
-                elapsed.as_secs(),
-                timeout.as_secs(),
-                interval.as_secs_f32()
-            )
-            .map_err(Error::Progress)?;
-            let sleep = interval.min(timeout.saturating_sub(elapsed));
-            self.runtime
-                .block_on(async { tokio::time::sleep(sleep).await });
-            interval = (interval * 2).min(MAX_POLL_INTERVAL);
+                pending.map_or(("(none)", "-"), |h| (h.id.as_str(), h.state.as_str()));
+            self.pause(start, timeout, &mut interval, id, state, progress)?;
         }
+    }
+
+    /// Polls DescribeClusters until none of `hsm_ids` is listed other than DELETED.
+    fn wait_deleted(
+        &self,
+        cluster_id: &str,
+        hsm_ids: &[String],
+        timeout: Duration,
+        first_interval: Duration,
+        progress: &mut dyn Write,
+    ) -> Result<()> {
+        let start = Instant::now();
+        let mut interval = first_interval;
+        loop {
+            let cluster = self.cluster_by_id(cluster_id)?;
+            let Some(h) = cluster
+                .hsms
+                .iter()
+                .find(|h| hsm_ids.contains(&h.id) && h.state != "DELETED")
+            else {
+                return Ok(());
+            };
+            self.pause(start, timeout, &mut interval, &h.id, &h.state, progress)?;
+        }
+    }
+
+    /// Reports the wait, fails with [`Error::HsmTimeout`] once `timeout` is over, else
+    /// sleeps `interval` (doubled for the next time, up to [`MAX_POLL_INTERVAL`]).
+    fn pause(
+        &self,
+        start: Instant,
+        timeout: Duration,
+        interval: &mut Duration,
+        hsm_id: &str,
+        state: &str,
+        progress: &mut dyn Write,
+    ) -> Result<()> {
+        let elapsed = start.elapsed();
+        if elapsed >= timeout {
+            return Err(Error::HsmTimeout {
+                hsm_id: hsm_id.to_owned(),
+                state: state.to_owned(),
+                waited_seconds: elapsed.as_secs(),
+            });
+        }
+        writeln!(
+            progress,
+            "[{:>4} s / {} s] HSM {hsm_id}: {state}; next check in {} s",
+            elapsed.as_secs(),
+            timeout.as_secs(),
+            interval.as_secs_f32()
+        )
+        .map_err(Error::Progress)?;
+        let sleep = (*interval).min(timeout.saturating_sub(elapsed));
+        self.runtime
+            .block_on(async { tokio::time::sleep(sleep).await });
+        *interval = (*interval * 2).min(MAX_POLL_INTERVAL);
+        Ok(())
     }
 }
 
@@ -567,11 +736,18 @@ fn instance_state(state: Option<&aws_sdk_ec2::types::InstanceState>) -> &str {
 }
 
 fn cluster_from_sdk(c: &aws_sdk_cloudhsmv2::types::Cluster) -> Cluster {
-    let mut zones: Vec<String> = c
+    let mut subnets: Vec<ClusterSubnet> = c
         .subnet_mapping()
-        .map(|m| m.keys().cloned().collect())
+        .map(|m| {
+            m.iter()
+                .map(|(zone, subnet)| ClusterSubnet {
+                    availability_zone: zone.clone(),
+                    subnet_id: subnet.clone(),
+                })
+                .collect()
+        })
         .unwrap_or_default();
-    zones.sort();
+    subnets.sort_by(|a, b| a.availability_zone.cmp(&b.availability_zone));
     Cluster {
         id: c.cluster_id().unwrap_or_default().to_owned(),
         state: c
@@ -590,7 +766,7 @@ fn cluster_from_sdk(c: &aws_sdk_cloudhsmv2::types::Cluster) -> Cluster {
                 eni_ip: h.eni_ip().map(ToOwned::to_owned),
             })
             .collect(),
-        availability_zones: zones,
+        subnets,
         backup_retention: c.backup_retention_policy().map(|p| {
             (
                 p.r#type().map_or("-", |t| t.as_str()).to_owned(),

@@ -69,7 +69,7 @@ pub fn check_cluster_certificate(
     })
 }
 
-fn verify(
+pub(crate) fn verify(
     key: &SubjectPublicKeyInfoOwned,
     algorithm: &str,
     message: &[u8],

@@ -102,20 +102,24 @@ pub enum Error {
     /// `down` without a READY backup made after the ceremony started.
     #[error("{0}")]
     NoFreshBackup(String),
-    /// The availability zone of policy/aws.toml has no subnet in the cluster.
-    #[error(
-        "availability zone {zone} (policy/aws.toml hsm_availability_zones) has no subnet in \
-         cluster {cluster_id}; the cluster has {available:?}"
-    )]
-    AvailabilityZone {
-        /// The availability zones of policy/aws.toml, comma-separated.
-        zone: String,
+    /// The cluster's SubnetMapping is empty.
+    #[error("cluster {cluster_id} has no subnet (SubnetMapping is empty): is terraform applied?")]
+    NoSubnet {
         /// The cluster's id.
         cluster_id: String,
-        /// The availability zones of the cluster's subnets.
-        available: Vec<String>,
     },
-    /// The HSM did not become ACTIVE in time.
+    /// The fixed HSM address cannot be made in the subnet (DescribeSubnets did not list it,
+    /// its CIDR is not IPv4, or `hsm_host_number` does not fit in it).
+    #[error("subnet {subnet_id} ({cidr}): {message}")]
+    HsmAddress {
+        /// The subnet.
+        subnet_id: String,
+        /// Its CIDR block, or `-`.
+        cidr: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The HSM did not become ACTIVE (or finish deleting) in time.
     #[error(
         "HSM {hsm_id} is still {state} after {waited_seconds} s (hsm_wait_timeout_seconds in \
          policy/aws.toml); check `rust-pki bastion status` and the CloudHSM console, then rerun \
@@ -161,7 +165,8 @@ pub enum Error {
     /// The caller lacks an IAM permission.
     #[error(
         "{operation}: access denied ({code}); the caller needs the IAM action {iam_action} \
-         (for the ceremony: assume the member role with MFA). AWS says: {message}"
+         (assume the operator role, terraform output operator_role_arn, with MFA). AWS says: \
+         {message}"
     )]
     AccessDenied {
         /// The AWS operation, e.g. `CreateHsm`.

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod anchor;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod cert;

@@ -8,6 +8,10 @@ use crate::{Error, Result};
 /// The text of `terraform/names.json`, compiled in.
 pub const NAMES_JSON: &str = include_str!("../../terraform/names.json");
 
+/// Tag on a DR copy of a backup: the RFC 3339 time after which `backups prune` deletes it.
+/// Data, not a name resources are found by, so not in names.json.
+pub const RETAIN_UNTIL_TAG: &str = "rust-pki:retain-until";
+
 /// Tag key and values, user and resource names (see terraform/names.json).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Names {
@@ -17,10 +21,15 @@ pub struct Names {
     pub cluster_role: String,
     /// Value of `tag_key` on the bastion EC2 instance.
     pub bastion_role: String,
+    /// Value of `tag_key` on the copies `backups copy` makes in the DR region (the only
+    /// backups the operator role may delete).
+    pub backup_copy_role: String,
     /// The OS user members log in as (EC2 Instance Connect pushes keys for it).
     pub bastion_os_user: String,
     /// Prefix of the per-member IAM roles.
     pub member_role_prefix: String,
+    /// The ceremony operator's IAM role (every call `rust-pki bastion` makes, with MFA).
+    pub operator_role: String,
     /// SNS topic of the alarms.
     pub alarm_topic: String,
     /// CloudTrail trail name.
@@ -47,6 +56,7 @@ impl Names {
             ("tag_key", &names.tag_key),
             ("cluster_role", &names.cluster_role),
             ("bastion_role", &names.bastion_role),
+            ("backup_copy_role", &names.backup_copy_role),
             ("bastion_os_user", &names.bastion_os_user),
         ] {
             if value.is_empty() {

@@ -2,12 +2,14 @@
 //! saw, before any of them is made. `--dry-run` prints a plan; the executor runs it.
 
 use std::fmt;
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::names::{Names, RETAIN_UNTIL_TAG};
 use crate::settings::Settings;
-use crate::state::{self, Backup, Cluster, Instance};
+use crate::state::{self, Backup, Cluster, Instance, Subnet};
 use crate::{Error, Result};
 
 /// One API call (or the wait loop of `up`, a series of DescribeClusters calls).
@@ -31,11 +33,31 @@ pub enum Step {
         cluster_id: String,
         /// Where the HSM is created (a zone with a subnet of the cluster).
         availability_zone: String,
+        /// Its fixed address: `hsm_host_number` of the zone's subnet. "If you specify an IP
+        /// address, use an available address from the subnet that maps to the Availability
+        /// Zone where you are creating the HSM" (API reference, CreateHsm,
+        /// https://docs.aws.amazon.com/cloudhsm/latest/APIReference/API_CreateHsm.html).
+        ip_address: String,
     },
-    /// DescribeClusters until every HSM of the cluster is ACTIVE.
+    /// DescribeClusters until the HSMs being deleted are gone: an HSM in
+    /// DELETE_IN_PROGRESS (e.g. `up` right after `down`) still holds its fixed address.
+    WaitHsmsDeleted {
+        /// The cluster polled.
+        cluster_id: String,
+        /// The HSMs being deleted.
+        hsm_ids: Vec<String>,
+        /// When to give up.
+        timeout: Duration,
+        /// The first wait between two calls (it grows from there).
+        first_interval: Duration,
+    },
+    /// DescribeClusters until our HSMs (those reused, and those this plan creates) are
+    /// ACTIVE; HSMs of the cluster being deleted are not ours and are ignored.
     WaitHsmsActive {
         /// The cluster polled.
         cluster_id: String,
+        /// The HSMs reused; the executor adds those it created.
+        hsm_ids: Vec<String>,
         /// When to give up.
         timeout: Duration,
         /// The first wait between two calls (it grows from there).
@@ -70,12 +92,26 @@ pub enum Step {
         /// The certificate (PEM) that issued it, which the cluster will trust.
         trust_anchor: String,
     },
-    /// cloudhsmv2:CopyBackupToRegion.
+    /// cloudhsmv2:CopyBackupToRegion, tagging the copy: a copy "is no longer associated
+    /// with a cluster and has no backup retention policy. You must manually delete any
+    /// backups not associated with a cluster" (User Guide, "Configure AWS CloudHSM backup
+    /// retention policy",
+    /// https://docs.aws.amazon.com/cloudhsm/latest/userguide/manage-backup-retention.html),
+    /// so the copy carries the date it may be deleted, and `backups prune` deletes it then.
     CopyBackupToRegion {
         /// The backup copied.
         backup_id: String,
         /// The region receiving the copy.
         destination_region: String,
+        /// TagList of the copy (key, value): the role tag and the retain-until date.
+        tags: Vec<(String, String)>,
+    },
+    /// cloudhsmv2:DeleteBackup of an expired copy in the DR region ("A backup can be
+    /// restored up to 7 days after the DeleteBackup request is made", API reference,
+    /// https://docs.aws.amazon.com/cloudhsm/latest/APIReference/API_DeleteBackup.html).
+    DeleteBackup {
+        /// The copy deleted.
+        backup_id: String,
     },
 }
 
@@ -86,11 +122,12 @@ impl Step {
             Self::StartInstance { .. } => "StartInstances",
             Self::StopInstance { .. } => "StopInstances",
             Self::CreateHsm { .. } => "CreateHsm",
-            Self::WaitHsmsActive { .. } => "DescribeClusters",
+            Self::WaitHsmsDeleted { .. } | Self::WaitHsmsActive { .. } => "DescribeClusters",
             Self::DeleteHsm { .. } => "DeleteHsm",
             Self::SendSshPublicKey { .. } => "SendSSHPublicKey",
             Self::InitializeCluster { .. } => "InitializeCluster",
             Self::CopyBackupToRegion { .. } => "CopyBackupToRegion",
+            Self::DeleteBackup { .. } => "DeleteBackup",
         }
     }
 
@@ -112,11 +149,13 @@ impl Step {
             Self::CreateHsm {
                 cluster_id,
                 availability_zone,
+                ip_address,
             } => vec![
                 ("ClusterId", cluster_id.clone()),
                 ("AvailabilityZone", availability_zone.clone()),
+                ("IpAddress", ip_address.clone()),
             ],
-            Self::WaitHsmsActive { cluster_id, .. } => {
+            Self::WaitHsmsDeleted { cluster_id, .. } | Self::WaitHsmsActive { cluster_id, .. } => {
                 vec![("Filters", format!("clusterIds={cluster_id}"))]
             }
             Self::DeleteHsm { cluster_id, hsm_id } => {
@@ -152,10 +191,19 @@ impl Step {
             Self::CopyBackupToRegion {
                 backup_id,
                 destination_region,
+                tags,
             } => vec![
                 ("BackupId", backup_id.clone()),
                 ("DestinationRegion", destination_region.clone()),
+                (
+                    "TagList",
+                    tags.iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
             ],
+            Self::DeleteBackup { backup_id } => vec![("BackupId", backup_id.clone())],
         }
     }
 
@@ -171,28 +219,37 @@ impl fmt::Display for Step {
         for (name, value) in self.parameters() {
             write!(f, " {name}={value}")?;
         }
-        if let Self::WaitHsmsActive {
-            timeout,
-            first_interval,
-            ..
-        } = self
-        {
-            write!(
-                f,
-                " (repeated every {}-{} s until every HSM is ACTIVE, at most {} s)",
-                first_interval.as_secs(),
-                crate::settings::MAX_POLL_INTERVAL.as_secs(),
-                timeout.as_secs()
-            )?;
-        }
-        Ok(())
+        let (until, timeout, first_interval) = match self {
+            Self::WaitHsmsActive {
+                timeout,
+                first_interval,
+                ..
+            } => ("our HSMs are ACTIVE", timeout, first_interval),
+            Self::WaitHsmsDeleted {
+                hsm_ids,
+                timeout,
+                first_interval,
+                ..
+            } => {
+                write!(f, " (HSMs {})", hsm_ids.join(", "))?;
+                ("they are deleted", timeout, first_interval)
+            }
+            _ => return Ok(()),
+        };
+        write!(
+            f,
+            " (repeated every {}-{} s until {until}, at most {} s)",
+            first_interval.as_secs(),
+            crate::settings::MAX_POLL_INTERVAL.as_secs(),
+            timeout.as_secs()
+        )
     }
 }
 
 /// The IAM action of an API operation of EC2, EC2 Instance Connect or CloudHSMv2.
 pub fn iam_action(operation: &str) -> String {
     let service = match operation {
-        "StartInstances" | "StopInstances" | "DescribeInstances" => "ec2",
+        "StartInstances" | "StopInstances" | "DescribeInstances" | "DescribeSubnets" => "ec2",
         "SendSSHPublicKey" => "ec2-instance-connect",
         _ => "cloudhsm",
     };
@@ -233,10 +290,13 @@ pub fn resources(plan: &Plan) -> Vec<String> {
             | Step::StopInstance { instance_id }
             | Step::SendSshPublicKey { instance_id, .. } => instance_id,
             Step::CreateHsm { cluster_id, .. }
+            | Step::WaitHsmsDeleted { cluster_id, .. }
             | Step::WaitHsmsActive { cluster_id, .. }
             | Step::InitializeCluster { cluster_id, .. } => cluster_id,
             Step::DeleteHsm { hsm_id, .. } => hsm_id,
-            Step::CopyBackupToRegion { backup_id, .. } => backup_id,
+            Step::CopyBackupToRegion { backup_id, .. } | Step::DeleteBackup { backup_id } => {
+                backup_id
+            }
         };
         if !ids.contains(id) {
             ids.push(id.clone());
@@ -246,15 +306,19 @@ pub fn resources(plan: &Plan) -> Vec<String> {
 }
 
 /// `up`: start the bastion, have an HSM (create one unless the cluster has one, or
-/// another one with `add_hsm`), wait until every HSM is ACTIVE.
+/// another one with `add_hsm`), wait until our HSMs are ACTIVE. A new HSM goes to a zone
+/// of the cluster's SubnetMapping (one without a live HSM first) at its fixed address
+/// ([`hsm_address`] of that zone's subnet from `subnets`); HSMs still being deleted are
+/// waited out first, since they hold that address.
 ///
 /// # Errors
 /// [`Error::ClusterState`] for a cluster neither ACTIVE nor UNINITIALIZED (e.g. being
 /// initialized or deleted), [`Error::NoBackup`] for an initialized cluster without HSM or
-/// backup, [`Error::AvailabilityZone`] when no configured zone has a subnet in the cluster.
+/// backup, [`Error::NoSubnet`] / [`Error::HsmAddress`] when no address can be made.
 pub fn up(
     settings: &Settings,
     cluster: &Cluster,
+    subnets: &[Subnet],
     backups: &[Backup],
     bastion: &Instance,
     add_hsm: bool,
@@ -288,19 +352,30 @@ pub fn up(
                 });
             }
         };
-        // Prefer a zone without a live HSM (a second HSM elsewhere survives a zone outage).
-        let usable = |z: &&String| cluster.availability_zones.contains(z);
-        let zone = settings
-            .hsm_availability_zones
+        // A zone without a live HSM: each zone's subnet has one fixed address, and a second
+        // HSM elsewhere survives a zone outage.
+        let first = cluster.subnets.first().ok_or_else(|| Error::NoSubnet {
+            cluster_id: cluster.id.clone(),
+        })?;
+        let subnet = cluster
+            .subnets
             .iter()
-            .filter(usable)
-            .find(|z| !live.iter().any(|h| &h.availability_zone == *z))
-            .or_else(|| settings.hsm_availability_zones.iter().find(usable))
-            .ok_or_else(|| Error::AvailabilityZone {
-                zone: settings.hsm_availability_zones.join(", "),
-                cluster_id: cluster.id.clone(),
-                available: cluster.availability_zones.clone(),
+            .find(|s| {
+                !live
+                    .iter()
+                    .any(|h| h.availability_zone == s.availability_zone)
+            })
+            .ok_or_else(|| Error::HsmAddress {
+                subnet_id: first.subnet_id.clone(),
+                cidr: "-".to_owned(),
+                message: format!(
+                    "every zone of cluster {} already has a live HSM at its fixed address; \
+                     a further HSM needs a subnet in another zone (terraform)",
+                    cluster.id
+                ),
             })?;
+        let zone = &subnet.availability_zone;
+        let ip_address = hsm_address(subnets, &subnet.subnet_id, settings.hsm_host_number)?;
         if !live.is_empty() {
             plan.notes.push(format!(
                 "adding an HSM in {zone} next to {}: CloudHSM clones the cluster onto it and \
@@ -330,9 +405,29 @@ pub fn up(
                 cluster.id
             ));
         }
+        let deleting: Vec<String> = cluster
+            .hsms
+            .iter()
+            .filter(|h| h.state == "DELETE_IN_PROGRESS")
+            .map(|h| h.id.clone())
+            .collect();
+        if !deleting.is_empty() {
+            plan.notes.push(format!(
+                "HSMs {} are still being deleted: waiting until they are gone, as one may hold \
+                 the address {ip_address}",
+                deleting.join(", ")
+            ));
+            plan.steps.push(Step::WaitHsmsDeleted {
+                cluster_id: cluster.id.clone(),
+                hsm_ids: deleting,
+                timeout: settings.hsm_wait_timeout(),
+                first_interval: settings.hsm_poll_interval(),
+            });
+        }
         plan.steps.push(Step::CreateHsm {
             cluster_id: cluster.id.clone(),
             availability_zone: zone.clone(),
+            ip_address,
         });
     }
     if !add_hsm {
@@ -345,10 +440,49 @@ pub fn up(
     }
     plan.steps.push(Step::WaitHsmsActive {
         cluster_id: cluster.id.clone(),
+        hsm_ids: live.iter().map(|h| h.id.clone()).collect(),
         timeout: settings.hsm_wait_timeout(),
         first_interval: settings.hsm_poll_interval(),
     });
     Ok(plan)
+}
+
+/// The fixed address of an HSM in `subnet_id`: host `host` of its IPv4 CIDR, which must
+/// be neither one of the four addresses AWS reserves at the start of every subnet nor the
+/// last (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html).
+///
+/// # Errors
+/// [`Error::HsmAddress`].
+pub fn hsm_address(subnets: &[Subnet], subnet_id: &str, host: u32) -> Result<String> {
+    let bad = |cidr: &str, message: String| Error::HsmAddress {
+        subnet_id: subnet_id.to_owned(),
+        cidr: cidr.to_owned(),
+        message,
+    };
+    let subnet = subnets
+        .iter()
+        .find(|s| s.id == subnet_id)
+        .ok_or_else(|| bad("-", "DescribeSubnets did not list it".to_owned()))?;
+    let cidr = subnet.cidr_block.as_str();
+    let (base, prefix) = cidr
+        .split_once('/')
+        .and_then(|(a, p)| Some((a.parse::<Ipv4Addr>().ok()?, p.parse::<u32>().ok()?)))
+        .filter(|(_, p)| *p <= 30)
+        .ok_or_else(|| bad(cidr, "not an IPv4 CIDR block of /30 or larger".to_owned()))?;
+    let size = 1u64 << (32 - prefix);
+    if u64::from(host) < u64::from(crate::settings::FIRST_USABLE_HOST)
+        || u64::from(host) >= size - 1
+    {
+        return Err(bad(
+            cidr,
+            format!(
+                "hsm_host_number {host} is not a usable host of this subnet ({}..={})",
+                crate::settings::FIRST_USABLE_HOST,
+                size - 2
+            ),
+        ));
+    }
+    Ok(Ipv4Addr::from(u32::from(base) + host).to_string())
 }
 
 /// `down`: delete every HSM of the cluster and stop the bastion — only when a READY
@@ -463,15 +597,18 @@ pub fn admit(bastion: &Instance, os_user: &str, members: &[(String, String)]) ->
     })
 }
 
-/// `backups copy`: copy one READY backup of the cluster to the DR region.
+/// `backups copy`: copy one READY backup of the cluster to the DR region, tagged with
+/// the role `names.backup_copy_role` and [`RETAIN_UNTIL_TAG`] = `retain_until`.
 ///
 /// # Errors
 /// [`Error::BackupNotFound`] for an id that is not a READY backup of the cluster.
 pub fn copy_backup(
+    names: &Names,
     cluster: &Cluster,
     backups: &[Backup],
     backup_id: &str,
     dr_region: &str,
+    retain_until: OffsetDateTime,
 ) -> Result<Plan> {
     let found = backups
         .iter()
@@ -480,15 +617,76 @@ pub fn copy_backup(
             backup_id: backup_id.to_owned(),
             cluster_id: cluster.id.clone(),
         })?;
+    let until = state::rfc3339(retain_until);
     Ok(Plan {
         steps: vec![Step::CopyBackupToRegion {
             backup_id: found.id.clone(),
             destination_region: dr_region.to_owned(),
+            tags: vec![
+                (names.tag_key.clone(), names.backup_copy_role.clone()),
+                (RETAIN_UNTIL_TAG.to_owned(), until.clone()),
+            ],
         }],
         notes: vec![format!(
-            "the copy in {dr_region} is a new backup with its own id; list it with `--region {dr_region} backups`"
+            "the copy in {dr_region} is a new backup with its own id and no retention policy \
+             (copies have none); it is tagged {RETAIN_UNTIL_TAG}={until}, after which \
+             `rust-pki bastion backups prune` deletes it"
         )],
     })
+}
+
+/// `backups prune`: delete the copies of `cluster_id`'s backups in the DR region
+/// (`copies`: DescribeBackups there) whose [`RETAIN_UNTIL_TAG`] is before `now`. Only
+/// copies tagged with `names.backup_copy_role` by `backups copy` are considered, and the
+/// newest READY copy is always kept, as CloudHSM keeps a cluster's last backup.
+pub fn prune_copies(
+    names: &Names,
+    cluster_id: &str,
+    copies: &[Backup],
+    now: OffsetDateTime,
+) -> Plan {
+    let mut plan = Plan::default();
+    let mut ours: Vec<&Backup> = Vec::new();
+    for copy in copies
+        .iter()
+        .filter(|b| b.source_cluster.as_deref() == Some(cluster_id) && b.is_ready())
+    {
+        if copy.tag(&names.tag_key) == Some(names.backup_copy_role.as_str()) {
+            ours.push(copy);
+        } else {
+            plan.notes.push(format!(
+                "copy {} is not tagged {}={} (not made by `backups copy`): kept; delete it by hand",
+                copy.id, names.tag_key, names.backup_copy_role
+            ));
+        }
+    }
+    let newest = ours
+        .iter()
+        .max_by(|a, b| a.created.cmp(&b.created))
+        .map(|b| b.id.clone());
+    for copy in ours {
+        let until = copy.tag(RETAIN_UNTIL_TAG).and_then(|t| {
+            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        });
+        match until {
+            None => plan.notes.push(format!(
+                "copy {} has no readable {RETAIN_UNTIL_TAG} tag: kept; tag it or delete it by hand",
+                copy.id
+            )),
+            Some(until) if until < now && Some(&copy.id) != newest.as_ref() => {
+                plan.steps.push(Step::DeleteBackup {
+                    backup_id: copy.id.clone(),
+                });
+            }
+            Some(until) if until < now => plan.notes.push(format!(
+                "copy {} expired at {} but is the newest copy of {cluster_id}: kept",
+                copy.id,
+                state::rfc3339(until)
+            )),
+            Some(_) => {}
+        }
+    }
+    plan
 }
 
 /// `init-cluster upload`: the checked certificate and anchor go to InitializeCluster.
@@ -532,12 +730,12 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::state::Hsm;
+    use crate::state::{ClusterSubnet, Hsm};
 
     fn settings() -> Settings {
         Settings::parse(
             "region = \"us-east-1\"\ndr_region = \"us-west-2\"\nbackup_retention_days = 90\n\
-             hsm_availability_zones = [\"us-east-1a\", \"us-east-1b\"]\n\
+             hsm_host_number = 10\n\
              hsm_wait_timeout_seconds = 60\nhsm_poll_interval_seconds = 5\nmax_attempts = 3\n",
             Path::new("t.toml"),
         )
@@ -558,7 +756,16 @@ mod tests {
                     eni_ip: None,
                 })
                 .collect(),
-            availability_zones: vec!["us-east-1a".to_owned(), "us-east-1b".to_owned()],
+            subnets: vec![
+                ClusterSubnet {
+                    availability_zone: "us-east-1a".to_owned(),
+                    subnet_id: "subnet-a".to_owned(),
+                },
+                ClusterSubnet {
+                    availability_zone: "us-east-1b".to_owned(),
+                    subnet_id: "subnet-b".to_owned(),
+                },
+            ],
             backup_retention: None,
             csr: None,
         }
@@ -582,7 +789,22 @@ mod tests {
             cluster_id: None,
             source_region: None,
             never_expires: false,
+            source_cluster: None,
+            tags: vec![],
         }
+    }
+
+    fn subnets() -> Vec<Subnet> {
+        vec![
+            Subnet {
+                id: "subnet-a".to_owned(),
+                cidr_block: "10.42.0.0/24".to_owned(),
+            },
+            Subnet {
+                id: "subnet-b".to_owned(),
+                cidr_block: "10.42.1.0/24".to_owned(),
+            },
+        ]
     }
 
     #[test]
@@ -590,6 +812,7 @@ mod tests {
         let err = up(
             &settings(),
             &cluster("ACTIVE", &[]),
+            &subnets(),
             &[backup("b", "CREATE_IN_PROGRESS", 1)],
             &instance("stopped"),
             false,
@@ -603,6 +826,7 @@ mod tests {
         let plan = up(
             &settings(),
             &cluster("UNINITIALIZED", &[]),
+            &subnets(),
             &[],
             &instance("stopped"),
             false,
@@ -622,6 +846,7 @@ mod tests {
         let plan = up(
             &settings(),
             &cluster("ACTIVE", &[("hsm-1", "us-east-1a", "ACTIVE")]),
+            &subnets(),
             &[backup("b", "READY", 1)],
             &instance("running"),
             true,
@@ -631,7 +856,8 @@ mod tests {
             plan.steps[0],
             Step::CreateHsm {
                 cluster_id: "cluster-1".to_owned(),
-                availability_zone: "us-east-1b".to_owned()
+                availability_zone: "us-east-1b".to_owned(),
+                ip_address: "10.42.1.10".to_owned(),
             }
         );
     }
@@ -641,6 +867,7 @@ mod tests {
         let err = up(
             &settings(),
             &cluster("DELETE_IN_PROGRESS", &[]),
+            &subnets(),
             &[],
             &instance("running"),
             false,
@@ -677,11 +904,157 @@ mod tests {
         let step = Step::CreateHsm {
             cluster_id: "cluster-1".to_owned(),
             availability_zone: "us-east-1a".to_owned(),
+            ip_address: "10.42.0.10".to_owned(),
         };
         assert_eq!(
             step.to_string(),
-            "cloudhsm:CreateHsm ClusterId=cluster-1 AvailabilityZone=us-east-1a"
+            "cloudhsm:CreateHsm ClusterId=cluster-1 AvailabilityZone=us-east-1a \
+             IpAddress=10.42.0.10"
         );
         assert_eq!(step.iam_action(), "cloudhsm:CreateHsm");
+    }
+
+    #[test]
+    fn up_right_after_down_waits_for_the_deleting_hsm_then_reuses_its_address() {
+        let plan = up(
+            &settings(),
+            &cluster("ACTIVE", &[("hsm-old", "us-east-1a", "DELETE_IN_PROGRESS")]),
+            &subnets(),
+            &[backup("b", "READY", 1)],
+            &instance("running"),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.steps.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            [
+                "cloudhsm:DescribeClusters Filters=clusterIds=cluster-1 (HSMs hsm-old) (repeated \
+                 every 5-60 s until they are deleted, at most 60 s)",
+                "cloudhsm:CreateHsm ClusterId=cluster-1 AvailabilityZone=us-east-1a \
+                 IpAddress=10.42.0.10",
+                "cloudhsm:DescribeClusters Filters=clusterIds=cluster-1 (repeated every 5-60 s \
+                 until our HSMs are ACTIVE, at most 60 s)",
+            ]
+        );
+        // The deleting HSM is not one the wait waits for.
+        assert!(
+            matches!(&plan.steps[2], Step::WaitHsmsActive { hsm_ids, .. } if hsm_ids.is_empty())
+        );
+    }
+
+    #[test]
+    fn hsm_address_is_the_host_of_the_zone_subnet_and_refuses_reserved_hosts() {
+        assert_eq!(
+            hsm_address(&subnets(), "subnet-b", 10).unwrap(),
+            "10.42.1.10"
+        );
+        let small = [Subnet {
+            id: "subnet-s".to_owned(),
+            cidr_block: "10.0.0.0/28".to_owned(),
+        }];
+        assert_eq!(hsm_address(&small, "subnet-s", 14).unwrap(), "10.0.0.14");
+        let err = hsm_address(&small, "subnet-s", 15).unwrap_err().to_string();
+        assert!(
+            err.contains("subnet subnet-s (10.0.0.0/28): hsm_host_number 15 is not a usable host"),
+            "{err}"
+        );
+        let err = hsm_address(&small, "subnet-x", 10).unwrap_err().to_string();
+        assert!(err.contains("DescribeSubnets did not list it"), "{err}");
+    }
+
+    #[test]
+    fn up_refuses_a_cluster_without_subnets() {
+        let mut c = cluster("UNINITIALIZED", &[]);
+        c.subnets.clear();
+        let err = up(
+            &settings(),
+            &c,
+            &subnets(),
+            &[],
+            &instance("running"),
+            false,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::NoSubnet { .. }), "{err}");
+    }
+
+    #[test]
+    fn copies_are_tagged_and_pruned_after_their_date_keeping_the_newest() {
+        let names = Names::load().unwrap();
+        let c = cluster("ACTIVE", &[]);
+        let until = OffsetDateTime::from_unix_timestamp(2_000_000_000).unwrap();
+        let plan = copy_backup(
+            &names,
+            &c,
+            &[backup("b1", "READY", 1)],
+            "b1",
+            "us-west-2",
+            until,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.steps[0].to_string(),
+            format!(
+                "cloudhsm:CopyBackupToRegion BackupId=b1 DestinationRegion=us-west-2 \
+                 TagList={}={},{RETAIN_UNTIL_TAG}=2033-05-18T03:33:20Z",
+                names.tag_key, names.backup_copy_role
+            )
+        );
+        let copy = |id: &str, at: i64, until: &str, cluster: &str| {
+            let mut b = backup(id, "READY", at);
+            b.source_cluster = Some(cluster.to_owned());
+            b.tags = vec![
+                (names.tag_key.clone(), names.backup_copy_role.clone()),
+                (RETAIN_UNTIL_TAG.to_owned(), until.to_owned()),
+            ];
+            b
+        };
+        let copies = [
+            copy("old", 10, "2020-01-01T00:00:00Z", "cluster-1"),
+            copy("newest", 30, "2020-01-02T00:00:00Z", "cluster-1"),
+            copy("young", 20, "2099-01-01T00:00:00Z", "cluster-1"),
+            copy("other", 5, "2020-01-01T00:00:00Z", "cluster-other"),
+        ];
+        let plan = prune_copies(
+            &names,
+            "cluster-1",
+            &copies,
+            OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
+        );
+        assert_eq!(
+            plan.steps,
+            [Step::DeleteBackup {
+                backup_id: "old".to_owned()
+            }]
+        );
+        assert!(
+            plan.notes[0].contains("copy newest expired"),
+            "{:?}",
+            plan.notes
+        );
+    }
+
+    #[test]
+    fn add_hsm_refuses_when_every_zone_has_one_at_its_fixed_address() {
+        let err = up(
+            &settings(),
+            &cluster(
+                "ACTIVE",
+                &[
+                    ("hsm-1", "us-east-1a", "ACTIVE"),
+                    ("hsm-2", "us-east-1b", "ACTIVE"),
+                ],
+            ),
+            &subnets(),
+            &[backup("b", "READY", 1)],
+            &instance("running"),
+            true,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("every zone of cluster cluster-1 already has a live HSM"),
+            "{err}"
+        );
     }
 }

@@ -25,9 +25,11 @@ pub struct Settings {
     pub dr_region: String,
     /// Backup retention the cluster should have (terraform sets it; `backups` compares).
     pub backup_retention_days: u32,
-    /// Availability zones for ceremony HSMs, in order of preference; `up` creates the HSM
-    /// in the first one. Each must have a subnet in the cluster.
-    pub hsm_availability_zones: Vec<String>,
+    /// Host number of every ceremony HSM in its subnet: `up` passes CreateHsm the fixed
+    /// `IpAddress` = this host of the subnet the cluster has in the chosen zone, so the
+    /// CloudHSM client configuration baked into the bastion (terraform `hsm_host_number`,
+    /// the same value) stays valid for every new HSM.
+    pub hsm_host_number: u32,
     /// How long `up` waits for a new HSM to become ACTIVE.
     pub hsm_wait_timeout_seconds: u64,
     /// First interval between DescribeClusters polls while waiting; doubled after each poll
@@ -37,6 +39,9 @@ pub struct Settings {
     /// jitter, throttling and transient errors retried).
     pub max_attempts: u32,
 }
+
+/// AWS reserves hosts 0-3 of every subnet.
+pub const FIRST_USABLE_HOST: u32 = 4;
 
 /// Upper bound of the poll interval.
 pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60);
@@ -95,24 +100,18 @@ impl Settings {
                 ),
             ));
         }
-        if settings.hsm_availability_zones.is_empty() {
+        // "The first four IP addresses and the last IP address in each subnet CIDR block are
+        // not available for your use" (Amazon VPC User Guide, "Subnet CIDR blocks",
+        // https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html); the upper
+        // bound depends on the subnet and is checked when `up` plans.
+        if settings.hsm_host_number < FIRST_USABLE_HOST {
             return Err(field(
-                "hsm_availability_zones",
-                "needs at least one zone".to_owned(),
+                "hsm_host_number",
+                format!(
+                    "{} is reserved by AWS in every subnet; use {FIRST_USABLE_HOST} or more",
+                    settings.hsm_host_number
+                ),
             ));
-        }
-        for zone in &settings.hsm_availability_zones {
-            let in_region = zone
-                .strip_prefix(settings.region.as_str())
-                .is_some_and(|rest| {
-                    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase())
-                });
-            if !in_region {
-                return Err(field(
-                    "hsm_availability_zones",
-                    format!("{zone:?} is not a zone of region {}", settings.region),
-                ));
-            }
         }
         if settings.hsm_wait_timeout_seconds == 0 {
             return Err(field("hsm_wait_timeout_seconds", "must be > 0".to_owned()));
@@ -160,7 +159,7 @@ mod tests {
 region = "us-east-1"
 dr_region = "us-west-2"
 backup_retention_days = 90
-hsm_availability_zones = ["us-east-1a", "us-east-1b"]
+hsm_host_number = 10
 hsm_wait_timeout_seconds = 1800
 hsm_poll_interval_seconds = 15
 max_attempts = 8
@@ -179,7 +178,7 @@ max_attempts = 8
     #[test]
     fn accepts_good_settings() {
         let s = parse(GOOD).unwrap();
-        assert_eq!(s.hsm_availability_zones[0], "us-east-1a");
+        assert_eq!(s.hsm_host_number, 10);
     }
 
     #[test]
@@ -213,8 +212,22 @@ max_attempts = 8
     }
 
     #[test]
-    fn rejects_zone_of_another_region() {
-        let text = GOOD.replace("\"us-east-1b\"", "\"eu-west-1a\"");
+    fn rejects_host_number_aws_reserves() {
+        let text = GOOD.replace("hsm_host_number = 10", "hsm_host_number = 3");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("policy/aws.toml: hsm_host_number: 3 is reserved"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rejects_the_old_zone_list() {
+        // Zone names differ per account: the zones come from the cluster's subnets.
+        let text = GOOD.replace(
+            "hsm_host_number = 10",
+            "hsm_host_number = 10\nhsm_availability_zones = [\"us-east-1a\"]",
+        );
         let err = parse(&text).unwrap_err().to_string();
         assert!(err.contains("hsm_availability_zones"), "{err}");
     }

@@ -13,13 +13,35 @@ pub struct Cluster {
     pub state: String,
     /// Its HSMs, in the order AWS listed them.
     pub hsms: Vec<Hsm>,
-    /// Zones with a subnet in the cluster (keys of its SubnetMapping), sorted.
-    pub availability_zones: Vec<String>,
+    /// The cluster's subnets by zone name (its SubnetMapping), sorted by zone. Zone names
+    /// differ per account for the same zone id, so the zones come from here, never from a
+    /// setting.
+    pub subnets: Vec<ClusterSubnet>,
     /// `BackupRetentionPolicy` as `TYPE VALUE` (e.g. `DAYS 90`), if set.
     pub backup_retention: Option<(String, String)>,
     /// `Certificates.ClusterCsr` (PEM), present while the cluster is UNINITIALIZED and has
     /// an HSM.
     pub csr: Option<String>,
+}
+
+/// One entry of a cluster's SubnetMapping ("A map from availability zone to the cluster's
+/// subnet in that availability zone", API reference `Cluster`,
+/// https://docs.aws.amazon.com/cloudhsm/latest/APIReference/API_Cluster.html).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterSubnet {
+    /// The zone name as this account sees it (e.g. `us-east-1a`).
+    pub availability_zone: String,
+    /// The subnet id.
+    pub subnet_id: String,
+}
+
+/// A subnet (EC2 DescribeSubnets): where CreateHsm's fixed address comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subnet {
+    /// The subnet id.
+    pub id: String,
+    /// Its IPv4 CIDR block, e.g. `10.42.0.0/24`.
+    pub cidr_block: String,
 }
 
 /// An HSM of the cluster.
@@ -52,12 +74,24 @@ pub struct Backup {
     pub source_region: Option<String>,
     /// Exempt from the cluster's retention policy.
     pub never_expires: bool,
+    /// Set on a copy: the cluster the source backup was taken from.
+    pub source_cluster: Option<String>,
+    /// Its tags (key, value).
+    pub tags: Vec<(String, String)>,
 }
 
 impl Backup {
     /// Whether the backup can be restored.
     pub fn is_ready(&self) -> bool {
         self.state == "READY"
+    }
+
+    /// The value of tag `key`.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Create time as RFC 3339, or `-`.

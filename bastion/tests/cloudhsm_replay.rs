@@ -18,7 +18,7 @@ use rust_pki_bastion::aws::{Aws, retry_config};
 use rust_pki_bastion::names::Names;
 use rust_pki_bastion::plan::{self, Step};
 use rust_pki_bastion::settings::Settings;
-use rust_pki_bastion::state::Instance;
+use rust_pki_bastion::state::{Instance, Subnet};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -133,10 +133,24 @@ fn assert_sent(replay: &StaticReplayClient, expected: &[Event]) {
 fn settings(timeout: u64) -> Settings {
     let text = format!(
         "region = \"us-east-1\"\ndr_region = \"us-west-2\"\nbackup_retention_days = 90\n\
-         hsm_availability_zones = [\"us-east-1a\"]\nhsm_wait_timeout_seconds = {timeout}\n\
+         hsm_host_number = 10\nhsm_wait_timeout_seconds = {timeout}\n\
          hsm_poll_interval_seconds = 1\nmax_attempts = 3\n"
     );
     Settings::parse(&text, Path::new("test-aws.toml")).unwrap()
+}
+
+/// What DescribeSubnets says of the fixtures' subnets.
+fn subnets() -> Vec<Subnet> {
+    vec![
+        Subnet {
+            id: "subnet-0a1".to_owned(),
+            cidr_block: "10.0.1.0/24".to_owned(),
+        },
+        Subnet {
+            id: "subnet-0b1".to_owned(),
+            cidr_block: "10.0.2.0/24".to_owned(),
+        },
+    ]
 }
 
 fn running_bastion() -> Instance {
@@ -159,7 +173,15 @@ fn up_on_cluster_without_hsm_creates_one_restoring_the_latest_backup() {
         "the tagged cluster, not the other"
     );
     let backups = aws.backups(&cluster.id).unwrap();
-    let plan = plan::up(&settings(60), &cluster, &backups, &running_bastion(), false).unwrap();
+    let plan = plan::up(
+        &settings(60),
+        &cluster,
+        &subnets(),
+        &backups,
+        &running_bastion(),
+        false,
+    )
+    .unwrap();
     assert!(
         plan.notes
             .iter()
@@ -168,7 +190,8 @@ fn up_on_cluster_without_hsm_creates_one_restoring_the_latest_backup() {
         plan.notes
     );
     assert!(
-        matches!(&plan.steps[0], Step::CreateHsm { availability_zone, .. } if availability_zone == "us-east-1a")
+        matches!(&plan.steps[0], Step::CreateHsm { availability_zone, ip_address, .. }
+            if availability_zone == "us-east-1a" && ip_address == "10.0.1.10")
     );
     let mut progress = Vec::new();
     let done = aws.execute(&plan, &mut progress).unwrap();
@@ -192,7 +215,15 @@ fn hsm_stuck_in_create_in_progress_times_out_naming_it() {
     let aws = aws(&replay, 3);
     let cluster = aws.cluster().unwrap();
     let backups = aws.backups(&cluster.id).unwrap();
-    let plan = plan::up(&settings(1), &cluster, &backups, &running_bastion(), false).unwrap();
+    let plan = plan::up(
+        &settings(1),
+        &cluster,
+        &subnets(),
+        &backups,
+        &running_bastion(),
+        false,
+    )
+    .unwrap();
     assert!(
         !plan
             .steps
@@ -318,9 +349,93 @@ fn backups_are_listed_newest_first_and_copied_to_the_dr_region() {
     let backups = aws.backups(&cluster.id).unwrap();
     assert_eq!(backups[0].id, "backup-latest000002");
     // An id that is not a READY backup of the cluster is refused before any call.
-    assert!(plan::copy_backup(&cluster, &backups, "backup-nosuch", "us-west-2").is_err());
-    let plan = plan::copy_backup(&cluster, &backups, "backup-latest000002", "us-west-2").unwrap();
+    let names = Names::load().unwrap();
+    let until = OffsetDateTime::from_unix_timestamp(1_804_291_200).unwrap();
+    assert!(
+        plan::copy_backup(
+            &names,
+            &cluster,
+            &backups,
+            "backup-nosuch",
+            "us-west-2",
+            until
+        )
+        .is_err()
+    );
+    let plan = plan::copy_backup(
+        &names,
+        &cluster,
+        &backups,
+        "backup-latest000002",
+        "us-west-2",
+        until,
+    )
+    .unwrap();
     let done = aws.execute(&plan, &mut std::io::sink()).unwrap();
     assert!(done.lines[0].contains("to us-west-2"), "{:?}", done.lines);
+    assert_sent(&replay, &expected);
+}
+
+#[test]
+fn up_right_after_down_waits_out_the_deleting_hsm_and_reuses_its_address() {
+    let (expected, replay) = load("up-right-after-down");
+    let aws = aws(&replay, 3);
+    let cluster = aws.cluster().unwrap();
+    let backups = aws.backups(&cluster.id).unwrap();
+    let plan = plan::up(
+        &settings(60),
+        &cluster,
+        &subnets(),
+        &backups,
+        &running_bastion(),
+        false,
+    )
+    .unwrap();
+    let mut progress = Vec::new();
+    let done = aws.execute(&plan, &mut progress).unwrap();
+    assert_eq!(done.created, ["hsm-new000000001"]);
+    assert_eq!(
+        done.lines,
+        [
+            "HSMs hsm-deleting00001 deleted",
+            "created HSM hsm-new000000001 in us-east-1a at 10.0.1.10 (CREATE_IN_PROGRESS)",
+            "HSM hsm-new000000001 ACTIVE in us-east-1a at 10.0.1.10",
+        ]
+    );
+    let progress = String::from_utf8(progress).unwrap();
+    assert!(
+        progress.contains("HSM hsm-deleting00001: DELETE_IN_PROGRESS"),
+        "{progress}"
+    );
+    assert_sent(&replay, &expected);
+}
+
+#[test]
+fn prune_deletes_only_our_expired_tagged_copy_that_is_not_the_newest() {
+    let (expected, replay) = load("prune-expired-copies");
+    let aws = aws(&replay, 3);
+    let copies = aws.copies("cluster-2tkysmfzvw5").unwrap();
+    assert_eq!(copies.len(), 3, "the other cluster's copy is not ours");
+    let now = OffsetDateTime::from_unix_timestamp(1_750_000_000).unwrap();
+    let plan = plan::prune_copies(&Names::load().unwrap(), "cluster-2tkysmfzvw5", &copies, now);
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("backup-untagged0001 is not tagged")),
+        "{:?}",
+        plan.notes
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("backup-copynewest01 expired") && n.contains("newest")),
+        "{:?}",
+        plan.notes
+    );
+    let done = aws.execute(&plan, &mut std::io::sink()).unwrap();
+    assert_eq!(
+        done.lines,
+        ["deleted backup backup-copyexpired1 (PENDING_DELETION; restorable for 7 days)"]
+    );
     assert_sent(&replay, &expected);
 }

@@ -17,6 +17,12 @@ include_str!) looks resources up by. Asserted here:
   * nothing public: no internet/NAT gateway, EIP, routes, public IPs; no aws_cloudhsm_v2_hsm;
   * member roles: MFA (aws:MultiFactorAuthPresent = true) in the trust policy and in every
     Allow statement; SendSSHPublicKey only on the bastion for ec2:osuser = bastion_os_user.
+  * the operator role (local.names.operator_role): MFA in its trust policy and every Allow
+    statement, and exactly the actions bastion/src/aws.rs calls: every SDK call there
+    (`self.hsm|ec2|connect.<operation>()`) maps to an IAM action that must be allowed, plus
+    cloudhsm:TagResource for the TagList it sends and kms:CreateGrant for starting the
+    bastion's KMS-encrypted volume; an action allowed but never called fails too;
+  * hsm_host_number and backup_retention_days agree with policy/aws.toml.
 
 Usage: check_names.py [TERRAFORM_DIR]   (exit 1 listing every failure by file and resource)
        check_names.py --self-test       (mutates a copy and expects each mutation to be caught)
@@ -199,7 +205,30 @@ def jsonencoded(value) -> object | None:
 # The checks
 
 
-def check(tf_dir: Path) -> list[str]:
+# The SDK clients of bastion/src/aws.rs and their IAM service prefixes.
+CLIENT_SERVICES = {"hsm": "cloudhsm", "ec2": "ec2", "connect": "ec2-instance-connect"}
+# Operation names whose IAM spelling is not the CamelCase of the SDK's snake_case.
+SPECIAL_OPERATIONS = {"send_ssh_public_key": "SendSSHPublicKey"}
+
+
+def called_actions(aws_rs: str) -> set[str]:
+    """The IAM actions the executor needs: one per SDK call, plus those a call implies."""
+    actions = set()
+    for client, operation in re.findall(r"self\s*\.\s*(hsm|ec2|connect)\s*\.\s*([a-z0-9_]+)\s*\(\s*\)", aws_rs):
+        name = SPECIAL_OPERATIONS.get(operation) or "".join(part.capitalize() for part in operation.split("_"))
+        actions.add(f"{CLIENT_SERVICES[client]}:{name}")
+    # Tags sent with a create call need the tagging action as well.
+    if re.search(r"\.set_tag_list\s*\(|\.tag_list\s*\(\s*[a-z]", aws_rs) and "cloudhsm:CopyBackupToRegion" in actions:
+        actions.add("cloudhsm:TagResource")
+    # Starting an instance whose volume is encrypted with a customer managed key makes EC2
+    # create a KMS grant on the caller's behalf (Amazon EBS User Guide,
+    # ebs-encryption-requirements.html).
+    if "ec2:StartInstances" in actions:
+        actions.add("kms:CreateGrant")
+    return actions
+
+
+def check(tf_dir: Path, aws_rs: str | None = None) -> list[str]:
     errors: list[str] = []
 
     def fail(where: str, message: str) -> None:
@@ -443,28 +472,88 @@ def check(tf_dir: Path) -> list[str]:
         if policies and action not in actions_seen:
             fail("terraform/", f"member roles cannot {action}")
 
-    # 7. backup retention agrees with policy/aws.toml (read by `rust-pki bastion backups`) ----
+    # 7. backup retention and the HSM host agree with policy/aws.toml (read by `rust-pki bastion`)
     aws_toml = tf_dir.parent / "policy" / "aws.toml"
     if not aws_toml.exists():
         aws_toml = REPO / "policy" / "aws.toml"
     if aws_toml.exists():
-        wanted = tomllib.loads(aws_toml.read_text()).get("backup_retention_days")
-        default = None
-        for file, doc in docs.items():
-            for block in doc.get("variable", []):
-                if '"backup_retention_days"' in block:
-                    default = resolve_number(block['"backup_retention_days"'].get("default"))
-                    where = f"{file}: variable.backup_retention_days"
-        if default is None:
-            fail("terraform/", "no variable backup_retention_days with a default")
-        elif wanted is not None and default != wanted:
-            fail(where, f"default {default} differs from policy/aws.toml backup_retention_days = {wanted}")
+        settings = tomllib.loads(aws_toml.read_text())
+        for variable in ("backup_retention_days", "hsm_host_number"):
+            wanted = settings.get(variable)
+            default = where = None
+            for file, doc in docs.items():
+                for block in doc.get("variable", []):
+                    if f'"{variable}"' in block:
+                        default = resolve_number(block[f'"{variable}"'].get("default"))
+                        where = f"{file}: variable.{variable}"
+            if default is None:
+                fail("terraform/", f"no variable {variable} with a default")
+            elif wanted != default:
+                fail(where, f"default {default} differs from policy/aws.toml {variable} = {wanted}")
+
+    # 8. the operator role: MFA, and exactly the actions bastion/src/aws.rs calls -------------
+    if aws_rs is None:
+        aws_rs_path = tf_dir.parent / "bastion" / "src" / "aws.rs"
+        if not aws_rs_path.exists():
+            aws_rs_path = REPO / "bastion" / "src" / "aws.rs"
+        aws_rs = aws_rs_path.read_text()
+    needed = called_actions(aws_rs)
+    if not needed:
+        fail("bastion/src/aws.rs", "no SDK call found (self.hsm|ec2|connect.<operation>()): the checker is out of date")
+    operator = one("aws_iam_role", "operator")
+    if operator:
+        if operator.get("name") != "${local.names.operator_role}":
+            fail(operator.addr, f"name must be local.names.operator_role, is {operator.get('name')!r}")
+        trust = statements(operator, "assume_role_policy")
+        if not trust:
+            fail(operator.addr, "assume_role_policy has no statements")
+        for statement in trust:
+            if statement.get("Effect") == "Allow" and not mfa(statement):
+                fail(operator.addr, f"trust statement {statement.get('Sid')!r} lacks Bool aws:MultiFactorAuthPresent = \"true\"")
+    operator_policies = [p for p in by_type("aws_iam_role_policy") if expr(p.get("role")) == "aws_iam_role.operator.id"]
+    if not operator_policies:
+        fail("terraform/", "no aws_iam_role_policy attached to aws_iam_role.operator")
+    allowed_actions = set()
+    for policy in operator_policies:
+        for statement in statements(policy, "policy"):
+            actions = statement.get("Action")
+            actions = actions if isinstance(actions, list) else [actions]
+            sid = statement.get("Sid")
+            if statement.get("Effect") != "Allow":
+                continue
+            allowed_actions.update(actions)
+            if not mfa(statement):
+                fail(policy.addr, f"statement {sid!r} lacks Bool aws:MultiFactorAuthPresent = \"true\"")
+            if any("*" in a for a in actions):
+                fail(policy.addr, f"statement {sid!r} has a wildcard action")
+            if "ec2-instance-connect:SendSSHPublicKey" in actions:
+                osuser = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("ec2:osuser")
+                if statement.get("Resource") != "aws_instance.bastion.arn" or osuser != "local.names.bastion_os_user":
+                    fail(policy.addr, f"statement {sid!r}: SendSSHPublicKey only on aws_instance.bastion.arn for ec2:osuser = local.names.bastion_os_user")
+            if "kms:CreateGrant" in actions and (statement.get("Condition") or {}).get("Bool", {}).get("kms:GrantIsForAWSResource") != "true":
+                fail(policy.addr, f"statement {sid!r}: kms:CreateGrant only with kms:GrantIsForAWSResource = \"true\"")
+            if "cloudhsm:DeleteBackup" in actions:
+                tag = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("aws:ResourceTag/${local.names.tag_key}")
+                if tag != "local.names.backup_copy_role":
+                    fail(policy.addr, f"statement {sid!r}: DeleteBackup only on backups tagged local.names.backup_copy_role")
+    if operator_policies:
+        for action in sorted(needed - allowed_actions):
+            fail("terraform/iam.tf: aws_iam_role_policy.operator", f"{action} is called in bastion/src/aws.rs but the operator role does not allow it")
+        for action in sorted(allowed_actions - needed):
+            fail("terraform/iam.tf: aws_iam_role_policy.operator", f"{action} is allowed but bastion/src/aws.rs never calls it")
 
     return errors
 
 
 # --------------------------------------------------------------------------------------------
 # Self-test: each mutation of the real files must be caught.
+
+# The member role's SendSSHPublicKey statement (the operator role has one too).
+PUSH = (
+    'Sid      = "PushSshKeyForCeremonyUser"\n        Effect   = "Allow"\n'
+    '        Action   = "ec2-instance-connect:SendSSHPublicKey"\n        Resource = aws_instance.bastion.arn\n'
+    '        Condition = {\n          StringEquals = { "ec2:osuser" = local.names.bastion_os_user }\n'
+)
 
 MUTATIONS = [
     ("hsm.tf", "(local.names.tag_key) = local.names.cluster_role", "(local.names.tag_key) = local.names.bastion_role", "aws_cloudhsm_v2_cluster.root"),
@@ -476,12 +565,24 @@ MUTATIONS = [
     ("bastion.tf", "associate_public_ip_address = false", "associate_public_ip_address = true", "associate_public_ip_address"),
     ("network.tf", "map_public_ip_on_launch = false", "map_public_ip_on_launch = true", "map_public_ip_on_launch"),
     ("network.tf", 'resource "aws_route_table" "private" {', 'resource "aws_internet_gateway" "igw" {\n  vpc_id = aws_vpc.pki.id\n}\n\nresource "aws_route_table" "private" {', "internet gateway"),
-    ("iam.tf", '        Bool            = { "aws:MultiFactorAuthPresent" = "true" }\n', "", "trust statement"),
-    ("iam.tf", 'Bool         = { "aws:MultiFactorAuthPresent" = "true" }', 'Bool         = { "aws:MultiFactorAuthPresent" = "false" }', "PushSshKeyForCeremonyUser"),
-    ("iam.tf", '"ec2:osuser" = local.names.bastion_os_user', '"ec2:osuser" = "root"', "ec2:osuser"),
+    ("iam.tf", 'Principal = { AWS = each.value.principal_arn }\n      Action    = "sts:AssumeRole"\n      Condition = {\n        Bool            = { "aws:MultiFactorAuthPresent" = "true" }\n', 'Principal = { AWS = each.value.principal_arn }\n      Action    = "sts:AssumeRole"\n      Condition = {\n', "trust statement"),
+    ("iam.tf", PUSH + '          Bool         = { "aws:MultiFactorAuthPresent" = "true" }', PUSH + '          Bool         = { "aws:MultiFactorAuthPresent" = "false" }', "PushSshKeyForCeremonyUser"),
+    ("iam.tf", PUSH, PUSH.replace("local.names.bastion_os_user", '"root"'), "ec2:osuser"),
     ("locals.tf", "jsondecode(file(\"${path.module}/names.json\"))", "{}", "locals.names"),
-    ("bastion.tf", "- name: ${local.names.bastion_os_user}", "- name: ceremony", "repeats names.json bastion_os_user"),
+    ("bastion.tf", "os_user      = local.names.bastion_os_user", 'os_user      = "ceremony"', "repeats names.json bastion_os_user"),
     ("variables.tf", "default     = 90\n", "default     = 91\n", "policy/aws.toml"),
+    ("variables.tf", "default     = 10\n", "default     = 11\n", "policy/aws.toml hsm_host_number"),
+    ("iam.tf", '"cloudhsm:CreateHsm", "cloudhsm:DeleteHsm", ', '"cloudhsm:CreateHsm", ', "cloudhsm:DeleteHsm is called in bastion/src/aws.rs but the operator role does not allow it"),
+    ("iam.tf", '"ec2:StartInstances", "ec2:StopInstances"', '"ec2:StartInstances", "ec2:StopInstances", "ec2:TerminateInstances"', "ec2:TerminateInstances is allowed but bastion/src/aws.rs never calls it"),
+    ("iam.tf", 'Action   = "kms:CreateGrant"', 'Action   = "kms:Decrypt"', "kms:CreateGrant is called in bastion/src/aws.rs"),
+    ("iam.tf", 'Sid       = "OperatorWithMfa"\n      Effect    = "Allow"\n      Principal = { AWS = var.operator_principal_arns }\n      Action    = "sts:AssumeRole"\n      Condition = {\n        Bool            = { "aws:MultiFactorAuthPresent" = "true" }\n', 'Sid       = "OperatorWithMfa"\n      Effect    = "Allow"\n      Principal = { AWS = var.operator_principal_arns }\n      Action    = "sts:AssumeRole"\n      Condition = {\n', "trust statement 'OperatorWithMfa'"),
+    ("iam.tf", 'StringEquals = { "aws:ResourceTag/${local.names.tag_key}" = local.names.backup_copy_role }', 'StringEquals = { "aws:ResourceTag/${local.names.tag_key}" = local.names.cluster_role }', "DeleteBackup only on backups tagged"),
+]
+
+# Calls added to bastion/src/aws.rs without the role allowing them must be caught.
+AWS_RS_MUTATIONS = [
+    ("self.hsm.restore_backup()", "cloudhsm:RestoreBackup is called in bastion/src/aws.rs but the operator role does not allow it"),
+    ("self\n            .ec2\n            .terminate_instances()", "ec2:TerminateInstances is called in bastion/src/aws.rs"),
 ]
 
 
@@ -505,6 +606,11 @@ def self_test(tf_dir: Path) -> list[str]:
             caught = check(copy)
             if not any(expected in error for error in caught):
                 problems.append(f"self-test: mutation in {file} ({old!r} -> {new!r}) not caught (wanted {expected!r}; got {caught})")
+    aws_rs = (REPO / "bastion" / "src" / "aws.rs").read_text()
+    for call, expected in AWS_RS_MUTATIONS:
+        caught = check(tf_dir, aws_rs + "\n" + call + "\n")
+        if not any(expected in error for error in caught):
+            problems.append(f"self-test: a new call {call!r} in bastion/src/aws.rs not caught (wanted {expected!r}; got {caught})")
     return problems
 
 
@@ -515,7 +621,7 @@ def main(argv: list[str]) -> int:
         for problem in problems:
             print(f"check_names: FAIL {problem}", file=sys.stderr)
         if not problems:
-            print(f"check_names: self-test: {len(MUTATIONS)} mutations all caught")
+            print(f"check_names: self-test: {len(MUTATIONS) + len(AWS_RS_MUTATIONS)} mutations all caught")
         return 1 if problems else 0
     if len(argv) > 1:
         tf_dir = Path(argv[1])

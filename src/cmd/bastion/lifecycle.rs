@@ -59,7 +59,24 @@ pub(super) fn up(aws: &Aws, settings: &Settings, args: UpArgs) -> anyhow::Result
     let cluster = aws.cluster()?;
     let backups = aws.backups(&cluster.id)?;
     let bastion = aws.bastion()?;
-    let plan = plan::up(settings, &cluster, &backups, &bastion, args.add_hsm)?;
+    let subnet_ids: Vec<String> = cluster
+        .subnets
+        .iter()
+        .map(|s| s.subnet_id.clone())
+        .collect();
+    let subnets = if subnet_ids.is_empty() {
+        Vec::new()
+    } else {
+        aws.subnets(&subnet_ids)?
+    };
+    let plan = plan::up(
+        settings,
+        &cluster,
+        &subnets,
+        &backups,
+        &bastion,
+        args.add_hsm,
+    )?;
     if act(aws, &plan, args.dry.dry_run, &args.log, "up", &[])?.is_some() {
         let since = state::rfc3339(OffsetDateTime::now_utc());
         let mut out = std::io::stdout().lock();

@@ -17,6 +17,7 @@ use rust_pki_tlog::entry::Entry;
 use time::OffsetDateTime;
 
 use crate::cmd::log::staple::{Issued, LogTarget, report_stapled};
+use rust_pki_tlog::writer::Log;
 
 mod backups;
 mod cluster;
@@ -72,8 +73,9 @@ enum BastionCommand {
     /// Instance Connect SendSSHPublicKey: each key works for 60 seconds, for the OS user
     /// of terraform/names.json. Logs a bastion-event `admit` entry.
     Admit(AdmitArgs),
-    /// Initialize a new cluster: `csr` writes its CSR; a quorum ceremony of kind
-    /// `cluster-init` signs it with the root; `upload` sends the certificate and the root.
+    /// Initialize a new cluster: `csr` writes its CSR; `sign` certifies it with a one-time
+    /// trust anchor (the root cannot exist before the cluster is initialised); `upload`
+    /// sends the certificate and the anchor.
     #[command(subcommand)]
     InitCluster(InitClusterCommand),
     /// Backups: list them (default), copy one to the DR region, compare retention.
@@ -168,15 +170,26 @@ fn act(
         }
         Err(_) => format!("{action}-failed"),
     };
+    log_event(log, &mut opened, &logged_action, members, &resources)?;
+    Ok(Some(result?))
+}
+
+/// Appends a bastion-event entry, now, to the opened log and reports it.
+fn log_event(
+    log: &LogTarget,
+    opened: &mut Log,
+    action: &str,
+    members: &[String],
+    resources: &[String],
+) -> anyhow::Result<()> {
     let now = state::rfc3339(OffsetDateTime::now_utc());
-    let entry = Entry::bastion_event(&logged_action, &now, members, &resources)?.encode()?;
+    let entry = Entry::bastion_event(action, &now, members, resources)?.encode()?;
     let stapled = log.staple(
-        &mut opened,
+        opened,
         &[Issued {
             entry,
             bundles: vec![],
         }],
     )?;
-    report_stapled(&stapled, &opened)?;
-    Ok(Some(result?))
+    report_stapled(&stapled, opened)
 }
