@@ -288,7 +288,8 @@ impl StapledBundle {
 
     /// This bundle again with `log`'s current checkpoint (and whatever cosignatures it
     /// carries) and fresh inclusion proofs, e.g. once witnesses have cosigned a checkpoint
-    /// that was stapled without them. This bundle must be one of `log`'s: it verifies with
+    /// that was stapled without them. `log` is fetched with `log_key` (so both checkpoints
+    /// are of one origin). This bundle must be one of `log`'s: it verifies with
     /// `log_key` at its own checkpoint (signature, inclusion, entry ↔ leaf, delegate entry;
     /// witnesses are not asked for), that checkpoint's tree is a prefix of `log`'s, and its
     /// entries are at their indexes in `log`. The new bundle is verified before it is
@@ -306,12 +307,6 @@ impl StapledBundle {
             size,
             reason,
         };
-        if old.origin != log.checkpoint.origin {
-            return Err(not_in_log(format!(
-                "its checkpoint is of the log {}",
-                old.origin
-            )));
-        }
         if old.tree_size > size {
             return Err(not_in_log(format!(
                 "its checkpoint is of a larger tree (size {}): a fork or a rolled-back log",
