@@ -622,6 +622,35 @@ fn cases(s: &Scratch) -> Vec<Case> {
             Error("missing.pem"),
         ),
         case(
+            "log restaple invalid",
+            &[
+                "log",
+                "restaple",
+                log,
+                bundle,
+                "--out",
+                &format!("{tmp}/restapled"),
+            ],
+            Invalid("bundle-format"),
+        ),
+        case(
+            "log restaple missing",
+            &[
+                "log",
+                "restaple",
+                log,
+                missing,
+                "--out",
+                &format!("{tmp}/restapled"),
+            ],
+            Error("missing.pem"),
+        ),
+        case(
+            "log restaple usage",
+            &["log", "restaple", log, "--out", tmp],
+            Error("Usage"),
+        ),
+        case(
             "log witness init usage",
             &["log", "witness", "init"],
             Error("Usage"),

@@ -38,6 +38,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["log", "audit"],
     &["log", "publish"],
     &["log", "cosign"],
+    &["log", "restaple"],
     &["log", "witness", "init"],
     &["log", "witness", "add-checkpoint"],
     &["log", "witness", "serve"],

@@ -54,6 +54,8 @@ use crate::entry::Entry;
 use crate::merkle::{Hash, check_record, record_hash};
 use crate::note::VerifierKey;
 #[cfg(feature = "writer")]
+use crate::replica::Replica;
+#[cfg(feature = "writer")]
 use crate::writer::Log;
 use crate::{Error, Result, sha256_of};
 
@@ -132,8 +134,8 @@ impl VerifiedBundle {
 }
 
 /// The rule an error of this module breaks, for `[rule]` in CLI messages: `bundle-format`,
-/// `log-signature`, `witnesses`, `inclusion`, `entry`, `delegate-entry`; `log` for other
-/// errors.
+/// `log-signature`, `witnesses`, `inclusion`, `entry`, `delegate-entry`, `in-log`; `log`
+/// for other errors.
 pub fn rule(error: &Error) -> &'static str {
     match error {
         Error::StapledDelegate { .. } => "delegate-entry",
@@ -142,6 +144,7 @@ pub fn rule(error: &Error) -> &'static str {
         Error::StapledWitnesses { .. } => "witnesses",
         Error::StapledInclusion { .. } => "inclusion",
         Error::StapledEntryMismatch { .. } => "entry",
+        Error::StapledNotInLog { .. } => "in-log",
         _ => "log",
     }
 }
@@ -281,6 +284,74 @@ impl StapledBundle {
             proof: proof.into_iter().map(Hash::from).collect(),
         });
         Ok(())
+    }
+
+    /// This bundle again with `log`'s current checkpoint (and whatever cosignatures it
+    /// carries) and fresh inclusion proofs, e.g. once witnesses have cosigned a checkpoint
+    /// that was stapled without them. `log` is fetched with `log_key` (so both checkpoints
+    /// are of one origin). This bundle must be one of `log`'s: it verifies with
+    /// `log_key` at its own checkpoint (signature, inclusion, entry ↔ leaf, delegate entry;
+    /// witnesses are not asked for), that checkpoint's tree is a prefix of `log`'s, and its
+    /// entries are at their indexes in `log`. The new bundle is verified before it is
+    /// returned.
+    ///
+    /// # Errors
+    /// The errors of [`verify_bundle`] for this bundle; [`Error::StapledNotInLog`] when it
+    /// is not of `log`; [`Error::LogOutOfRange`], [`Error::Merkle`].
+    #[cfg(feature = "writer")]
+    pub fn restaple(&self, log: &Replica, log_key: &VerifierKey) -> Result<Self> {
+        let old = verify_bundle(self, log_key, &[], 0)?;
+        let size = log.checkpoint.size;
+        let not_in_log = |reason: String| Error::StapledNotInLog {
+            origin: log.checkpoint.origin.clone(),
+            size,
+            reason,
+        };
+        if old.tree_size > size {
+            return Err(not_in_log(format!(
+                "its checkpoint is of a larger tree (size {}): a fork or a rolled-back log",
+                old.tree_size
+            )));
+        }
+        if log.root_at(old.tree_size)? != old.root_hash {
+            return Err(not_in_log(format!(
+                "its checkpoint (size {}) has another root than this log at that size: a fork",
+                old.tree_size
+            )));
+        }
+        // Implied by the two checks above, but checked outright: the entries themselves.
+        let at = |index: u64, entry: &[u8], what: &str| {
+            let logged = usize::try_from(index).ok().and_then(|i| log.entries.get(i));
+            if logged.map(Vec::as_slice) == Some(entry) {
+                Ok(())
+            } else {
+                Err(not_in_log(format!(
+                    "{what} is not entry {index} of the log"
+                )))
+            }
+        };
+        at(self.index, &self.entry, "its entry")?;
+        let delegate = match &self.delegate {
+            Some(d) => {
+                at(d.index, &d.entry, "its delegate entry")?;
+                Some(DelegateProof {
+                    entry: d.entry.clone(),
+                    index: d.index,
+                    proof: log.prove_inclusion(d.index)?,
+                })
+            }
+            None => None,
+        };
+        let bundle = Self {
+            certificates: self.certificates.clone(),
+            entry: self.entry.clone(),
+            index: self.index,
+            proof: log.prove_inclusion(self.index)?,
+            checkpoint: log.note.clone(),
+            delegate,
+        };
+        verify_bundle(&bundle, log_key, &[], 0)?;
+        Ok(bundle)
     }
 
     /// The chain as PEM text, leaf first.

@@ -383,6 +383,17 @@ pub enum Error {
         /// The SHA-256 of the leaf certificate, in hex.
         leaf_sha256: String,
     },
+    /// A bundle to restaple is not one of this log's: its checkpoint is not a prefix of
+    /// the log's tree (another log, a fork, a rollback), or its entry is not at its index.
+    #[error("not a bundle of the log {origin} (size {size}): {reason}")]
+    StapledNotInLog {
+        /// The log's origin.
+        origin: String,
+        /// The log's current tree size.
+        size: u64,
+        /// What does not match.
+        reason: String,
+    },
 
     // ---- witness protocol (C2SP tlog-witness) ----
     /// An add-checkpoint request body is malformed (tlog-witness: 400 Bad Request).

@@ -6,11 +6,12 @@
 //! against the recomputed hashes. The writer uses the same check when it opens its own
 //! directory, so a log and any mirror of it are verified by one piece of code.
 
-use tlog_tiles::{Hash, tree_hash};
+use tlog_tiles::{Hash, check_record, prove_record, record_hash, tree_hash};
 
 use crate::checkpoint::SignedCheckpoint;
 use crate::layout::{CHECKPOINT_FILE, MemHashes, load, merkle};
 pub use crate::layout::{DirSource, Source};
+use crate::merkle::Hash as ProofHash;
 use crate::note::VerifierKey;
 use crate::{Error, Result};
 
@@ -57,6 +58,35 @@ impl Replica {
             entries,
             hashes: state.hashes,
         })
+    }
+
+    /// RFC 6962 inclusion proof of entry `index` in the tree of this replica's checkpoint,
+    /// computed from the verified hashes and checked against the root before it is returned.
+    ///
+    /// # Errors
+    /// [`Error::LogOutOfRange`] when `index` is beyond this log; [`Error::Merkle`].
+    pub fn prove_inclusion(&self, index: u64) -> Result<Vec<ProofHash>> {
+        let size = self.checkpoint.size;
+        let entry = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .ok_or(Error::LogOutOfRange {
+                what: "entry index",
+                index,
+                size,
+            })?;
+        let context = format!("inclusion proof of entry {index} in tree {size}");
+        let proof =
+            prove_record(size, index, &MemHashes(&self.hashes)).map_err(merkle(&context))?;
+        check_record(
+            &proof,
+            size,
+            Hash(self.checkpoint.root_hash),
+            index,
+            record_hash(entry),
+        )
+        .map_err(merkle(&context))?;
+        Ok(proof.into_iter().map(ProofHash::from).collect())
     }
 
     /// The root hash of the first `size` entries: a checkpoint of that size seen earlier

@@ -10,6 +10,7 @@ mod http_source;
 mod init;
 mod prove;
 mod publish;
+mod restaple;
 mod verify_checkpoint;
 mod witness;
 mod witness_client;
@@ -80,6 +81,17 @@ pub enum LogCommand {
         after_help = "Examples:\n  rust-pki log cosign demo-out/log --log-skey log.skey --witness-url http://127.0.0.1:PORT \\\n      --witness-vkey demo-out/witness.vkey"
     )]
     Cosign(witness_client::CosignArgs),
+    /// Write bundles again with the log's current checkpoint, its cosignatures and fresh
+    /// inclusion proofs. For bundles stapled before the witnesses cosigned: `ceremony
+    /// execute` on the offline bastion (no --witness-url) staples the log's checkpoint
+    /// alone, which `verify --min-witnesses 1` refuses; once the log is copied off and
+    /// `log cosign` has run, restaple its bundles. Each bundle must be one of this log's
+    /// (it verifies at its own checkpoint, which the log extends; its entry is at its index
+    /// and names its certificates); otherwise nothing is written. The log is only read.
+    #[command(
+        after_help = "Examples:\n  rust-pki log restaple demo-out/log --all ceremonies --out restapled \\\n      --witness-vkey demo-out/witness.vkey --min-witnesses 1\n  rust-pki log restaple demo-out/log demo-out/delegates/releases.bundle --out restapled"
+    )]
+    Restaple(restaple::RestapleArgs),
 }
 
 pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
@@ -92,6 +104,7 @@ pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
         LogCommand::Cosign(args) => witness_client::cosign(&args),
         LogCommand::Audit(args) => audit::run(&args),
         LogCommand::Publish(args) => publish::publish(&args),
+        LogCommand::Restaple(args) => restaple::restaple(&args),
     }?;
     Ok(ExitCode::SUCCESS)
 }

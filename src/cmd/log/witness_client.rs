@@ -171,7 +171,7 @@ fn witness_size(endpoint: &str, content_type: &str, text: &str) -> anyhow::Resul
 
 /// The checkpoint body (note text) of a signed note: everything up to the blank line
 /// before the signatures, with its final newline.
-fn checkpoint_body(note: &[u8]) -> anyhow::Result<Vec<u8>> {
+pub(super) fn checkpoint_body(note: &[u8]) -> anyhow::Result<Vec<u8>> {
     let Some(end) = note.windows(2).rposition(|w| w == b"\n\n") else {
         bail!("the log's checkpoint note has no signature block");
     };
@@ -266,7 +266,7 @@ pub fn cosign(args: &CosignArgs) -> anyhow::Result<()> {
 }
 
 /// Whether the note already carries a valid cosignature by `witness` over `body`.
-fn already_cosigned(note: &[u8], body: &[u8], witness: &VerifierKey) -> bool {
+pub(super) fn already_cosigned(note: &[u8], body: &[u8], witness: &VerifierKey) -> bool {
     let text = String::from_utf8_lossy(note.get(body.len()..).unwrap_or_default());
     text.lines()
         .any(|l| verify_cosignature(l, body, witness).is_ok())
