@@ -674,3 +674,63 @@ fn a_cloudhsm_request_on_the_fake_never_starts_the_cli_for_softhsm2() {
     assert!(err.contains("hsm-backend"), "{err}");
     assert!(!cloud.bastion.path("fake-hsm/calls.jsonl").exists());
 }
+
+/// The operator reads the generated admin password from the journal on the bastion (it
+/// holds the ceremony key) while root-init is interrupted, and adds an admin of their own
+/// before the quorum values are set: the rerun refuses before the root key exists.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn root_init_refuses_a_user_made_outside_the_ceremony() {
+    use rust_pki_ceremony::gate::cloudhsm::{
+        cli::Cli,
+        session::{Role, Session},
+    };
+    use secrecy::SecretString;
+    let cloud = CloudBastion::new();
+    let request = cloud.root_init();
+    let folder = request.parent().unwrap();
+    let died = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], Some("registered"));
+    assert!(!died.status.success());
+    let journal = run(Command::new("age").args([
+        "-d",
+        "-i",
+        folder.join("ceremony.key").to_str().unwrap(),
+        folder.join("pending-pins.age").to_str().unwrap(),
+    ]));
+    let admin = journal
+        .lines()
+        .find_map(|l| l.strip_prefix("admin "))
+        .unwrap()
+        .to_owned();
+    let cli = Cli {
+        program: fake().into(),
+        env: vec![(
+            "FAKE_CLOUDHSM_STATE".into(),
+            cloud.bastion.path("fake-hsm").display().to_string(),
+        )],
+        ..Cli::default()
+    };
+    let mut session = Session::start(&cli).unwrap();
+    session
+        .login(Role::Admin, "admin", &SecretString::from(admin))
+        .unwrap();
+    session
+        .user_create(
+            "a_operator",
+            Role::Admin,
+            &SecretString::from("operator-pw-1"),
+            None,
+        )
+        .unwrap();
+    drop(session);
+
+    let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("CloudHSM user `a_operator` (admin)") && err.contains("cloudhsm-users"),
+        "{err}"
+    );
+    assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 0);
+    assert!(!folder.join("record.toml").exists());
+}

@@ -281,6 +281,9 @@ impl Hsm for CloudHsm {
                 crate::fault::point("quorum-set");
             }
         }
+        // Before the key exists: the admin password was briefly usable by whoever can read
+        // the journal on the bastion, and an extra admin would count towards the quorum.
+        check_only_roster_users(&session.user_list()?, &[roster], true)?;
         session.login(Role::CryptoUser, KEY_OWNER, &owner)?;
         let (spki, _) = self.root_key(&mut session, ceremony, key_label, roster, threshold)?;
         let mut events = vec![KeyEvent {
@@ -448,6 +451,9 @@ impl QuorumGate for CloudHsmGate {
         let mut session = Session::start(&backend.cli)?;
         login_once(&mut session, Role::Admin, ADMIN, admin)?;
         let existing = session.user_list()?;
+        // Before any change: no user made outside a ceremony (a rerun finds the incoming
+        // members' users, maybe not yet registered).
+        check_only_roster_users(&existing, &[&self.roster, new_roster], false)?;
         for member in &incoming {
             for (username, role) in member_users(&member.id) {
                 if !exists(&existing, &username) {
@@ -799,6 +805,44 @@ fn member_users(member: &str) -> [(String, Role); 2] {
 
 fn exists(users: &[HsmUser], username: &str) -> bool {
     users.iter().any(|u| u.username == username)
+}
+
+/// The cluster holds only `admin`, [`KEY_OWNER`] and the `rosters`' members' users (with
+/// `require_keys`, each member user with its quorum key registered): a user made outside a
+/// ceremony (an admin would count towards the `user` quorum) is refused.
+fn check_only_roster_users(
+    users: &[HsmUser],
+    rosters: &[&Roster],
+    require_keys: bool,
+) -> Result<()> {
+    let mut expected: Vec<String> = vec![ADMIN.to_owned(), KEY_OWNER.to_owned()];
+    let member_names: Vec<String> = rosters
+        .iter()
+        .flat_map(|roster| roster.members())
+        .flat_map(|m| member_users(&m.id).map(|(name, _)| name))
+        .collect();
+    expected.extend(member_names.iter().cloned());
+    for user in users {
+        if !expected.contains(&user.username) {
+            return Err(Error::CloudHsmConfig {
+                reason: format!(
+                    "CloudHSM user `{}` ({}) is not admin, {KEY_OWNER} or a roster member's \
+                     user: it was made outside a ceremony (rule cloudhsm-users)",
+                    crate::inert::inert(&user.username),
+                    crate::inert::inert(&user.role)
+                ),
+            });
+        }
+        if require_keys && member_names.contains(&user.username) && !user.quorum_key_registered {
+            return Err(Error::CloudHsmConfig {
+                reason: format!(
+                    "CloudHSM user `{}` has no registered quorum key (rule cloudhsm-users)",
+                    user.username
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn quorum_key_sha256(member: &Member) -> String {
