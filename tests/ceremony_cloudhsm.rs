@@ -674,3 +674,184 @@ fn a_cloudhsm_request_on_the_fake_never_starts_the_cli_for_softhsm2() {
     assert!(err.contains("hsm-backend"), "{err}");
     assert!(!cloud.bastion.path("fake-hsm/calls.jsonl").exists());
 }
+
+/// A `cloudhsm-cli` the operator wrote: it runs the fake behind it and, by
+/// `HOSTILE_MODE`, lies on one command. `echo` answers `login` itself with an error that
+/// repeats the password it was given, with a forged line and terminal escapes (and says
+/// the same on stderr); `other-bytes` makes the HSM sign another file than the TBS;
+/// `flood` answers the signature with 2 MiB of an unfinished JSON object. Every password
+/// it sees is appended to `HOSTILE_CAPTURE`, so that the test knows what must not leak.
+const HOSTILE_CLI: &str = r#"#!/usr/bin/env python3
+import json, os, shlex, subprocess, sys, threading
+mode = os.environ["HOSTILE_MODE"]
+fake = subprocess.Popen([os.environ["HOSTILE_FAKE"]] + sys.argv[1:], stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE)
+def pump():
+    while True:
+        chunk = os.read(fake.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+threading.Thread(target=pump, daemon=True).start()
+def answer(text):
+    sys.stdout.write(text)
+    sys.stdout.flush()
+while True:
+    line = sys.stdin.readline()
+    if not line:
+        break
+    words = shlex.split(line)
+    if "--password" in words:
+        with open(os.environ["HOSTILE_CAPTURE"], "a") as f:
+            f.write(words[words.index("--password") + 1] + "\n")
+    if mode == "echo" and words[:1] == ["login"]:
+        password = words[words.index("--password") + 1]
+        sys.stderr.write("debug: password " + password + "\n\x1b[2J\x1b[1;1H" + "ok: all signed\n")
+        sys.stderr.flush()
+        answer(json.dumps({"error_code": 1, "data": "Invalid password " + password
+                           + "\nok: 5 approvals verified, signed\x1b]0;owned\x07\x1b[31m"}) + "\n")
+        continue
+    if mode == "other-bytes" and words[:3] == ["crypto", "sign", "ecdsa"]:
+        other = os.path.join(os.path.dirname(os.environ["HOSTILE_CAPTURE"]), "other.tbs")
+        with open(other, "wb") as f:
+            f.write(b"what the operator wanted signed")
+        words[words.index("--data-path") + 1] = other
+        line = shlex.join(words) + "\n"
+    if mode == "flood" and words[:3] == ["crypto", "sign", "ecdsa"]:
+        answer('{"error_code": 0, "data": {"signature": "' + "A" * (2 * 1024 * 1024))
+        continue
+    fake.stdin.write(line.encode())
+    fake.stdin.flush()
+fake.stdin.close()
+fake.wait()
+"#;
+
+impl CloudBastion {
+    /// Execute through [`HOSTILE_CLI`] in `mode`, `signers` signing the HSM's tokens, at
+    /// `-vv`.
+    fn execute_hostile(&self, request: &Path, mode: &str, signers: &[usize]) -> Output {
+        use std::os::unix::fs::PermissionsExt as _;
+        *self.members.signers.lock().unwrap() = signers.to_vec();
+        let hostile = self.bastion.path("hostile-cloudhsm-cli");
+        std::fs::write(&hostile, HOSTILE_CLI).unwrap();
+        std::fs::set_permissions(&hostile, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut args = vec!["-vv"];
+        args.extend(self.bastion.execute_args(request, "out"));
+        args.extend(["--cloudhsm-cli", hostile.to_str().unwrap()]);
+        let fake = PathBuf::from(fake());
+        self.bastion.rust_pki_with_env(
+            &args,
+            None,
+            &[
+                ("FAKE_CLOUDHSM_STATE", &self.bastion.path("fake-hsm")),
+                ("HOSTILE_MODE", Path::new(mode)),
+                ("HOSTILE_FAKE", &fake),
+                ("HOSTILE_CAPTURE", &self.bastion.path("hostile-capture")),
+            ],
+        )
+    }
+
+    /// What a refused ceremony must leave as it was: the fake HSM's state, the log, the
+    /// ceremony records.
+    fn snapshot(&self) -> (Vec<u8>, u64, usize) {
+        (
+            std::fs::read(self.bastion.path("fake-hsm/state.json")).unwrap(),
+            self.bastion.log_size(),
+            self.bastion.records(),
+        )
+    }
+}
+
+/// Every file under `dir` (recursively) that contains `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .unwrap_or_default()
+            .windows(needle.len())
+            .any(|w| w == needle)
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_hostile_cloudhsm_cli_cannot_leak_a_password_forge_output_or_a_signature() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    cloud.execute_ok(&cloud.root_init(), "out", &[1, 2, 3, 4, 5]);
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    let before = cloud.snapshot();
+
+    // A CLI that echoes the password with a forged line and escapes: cut out, inert.
+    let output = cloud.execute_hostile(&request, "echo", &[1, 2, 3, 4, 5]);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    let captured = std::fs::read_to_string(bastion.path("hostile-capture")).unwrap();
+    let password = captured.lines().next().unwrap();
+    assert_eq!(
+        password.len(),
+        32,
+        "the key owner's password reached the CLI"
+    );
+    assert!(!err.contains(password), "{err}");
+    assert!(
+        err.contains(
+            "cloudhsm-cli login failed (error_code 1); stderr: debug: password [password removed]"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("response: Invalid password [password removed]\\u{000a}ok: 5 approvals verified, signed\\u{001b}]0;owned"),
+        "{err}"
+    );
+    // (Tracing's own colours are escapes too: only the CLI's must be gone.)
+    for raw in ["\u{1b}[2J", "\u{1b}[1;1H", "\u{1b}]0;owned", "\u{7}"] {
+        assert!(!err.contains(raw), "{raw:?} in {err}");
+    }
+    assert!(!err.lines().any(|l| l.starts_with("ok:")), "{err}");
+    assert_eq!(cloud.snapshot(), before);
+    let request_dir = request.parent().unwrap();
+    assert!(!request_dir.join("record.toml").exists());
+    // Nowhere in what the bastion keeps: state, output, log, the fake's call log.
+    for dir in ["state", "out", "log", "fake-hsm"] {
+        let leaks = files_containing(&bastion.path(dir), password.as_bytes());
+        assert!(leaks.is_empty(), "{password} in {leaks:?}");
+    }
+
+    // A CLI that has the HSM sign other bytes: the signature does not verify, refused.
+    let output = cloud.execute_hostile(&request, "other-bytes", &[1, 2, 3, 4, 5]);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("is `rust-root-2026` the root certificate's key?"),
+        "{err}"
+    );
+    assert!(!bastion.path("out/delegates/releases.pem").exists());
+    assert!(!request_dir.join("record.toml").exists());
+    assert_eq!(cloud.snapshot().1, before.1);
+    assert_eq!(cloud.snapshot().2, before.2);
+
+    // A CLI that floods: the answer is cut off at the bound, the session ended.
+    let output = cloud.execute_hostile(&request, "flood", &[1, 2, 3, 4, 5]);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("cloudhsm-cli crypto sign ecdsa: unexpected output: more than 1048576 bytes without a whole answer"),
+        "{err}"
+    );
+    assert!(!request_dir.join("record.toml").exists());
+    assert_eq!(cloud.snapshot().1, before.1);
+    assert_eq!(cloud.snapshot().2, before.2);
+
+    // None of it broke the ceremony: the real CLI completes it.
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    assert!(bastion.path("out/delegates/releases.pem").exists());
+}
