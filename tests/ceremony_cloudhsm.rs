@@ -485,10 +485,18 @@ fn insider_session(
     cloud: &CloudBastion,
     password: &str,
 ) -> rust_pki_ceremony::Result<rust_pki_ceremony::gate::cloudhsm::session::Session> {
-    use rust_pki_ceremony::gate::cloudhsm::{
-        cli::Cli,
-        session::{Role, Session},
-    };
+    use rust_pki_ceremony::gate::cloudhsm::session::Role;
+    insider_login(cloud, Role::CryptoUser, "root_owner", password)
+}
+
+/// A session of the fake logged in as `username` with `password`.
+fn insider_login(
+    cloud: &CloudBastion,
+    role: rust_pki_ceremony::gate::cloudhsm::session::Role,
+    username: &str,
+    password: &str,
+) -> rust_pki_ceremony::Result<rust_pki_ceremony::gate::cloudhsm::session::Session> {
+    use rust_pki_ceremony::gate::cloudhsm::{cli::Cli, session::Session};
     let cli = Cli {
         program: fake().into(),
         env: vec![(
@@ -498,11 +506,7 @@ fn insider_session(
         ..Cli::default()
     };
     let mut session = Session::start(&cli)?;
-    session.login(
-        Role::CryptoUser,
-        "root_owner",
-        &secrecy::SecretString::from(password),
-    )?;
+    session.login(role, username, &secrecy::SecretString::from(password))?;
     Ok(session)
 }
 
@@ -854,4 +858,112 @@ fn a_hostile_cloudhsm_cli_cannot_leak_a_password_forge_output_or_a_signature() {
     // None of it broke the ceremony: the real CLI completes it.
     cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
     assert!(bastion.path("out/delegates/releases.pem").exists());
+}
+
+impl CloudBastion {
+    /// `ceremony execute` with the fake CLI as a child process the test can kill.
+    fn spawn_execute(&self, request: &Path, out: &str, signers: &[usize]) -> std::process::Child {
+        *self.members.signers.lock().unwrap() = signers.to_vec();
+        let fake = fake();
+        let mut args = self.bastion.execute_args(request, out);
+        args.extend(["--cloudhsm-cli", &fake]);
+        Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+            .current_dir(self.bastion.path(""))
+            .env("SOFTHSM2_CONF", self.bastion.path("hsm/softhsm2.conf"))
+            .env("FAKE_CLOUDHSM_STATE", self.bastion.path("fake-hsm"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+/// Until `path` exists (a step the child process reaches), failing after a minute.
+fn wait_until_exists(path: &Path) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never came",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_root_init_killed_while_waiting_then_robbed_of_its_journal_keeps_its_shares_and_refuses() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    let request = cloud.root_init();
+    let folder = request.parent().unwrap().to_owned();
+    // Nobody signs the key-usage token: execute waits for approvals after activating the
+    // cluster and generating the key; then kill -9.
+    let mut child = cloud.spawn_execute(&request, "out", &[]);
+    wait_until_exists(&folder.join("cloudhsm/sign-001.token.json"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(cloud.calls("cluster activate"), 1);
+    assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 1);
+    let hsm = cloud.state();
+    let sessions = cloud.sessions();
+
+    // The operator corrupts the journal: refused before any session, nothing replaced.
+    let journal = folder.join("pending-pins.age");
+    std::fs::write(&journal, b"age-encryption.org/v1\nnot a journal\n").unwrap();
+    let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("request field `pending-pins.age`"), "{err}");
+    // The operator deletes it: the share sets of the first run are the only copy of the
+    // passwords the cluster now uses; they are kept and nothing runs.
+    std::fs::remove_file(&journal).unwrap();
+    let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("request field `pending-pins.age`: missing, but an earlier run of this ceremony left share sets (user-pin, so-pin)"),
+        "{err}"
+    );
+    assert_eq!(cloud.sessions(), sessions);
+    assert_eq!(cloud.state(), hsm);
+    assert!(!folder.join("record.toml").exists());
+    // No second activation or key, and five members still hold the admin password.
+    assert_eq!(cloud.calls("cluster activate"), 1);
+    assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 1);
+    let admin = owner_password(bastion, "001-root-init/so-pin", &[1, 2, 3, 4, 5]);
+    insider_login(
+        &cloud,
+        rust_pki_ceremony::gate::cloudhsm::session::Role::Admin,
+        "admin",
+        &admin,
+    )
+    .unwrap();
+}
+
+#[test]
+fn two_executes_of_one_root_init_at_once_activate_and_generate_once() {
+    let cloud = CloudBastion::new();
+    let request = cloud.root_init();
+    let log_before = cloud.bastion.log_size();
+    let first = cloud.spawn_execute(&request, "out", &[1, 2, 3, 4, 5]);
+    let second = cloud.spawn_execute(&request, "out", &[1, 2, 3, 4, 5]);
+    let outputs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    let succeeded = outputs.iter().filter(|o| o.status.success()).count();
+    assert!(succeeded >= 1, "{outputs:?}");
+    for output in outputs.iter().filter(|o| !o.status.success()) {
+        // The other one waited for the state lock and gave up.
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains("ceremony state"), "{err}");
+    }
+    // Exactly once: one activation, one key, one self-signature, one log entry.
+    assert_eq!(cloud.calls("cluster activate"), 1);
+    assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 1);
+    assert_eq!(cloud.calls("crypto sign ecdsa"), 1);
+    assert_eq!(cloud.bastion.records(), 1);
+    assert_eq!(cloud.bastion.log_size(), log_before + 1);
 }

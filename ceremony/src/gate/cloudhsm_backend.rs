@@ -234,8 +234,8 @@ impl Hsm for CloudHsm {
         let mut journal = Journal::open(ceremony)?;
         let fresh = journal.is_new();
         if fresh {
-            // No journal: no earlier run reached the HSM, its share sets are void.
-            remove_share_sets(&ceremony.path)?;
+            // No journal: no earlier run reached the HSM, nor shared (the journal comes first).
+            refuse_lost_journal(&ceremony.path)?;
             journal.generate(ADMIN)?;
             journal.generate(KEY_OWNER)?;
         }
@@ -410,8 +410,9 @@ impl QuorumGate for CloudHsmGate {
         let old_admin = rebuild_secret(&self.share_sets, ceremony, approvals, SO_PIN)?;
         let mut journal = Journal::open(ceremony)?;
         if journal.is_new() {
-            // No journal: no earlier run changed a password, its share sets are void.
-            remove_share_sets(&ceremony.path)?;
+            // No journal: no earlier run changed a password, nor shared (the journal comes
+            // first).
+            refuse_lost_journal(&ceremony.path)?;
             journal.generate(ADMIN)?;
             journal.generate(KEY_OWNER)?;
         }
@@ -885,6 +886,29 @@ fn ensure_shared(
         threshold,
         &[(USER_PIN, owner), (SO_PIN, admin)],
     )
+}
+
+/// Refuse a ceremony folder with share sets but no journal. Every run writes the journal
+/// before it shares, so only someone deleting [`PENDING_PINS_FILE`] leaves that: the share
+/// sets may then hold the only copy of passwords the HSM already knows (activated, or
+/// changed by a roster change), and writing new ones over them would leave passwords
+/// nobody holds.
+fn refuse_lost_journal(ceremony_dir: &Path) -> Result<()> {
+    let left: Vec<String> = [USER_PIN, SO_PIN]
+        .into_iter()
+        .filter(|secret| share_set_dir(ceremony_dir, secret).exists())
+        .map(str::to_owned)
+        .collect();
+    if left.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Request {
+        field: PENDING_PINS_FILE.into(),
+        reason: format!(
+            "missing, but an earlier run of this ceremony left share sets ({}): they may hold              the only copy of passwords the HSM already uses, so they are kept and nothing              runs; restore {PENDING_PINS_FILE}, or, if the HSM never saw those passwords,              remove the share sets and run again",
+            left.join(", ")
+        ),
+    })
 }
 
 fn remove_share_sets(ceremony_dir: &Path) -> Result<()> {
