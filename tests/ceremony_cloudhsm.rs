@@ -967,3 +967,114 @@ fn two_executes_of_one_root_init_at_once_activate_and_generate_once() {
     assert_eq!(cloud.bastion.records(), 1);
     assert_eq!(cloud.bastion.log_size(), log_before + 1);
 }
+
+/// `RSA <bits> sha256:<hex>` of a PEM private key's public half, as `ceremony show` prints
+/// a CloudHSM quorum key.
+fn quorum_fingerprint(bastion: &Bastion, key: &str) -> String {
+    let sha = run(Command::new("sh").arg("-c").arg(format!(
+        "openssl pkey -in {} -pubout -outform DER | sha256sum",
+        bastion.path(key).display()
+    )));
+    format!("RSA 2048 sha256:{}", &sha[..64])
+}
+
+#[test]
+fn a_roster_change_swapping_a_members_quorum_key_is_shown_and_refused_at_execute() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    cloud.execute_ok(&cloud.root_init(), "out", &[1, 2, 3, 4, 5]);
+    // The operator's roster keeps m3 but puts their own key (m10's) as m3's quorum key.
+    let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+    let swapped = roster.replace(&quorum_key_line(bastion, 3), &quorum_key_line(bastion, 10));
+    assert_ne!(swapped, roster);
+    std::fs::write(bastion.path("roster.new.toml"), swapped).unwrap();
+    let request = bastion.prepare(
+        "roster-change",
+        "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
+    );
+    // What every member's own binary shows before they approve.
+    let shown = bastion.show(&request);
+    let (old, new) = (
+        quorum_fingerprint(bastion, "keys/m3.quorum.pem"),
+        quorum_fingerprint(bastion, "keys/m10.quorum.pem"),
+    );
+    assert!(shown.contains("    ~ m3  "), "{shown}");
+    assert!(
+        shown.contains(&format!("        CloudHSM quorum key: {old} -> {new}")),
+        "{shown}"
+    );
+    // Approved anyway: CloudHSM would keep m3's registered key while the record named
+    // the new one, so execute refuses before any session.
+    bastion.approve_with_shares(
+        &request,
+        &[1, 2, 3, 4, 5],
+        &["001-root-init/user-pin", "001-root-init/so-pin"],
+    );
+    let (sessions, hsm, log) = (cloud.sessions(), cloud.state(), bastion.log_size());
+    let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("member `m3` keeps their id but gets another cloudhsm_quorum_key"),
+        "{err}"
+    );
+    assert_eq!(cloud.sessions(), sessions);
+    assert_eq!(cloud.state(), hsm);
+    assert_eq!(bastion.log_size(), log);
+    assert!(!request.parent().unwrap().join("record.toml").exists());
+}
+
+#[test]
+fn roster_check_refuses_shared_short_or_non_rsa_quorum_keys() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+    let pem_line = |args: &[&str]| {
+        let key = bastion.path("keys/odd.pem");
+        run(Command::new("openssl")
+            .args(["genpkey", "-out", key.to_str().unwrap()])
+            .args(args));
+        let pem =
+            run(Command::new("openssl").args(["pkey", "-pubout", "-in", key.to_str().unwrap()]));
+        format!("cloudhsm_quorum_key = \"\"\"\n{pem}\"\"\"\n")
+    };
+    let m2 = quorum_key_line(bastion, 2);
+    for (replacement, expected) in [
+        (
+            quorum_key_line(bastion, 1),
+            "the same key as member `m1`: each member approves with their own",
+        ),
+        (
+            pem_line(&["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"]),
+            "RSA 1024 bits: CloudHSM quorum keys are RSA of at least 2048",
+        ),
+        (
+            pem_line(&["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+            "is not rsaEncryption",
+        ),
+    ] {
+        std::fs::write(
+            bastion.path("roster.odd.toml"),
+            roster.replace(&m2, &replacement),
+        )
+        .unwrap();
+        let output = bastion.rust_pki(
+            &[
+                "ceremony",
+                "roster",
+                "check",
+                "--roster",
+                "roster.odd.toml",
+                "--policy",
+                "policy.toml",
+            ],
+            None,
+        );
+        assert!(!output.status.success());
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            err.contains("m2") && err.contains(expected),
+            "{expected}: {err}"
+        );
+    }
+}

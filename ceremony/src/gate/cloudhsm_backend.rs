@@ -405,6 +405,7 @@ impl QuorumGate for CloudHsmGate {
         threshold: usize,
     ) -> Result<Handover> {
         check_key_quorum(new_roster, threshold)?;
+        refuse_changed_quorum_keys(&self.roster, new_roster)?;
         hsm_approvers(&self.roster, threshold, approvals)?;
         let old_owner = rebuild_secret(&self.share_sets, ceremony, approvals, USER_PIN)?;
         let old_admin = rebuild_secret(&self.share_sets, ceremony, approvals, SO_PIN)?;
@@ -771,6 +772,29 @@ fn check_key_quorum(roster: &Roster, threshold: usize) -> Result<()> {
                  {MAX_SHARED_USERS} shared crypto users)"
             ),
         });
+    }
+    Ok(())
+}
+
+/// Refuse a roster change that gives a continuing member another quorum key. CloudHSM
+/// keeps the key registered for the member's users (registering anew takes the user's own
+/// login, whose password was used once and not kept), so the record would name a key the
+/// HSM never saw while the replaced one, perhaps the reason for the change, went on
+/// approving.
+fn refuse_changed_quorum_keys(old: &Roster, new: &Roster) -> Result<()> {
+    for member in new.members() {
+        if let Some(before) = old.member(&member.id)
+            && quorum_key_sha256(before) != quorum_key_sha256(member)
+        {
+            return Err(Error::CloudHsmConfig {
+                reason: format!(
+                    "member `{}` keeps their id but gets another cloudhsm_quorum_key; CloudHSM \
+                     would keep the registered one: remove the member in one roster change and \
+                     add them back in the next",
+                    member.id
+                ),
+            });
+        }
     }
     Ok(())
 }
