@@ -1078,3 +1078,38 @@ fn roster_check_refuses_shared_short_or_non_rsa_quorum_keys() {
         );
     }
 }
+
+#[test]
+fn a_request_for_another_cluster_or_without_its_hsm_table_never_reaches_the_cli() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    let pinned = format!("[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"{CLUSTER}\"\n");
+    let other = "[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"cluster-aaaaaaaaaaa\"\n";
+    // Another cluster, edited in before members approved (their approvals verify); the
+    // table removed after they approved (a member's own binary refuses to approve that).
+    for (edit, before_approval, expected) in [
+        (other, true, "hsm-policy"),
+        ("", false, "missing field `hsm`"),
+    ] {
+        let request = bastion.prepare(
+            "root-init",
+            &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
+        );
+        let text = std::fs::read_to_string(&request).unwrap();
+        assert!(text.contains(&pinned), "{text}");
+        if !before_approval {
+            bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+        }
+        std::fs::write(&request, text.replace(&pinned, edit)).unwrap();
+        if before_approval {
+            bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+        }
+        let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+        assert!(!output.status.success());
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains(expected), "{expected}: {err}");
+        assert!(!bastion.path("fake-hsm/calls.jsonl").exists(), "{err}");
+        assert_eq!(bastion.records(), 0);
+        std::fs::remove_dir_all(request.parent().unwrap()).unwrap();
+    }
+}
