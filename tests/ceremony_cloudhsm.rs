@@ -1113,3 +1113,61 @@ fn a_request_for_another_cluster_or_without_its_hsm_table_never_reaches_the_cli(
         std::fs::remove_dir_all(request.parent().unwrap()).unwrap();
     }
 }
+
+#[test]
+fn no_password_the_cli_was_given_is_left_in_any_file_output_or_call_log() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    // A CLI that forwards everything to the fake and records every password it is given.
+    let mut outputs = Vec::new();
+    let mut run_ok = |request: &Path, signers: &[usize]| {
+        let output = cloud.execute_hostile(request, "pass", signers);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        outputs.push(output);
+    };
+    run_ok(&cloud.root_init(), &[1, 2, 3, 4, 5]);
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    run_ok(&request, &[1, 2, 3, 4, 5]);
+    run_ok(
+        &cloud.roster_change_m9_to_m10("001-root-init"),
+        &[1, 2, 3, 4, 5],
+    );
+    let captured = std::fs::read_to_string(bastion.path("hostile-capture")).unwrap();
+    let passwords: BTreeSet<&str> = captured.lines().collect();
+    // admin and root_owner (twice each: root-init, roster-change) and 20 member users.
+    assert!(passwords.len() >= 24, "{passwords:?}");
+    std::fs::remove_file(bastion.path("hostile-capture")).unwrap();
+    for password in &passwords {
+        for output in &outputs {
+            for stream in [&output.stdout, &output.stderr] {
+                assert!(
+                    !String::from_utf8_lossy(stream).contains(password),
+                    "a password in the output at -vv"
+                );
+            }
+        }
+        let leaks = files_containing(&bastion.path(""), password.as_bytes());
+        assert!(leaks.is_empty(), "a password in {leaks:?}");
+    }
+    // Every `--password` the fake recorded is the placeholder.
+    let calls = std::fs::read_to_string(bastion.path("fake-hsm/calls.jsonl")).unwrap();
+    let mut seen = 0;
+    for call in calls
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    {
+        let words = call["words"].as_array().cloned().unwrap_or_default();
+        for pair in words.windows(2) {
+            if pair[0] == "--password" {
+                assert_eq!(pair[1], "[password removed]", "{call}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= passwords.len(), "{seen} --password words recorded");
+}
