@@ -1171,3 +1171,40 @@ fn no_password_the_cli_was_given_is_left_in_any_file_output_or_call_log() {
     }
     assert!(seen >= passwords.len(), "{seen} --password words recorded");
 }
+
+#[test]
+fn a_root_init_killed_while_waiting_for_approvals_completes_once_on_rerun() {
+    let cloud = CloudBastion::new();
+    let request = cloud.root_init();
+    let folder = request.parent().unwrap().to_owned();
+    let mut child = cloud.spawn_execute(&request, "out", &[]);
+    wait_until_exists(&folder.join("cloudhsm/sign-001.token.json"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The dead run's approvals for its token, dropped late, count for nothing now.
+    let stale = folder.join("approvals/m1.stale.cloudhsm-token.json");
+    approve(
+        &cloud.bastion.path(""),
+        &folder.join("cloudhsm/sign-001.token.json"),
+        "c_m1",
+        1,
+        &stale,
+    );
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    assert_eq!(cloud.calls("cluster activate"), 1);
+    assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 1);
+    assert_eq!(cloud.calls("user create"), 19);
+    assert_eq!(cloud.calls("crypto sign ecdsa"), 1);
+    let approved: Value = serde_json::from_slice(
+        &std::fs::read(folder.join("cloudhsm/sign-001.approved.json")).unwrap(),
+    )
+    .unwrap();
+    let signers: Vec<&str> = approved["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(signers, ["c_m1", "c_m2", "c_m3", "c_m4", "c_m5"]);
+    assert!(!folder.join("pending-pins.age").exists());
+}
