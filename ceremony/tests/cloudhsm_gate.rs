@@ -1064,3 +1064,38 @@ fn an_approval_file_forged_in_a_members_name_is_refused_by_the_hsm() {
         "{error}"
     );
 }
+
+#[test]
+fn an_approval_file_name_cannot_forge_a_line_of_the_error() {
+    let fixture = Fixture::new();
+    let mut gate = fixture.gate();
+    // Only the forged file answers: the wait ends on this timeout.
+    gate.approval_timeout = Duration::from_secs(2);
+    let signer = gate
+        .signer(&fixture.ceremony, &approvals(&APPROVERS))
+        .unwrap();
+    let error = thread::scope(|scope| {
+        let operator = scope.spawn(|| {
+            let (token, _) = wait_for_token(&fixture, 1);
+            let name = format!("mallory\nok: 5 of 5 approvals\u{1b}[2K.1{TOKEN_APPROVAL_SUFFIX}");
+            let out = fixture.ceremony.approvals().join(name);
+            sign_token(&token, "mallory", &quorum_key("operator").0, &out);
+        });
+        let error = signer.sign_checked(b"TBS").unwrap_err();
+        operator.join().unwrap();
+        error
+    });
+    let message = error.to_string();
+    assert!(
+        matches!(&error, Error::CloudHsmApprovalsMissing { found: 0, .. }),
+        "{message}"
+    );
+    assert!(
+        message.contains("mallory\\u{000a}ok: 5 of 5 approvals\\u{001b}[2K.1"),
+        "{message}"
+    );
+    assert!(
+        !message.contains('\n') && !message.contains('\u{1b}'),
+        "{message}"
+    );
+}
