@@ -485,10 +485,18 @@ fn insider_session(
     cloud: &CloudBastion,
     password: &str,
 ) -> rust_pki_ceremony::Result<rust_pki_ceremony::gate::cloudhsm::session::Session> {
-    use rust_pki_ceremony::gate::cloudhsm::{
-        cli::Cli,
-        session::{Role, Session},
-    };
+    use rust_pki_ceremony::gate::cloudhsm::session::Role;
+    insider_login(cloud, Role::CryptoUser, "root_owner", password)
+}
+
+/// A session of the fake logged in as `username` with `password`.
+fn insider_login(
+    cloud: &CloudBastion,
+    role: rust_pki_ceremony::gate::cloudhsm::session::Role,
+    username: &str,
+    password: &str,
+) -> rust_pki_ceremony::Result<rust_pki_ceremony::gate::cloudhsm::session::Session> {
+    use rust_pki_ceremony::gate::cloudhsm::{cli::Cli, session::Session};
     let cli = Cli {
         program: fake().into(),
         env: vec![(
@@ -498,11 +506,7 @@ fn insider_session(
         ..Cli::default()
     };
     let mut session = Session::start(&cli)?;
-    session.login(
-        Role::CryptoUser,
-        "root_owner",
-        &secrecy::SecretString::from(password),
-    )?;
+    session.login(role, username, &secrecy::SecretString::from(password))?;
     Ok(session)
 }
 
@@ -673,6 +677,536 @@ fn a_cloudhsm_request_on_the_fake_never_starts_the_cli_for_softhsm2() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("hsm-backend"), "{err}");
     assert!(!cloud.bastion.path("fake-hsm/calls.jsonl").exists());
+}
+
+/// A `cloudhsm-cli` the operator wrote: it runs the fake behind it and, by
+/// `HOSTILE_MODE`, lies on one command. `echo` answers `login` itself with an error that
+/// repeats the password it was given, with a forged line and terminal escapes (and says
+/// the same on stderr); `other-bytes` makes the HSM sign another file than the TBS;
+/// `flood` answers the signature with 2 MiB of an unfinished JSON object. Every password
+/// it sees is appended to `HOSTILE_CAPTURE`, so that the test knows what must not leak.
+const HOSTILE_CLI: &str = r#"#!/usr/bin/env python3
+import json, os, shlex, subprocess, sys, threading
+mode = os.environ["HOSTILE_MODE"]
+fake = subprocess.Popen([os.environ["HOSTILE_FAKE"]] + sys.argv[1:], stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE)
+def pump():
+    while True:
+        chunk = os.read(fake.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+threading.Thread(target=pump, daemon=True).start()
+def answer(text):
+    sys.stdout.write(text)
+    sys.stdout.flush()
+while True:
+    line = sys.stdin.readline()
+    if not line:
+        break
+    words = shlex.split(line)
+    if "--password" in words:
+        with open(os.environ["HOSTILE_CAPTURE"], "a") as f:
+            f.write(words[words.index("--password") + 1] + "\n")
+    if mode == "echo" and words[:1] == ["login"]:
+        password = words[words.index("--password") + 1]
+        sys.stderr.write("debug: password " + password + "\n\x1b[2J\x1b[1;1H" + "ok: all signed\n")
+        sys.stderr.flush()
+        answer(json.dumps({"error_code": 1, "data": "Invalid password " + password
+                           + "\nok: 5 approvals verified, signed\x1b]0;owned\x07\x1b[31m"}) + "\n")
+        continue
+    if mode == "other-bytes" and words[:3] == ["crypto", "sign", "ecdsa"]:
+        other = os.path.join(os.path.dirname(os.environ["HOSTILE_CAPTURE"]), "other.tbs")
+        with open(other, "wb") as f:
+            f.write(b"what the operator wanted signed")
+        words[words.index("--data-path") + 1] = other
+        line = shlex.join(words) + "\n"
+    if mode == "flood" and words[:3] == ["crypto", "sign", "ecdsa"]:
+        answer('{"error_code": 0, "data": {"signature": "' + "A" * (2 * 1024 * 1024))
+        continue
+    fake.stdin.write(line.encode())
+    fake.stdin.flush()
+fake.stdin.close()
+fake.wait()
+"#;
+
+impl CloudBastion {
+    /// Execute through [`HOSTILE_CLI`] in `mode`, `signers` signing the HSM's tokens, at
+    /// `-vv`.
+    fn execute_hostile(&self, request: &Path, mode: &str, signers: &[usize]) -> Output {
+        use std::os::unix::fs::PermissionsExt as _;
+        *self.members.signers.lock().unwrap() = signers.to_vec();
+        let hostile = self.bastion.path("hostile-cloudhsm-cli");
+        std::fs::write(&hostile, HOSTILE_CLI).unwrap();
+        std::fs::set_permissions(&hostile, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut args = vec!["-vv"];
+        args.extend(self.bastion.execute_args(request, "out"));
+        args.extend(["--cloudhsm-cli", hostile.to_str().unwrap()]);
+        let fake = PathBuf::from(fake());
+        self.bastion.rust_pki_with_env(
+            &args,
+            None,
+            &[
+                ("FAKE_CLOUDHSM_STATE", &self.bastion.path("fake-hsm")),
+                ("HOSTILE_MODE", Path::new(mode)),
+                ("HOSTILE_FAKE", &fake),
+                ("HOSTILE_CAPTURE", &self.bastion.path("hostile-capture")),
+            ],
+        )
+    }
+
+    /// What a refused ceremony must leave as it was: the fake HSM's state, the log, the
+    /// ceremony records.
+    fn snapshot(&self) -> (Vec<u8>, u64, usize) {
+        (
+            std::fs::read(self.bastion.path("fake-hsm/state.json")).unwrap(),
+            self.bastion.log_size(),
+            self.bastion.records(),
+        )
+    }
+}
+
+/// Every file under `dir` (recursively) that contains `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .unwrap_or_default()
+            .windows(needle.len())
+            .any(|w| w == needle)
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_hostile_cloudhsm_cli_cannot_leak_a_password_forge_output_or_a_signature() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    cloud.execute_ok(&cloud.root_init(), "out", &[1, 2, 3, 4, 5]);
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    let before = cloud.snapshot();
+
+    // A CLI that echoes the password with a forged line and escapes: cut out, inert.
+    let output = cloud.execute_hostile(&request, "echo", &[1, 2, 3, 4, 5]);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    let captured = std::fs::read_to_string(bastion.path("hostile-capture")).unwrap();
+    let password = captured.lines().next().unwrap();
+    assert_eq!(
+        password.len(),
+        32,
+        "the key owner's password reached the CLI"
+    );
+    assert!(!err.contains(password), "{err}");
+    assert!(
+        err.contains(
+            "cloudhsm-cli login failed (error_code 1); stderr: debug: password [password removed]"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("response: Invalid password [password removed]\\u{000a}ok: 5 approvals verified, signed\\u{001b}]0;owned"),
+        "{err}"
+    );
+    // (Tracing's own colours are escapes too: only the CLI's must be gone.)
+    for raw in ["\u{1b}[2J", "\u{1b}[1;1H", "\u{1b}]0;owned", "\u{7}"] {
+        assert!(!err.contains(raw), "{raw:?} in {err}");
+    }
+    assert!(!err.lines().any(|l| l.starts_with("ok:")), "{err}");
+    assert_eq!(cloud.snapshot(), before);
+    let request_dir = request.parent().unwrap();
+    assert!(!request_dir.join("record.toml").exists());
+    // Nowhere in what the bastion keeps: state, output, log, the fake's call log.
+    for dir in ["state", "out", "log", "fake-hsm"] {
+        let leaks = files_containing(&bastion.path(dir), password.as_bytes());
+        assert!(leaks.is_empty(), "{password} in {leaks:?}");
+    }
+
+    // A CLI that has the HSM sign other bytes: the signature does not verify, refused.
+    let output = cloud.execute_hostile(&request, "other-bytes", &[1, 2, 3, 4, 5]);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("is `rust-root-2026` the root certificate's key?"),
+        "{err}"
+    );
+    assert!(!bastion.path("out/delegates/releases.pem").exists());
+    assert!(!request_dir.join("record.toml").exists());
+    assert_eq!(cloud.snapshot().1, before.1);
+    assert_eq!(cloud.snapshot().2, before.2);
+
+    // A CLI that floods: the answer is cut off at the bound, the session ended.
+    let output = cloud.execute_hostile(&request, "flood", &[1, 2, 3, 4, 5]);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("cloudhsm-cli crypto sign ecdsa: unexpected output: more than 1048576 bytes without a whole answer"),
+        "{err}"
+    );
+    assert!(!request_dir.join("record.toml").exists());
+    assert_eq!(cloud.snapshot().1, before.1);
+    assert_eq!(cloud.snapshot().2, before.2);
+
+    // None of it broke the ceremony: the real CLI completes it.
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    assert!(bastion.path("out/delegates/releases.pem").exists());
+}
+
+impl CloudBastion {
+    /// `ceremony execute` with the fake CLI as a child process the test can kill.
+    fn spawn_execute(&self, request: &Path, out: &str, signers: &[usize]) -> std::process::Child {
+        *self.members.signers.lock().unwrap() = signers.to_vec();
+        let fake = fake();
+        let mut args = self.bastion.execute_args(request, out);
+        args.extend(["--cloudhsm-cli", &fake]);
+        Command::new(env!("CARGO_BIN_EXE_rust-pki"))
+            .current_dir(self.bastion.path(""))
+            .env("SOFTHSM2_CONF", self.bastion.path("hsm/softhsm2.conf"))
+            .env("FAKE_CLOUDHSM_STATE", self.bastion.path("fake-hsm"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+/// Until `path` exists (a step the child process reaches), failing after a minute.
+fn wait_until_exists(path: &Path) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never came",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_root_init_killed_while_waiting_then_robbed_of_its_journal_keeps_its_shares_and_refuses() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    let request = cloud.root_init();
+    let folder = request.parent().unwrap().to_owned();
+    // Nobody signs the key-usage token: execute waits for approvals after activating the
+    // cluster and generating the key; then kill -9.
+    let mut child = cloud.spawn_execute(&request, "out", &[]);
+    wait_until_exists(&folder.join("cloudhsm/sign-001.token.json"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(cloud.calls("cluster activate"), 1);
+    assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 1);
+    let hsm = cloud.state();
+    let sessions = cloud.sessions();
+
+    // The operator corrupts the journal: refused before any session, nothing replaced.
+    let journal = folder.join("pending-pins.age");
+    std::fs::write(&journal, b"age-encryption.org/v1\nnot a journal\n").unwrap();
+    let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("request field `pending-pins.age`"), "{err}");
+    // The operator deletes it: the share sets of the first run are the only copy of the
+    // passwords the cluster now uses; they are kept and nothing runs.
+    std::fs::remove_file(&journal).unwrap();
+    let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("request field `pending-pins.age`: missing, but an earlier run of this ceremony left share sets (user-pin, so-pin)"),
+        "{err}"
+    );
+    assert_eq!(cloud.sessions(), sessions);
+    assert_eq!(cloud.state(), hsm);
+    assert!(!folder.join("record.toml").exists());
+    // No second activation or key, and five members still hold the admin password.
+    assert_eq!(cloud.calls("cluster activate"), 1);
+    assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 1);
+    let admin = owner_password(bastion, "001-root-init/so-pin", &[1, 2, 3, 4, 5]);
+    insider_login(
+        &cloud,
+        rust_pki_ceremony::gate::cloudhsm::session::Role::Admin,
+        "admin",
+        &admin,
+    )
+    .unwrap();
+}
+
+#[test]
+fn two_executes_of_one_root_init_at_once_activate_and_generate_once() {
+    let cloud = CloudBastion::new();
+    let request = cloud.root_init();
+    let log_before = cloud.bastion.log_size();
+    let first = cloud.spawn_execute(&request, "out", &[1, 2, 3, 4, 5]);
+    let second = cloud.spawn_execute(&request, "out", &[1, 2, 3, 4, 5]);
+    let outputs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    let succeeded = outputs.iter().filter(|o| o.status.success()).count();
+    assert!(succeeded >= 1, "{outputs:?}");
+    for output in outputs.iter().filter(|o| !o.status.success()) {
+        // The other one waited for the state lock and gave up.
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains("ceremony state"), "{err}");
+    }
+    // Exactly once: one activation, one key, one self-signature, one log entry.
+    assert_eq!(cloud.calls("cluster activate"), 1);
+    assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 1);
+    assert_eq!(cloud.calls("crypto sign ecdsa"), 1);
+    assert_eq!(cloud.bastion.records(), 1);
+    assert_eq!(cloud.bastion.log_size(), log_before + 1);
+}
+
+/// `RSA <bits> sha256:<hex>` of a PEM private key's public half, as `ceremony show` prints
+/// a CloudHSM quorum key.
+fn quorum_fingerprint(bastion: &Bastion, key: &str) -> String {
+    let sha = run(Command::new("sh").arg("-c").arg(format!(
+        "openssl pkey -in {} -pubout -outform DER | sha256sum",
+        bastion.path(key).display()
+    )));
+    format!("RSA 2048 sha256:{}", &sha[..64])
+}
+
+#[test]
+fn a_roster_change_swapping_a_members_quorum_key_is_shown_and_refused_at_execute() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    cloud.execute_ok(&cloud.root_init(), "out", &[1, 2, 3, 4, 5]);
+    // The operator's roster keeps m3 but puts their own key (m10's) as m3's quorum key.
+    let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+    let swapped = roster.replace(&quorum_key_line(bastion, 3), &quorum_key_line(bastion, 10));
+    assert_ne!(swapped, roster);
+    std::fs::write(bastion.path("roster.new.toml"), swapped).unwrap();
+    let request = bastion.prepare(
+        "roster-change",
+        "kind = \"roster-change\"\nwindow_hours = 24\nnew_roster = \"roster.new.toml\"\n",
+    );
+    // What every member's own binary shows before they approve.
+    let shown = bastion.show(&request);
+    let (old, new) = (
+        quorum_fingerprint(bastion, "keys/m3.quorum.pem"),
+        quorum_fingerprint(bastion, "keys/m10.quorum.pem"),
+    );
+    assert!(shown.contains("    ~ m3  "), "{shown}");
+    assert!(
+        shown.contains(&format!("        CloudHSM quorum key: {old} -> {new}")),
+        "{shown}"
+    );
+    // Approved anyway: CloudHSM would keep m3's registered key while the record named
+    // the new one, so execute refuses before any session.
+    bastion.approve_with_shares(
+        &request,
+        &[1, 2, 3, 4, 5],
+        &["001-root-init/user-pin", "001-root-init/so-pin"],
+    );
+    let (sessions, hsm, log) = (cloud.sessions(), cloud.state(), bastion.log_size());
+    let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("member `m3` keeps their id but gets another cloudhsm_quorum_key"),
+        "{err}"
+    );
+    assert_eq!(cloud.sessions(), sessions);
+    assert_eq!(cloud.state(), hsm);
+    assert_eq!(bastion.log_size(), log);
+    assert!(!request.parent().unwrap().join("record.toml").exists());
+}
+
+#[test]
+fn roster_check_refuses_shared_short_or_non_rsa_quorum_keys() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    let roster = std::fs::read_to_string(bastion.path("roster.toml")).unwrap();
+    let pem_line = |args: &[&str]| {
+        let key = bastion.path("keys/odd.pem");
+        run(Command::new("openssl")
+            .args(["genpkey", "-out", key.to_str().unwrap()])
+            .args(args));
+        let pem =
+            run(Command::new("openssl").args(["pkey", "-pubout", "-in", key.to_str().unwrap()]));
+        format!("cloudhsm_quorum_key = \"\"\"\n{pem}\"\"\"\n")
+    };
+    let m2 = quorum_key_line(bastion, 2);
+    for (replacement, expected) in [
+        (
+            quorum_key_line(bastion, 1),
+            "the same key as member `m1`: each member approves with their own",
+        ),
+        (
+            pem_line(&["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"]),
+            "RSA 1024 bits: CloudHSM quorum keys are RSA of at least 2048",
+        ),
+        (
+            pem_line(&["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+            "is not rsaEncryption",
+        ),
+    ] {
+        std::fs::write(
+            bastion.path("roster.odd.toml"),
+            roster.replace(&m2, &replacement),
+        )
+        .unwrap();
+        let output = bastion.rust_pki(
+            &[
+                "ceremony",
+                "roster",
+                "check",
+                "--roster",
+                "roster.odd.toml",
+                "--policy",
+                "policy.toml",
+            ],
+            None,
+        );
+        assert!(!output.status.success());
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            err.contains("m2") && err.contains(expected),
+            "{expected}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_request_for_another_cluster_or_without_its_hsm_table_never_reaches_the_cli() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    let pinned = format!("[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"{CLUSTER}\"\n");
+    let other = "[hsm]\nbackend = \"cloudhsm\"\ncluster_id = \"cluster-aaaaaaaaaaa\"\n";
+    // Another cluster, edited in before members approved (their approvals verify); the
+    // table removed after they approved (a member's own binary refuses to approve that).
+    for (edit, before_approval, expected) in [
+        (other, true, "hsm-policy"),
+        ("", false, "missing field `hsm`"),
+    ] {
+        let request = bastion.prepare(
+            "root-init",
+            &std::fs::read_to_string(format!("{REPO}/policy/ceremonies/root-init.toml")).unwrap(),
+        );
+        let text = std::fs::read_to_string(&request).unwrap();
+        assert!(text.contains(&pinned), "{text}");
+        if !before_approval {
+            bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+        }
+        std::fs::write(&request, text.replace(&pinned, edit)).unwrap();
+        if before_approval {
+            bastion.approve(&request, &[1, 2, 3, 4, 5], false);
+        }
+        let output = cloud.execute(&request, "out", &[1, 2, 3, 4, 5], None);
+        assert!(!output.status.success());
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains(expected), "{expected}: {err}");
+        assert!(!bastion.path("fake-hsm/calls.jsonl").exists(), "{err}");
+        assert_eq!(bastion.records(), 0);
+        std::fs::remove_dir_all(request.parent().unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn no_password_the_cli_was_given_is_left_in_any_file_output_or_call_log() {
+    let cloud = CloudBastion::new();
+    let bastion = &cloud.bastion;
+    // A CLI that forwards everything to the fake and records every password it is given.
+    let mut outputs = Vec::new();
+    let mut run_ok = |request: &Path, signers: &[usize]| {
+        let output = cloud.execute_hostile(request, "pass", signers);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        outputs.push(output);
+    };
+    run_ok(&cloud.root_init(), &[1, 2, 3, 4, 5]);
+    let request = bastion.delegate_request();
+    bastion.approve(&request, &[1, 2, 3, 4, 5], true);
+    run_ok(&request, &[1, 2, 3, 4, 5]);
+    run_ok(
+        &cloud.roster_change_m9_to_m10("001-root-init"),
+        &[1, 2, 3, 4, 5],
+    );
+    let captured = std::fs::read_to_string(bastion.path("hostile-capture")).unwrap();
+    let passwords: BTreeSet<&str> = captured.lines().collect();
+    // admin and root_owner (twice each: root-init, roster-change) and 20 member users.
+    assert!(passwords.len() >= 24, "{passwords:?}");
+    std::fs::remove_file(bastion.path("hostile-capture")).unwrap();
+    for password in &passwords {
+        for output in &outputs {
+            for stream in [&output.stdout, &output.stderr] {
+                assert!(
+                    !String::from_utf8_lossy(stream).contains(password),
+                    "a password in the output at -vv"
+                );
+            }
+        }
+        let leaks = files_containing(&bastion.path(""), password.as_bytes());
+        assert!(leaks.is_empty(), "a password in {leaks:?}");
+    }
+    // Every `--password` the fake recorded is the placeholder.
+    let calls = std::fs::read_to_string(bastion.path("fake-hsm/calls.jsonl")).unwrap();
+    let mut seen = 0;
+    for call in calls
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    {
+        let words = call["words"].as_array().cloned().unwrap_or_default();
+        for pair in words.windows(2) {
+            if pair[0] == "--password" {
+                assert_eq!(pair[1], "[password removed]", "{call}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= passwords.len(), "{seen} --password words recorded");
+}
+
+#[test]
+fn a_root_init_killed_while_waiting_for_approvals_completes_once_on_rerun() {
+    let cloud = CloudBastion::new();
+    let request = cloud.root_init();
+    let folder = request.parent().unwrap().to_owned();
+    let mut child = cloud.spawn_execute(&request, "out", &[]);
+    wait_until_exists(&folder.join("cloudhsm/sign-001.token.json"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The dead run's approvals for its token, dropped late, count for nothing now.
+    let stale = folder.join("approvals/m1.stale.cloudhsm-token.json");
+    approve(
+        &cloud.bastion.path(""),
+        &folder.join("cloudhsm/sign-001.token.json"),
+        "c_m1",
+        1,
+        &stale,
+    );
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    assert_eq!(cloud.calls("cluster activate"), 1);
+    assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 1);
+    assert_eq!(cloud.calls("user create"), 19);
+    assert_eq!(cloud.calls("crypto sign ecdsa"), 1);
+    let approved: Value = serde_json::from_slice(
+        &std::fs::read(folder.join("cloudhsm/sign-001.approved.json")).unwrap(),
+    )
+    .unwrap();
+    let signers: Vec<&str> = approved["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(signers, ["c_m1", "c_m2", "c_m3", "c_m4", "c_m5"]);
+    assert!(!folder.join("pending-pins.age").exists());
 }
 
 /// The operator reads the generated admin password from the journal on the bastion (it

@@ -909,3 +909,193 @@ fn fake_counts_a_registered_key_owner_as_an_approver() {
         .unwrap();
     assert_eq!(raw.len(), 96);
 }
+
+/// Token `number`'s file and contents, once the gate has written it whole.
+fn wait_for_token(fixture: &Fixture, number: u32) -> (PathBuf, Value) {
+    let token = fixture.work(&format!("sign-{number:03}.token.json"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(file) = std::fs::read_to_string(&token)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .filter(|t| t["token"].is_string())
+        {
+            return (token, file);
+        }
+        assert!(Instant::now() < deadline, "token {number} never appeared");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn an_edited_token_file_is_neither_counted_nor_forwarded() {
+    use base64ct::{Base64, Encoding as _};
+    let fixture = Fixture::new();
+    let before = fixture.gate_commands(0).len();
+    let mut gate = fixture.gate();
+    // The members' files never match: the wait ends on this timeout.
+    gate.approval_timeout = Duration::from_secs(2);
+    let signer = gate
+        .signer(&fixture.ceremony, &approvals(&APPROVERS))
+        .unwrap();
+    let error = thread::scope(|scope| {
+        let operator = scope.spawn(|| {
+            let (token, mut file) = wait_for_token(&fixture, 1);
+            let mut bytes = Base64::decode_vec(file["token"].as_str().unwrap()).unwrap();
+            *bytes.last_mut().unwrap() ^= 1;
+            file["token"] = Value::String(Base64::encode_string(&bytes));
+            std::fs::write(&token, file.to_string()).unwrap();
+            // Every member signs what the operator shows them.
+            for member in APPROVERS {
+                let out = fixture
+                    .ceremony
+                    .approvals()
+                    .join(format!("{member}.1{TOKEN_APPROVAL_SUFFIX}"));
+                sign_token(&token, &cu(member), &quorum_key(&cu(member)).0, &out);
+            }
+        });
+        let error = signer.sign_checked(b"TBS").unwrap_err();
+        operator.join().unwrap();
+        error
+    });
+    assert!(
+        matches!(
+            &error,
+            Error::CloudHsmApprovalsMissing {
+                needed: 5,
+                found: 0,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    // The key was never used, and no approved token was written from the edited file.
+    let commands: Vec<String> = fixture
+        .gate_commands(before)
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(commands, ["login", "quorum token-sign generate"]);
+    assert!(!fixture.work("sign-001.approved.json").exists());
+}
+
+#[test]
+fn one_member_counts_once_however_many_files_and_names_they_sign_with() {
+    let fixture = Fixture::new();
+    let before = fixture.gate_commands(0).len();
+    let mut gate = fixture.gate();
+    // Only bob answers: the wait ends on this timeout.
+    gate.approval_timeout = Duration::from_secs(2);
+    let signer = gate
+        .signer(&fixture.ceremony, &approvals(&APPROVERS))
+        .unwrap();
+    let error = thread::scope(|scope| {
+        let bob = scope.spawn(|| {
+            let (token, _) = wait_for_token(&fixture, 1);
+            let (key, _) = quorum_key("bob");
+            let approvals = fixture.ceremony.approvals();
+            // The same approval twice, and one file signed in everyone's name.
+            for copy in ["a", "b"] {
+                let out = approvals.join(format!("bob.{copy}{TOKEN_APPROVAL_SUFFIX}"));
+                sign_token(&token, "bob", &key, &out);
+            }
+            let mut signed = token.clone();
+            for (i, name) in [ALICE_CU, "carol", "dave", "erin"].iter().enumerate() {
+                let out = fixture.cluster.file(&format!("bob-as-{i}.json"));
+                sign_token(&signed, name, &key, &out);
+                signed = out;
+            }
+            std::fs::copy(
+                &signed,
+                approvals.join(format!("bob.all{TOKEN_APPROVAL_SUFFIX}")),
+            )
+            .unwrap();
+        });
+        let error = signer.sign_checked(b"TBS").unwrap_err();
+        bob.join().unwrap();
+        error
+    });
+    let Error::CloudHsmApprovalsMissing {
+        needed,
+        found,
+        members,
+        ..
+    } = &error
+    else {
+        panic!("{error}");
+    };
+    assert_eq!((*needed, *found), (5, 1));
+    assert_eq!(members, &["bob"]);
+    let commands: Vec<String> = fixture
+        .gate_commands(before)
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(commands, ["login", "quorum token-sign generate"]);
+}
+
+#[test]
+fn an_approval_file_forged_in_a_members_name_is_refused_by_the_hsm() {
+    let fixture = Fixture::new();
+    let signer = fixture
+        .gate()
+        .signer(&fixture.ceremony, &approvals(&APPROVERS))
+        .unwrap();
+    let error = thread::scope(|scope| {
+        let members = spawn_approvers(scope, &fixture, 1, &ALL_SIGN[..4]);
+        let operator = scope.spawn(|| {
+            // The operator drops erin's file, signed with their own key in her name.
+            let (token, _) = wait_for_token(&fixture, 1);
+            let out = fixture
+                .ceremony
+                .approvals()
+                .join(format!("erin.1{TOKEN_APPROVAL_SUFFIX}"));
+            sign_token(&token, "erin", &quorum_key("operator").0, &out);
+        });
+        let error = signer.sign_checked(b"TBS").unwrap_err();
+        members.join().unwrap();
+        operator.join().unwrap();
+        error
+    });
+    // Our count cannot check RSA signatures it has no keys for; the HSM does.
+    assert!(
+        matches!(&error, Error::CloudHsmCommand { command: "crypto sign ecdsa", response, .. }
+            if response.starts_with("Quorum Failed") && response.contains("erin")),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_approval_file_name_cannot_forge_a_line_of_the_error() {
+    let fixture = Fixture::new();
+    let mut gate = fixture.gate();
+    // Only the forged file answers: the wait ends on this timeout.
+    gate.approval_timeout = Duration::from_secs(2);
+    let signer = gate
+        .signer(&fixture.ceremony, &approvals(&APPROVERS))
+        .unwrap();
+    let error = thread::scope(|scope| {
+        let operator = scope.spawn(|| {
+            let (token, _) = wait_for_token(&fixture, 1);
+            let name = format!("mallory\nok: 5 of 5 approvals\u{1b}[2K.1{TOKEN_APPROVAL_SUFFIX}");
+            let out = fixture.ceremony.approvals().join(name);
+            sign_token(&token, "mallory", &quorum_key("operator").0, &out);
+        });
+        let error = signer.sign_checked(b"TBS").unwrap_err();
+        operator.join().unwrap();
+        error
+    });
+    let message = error.to_string();
+    assert!(
+        matches!(&error, Error::CloudHsmApprovalsMissing { found: 0, .. }),
+        "{message}"
+    );
+    assert!(
+        message.contains("mallory\\u{000a}ok: 5 of 5 approvals\\u{001b}[2K.1"),
+        "{message}"
+    );
+    assert!(
+        !message.contains('\n') && !message.contains('\u{1b}'),
+        "{message}"
+    );
+}

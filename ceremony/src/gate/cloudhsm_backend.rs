@@ -234,8 +234,8 @@ impl Hsm for CloudHsm {
         let mut journal = Journal::open(ceremony)?;
         let fresh = journal.is_new();
         if fresh {
-            // No journal: no earlier run reached the HSM, its share sets are void.
-            remove_share_sets(&ceremony.path)?;
+            // No journal: no earlier run reached the HSM, nor shared (the journal comes first).
+            refuse_lost_journal(&ceremony.path)?;
             journal.generate(ADMIN)?;
             journal.generate(KEY_OWNER)?;
         }
@@ -408,13 +408,15 @@ impl QuorumGate for CloudHsmGate {
         threshold: usize,
     ) -> Result<Handover> {
         check_key_quorum(new_roster, threshold)?;
+        refuse_changed_quorum_keys(&self.roster, new_roster)?;
         hsm_approvers(&self.roster, threshold, approvals)?;
         let old_owner = rebuild_secret(&self.share_sets, ceremony, approvals, USER_PIN)?;
         let old_admin = rebuild_secret(&self.share_sets, ceremony, approvals, SO_PIN)?;
         let mut journal = Journal::open(ceremony)?;
         if journal.is_new() {
-            // No journal: no earlier run changed a password, its share sets are void.
-            remove_share_sets(&ceremony.path)?;
+            // No journal: no earlier run changed a password, nor shared (the journal comes
+            // first).
+            refuse_lost_journal(&ceremony.path)?;
             journal.generate(ADMIN)?;
             journal.generate(KEY_OWNER)?;
         }
@@ -780,6 +782,29 @@ fn check_key_quorum(roster: &Roster, threshold: usize) -> Result<()> {
     Ok(())
 }
 
+/// Refuse a roster change that gives a continuing member another quorum key. CloudHSM
+/// keeps the key registered for the member's users (registering anew takes the user's own
+/// login, whose password was used once and not kept), so the record would name a key the
+/// HSM never saw while the replaced one, perhaps the reason for the change, went on
+/// approving.
+fn refuse_changed_quorum_keys(old: &Roster, new: &Roster) -> Result<()> {
+    for member in new.members() {
+        if let Some(before) = old.member(&member.id)
+            && quorum_key_sha256(before) != quorum_key_sha256(member)
+        {
+            return Err(Error::CloudHsmConfig {
+                reason: format!(
+                    "member `{}` keeps their id but gets another cloudhsm_quorum_key; CloudHSM \
+                     would keep the registered one: remove the member in one roster change and \
+                     add them back in the next",
+                    member.id
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Log in with the first password that works: a rerun after a crash may find the new
 /// password already set.
 fn login_once(
@@ -929,6 +954,29 @@ fn ensure_shared(
         threshold,
         &[(USER_PIN, owner), (SO_PIN, admin)],
     )
+}
+
+/// Refuse a ceremony folder with share sets but no journal. Every run writes the journal
+/// before it shares, so only someone deleting [`PENDING_PINS_FILE`] leaves that: the share
+/// sets may then hold the only copy of passwords the HSM already knows (activated, or
+/// changed by a roster change), and writing new ones over them would leave passwords
+/// nobody holds.
+fn refuse_lost_journal(ceremony_dir: &Path) -> Result<()> {
+    let left: Vec<String> = [USER_PIN, SO_PIN]
+        .into_iter()
+        .filter(|secret| share_set_dir(ceremony_dir, secret).exists())
+        .map(str::to_owned)
+        .collect();
+    if left.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Request {
+        field: PENDING_PINS_FILE.into(),
+        reason: format!(
+            "missing, but an earlier run of this ceremony left share sets ({}): they may hold              the only copy of passwords the HSM already uses, so they are kept and nothing              runs; restore {PENDING_PINS_FILE}, or, if the HSM never saw those passwords,              remove the share sets and run again",
+            left.join(", ")
+        ),
+    })
 }
 
 fn remove_share_sets(ceremony_dir: &Path) -> Result<()> {

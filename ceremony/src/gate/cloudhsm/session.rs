@@ -608,7 +608,9 @@ impl Session {
         self.redact(String::from_utf8_lossy(&tail).trim())
     }
 
-    /// Cut every password of the session out of `text`, and shorten it.
+    /// Cut every password of the session out of `text`, make it inert and shorten it.
+    /// The CLI is whatever program the operator named: a line break in its words would
+    /// forge a line of our error output, an escape sequence would rewrite the terminal.
     fn redact(&self, text: &str) -> String {
         let mut text = text.to_owned();
         for secret in &self.secrets {
@@ -617,7 +619,7 @@ impl Session {
                 text = text.replace(secret, PASSWORD_REMOVED);
             }
         }
-        shorten(&text)
+        shorten(&crate::inert::inert(&text))
     }
 }
 
