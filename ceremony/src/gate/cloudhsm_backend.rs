@@ -236,8 +236,9 @@ impl Hsm for CloudHsm {
         if fresh {
             // No journal: no earlier run reached the HSM, nor shared (the journal comes first).
             refuse_lost_journal(&ceremony.path)?;
-            journal.generate(ADMIN)?;
-            journal.generate(KEY_OWNER)?;
+            // Both in one write: a crash between two would leave a journal without the
+            // owner's password, which every rerun refuses.
+            journal.generate(&[ADMIN, KEY_OWNER])?;
         }
         let admin = journal.get(ADMIN)?;
         let owner = journal.get(KEY_OWNER)?;
@@ -417,8 +418,9 @@ impl QuorumGate for CloudHsmGate {
             // No journal: no earlier run changed a password, nor shared (the journal comes
             // first).
             refuse_lost_journal(&ceremony.path)?;
-            journal.generate(ADMIN)?;
-            journal.generate(KEY_OWNER)?;
+            // Both in one write: a crash between two would leave a journal without the
+            // owner's password, which every rerun refuses.
+            journal.generate(&[ADMIN, KEY_OWNER])?;
         }
         let (new_admin, new_owner) = (journal.get(ADMIN)?, journal.get(KEY_OWNER)?);
         // New passwords, shared to the new roster only, before the HSM knows them.
@@ -1091,16 +1093,19 @@ impl Journal {
     /// The journal's password for `username`, generated (and journalled) if it has none.
     fn password_for(&mut self, username: &str) -> Result<SecretString> {
         if !self.passwords.contains_key(username) {
-            self.generate(username)?;
+            self.generate(&[username])?;
         }
         self.get(username)
     }
 
-    /// A new password for `username`, written to the journal before it is returned.
-    fn generate(&mut self, username: &str) -> Result<()> {
-        let pin = crate::shares::generate_pin()?;
-        let password = SecretString::from(&pin.expose_secret()[..PASSWORD_LEN]);
-        self.passwords.insert(username.to_owned(), password);
+    /// A new password for each of `usernames`, written to the journal (one write) before
+    /// any is returned.
+    fn generate(&mut self, usernames: &[&str]) -> Result<()> {
+        for username in usernames {
+            let pin = crate::shares::generate_pin()?;
+            let password = SecretString::from(&pin.expose_secret()[..PASSWORD_LEN]);
+            self.passwords.insert((*username).to_owned(), password);
+        }
         let mut text = zeroize::Zeroizing::new(String::new());
         for (name, password) in &self.passwords {
             text.push_str(name);
