@@ -389,7 +389,15 @@ fn write_journal(path: &Path, key: &age::x25519::Identity, pins: &NewPins) -> Re
     Ok(rust_pki_ca::output::write_new(path, &encrypted)?)
 }
 
-fn resume_pins(path: &Path, key: &age::x25519::Identity, ceremony_dir: &Path) -> Result<NewPins> {
+/// The text of a journal of generated secrets ([`PENDING_PINS_FILE`]), decrypted with the
+/// ceremony key, in memory only.
+///
+/// # Errors
+/// Unreadable, too large, not for this key, or not UTF-8.
+pub(crate) fn read_journal(
+    path: &Path,
+    key: &age::x25519::Identity,
+) -> Result<zeroize::Zeroizing<String>> {
     let bytes = crate::bounded::read(path, crate::bounded::MAX_SHARE_BYTES)?;
     let plain = zeroize::Zeroizing::new(age::decrypt(key, &bytes).map_err(|source| {
         Error::PendingPinsDecrypt {
@@ -401,6 +409,11 @@ fn resume_pins(path: &Path, key: &age::x25519::Identity, ceremony_dir: &Path) ->
         field: PENDING_PINS_FILE.into(),
         reason: "not UTF-8".into(),
     })?;
+    Ok(zeroize::Zeroizing::new(text.to_owned()))
+}
+
+fn resume_pins(path: &Path, key: &age::x25519::Identity, ceremony_dir: &Path) -> Result<NewPins> {
+    let text = read_journal(path, key)?;
     let mut lines = text.lines();
     let (Some(user), Some(so)) = (lines.next(), lines.next()) else {
         return Err(Error::Request {

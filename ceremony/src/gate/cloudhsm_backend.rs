@@ -72,8 +72,8 @@ use crate::{
             cli::Cli,
             session::{HsmUser, Role, Service, Session},
         },
-        current_root_key, current_share_sets, rebuild_secret, root_init_parameters, share_secrets,
-        share_set_dir,
+        current_root_key, current_share_sets, read_journal, rebuild_secret, root_init_parameters,
+        share_secrets, share_set_dir,
     },
     in_force::current_root,
     record::KeyEvent,
@@ -1046,17 +1046,7 @@ impl Journal {
         let mut passwords = BTreeMap::new();
         let new = !path.exists();
         if !new {
-            let bytes = crate::bounded::read(&path, crate::bounded::MAX_SHARE_BYTES)?;
-            let plain = zeroize::Zeroizing::new(age::decrypt(&key, &bytes).map_err(|source| {
-                Error::PendingPinsDecrypt {
-                    field: PENDING_PINS_FILE,
-                    source,
-                }
-            })?);
-            let text = std::str::from_utf8(&plain).map_err(|_| Error::Request {
-                field: PENDING_PINS_FILE.into(),
-                reason: "not UTF-8".into(),
-            })?;
+            let text = read_journal(&path, &key)?;
             for line in text.lines() {
                 let (name, password) = line.split_once(' ').ok_or_else(|| Error::Request {
                     field: PENDING_PINS_FILE.into(),
