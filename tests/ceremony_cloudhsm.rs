@@ -293,9 +293,9 @@ fn sign_token(dir: &Path, token: &Path, signers: &[usize]) {
     }
 }
 
-/// The password of `root_owner`, rebuilt as an insider would from five members' shares
-/// of `share_set` (a `user-pin` folder under the state).
-fn owner_password(bastion: &Bastion, share_set: &str, members: &[usize]) -> String {
+/// A password rebuilt as an insider would from five members' shares of `share_set` (a
+/// `user-pin` folder under the state: `root_owner`'s; `so-pin`: the admin's).
+fn rebuilt_secret(bastion: &Bastion, share_set: &str, members: &[usize]) -> String {
     use rust_pki_ceremony::shares::{Manifest, ShareIdentity, combine, decrypt_share};
     use secrecy::ExposeSecret as _;
     let dir = bastion.path(&format!("state/{share_set}/shares"));
@@ -428,10 +428,10 @@ fn root_init_delegate_roster_change_and_rotation_on_the_fake_cloudhsm() {
 
     // The departed member's quorum signature is refused by the HSM itself: an insider
     // with the owner's password drives the fake directly, without our checks.
-    let password = owner_password(bastion, "003-roster-change/user-pin", &[1, 2, 3, 4, 5]);
+    let password = rebuilt_secret(bastion, "003-roster-change/user-pin", &[1, 2, 3, 4, 5]);
     departed_signature_is_refused(&cloud, &password);
     // The old shares rebuild the old password, which no longer opens the key owner.
-    let old = owner_password(bastion, "001-root-init/user-pin", &[5, 6, 7, 8, 9]);
+    let old = rebuilt_secret(bastion, "001-root-init/user-pin", &[5, 6, 7, 8, 9]);
     assert_ne!(old, password);
     assert_eq!(cloud.calls("user change-password"), 2);
     let err = insider_session(&cloud, &old).unwrap_err().to_string();
@@ -628,9 +628,9 @@ fn a_crash_between_hsm_steps_then_reruns_complete_the_roster_change_exactly_once
     );
     // The new password opens the key owner, the old one no longer does.
     let bastion = &cloud.bastion;
-    let new = owner_password(bastion, "002-roster-change/user-pin", &[1, 2, 3, 4, 10]);
+    let new = rebuilt_secret(bastion, "002-roster-change/user-pin", &[1, 2, 3, 4, 10]);
     insider_session(&cloud, &new).unwrap();
-    let old = owner_password(bastion, "001-root-init/user-pin", &[1, 2, 3, 4, 5]);
+    let old = rebuilt_secret(bastion, "001-root-init/user-pin", &[1, 2, 3, 4, 5]);
     assert!(insider_session(&cloud, &old).is_err());
 }
 
@@ -932,7 +932,7 @@ fn a_root_init_killed_while_waiting_then_robbed_of_its_journal_keeps_its_shares_
     // No second activation or key, and five members still hold the admin password.
     assert_eq!(cloud.calls("cluster activate"), 1);
     assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 1);
-    let admin = owner_password(bastion, "001-root-init/so-pin", &[1, 2, 3, 4, 5]);
+    let admin = rebuilt_secret(bastion, "001-root-init/so-pin", &[1, 2, 3, 4, 5]);
     insider_login(
         &cloud,
         rust_pki_ceremony::gate::cloudhsm::session::Role::Admin,
@@ -1267,4 +1267,55 @@ fn root_init_refuses_a_user_made_outside_the_ceremony() {
     );
     assert_eq!(cloud.calls("key generate-asymmetric-pair ec"), 0);
     assert!(!folder.join("record.toml").exists());
+}
+
+/// Five admins approve, in a session of the operator's (who rebuilt the admin password from
+/// shares), a user the roster does not name: the next roster change refuses before it
+/// creates, deletes or shares anything.
+#[test]
+fn roster_change_refuses_a_user_made_outside_a_ceremony() {
+    use rust_pki_ceremony::gate::cloudhsm::session::{Role, Service};
+    let cloud = CloudBastion::new();
+    let request = cloud.root_init();
+    cloud.execute_ok(&request, "out", &[1, 2, 3, 4, 5]);
+    let bastion = &cloud.bastion;
+    let admin = rebuilt_secret(bastion, "001-root-init/so-pin", &[1, 2, 3, 4, 5]);
+    let mut session = insider_login(&cloud, Role::Admin, "admin", &admin).unwrap();
+    let dir = bastion.path("insider");
+    std::fs::create_dir(&dir).unwrap();
+    let mut signed = dir.join("token.json");
+    session.generate_token(Service::User, &signed).unwrap();
+    for i in 1..=5 {
+        let out = dir.join(format!("token-{i}.json"));
+        approve(
+            bastion.path("").as_path(),
+            &signed,
+            &format!("a_m{i}"),
+            i,
+            &out,
+        );
+        signed = out;
+    }
+    session
+        .user_create(
+            "c_operator",
+            Role::CryptoUser,
+            &secrecy::SecretString::from("operator-pw-1"),
+            Some(&signed),
+        )
+        .unwrap();
+    drop(session);
+    let users = cloud.users();
+
+    let request = cloud.roster_change_m9_to_m10("001-root-init");
+    let output = cloud.execute(&request, "out2", &[1, 2, 3, 4, 5], None);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("CloudHSM user `c_operator` (crypto-user)") && err.contains("cloudhsm-users"),
+        "{err}"
+    );
+    assert_eq!(cloud.users(), users);
+    assert_eq!(cloud.calls("user delete"), 0);
+    assert!(!request.parent().unwrap().join("record.toml").exists());
 }
